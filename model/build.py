@@ -1,0 +1,65 @@
+"""Build the Pyomo model: sets, then each concern's components in one visible order."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from pyomo.environ import ConcreteModel, Set
+
+from model.concerns import capacity, costs, deals, offers, portfolio, power, supply, targets
+from model.concerns.common import Limit
+from model.scenario import Scenario
+
+#: The concerns in the order they are added; each owns its constraint families.
+CONCERNS = (capacity, costs, targets, offers, supply, deals, power, portfolio)
+
+#: Params a sweep may change without a rebuild (made mutable when asked for).
+SWEEPABLE_PARAMS = frozenset({
+    "target_gw", "target_eflops", "milestone_gw", "milestone_eflops", "build_cap_gw", "cumulative_cap_gw",
+    "ramp_gw", "supply_cap_gw", "deal_min_gw", "deal_max_gw", "deal_min_bnusd", "deal_max_bnusd",
+    "grid_power_gw", "pue", "portfolio_share", "discount_factor", "capex_bnusd_per_gw", "capital_recovery_factor",
+    "lease_bnusd_per_gw_yr", "fixed_bnusd_per_gw_yr", "energy_cost_bnusd_per_gw_yr",
+})
+
+
+def build_model(s: Scenario, mutable: Iterable[str] = ()) -> ConcreteModel:
+    """The linear program for scenario ``s``.
+
+    Parameters
+    ----------
+    s : Scenario
+        Validated inputs.
+    mutable : iterable of str
+        Names of Params to make mutable so a sweep can change them and
+        re-solve without rebuilding (see :data:`SWEEPABLE_PARAMS`). Everything
+        else is plain data.
+    """
+    mutable = frozenset(mutable)
+    unknown = mutable - SWEEPABLE_PARAMS
+    if unknown:
+        raise ValueError(f"not sweepable Params: {sorted(unknown)}")
+    m = ConcreteModel(name=f"compute plan ({s.name})")
+    m.mutable_params = mutable
+    m.YEARS = Set(initialize=s.years, ordered=True)
+    m.OFFERS = Set(initialize=list(s.offers), ordered=True)
+    m.OFFER_YEARS = Set(initialize=s.offer_years, dimen=2, ordered=True)
+    m.VENDORS = Set(initialize=list(s.vendors), ordered=True)
+    m.HOSTS = Set(initialize=list(s.hosts), ordered=True)
+    m.REGIONS = Set(initialize=list(s.regions), ordered=True)
+    for concern in CONCERNS:
+        concern.add_components(m, s)
+    costs.add_objective(m, s)
+    return m
+
+
+def limits() -> dict[str, object]:
+    """Constraint name -> describer, over every concern."""
+    out: dict[str, object] = {}
+    for concern in CONCERNS:
+        out.update(getattr(concern, "LIMITS", {}))
+    return out
+
+
+def describe_limit(s: Scenario, name: str, index) -> Limit | None:
+    """The user's words for constraint ``name[index]``, or None if it is not a limit."""
+    fn = limits().get(name)
+    return fn(s, index) if fn else None

@@ -1,0 +1,98 @@
+"""Deals: minimum and maximum commitments in GW or USD over their windows."""
+from __future__ import annotations
+
+from pyomo.environ import ConcreteModel, Constraint, Set
+
+from model.concerns.common import Limit, add_param
+from model.scenario import Deal, Scenario
+
+#: Statuses whose minimum is enforced; an LOI only caps; a cancelled deal is ignored.
+MINIMUM_ENFORCED = ("signed", "active", "announced")
+MAXIMUM_ENFORCED = ("signed", "active", "announced", "loi")
+
+
+def capacity_added(m: ConcreteModel, s: Scenario, d: Deal):
+    """Expression: GW added by the deal's offers within its window."""
+    return sum(m.build_gw[o, y] for o in d.offers for y in d.window(s.years) if (o, y) in m.OFFER_YEARS)
+
+
+def spending(m: ConcreteModel, s: Scenario, d: Deal):
+    """Expression: nominal money paid to the deal's offers within its window (billion USD).
+
+        sum_{o in O(d), y in W(d)} capex[o, y] * build_gw[o, y]
+                                   + (lease_price[o, y] + fixed_cost[o, y]) * in_service_gw[o, y]
+
+    Energy is paid to utilities, not to the counterparty, and is left out.
+    """
+    expr = 0.0
+    for o in d.offers:
+        for y in d.window(s.years):
+            if (o, y) in m.OFFER_YEARS:
+                expr += m.capex_bnusd_per_gw[o, y] * m.build_gw[o, y]
+            expr += (m.lease_bnusd_per_gw_yr[o, y] + m.fixed_bnusd_per_gw_yr[o, y]) * m.in_service_gw[o, y]
+    return expr
+
+
+def _deals(s: Scenario, field: str, statuses: tuple[str, ...]) -> dict[str, Deal]:
+    return {d.name: d for d in s.deals if getattr(d, field) is not None and d.status in statuses
+            and d.window(s.years)}
+
+
+def add_components(m: ConcreteModel, s: Scenario) -> None:
+    add_deal_capacity(m, s)
+    add_deal_spending(m, s)
+
+
+def add_deal_capacity(m: ConcreteModel, s: Scenario) -> None:
+    """Capacity commitments of deals, in GW added within the window W(d).
+
+        deal_min_gw[d]  <=  sum_{o in O(d), y in W(d)} build_gw[o, y]   (signed, active, announced deals)
+        sum_{o in O(d), y in W(d)} build_gw[o, y]  <=  deal_max_gw[d]   (also letters of intent)
+
+    O(d) are the offers the deal's scope selects; GW of IT power.
+    """
+    lo, hi = _deals(s, "min_gw", MINIMUM_ENFORCED), _deals(s, "max_gw", MAXIMUM_ENFORCED)
+    m.DEAL_MIN_GW = Set(initialize=sorted(lo), ordered=True)
+    m.DEAL_MAX_GW = Set(initialize=sorted(hi), ordered=True)
+    add_param(m, "deal_min_gw", m.DEAL_MIN_GW, {k: d.min_gw for k, d in lo.items()})
+    add_param(m, "deal_max_gw", m.DEAL_MAX_GW, {k: d.max_gw for k, d in hi.items()})
+    if lo:
+        m.deal_minimum_gw = Constraint(m.DEAL_MIN_GW, rule=lambda m, k: capacity_added(m, s, lo[k]) >= m.deal_min_gw[k])
+    if hi:
+        m.deal_maximum_gw = Constraint(m.DEAL_MAX_GW, rule=lambda m, k: capacity_added(m, s, hi[k]) <= m.deal_max_gw[k])
+
+
+def add_deal_spending(m: ConcreteModel, s: Scenario) -> None:
+    """Money commitments of deals, in billion USD paid within the window (take-or-pay, caps).
+
+        deal_min_bnusd[d]  <=  spending(d)      (signed, active, announced deals)
+        spending(d)  <=  deal_max_bnusd[d]      (also letters of intent)
+
+    with spending(d) as in :func:`spending` (nominal, undiscounted).
+    """
+    lo, hi = _deals(s, "min_bnusd", MINIMUM_ENFORCED), _deals(s, "max_bnusd", MAXIMUM_ENFORCED)
+    m.DEAL_MIN_USD = Set(initialize=sorted(lo), ordered=True)
+    m.DEAL_MAX_USD = Set(initialize=sorted(hi), ordered=True)
+    add_param(m, "deal_min_bnusd", m.DEAL_MIN_USD, {k: d.min_bnusd for k, d in lo.items()})
+    add_param(m, "deal_max_bnusd", m.DEAL_MAX_USD, {k: d.max_bnusd for k, d in hi.items()})
+    if lo:
+        m.deal_minimum_spend = Constraint(m.DEAL_MIN_USD, rule=lambda m, k: spending(m, s, lo[k]) >= m.deal_min_bnusd[k])
+    if hi:
+        m.deal_maximum_spend = Constraint(m.DEAL_MAX_USD, rule=lambda m, k: spending(m, s, hi[k]) <= m.deal_max_bnusd[k])
+
+
+def _deal(s: Scenario, name: str) -> Deal:
+    return next(d for d in s.deals if d.name == name)
+
+
+def _label(s: Scenario, name: str, bound: str) -> str:
+    d = _deal(s, name)
+    return f"{d.counterparty} deal {bound} ({d.name}, {d.first_year}-{d.last_year})"
+
+
+LIMITS = {
+    "deal_minimum_gw": lambda s, k: Limit(_label(s, k, "minimum"), "GW", "floor"),
+    "deal_maximum_gw": lambda s, k: Limit(_label(s, k, "maximum"), "GW", "cap"),
+    "deal_minimum_spend": lambda s, k: Limit(_label(s, k, "minimum spend"), "bnUSD", "floor"),
+    "deal_maximum_spend": lambda s, k: Limit(_label(s, k, "maximum spend"), "bnUSD", "cap"),
+}

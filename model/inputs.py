@@ -1,0 +1,723 @@
+"""Read the input tables, apply scenario overrides, validate, convert units.
+
+Data flows one way: ``inputs/*.csv`` are read as raw text rows (each row
+remembers the file and line it came from), scenario files and ``--set``
+options edit those raw rows, and only then is every row validated and
+converted to the model's canonical magnitudes. Validation therefore covers
+overridden values exactly as it covers the base data, and an error always
+names where the bad value came from.
+
+Every problem found is collected; :class:`~model.errors.InputErrors` is raised
+once with all of them.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from model.errors import InputError, InputErrors
+from model.units import Q_, UnitParseError, describe, parse_quantity, ureg
+
+PROVENANCE = ("source", "date")
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+CONFIDENCE = {"P", "N", "A", "D", "S", "Seed", "assumption"}
+CONTRACTS = ("purchase", "lease")
+KINDS = ("GPU", "TPU", "ASIC")
+DEAL_STATUSES = ("signed", "active", "announced", "loi", "cancelled")
+SCOPE_KEYS = ("offer", "vendor", "family", "kind", "host", "region", "contract")
+
+
+# ----------------------------------------------------------------------------
+# The parameter catalogue
+# ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ParameterSpec:
+    """One entry of ``inputs/parameters.yaml``.
+
+    ``alternatives`` pairs each allowed dimensionality with the model unit a
+    value of that dimension is converted to (``[("[power]", "GW")]``).
+    """
+
+    name: str
+    file: str
+    alternatives: tuple[tuple[Any, str], ...]
+    minimum: float | None
+    maximum: float | None
+    default: float | None
+    default_source: str
+    description: str
+
+    @property
+    def expected(self) -> str:
+        """Plain words for the allowed units, e.g. ``a power (e.g. GW)``."""
+        from model.units import dimension_name
+
+        parts = [f"{_article(dimension_name(ureg.Unit(u)))} (e.g. {u})" for _, u in self.alternatives]
+        return " or ".join(parts)
+
+
+def _article(name: str) -> str:
+    return name if name.startswith("a ") else f"a {name}"
+
+
+@dataclass(frozen=True)
+class Settable:
+    """A key ``--set KEY[.NAME]=VALUE`` accepts."""
+
+    key: str
+    parameter: str
+    qualifier: str | None
+    mode: str  # "set" or "scale"
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    parameters: dict[str, ParameterSpec]
+    settable: dict[str, Settable]
+
+    def for_file(self, file: str) -> dict[str, ParameterSpec]:
+        return {k: p for k, p in self.parameters.items() if p.file == file}
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    """Read ``parameters.yaml`` into a :class:`Catalogue`."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputErrors([InputError(_display(path), 1, "-", "a readable YAML catalogue", str(exc))]) from None
+    params: dict[str, ParameterSpec] = {}
+    for name, entry in (raw.get("parameters") or {}).items():
+        dims = [d.strip() for d in str(entry["dimension"]).split(" or ")]
+        units = [u.strip() for u in str(entry["unit"]).split(" or ")]
+        alternatives = tuple(
+            ((ureg.Unit("dimensionless").dimensionality if d == "dimensionless" else ureg.get_dimensionality(d)), u)
+            for d, u in zip(dims, units)
+        )
+        params[name] = ParameterSpec(
+            name=name,
+            file=entry["file"],
+            alternatives=alternatives,
+            minimum=entry.get("min"),
+            maximum=entry.get("max"),
+            default=entry.get("default"),
+            default_source=entry.get("default_source", ""),
+            description=entry.get("description", ""),
+        )
+    settable = {
+        key: Settable(key, v["parameter"], v.get("qualifier"), v.get("mode", "set"))
+        for key, v in (raw.get("settable") or {}).items()
+    }
+    return Catalogue(params, settable)
+
+
+# ----------------------------------------------------------------------------
+# File schemas (declarative: one place says what each file must hold)
+# ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FileSchema:
+    """What one input file must hold.
+
+    ``key`` columns identify a row (duplicates are refused); ``references``
+    map a column to the entity file whose ids it must name; ``years`` say
+    which columns hold calendar years and whether they may be empty.
+    """
+
+    name: str
+    required: tuple[str, ...]
+    key: tuple[str, ...]
+    optional: tuple[str, ...] = ("note",)
+    quantity: bool = False
+    references: dict[str, str] = field(default_factory=dict)
+    years: dict[str, str] = field(default_factory=dict)  # column -> "required" | "optional" | "vintage"
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+_Q = ("parameter", "value", "unit")
+_P = ("source", "date", "confidence")
+
+SCHEMAS: dict[str, FileSchema] = {s.name: s for s in [
+    FileSchema("horizon.csv", ("parameter", "value", "unit") + _P, ("parameter",)),
+    FileSchema("scalars.csv", _Q + _P, ("parameter",), quantity=True),
+    FileSchema("vendors.csv", ("vendor", "name") + PROVENANCE, ("vendor",), optional=("note", "confidence")),
+    FileSchema("hosts.csv", ("host", "name") + PROVENANCE, ("host",), optional=("note", "confidence")),
+    FileSchema("regions.csv", ("region", "name") + PROVENANCE, ("region",), optional=("note", "confidence")),
+    FileSchema("families.csv", ("family", "kind", "vendor", "name") + PROVENANCE, ("family",),
+               optional=("note", "confidence"), references={"vendor": "vendors.csv"}, choices={"kind": KINDS}),
+    FileSchema("generations.csv", ("family", "generation", "year") + _Q + _P, ("family", "generation", "parameter"),
+               quantity=True, references={"family": "families.csv"}, years={"year": "any"}),
+    FileSchema("region_parameters.csv", ("region", "year") + _Q + _P, ("region", "year", "parameter"),
+               quantity=True, references={"region": "regions.csv"}, years={"year": "optional"}),
+    FileSchema("offers.csv", ("offer", "vendor", "family", "host", "region", "contract", "first_year",
+                              "description") + PROVENANCE, ("offer",), optional=("note", "confidence"),
+               references={"vendor": "vendors.csv", "family": "families.csv", "host": "hosts.csv",
+                           "region": "regions.csv"},
+               years={"first_year": "required"}, choices={"contract": CONTRACTS}),
+    FileSchema("offer_parameters.csv", ("offer", "year") + _Q + _P, ("offer", "year", "parameter"),
+               quantity=True, references={"offer": "offers.csv"}, years={"year": "optional"}),
+    FileSchema("vendor_supply.csv", ("vendor", "year") + _Q + _P, ("vendor", "year", "parameter"),
+               quantity=True, references={"vendor": "vendors.csv"}, years={"year": "optional"}),
+    FileSchema("opening_stock.csv", ("offer", "vintage", "value", "unit") + _P, ("offer", "vintage"),
+               references={"offer": "offers.csv"}, years={"vintage": "vintage"}),
+    FileSchema("targets.csv", ("year",) + _Q + _P, ("year", "parameter"), quantity=True,
+               years={"year": "required"}),
+    FileSchema("deals.csv", ("deal", "counterparty", "status", "first_year", "last_year", "scope",
+                             "description") + _P, ("deal",),
+               years={"first_year": "any", "last_year": "any"}, choices={"status": DEAL_STATUSES}),
+    FileSchema("deal_terms.csv", ("deal",) + _Q + _P, ("deal", "parameter"), quantity=True,
+               references={"deal": "deals.csv"}),
+    FileSchema("portfolio.csv", ("rule", "scope", "first_year", "last_year") + ("value", "unit") + _P, ("rule", "scope", "first_year"),
+               years={"first_year": "required", "last_year": "required"}, choices={"rule": ("max_share", "min_share")}),
+]}
+
+ENTITY_KEY = {"vendors.csv": "vendor", "hosts.csv": "host", "regions.csv": "region",
+              "families.csv": "family", "offers.csv": "offer", "deals.csv": "deal"}
+
+# Where dropping an entity must also drop the rows that refer to it.
+DEPENDENTS: dict[str, list[tuple[str, str]]] = {
+    "offers.csv": [("offer_parameters.csv", "offer"), ("opening_stock.csv", "offer")],
+    "deals.csv": [("deal_terms.csv", "deal")],
+    "families.csv": [("generations.csv", "family")],
+    "regions.csv": [("region_parameters.csv", "region")],
+}
+
+
+# ----------------------------------------------------------------------------
+# Raw tables: text rows that remember where they came from
+# ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RawRow:
+    """A row as text, with its origin (file and line, or scenario entry)."""
+
+    values: dict[str, str]
+    file: str
+    row: int | str
+
+    def get(self, column: str) -> str:
+        return self.values.get(column, "").strip()
+
+
+@dataclass(frozen=True)
+class RawTable:
+    file: str
+    columns: tuple[str, ...]
+    rows: tuple[RawRow, ...]
+
+
+def _display(path: Path) -> str:
+    """A path as the user should see it: relative to the working directory if possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_table(path: Path, schema: FileSchema, errors: list[InputError]) -> RawTable | None:
+    """Read one CSV as text rows, checking the header against ``schema``.
+
+    Comment lines (starting with ``#``) and blank lines are skipped; line
+    numbers count every physical line, so they match an editor's.
+    """
+    shown = _display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        errors.append(InputError(shown, 0, "-", "a CSV file", "no such file"))
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        errors.append(InputError(shown, 0, "-", "a readable UTF-8 CSV file", f"{type(exc).__name__}: {exc}"))
+        return None
+    lines = [(i + 1, line) for i, line in enumerate(text.splitlines())
+             if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        errors.append(InputError(shown, 1, "-", "a header line", "an empty file"))
+        return None
+    header_line, header_text = lines[0]
+    header = [h.strip() for h in next(csv.reader([header_text]))]
+    allowed = set(schema.required) | set(schema.optional)
+    ok = True
+    for col in schema.required:
+        if col not in header:
+            errors.append(InputError(shown, header_line, col, f"a column named '{col}'", "no such column"))
+            ok = False
+    for col in header:
+        if col not in allowed:
+            errors.append(InputError(shown, header_line, col or "(empty)",
+                                     f"only the columns {', '.join(schema.required)}"
+                                     + (f" (optional: {', '.join(schema.optional)})" if schema.optional else ""),
+                                     f"an extra column '{col}'"))
+            ok = False
+    if len(set(header)) != len(header):
+        errors.append(InputError(shown, header_line, "-", "each column once", f"repeated columns in {header}"))
+        ok = False
+    if not ok:
+        return None
+    rows = []
+    for number, line in lines[1:]:
+        cells = next(csv.reader([line]))
+        if len(cells) != len(header):
+            errors.append(InputError(shown, number, "-", f"{len(header)} comma-separated fields",
+                                     f"{len(cells)} fields"))
+            continue
+        rows.append(RawRow({h: c.strip() for h, c in zip(header, cells)}, shown, number))
+    return RawTable(shown, tuple(header), tuple(rows))
+
+
+def read_raw_tables(inputs_dir: Path, errors: list[InputError]) -> dict[str, RawTable]:
+    """Read every file in :data:`SCHEMAS` from ``inputs_dir``."""
+    tables = {}
+    for name, schema in SCHEMAS.items():
+        table = read_table(inputs_dir / name, schema, errors)
+        if table is not None:
+            tables[name] = table
+    return tables
+
+
+def input_hashes(inputs_dir: Path, extra: Iterable[Path] = ()) -> dict[str, str]:
+    """sha256 of every input file (and any scenario file used), by display path."""
+    paths = sorted({*(inputs_dir / n for n in SCHEMAS), inputs_dir / "parameters.yaml", *extra})
+    out = {}
+    for p in paths:
+        if p.exists():
+            out[_display(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+# ----------------------------------------------------------------------------
+# Overrides: scenario files and --set, applied to raw rows
+# ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Override:
+    """One change on top of the base data, as recorded in the manifest."""
+
+    origin: str      # "scenario NAME" or "--set"
+    action: str      # set | scale | replace | drop | add
+    target: str      # key or file
+    detail: str
+    source: str
+
+
+def _matches(row: RawRow, where: dict[str, Any]) -> bool:
+    return all(row.get(k) == str(v).strip() for k, v in where.items())
+
+
+def _drop_rows(tables: dict[str, RawTable], file: str, where: dict[str, Any]) -> int:
+    table = tables[file]
+    kept = tuple(r for r in table.rows if not _matches(r, where))
+    dropped = [r for r in table.rows if _matches(r, where)]
+    tables[file] = replace(table, rows=kept)
+    if file in ENTITY_KEY:
+        key = ENTITY_KEY[file]
+        gone = {r.get(key) for r in dropped}
+        for dep_file, dep_col in DEPENDENTS.get(file, []):
+            if dep_file in tables:
+                dep = tables[dep_file]
+                tables[dep_file] = replace(dep, rows=tuple(r for r in dep.rows if r.get(dep_col) not in gone))
+    return len(dropped)
+
+
+def _fmt(x: float) -> str:
+    return repr(float(x))
+
+
+def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str,
+              origin: str = "command line", row: str | None = None) -> Override:
+    """Apply one ``KEY[.NAME]=VALUE`` assignment to the raw tables (in place).
+
+    Raises
+    ------
+    InputError
+        For an unknown key or member, a missing ``=``, or a scale factor that
+        is not a non-negative plain number. The value of a ``set`` is checked
+        with every other row when the tables are validated.
+    """
+    where = row or f"--set {assignment}"
+    if "=" not in assignment:
+        raise InputError(origin, where, assignment, "KEY=VALUE (e.g. pue=1.2)", repr(assignment))
+    key, value = (s.strip() for s in assignment.split("=", 1))
+    base, _, member = key.partition(".")
+    if base not in catalogue.settable:
+        raise InputError(origin, where, key, "one of " + ", ".join(sorted(catalogue.settable)), repr(key))
+    spec = catalogue.settable[base]
+    param = catalogue.parameters[spec.parameter]
+    file = param.file
+    if file not in tables:
+        raise InputError(origin, where, key, f"the file {file} to be readable", "it could not be read")
+    members: list[str] = []
+    if spec.qualifier:
+        entity_file = {"region": "regions.csv", "vendor": "vendors.csv", "offer": "offers.csv",
+                       "deal": "deals.csv"}[spec.qualifier]
+        entity_key = ENTITY_KEY[entity_file]
+        all_members = [r.get(entity_key) for r in tables.get(entity_file, RawTable("", (), ())).rows]
+        if member:
+            if member not in all_members:
+                raise InputError(origin, where, key, f"a {spec.qualifier} after '{base}.' (one of "
+                                 + ", ".join(all_members) + ")", repr(member))
+            members = [member]
+        else:
+            members = all_members
+    elif member:
+        raise InputError(origin, where, key, f"'{base}' without a qualifier (it applies everywhere)", repr(key))
+    table = tables[file]
+    if spec.mode == "scale":
+        try:
+            factor = parse_quantity(value)
+        except UnitParseError:
+            raise InputError(origin, where, key, "a plain non-negative number (a factor)", repr(value)) from None
+        if factor.dimensionality != ureg.Unit("dimensionless").dimensionality or factor.to("").magnitude < 0:
+            raise InputError(origin, where, key, "a plain non-negative number (a factor)", describe(factor))
+        f = float(factor.to("").magnitude)
+        new_rows = []
+        for r in table.rows:
+            hit = r.get("parameter") == spec.parameter and (not members or r.get(spec.qualifier) in members)
+            if hit:
+                try:
+                    scaled = _fmt(float(r.get("value")) * f)
+                except ValueError:
+                    scaled = r.get("value")  # left for validation to report
+                vals = dict(r.values, value=scaled)
+                vals["source"] = f"{r.get('source')} x {f} ({where})"
+                new_rows.append(RawRow(vals, r.file, r.row))
+            else:
+                new_rows.append(r)
+        tables[file] = replace(table, rows=tuple(new_rows))
+        return Override(origin, "scale", key, f"x {f}", where)
+    # mode "set": one row for all years, per member
+    try:
+        q = parse_quantity(value)
+        num, unit = _fmt(q.magnitude), f"{q.units:~}" if not q.dimensionless else str(q.units)
+    except UnitParseError:
+        num, unit = value, ""  # validation reports it with the row's origin
+    kept = tuple(r for r in table.rows if not (r.get("parameter") == spec.parameter
+                                               and (not members or r.get(spec.qualifier) in members)))
+    today = _dt.date.today().isoformat()
+    added = []
+    for m in (members or [None]):
+        vals = {c: "" for c in table.columns}
+        vals.update(parameter=spec.parameter, value=num, unit=unit, source=f"{origin}: {where}",
+                    date=today, confidence="assumption")
+        if m is not None:
+            vals[spec.qualifier] = m
+        added.append(RawRow(vals, origin, where))
+    tables[file] = replace(table, rows=kept + tuple(added))
+    return Override(origin, "set", key, value, where)
+
+
+def apply_scenario_file(tables: dict[str, RawTable], catalogue: Catalogue, path: Path) -> list[Override]:
+    """Apply a scenario YAML (``set``, ``replace``, ``drop``, ``add``) to the raw tables in place."""
+    shown = _display(path)
+    try:
+        doc = yaml.safe_load(path.read_text()) or {}
+    except OSError as exc:
+        raise InputErrors([InputError(shown, 1, "-", "a readable scenario file", str(exc))]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise InputErrors([InputError(shown, line, "-", "valid YAML", str(exc).splitlines()[0])]) from None
+    if not isinstance(doc, dict):
+        raise InputErrors([InputError(shown, 1, "-", "a mapping with description/set/replace/drop/add",
+                                      type(doc).__name__)])
+    name = path.stem
+    errors: list[InputError] = []
+    done: list[Override] = []
+    unknown = set(doc) - {"description", "set", "replace", "drop", "add", "sources", "notes"}
+    for k in sorted(unknown):
+        errors.append(InputError(shown, k, k, "one of description, set, replace, drop, add", repr(k)))
+    for key, entry in (doc.get("set") or {}).items():
+        where = f"set.{key}"
+        if isinstance(entry, dict):
+            value, source = entry.get("value"), entry.get("source", "")
+        else:
+            value, source = entry, ""
+        if not str(source).strip():
+            errors.append(InputError(shown, where, "source", "a reason or citation for the change", "none"))
+        try:
+            o = apply_set(tables, catalogue, f"{key}={value}", origin=shown, row=where)
+            done.append(replace(o, origin=f"scenario {name}", source=str(source)))
+        except InputError as exc:
+            errors.append(exc)
+    for action in ("replace", "drop", "add"):
+        for i, entry in enumerate(doc.get(action) or []):
+            where = f"{action}[{i}]"
+            if not isinstance(entry, dict):
+                errors.append(InputError(shown, where, action, "a mapping with file and where/rows", repr(entry)))
+                continue
+            file = entry.get("file")
+            source = str(entry.get("source", "")).strip()
+            if file not in SCHEMAS:
+                errors.append(InputError(shown, where, "file", "one of " + ", ".join(SCHEMAS), repr(file)))
+                continue
+            if file not in tables:
+                continue  # its own read error is already reported
+            if not source:
+                errors.append(InputError(shown, where, "source", "a reason or citation for the change", "none"))
+            if action in ("replace", "drop"):
+                cond = entry.get("where") or {}
+                if not isinstance(cond, dict) or not cond:
+                    errors.append(InputError(shown, where, "where", "a mapping of column: value", repr(cond)))
+                    continue
+                bad = [c for c in cond if c not in tables[file].columns]
+                if bad:
+                    errors.append(InputError(shown, where, "where", f"columns of {file}", repr(bad)))
+                    continue
+                hits = [r for r in tables[file].rows if _matches(r, cond)]
+                if not hits:
+                    errors.append(InputError(shown, where, "where", f"a condition matching rows of {file}",
+                                             f"no row matches {cond}"))
+                    continue
+                if action == "drop":
+                    _drop_rows(tables, file, cond)
+                    done.append(Override(f"scenario {name}", "drop", file, str(cond), source))
+                else:
+                    values = entry.get("values") or {}
+                    bad = [c for c in values if c not in tables[file].columns]
+                    if not values or bad:
+                        errors.append(InputError(shown, where, "values", f"a mapping of columns of {file}",
+                                                 repr(values)))
+                        continue
+                    table = tables[file]
+                    new_rows = []
+                    for r in table.rows:
+                        if _matches(r, cond):
+                            vals = dict(r.values, **{k: str(v) for k, v in values.items()})
+                            vals["source"] = f"scenario {name}: {source}" if "source" not in values else vals["source"]
+                            new_rows.append(RawRow(vals, shown, where))
+                        else:
+                            new_rows.append(r)
+                    tables[file] = replace(table, rows=tuple(new_rows))
+                    done.append(Override(f"scenario {name}", "replace", file, f"{cond} -> {values}", source))
+            else:
+                rows = entry.get("rows") or []
+                table = tables[file]
+                added = []
+                for j, row in enumerate(rows):
+                    if not isinstance(row, dict):
+                        errors.append(InputError(shown, f"{where}.rows[{j}]", "-", "a mapping of column: value",
+                                                 repr(row)))
+                        continue
+                    bad = [c for c in row if c not in table.columns]
+                    if bad:
+                        errors.append(InputError(shown, f"{where}.rows[{j}]", bad[0], f"columns of {file}",
+                                                 repr(bad[0])))
+                        continue
+                    vals = {c: "" for c in table.columns}
+                    vals.update({k: ("" if v is None else str(v)) for k, v in row.items()})
+                    if not vals.get("source"):
+                        vals["source"] = f"scenario {name}: {source}"
+                    added.append(RawRow(vals, shown, f"{where}.rows[{j}]"))
+                tables[file] = replace(table, rows=table.rows + tuple(added))
+                done.append(Override(f"scenario {name}", "add", file, f"{len(added)} rows", source))
+    if errors:
+        raise InputErrors(errors)
+    return done
+
+
+# ----------------------------------------------------------------------------
+# Validation of rows: provenance, years, references, quantities
+# ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Fact:
+    """A validated quantity row: its key columns, parameter, value in model units."""
+
+    keys: dict[str, Any]
+    parameter: str
+    value: float
+    unit: str          # the model unit the value is in
+    file: str
+    row: int | str
+
+
+def parse_value(row: RawRow, spec: ParameterSpec, errors: list[InputError],
+                value_col: str = "value", unit_col: str = "unit") -> tuple[float, str] | None:
+    """Check one row's value and unit against ``spec``; return (model value, model unit)."""
+    text, unit_text = row.get(value_col), row.get(unit_col)
+    if text == "":
+        errors.append(InputError(row.file, row.row, value_col, f"a number for '{spec.name}'", "an empty cell"))
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        errors.append(InputError(row.file, row.row, value_col, f"a number for '{spec.name}'", repr(text)))
+        return None
+    if not math.isfinite(number):
+        errors.append(InputError(row.file, row.row, value_col, f"a finite number for '{spec.name}'", repr(text)))
+        return None
+    if unit_text == "":
+        errors.append(InputError(row.file, row.row, unit_col, f"a unit for '{spec.name}': {spec.expected}",
+                                 "an empty cell"))
+        return None
+    try:
+        unit_q = parse_quantity(f"1 {unit_text}" if unit_text not in ("%",) else "1 percent")
+    except UnitParseError:
+        errors.append(InputError(row.file, row.row, unit_col, f"a unit for '{spec.name}': {spec.expected}",
+                                 repr(unit_text)))
+        return None
+    q = Q_(number, unit_q.units) * unit_q.magnitude
+    for dim, model_unit in spec.alternatives:
+        if q.dimensionality == dim:
+            value = float(q.to(model_unit).magnitude)
+            if spec.minimum is not None and value < spec.minimum - 1e-12:
+                errors.append(InputError(row.file, row.row, value_col,
+                                         f"'{spec.name}' of at least {_in_units(spec.minimum, model_unit, unit_text)}",
+                                         f"{text} {unit_text}"))
+                return None
+            if spec.maximum is not None and value > spec.maximum + 1e-12:
+                errors.append(InputError(row.file, row.row, value_col,
+                                         f"'{spec.name}' of at most {_in_units(spec.maximum, model_unit, unit_text)}",
+                                         f"{text} {unit_text}"))
+                return None
+            return value, model_unit
+    errors.append(InputError(row.file, row.row, unit_col, f"{spec.expected} for '{spec.name}'",
+                             describe(q)))
+    return None
+
+
+def _in_units(value: float, model_unit: str, user_unit: str) -> str:
+    try:
+        q = Q_(value, model_unit).to(parse_quantity(f"1 {user_unit}").units)
+        return f"{q.magnitude:g} {user_unit}"
+    except Exception:
+        return f"{value:g} {model_unit}"
+
+
+def check_provenance(row: RawRow, errors: list[InputError]) -> None:
+    """Every row needs a source (or ``assumption: reason``) and a date."""
+    src = row.get("source")
+    if not src:
+        errors.append(InputError(row.file, row.row, "source", "a citation or 'assumption: <reason>'", "an empty cell"))
+    elif src.lower().startswith("assumption") and len(src.split(":", 1)[-1].strip()) < 5:
+        errors.append(InputError(row.file, row.row, "source", "'assumption: <the reason>'", repr(src)))
+    date = row.get("date")
+    if not date:
+        errors.append(InputError(row.file, row.row, "date", "a date YYYY, YYYY-MM or YYYY-MM-DD", "an empty cell"))
+    elif not _DATE.match(date):
+        errors.append(InputError(row.file, row.row, "date", "a date YYYY, YYYY-MM or YYYY-MM-DD", repr(date)))
+    conf = row.values.get("confidence")
+    if conf is not None and conf.strip() and conf.strip() not in CONFIDENCE:
+        errors.append(InputError(row.file, row.row, "confidence", "one of " + ", ".join(sorted(CONFIDENCE)),
+                                 repr(conf)))
+
+
+def parse_year(row: RawRow, column: str, mode: str, horizon: tuple[int, int] | None,
+               errors: list[InputError]) -> int | None:
+    """Read a calendar-year column. ``mode``: required, optional, any, vintage."""
+    text = row.get(column)
+    if text == "":
+        if mode != "optional":
+            errors.append(InputError(row.file, row.row, column, "a calendar year (e.g. 2030)", "an empty cell"))
+        return None
+    try:
+        as_float = float(text)
+        year = int(as_float)
+        if year != as_float:
+            raise ValueError
+    except ValueError:
+        errors.append(InputError(row.file, row.row, column, "a calendar year (e.g. 2030)", repr(text)))
+        return None
+    if not 1990 <= year <= 2100:
+        errors.append(InputError(row.file, row.row, column, "a calendar year between 1990 and 2100", repr(text)))
+        return None
+    if horizon is not None:
+        first, last = horizon
+        if mode in ("required", "optional") and not first <= year <= last:
+            errors.append(InputError(row.file, row.row, column,
+                                     f"a year within the planning horizon {first}..{last}", repr(text)))
+            return None
+        if mode == "vintage" and year > first:
+            errors.append(InputError(row.file, row.row, column,
+                                     f"a vintage no later than the first planning year {first}", repr(text)))
+            return None
+    return year
+
+
+def check_rows(table: RawTable, schema: FileSchema, catalogue: Catalogue,
+               ids: dict[str, set[str]], horizon: tuple[int, int] | None,
+               errors: list[InputError]) -> list[dict[str, Any]]:
+    """Validate every row of one table; return the good rows as parsed dicts.
+
+    Each returned dict holds the text columns, parsed years (int or None), and,
+    for quantity tables, ``_value`` / ``_unit`` in model units. ``_file`` and
+    ``_row`` keep the origin.
+    """
+    params = catalogue.for_file(schema.name)
+    seen: dict[tuple, int | str] = {}
+    out = []
+    for row in table.rows:
+        n_before = len(errors)
+        check_provenance(row, errors)
+        parsed: dict[str, Any] = {c: row.get(c) for c in table.columns}
+        for col in schema.key + schema.required:
+            if col in schema.years or col in PROVENANCE or col in ("value", "unit", "confidence", "description",
+                                                                  "name", "scope"):
+                continue
+            if row.get(col) == "":
+                errors.append(InputError(row.file, row.row, col, f"a value for '{col}'", "an empty cell"))
+        for col, mode in schema.years.items():
+            parsed[col] = parse_year(row, col, mode, horizon, errors)
+        for col, entity in schema.references.items():
+            v = row.get(col)
+            if v and entity in ids and v not in ids[entity]:
+                errors.append(InputError(row.file, row.row, col,
+                                         f"a {col} defined in {entity} (one of {', '.join(sorted(ids[entity]))})",
+                                         repr(v)))
+        for col, allowed in schema.choices.items():
+            v = row.get(col)
+            if v and v not in allowed:
+                errors.append(InputError(row.file, row.row, col, "one of " + ", ".join(allowed), repr(v)))
+        if schema.quantity:
+            pname = row.get("parameter")
+            if pname not in params:
+                errors.append(InputError(row.file, row.row, "parameter",
+                                         f"a parameter of {schema.name} (one of {', '.join(sorted(params))})",
+                                         repr(pname)))
+            else:
+                got = parse_value(row, params[pname], errors)
+                if got:
+                    parsed["_value"], parsed["_unit"] = got
+        key = tuple(row.get(c) for c in schema.key)
+        if key in seen:
+            first = seen[key]
+            errors.append(InputError(row.file, row.row, ", ".join(schema.key),
+                                     f"each ({', '.join(schema.key)}) once",
+                                     f"a duplicate of line {first}: {key}" if isinstance(first, int)
+                                     else f"a duplicate of {first}: {key}"))
+        else:
+            seen[key] = row.row
+        if len(errors) == n_before:
+            parsed["_file"], parsed["_row"] = row.file, row.row
+            out.append(parsed)
+    return out
+
+
+def facts_from(rows: list[dict[str, Any]], key_cols: Iterable[str]) -> list[Fact]:
+    """Turn checked quantity rows into :class:`Fact` records."""
+    return [Fact({c: r.get(c) for c in key_cols}, r["parameter"], r["_value"], r["_unit"], r["_file"], r["_row"])
+            for r in rows]
+
+
+def parse_scope(text: str) -> dict[str, tuple[str, ...]]:
+    """Read a scope selector (``vendor=amd&host=oracle|microsoft``, or ``all``).
+
+    Raises
+    ------
+    ValueError
+        If a term is not ``key=value`` or names an unknown key.
+    """
+    text = text.strip()
+    if text in ("all", "*"):
+        return {}
+    terms: dict[str, tuple[str, ...]] = {}
+    for term in text.split("&"):
+        key, eq, vals = term.partition("=")
+        key = key.strip()
+        if not eq or key not in SCOPE_KEYS or not vals.strip():
+            raise ValueError(term)
+        terms[key] = tuple(v.strip() for v in vals.split("|") if v.strip())
+    return terms

@@ -1,0 +1,237 @@
+"""Result sets: one folder per run under ``results/``, written atomically, never overwritten.
+
+Layout (``../shared/DESIGN.md``)::
+
+    results/<name>/
+      manifest.json   command line, scenario, overrides, inputs' sha256, versions, status, timings
+      summary.json    headline figures, each {"value": ..., "unit": "..."}
+      solution.nc     xarray Dataset, units in each variable's attrs
+      tables/*.csv    tidy long tables with a unit column
+      plots/*.png     capacity by vendor and host, power by region, costs, binding limits
+      report.html     one page a person reads first
+
+Everything is written into a hidden temporary folder beside the final one and
+renamed into place at the end: a crash or Ctrl-C leaves no half-written set,
+and two runs racing for one name cannot both win (the rename of the second
+fails because the folder is there and not empty).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import re
+import shutil
+import sys
+import uuid
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xarray as xr
+
+from model import __version__
+from model.errors import ResultSetError
+from model.scenario import Scenario
+from model.solve import Outcome
+from model.units import quantity_json
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
+PACKAGES = ("pyomo", "highspy", "pint", "numpy", "pandas", "xarray", "netCDF4", "matplotlib", "PyYAML")
+
+
+def default_name(s: Scenario, now: _dt.datetime | None = None) -> str:
+    """``<scenario>_<target>_<timestamp>``, e.g. ``base_250GW-2033_20261123T101500``."""
+    now = now or _dt.datetime.now()
+    t = s.main_target
+    target = f"{t.value:g}GW" if t.kind == "power" else f"{t.value * 1e18:.3g}FLOPs"
+    year = min(x.year for x in s.targets if x.main)
+    return f"{s.name}_{target}-{year}_{now.strftime('%Y%m%dT%H%M%S')}".replace("+", "")
+
+
+def check_name(name: str) -> None:
+    """Refuse names that are not one plain folder name."""
+    if not _NAME.match(name) or name in (".", ".."):
+        raise ResultSetError(f"result set name {name!r} is not a plain folder name "
+                             "(letters, digits, '.', '_', '-', '@', '+'; no '/')")
+
+
+def ensure_free(root: Path, name: str) -> Path:
+    """The path the set will take; refuse at once if it exists (nothing is overwritten)."""
+    check_name(name)
+    final = root / name
+    if final.exists():
+        raise ResultSetError(f"result set {final} exists already; results are never overwritten. "
+                             "Choose another --name or remove the folder yourself.")
+    return final
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "compute-energy-plan": __version__}
+    for p in PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = "not installed"
+    return out
+
+
+def figure(value: float, unit: str) -> dict[str, Any]:
+    return quantity_json(value, unit)
+
+
+def summary(s: Scenario, outcome: Outcome, ds: xr.Dataset) -> dict[str, Any]:
+    """Headline figures, each as ``{"value", "unit"}``."""
+    t = s.main_target
+    target_year = min(x.year for x in s.targets if x.main)
+    out: dict[str, Any] = {
+        "status": outcome.status,
+        "message": outcome.message,
+        "scenario": s.name,
+        "target": figure(t.value, "GW") if t.kind == "power" else figure(t.value * 1e18, "FLOP/s"),
+        "target_year": target_year,
+        "objective": "min-cost" if outcome.status != "optimal" or outcome.max_reachable is None else "max-capacity",
+    }
+    if outcome.max_reachable is not None:
+        out["max_reachable"] = (figure(outcome.max_reachable, "GW") if t.kind == "power"
+                                else figure(outcome.max_reachable * 1e18, "FLOP/s"))
+    if outcome.conflicts:
+        out["conflicts"] = outcome.conflicts
+    if not outcome.has_plan or "in_service_gw" not in ds:
+        out["binding"] = []
+        return out
+    ins = ds["in_service_gw"]
+    out["total_cost"] = figure(outcome.objective_bnusd * 1e9, "USD")
+    out["total_cost_basis"] = (f"discounted to {s.first_year} at {s.discount_rate:.1%}/a over "
+                               f"{s.first_year}-{s.last_year}; purchases as annuities over their lifetimes")
+    out["capacity_in_service"] = {str(y): figure(float(v), "GW") for y, v in
+                                  zip(ds.year.values, ins.sum("offer").values)}
+    out["compute_in_service"] = {str(y): figure(float(v), "FLOP/s") for y, v in
+                                 zip(ds.year.values, ds["compute_flops"].sum("offer").values)}
+    at = ins.sel(year=target_year)
+    for key, coord in (("capacity_by_vendor", "vendor"), ("capacity_by_host", "host"),
+                       ("capacity_by_region", "offer_region"), ("capacity_by_kind", "kind")):
+        grouped = at.groupby(coord).sum()
+        out[key] = {str(k): figure(float(v), "GW") for k, v in zip(grouped[coord].values, grouped.values)}
+    out["facility_power"] = figure(float(ds["facility_power_gw"].sel(year=target_year).sum()), "GW")
+    out["energy"] = figure(float(ds["energy_twh"].sel(year=target_year).sum()), "TWh")
+    out["cost_by_part"] = {str(p): figure(float(v), "USD") for p, v in
+                           zip(ds.cost_part.values, ds["discounted_cost_usd"].sum("year").values)}
+    out["spending"] = {str(y): figure(float(v), "USD") for y, v in zip(ds.year.values, ds["spending_usd"].values)}
+    out["binding"] = [b.as_json() for b in outcome.binding]
+    if outcome.reach_binding:
+        out["limits_on_reach"] = [b.as_json() for b in outcome.reach_binding]
+    return out
+
+
+def tables(s: Scenario, outcome: Outcome, ds: xr.Dataset) -> dict[str, pd.DataFrame]:
+    """Tidy long tables (one row per fact, a unit column)."""
+    out: dict[str, pd.DataFrame] = {}
+    rows = outcome.binding + outcome.reach_binding
+    out["binding"] = pd.DataFrame(
+        [{"objective": "total cost" if b.unit.startswith("USD/") else "largest reachable", "name": b.name,
+          "constraint": b.constraint, "shadow_price": b.shadow_price, "unit": b.unit, "meaning": b.meaning}
+         for b in rows],
+        columns=["objective", "name", "constraint", "shadow_price", "unit", "meaning"])
+    if not outcome.has_plan or "in_service_gw" not in ds:
+        return out
+    cap = ds[["build_gw", "in_service_gw", "retired_gw"]].to_dataframe().reset_index()
+    cap = cap.melt(id_vars=["offer", "year", "vendor", "family", "kind", "host", "offer_region", "contract"],
+                   value_vars=["build_gw", "in_service_gw", "retired_gw"], var_name="variable")
+    cap["variable"] = cap["variable"].str.replace("_gw", "", regex=False)
+    cap["unit"] = "GW"
+    out["capacity"] = cap.rename(columns={"offer_region": "region"})
+    for coord, name in (("vendor", "vendor"), ("host", "host"), ("offer_region", "region"), ("kind", "kind")):
+        g = ds["in_service_gw"].groupby(coord).sum().to_dataframe().reset_index()
+        g = g.rename(columns={coord: name, "in_service_gw": "value"})[[name, "year", "value"]]
+        g["unit"] = "GW"
+        out[f"capacity_by_{name}"] = g
+    pw = ds[["it_power_gw", "facility_power_gw", "grid_power_gw", "energy_twh"]].to_dataframe().reset_index()
+    pw = pw.melt(id_vars=["region", "year"], var_name="variable")
+    pw["unit"] = pw["variable"].map(lambda v: "TWh" if v.endswith("twh") else "GW")
+    pw["variable"] = pw["variable"].str.replace(r"_(gw|twh)$", "", regex=True)
+    out["power"] = pw
+    c = ds[["cost_usd", "discounted_cost_usd"]].to_dataframe().reset_index()
+    c = c.melt(id_vars=["cost_part", "year"], var_name="variable")
+    c["variable"] = c["variable"].str.replace("_usd", "", regex=False)
+    c["unit"] = "USD"
+    out["costs"] = c.rename(columns={"cost_part": "part"})
+    sp = ds[["spending_usd", "purchase_usd"]].to_dataframe().reset_index().melt(id_vars=["year"], var_name="variable")
+    sp["variable"] = sp["variable"].str.replace("_usd", "", regex=False)
+    sp["unit"] = "USD"
+    out["spending"] = sp
+    return out
+
+
+def manifest(s: Scenario, outcome: Outcome, argv: list[str], timings: dict[str, float],
+             extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "tool": "compute-energy-plan",
+        "version": __version__,
+        "created": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command_line": argv,
+        "scenario": s.name,
+        "scenario_description": s.description,
+        "overrides": [o.__dict__ for o in s.overrides],
+        "inputs_sha256": s.input_files,
+        "status": outcome.status,
+        "message": outcome.message,
+        "solver": outcome.solver,
+        "timings_s": {**outcome.timings, **timings},
+        "versions": package_versions(),
+        "platform": {"system": platform.system(), "machine": platform.machine(), "executable": sys.executable},
+        **(extra or {}),
+    }
+
+
+def write_result_set(root: Path, name: str, s: Scenario, outcome: Outcome, ds: xr.Dataset,
+                     argv: list[str], timings: dict[str, float], plots: bool = True,
+                     extra_manifest: dict[str, Any] | None = None) -> Path:
+    """Write the whole set into a temporary folder, then rename it into place.
+
+    Raises
+    ------
+    ResultSetError
+        If ``root/name`` exists (before or by the time of the rename).
+    """
+    final = ensure_free(root, name)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".tmp-{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        summ = summary(s, outcome, ds)
+        (tmp / "summary.json").write_text(json.dumps(summ, indent=2) + "\n")
+        ds.to_netcdf(tmp / "solution.nc")
+        (tmp / "tables").mkdir()
+        for tname, df in tables(s, outcome, ds).items():
+            df.to_csv(tmp / "tables" / f"{tname}.csv", index=False)
+        if plots:
+            from model.report import write_plots, write_report
+
+            (tmp / "plots").mkdir()
+            images = write_plots(ds, summ, tmp / "plots")
+            write_report(tmp, summ, images, s)
+        man = manifest(s, outcome, argv, timings, extra_manifest)
+        (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str) + "\n")
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            raise ResultSetError(f"result set {final} was created by another run meanwhile; "
+                                 "this run's results were not written (nothing was overwritten)") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def read_summary(path: Path) -> dict[str, Any]:
+    """Read a result set's summary.json, refusing a missing or corrupt set by its path."""
+    f = Path(path) / "summary.json"
+    if not f.exists():
+        raise ResultSetError(f"{path} is not a result set: {f} is missing")
+    try:
+        return json.loads(f.read_text())
+    except json.JSONDecodeError as exc:
+        raise ResultSetError(f"{f} is corrupt: {exc}") from None

@@ -1,0 +1,674 @@
+"""The validated Scenario: sets and canonical magnitudes, ready for the model.
+
+:func:`load_scenario` is the edge of the system: it reads ``inputs/``, applies
+a scenario file and ``--set`` overrides, validates everything (collecting all
+problems) and returns a frozen :class:`Scenario`. Everything downstream trusts
+it: magnitudes are plain floats in the model units of :mod:`model.units`
+(GW, GW/a, billion USD, EFLOP/s, TWh, years), sets are consistent, nothing is
+NaN.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from model.errors import InputError, InputErrors
+from model.inputs import (ENTITY_KEY, SCHEMAS, Catalogue, Fact, Override, RawTable, apply_scenario_file, apply_set,
+                          check_rows, facts_from, input_hashes, load_catalogue, parse_scope, read_raw_tables,
+                          _display)
+from model.units import COMPUTE, POWER, UnitParseError, describe, parse_quantity, ureg
+
+DEFAULT_INPUTS = Path(__file__).resolve().parent.parent / "inputs"
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One way to get capacity: (vendor, family, host, region) under a contract."""
+
+    name: str
+    vendor: str
+    family: str
+    kind: str
+    host: str
+    region: str
+    contract: str
+    first_year: int
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Capacity (GW of IT power) or compute (EFLOP/s) that must be in service in ``year``."""
+
+    year: int
+    kind: str          # "power" or "compute"
+    value: float       # GW or EFLOP/s
+    label: str         # e.g. "target 250 GW" or "milestone 1.9 GW (targets.csv line 2)"
+    main: bool = False
+
+    @property
+    def unit(self) -> str:
+        return "GW" if self.kind == "power" else "EFLOP/s"
+
+
+@dataclass(frozen=True)
+class Deal:
+    """A contract over a window, covering the offers its scope selects."""
+
+    name: str
+    counterparty: str
+    status: str
+    first_year: int
+    last_year: int
+    offers: tuple[str, ...]
+    scope: str
+    min_gw: float | None = None
+    max_gw: float | None = None
+    min_bnusd: float | None = None
+    max_bnusd: float | None = None
+    description: str = ""
+
+    def window(self, years: Iterable[int]) -> tuple[int, ...]:
+        return tuple(y for y in years if self.first_year <= y <= self.last_year)
+
+
+@dataclass(frozen=True)
+class PortfolioRule:
+    """A share of capacity in service that the scoped offers may (max) or must (min) hold."""
+
+    name: str
+    rule: str           # "max_share" or "min_share"
+    scope: str
+    offers: tuple[str, ...]
+    first_year: int
+    last_year: int
+    share: float        # dimensionless, 0..1
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Every input the model needs, validated and in model units.
+
+    Dict-valued fields are keyed by tuples of set members; a key that is absent
+    means "no limit" for caps and "zero" for costs.
+    """
+
+    name: str
+    description: str
+    years: tuple[int, ...]
+    discount_rate: float
+    utilisation: float
+    hours_per_year: float
+    vendors: dict[str, str]
+    hosts: dict[str, str]
+    regions: dict[str, str]
+    families: dict[str, tuple[str, str, str]]        # family -> (kind, vendor, name)
+    offers: dict[str, Offer]
+    lifetime_yr: dict[str, int]
+    build_cap_gw: dict[tuple[str, int], float]
+    cumulative_cap_gw: dict[str, float]
+    ramp_gw: dict[str, float]
+    capex_bnusd_per_gw: dict[tuple[str, int], float]
+    lease_bnusd_per_gw_yr: dict[tuple[str, int], float]
+    fixed_bnusd_per_gw_yr: dict[tuple[str, int], float]
+    supply_cap_gw: dict[tuple[str, int], float]
+    grid_power_gw: dict[tuple[str, int], float]
+    pue: dict[tuple[str, int], float]
+    electricity_price_bnusd_per_twh: dict[tuple[str, int], float]
+    eflops_per_gw: dict[tuple[str, int], float]       # (family, vintage) -> EFLOP/s per GW IT
+    opening_gw: dict[tuple[str, int], float]          # (offer, vintage) -> GW
+    targets: tuple[Target, ...]
+    deals: tuple[Deal, ...]
+    portfolio: tuple[PortfolioRule, ...]
+    overrides: tuple[Override, ...] = ()
+    input_files: dict[str, str] = field(default_factory=dict)
+
+    # -- sets ---------------------------------------------------------------
+    @property
+    def first_year(self) -> int:
+        return self.years[0]
+
+    @property
+    def last_year(self) -> int:
+        return self.years[-1]
+
+    @property
+    def main_target(self) -> Target:
+        return next(t for t in self.targets if t.main)
+
+    @property
+    def offer_years(self) -> tuple[tuple[str, int], ...]:
+        """(offer, year) pairs in which an offer can be built."""
+        return tuple((o, y) for o, info in self.offers.items() for y in self.years if y >= info.first_year)
+
+    def offers_where(self, **attrs: str) -> tuple[str, ...]:
+        return tuple(o for o, info in self.offers.items() if all(getattr(info, k) == v for k, v in attrs.items()))
+
+    # -- derived coefficients (pure functions of the fields) ----------------
+    def discount_factor(self, year: int) -> float:
+        """(1 + r)^-(year - first_year): the present value of 1 USD paid in ``year``."""
+        return (1.0 + self.discount_rate) ** -(year - self.first_year)
+
+    def capital_recovery_factor(self, offer: str) -> float:
+        """r / (1 - (1 + r)^-L): yearly payment that repays 1 USD over the lifetime L."""
+        life, r = self.lifetime_yr[offer], self.discount_rate
+        return 1.0 / life if r == 0 else r / (1.0 - (1.0 + r) ** -life)
+
+    def service_years(self, offer: str, vintage: int) -> tuple[int, ...]:
+        """Planning years in which capacity of ``offer`` built in ``vintage`` is in service."""
+        life = self.lifetime_yr[offer]
+        return tuple(y for y in self.years if vintage <= y < vintage + life)
+
+    def capital_cost_per_gw(self, offer: str, vintage: int) -> float:
+        """Discounted capital cost within the horizon of 1 GW built (billion USD/GW).
+
+        The purchase price is spread over the lifetime as an annuity
+        (``capex x CRF`` per year) and only the years inside the horizon count,
+        so a build late in the horizon is not charged for service after it.
+        """
+        capex = self.capex_bnusd_per_gw.get((offer, vintage), 0.0)
+        if capex == 0.0:
+            return 0.0
+        annuity = capex * self.capital_recovery_factor(offer)
+        return annuity * sum(self.discount_factor(y) for y in self.service_years(offer, vintage))
+
+    def energy_twh_per_gw(self, region: str, year: int) -> float:
+        """Facility energy drawn by 1 GW of IT capacity for a year: PUE x utilisation x hours (TWh/GW)."""
+        return self.pue[region, year] * self.utilisation * self.hours_per_year / 1000.0
+
+    def energy_cost_per_gw(self, region: str, year: int) -> float:
+        """Energy cost of 1 GW of IT capacity for a year (billion USD/GW/a)."""
+        return self.energy_twh_per_gw(region, year) * self.electricity_price_bnusd_per_twh[region, year]
+
+    def opening_in_service_gw(self, offer: str, year: int) -> float:
+        """Opening-stock capacity of ``offer`` still in service in ``year``."""
+        life = self.lifetime_yr[offer]
+        return sum(v for (o, vin), v in self.opening_gw.items() if o == offer and vin <= year < vin + life)
+
+    def opening_in_service_eflops(self, offer: str, year: int) -> float:
+        life, fam = self.lifetime_yr[offer], self.offers[offer].family
+        return sum(v * self.eflops_per_gw[fam, vin] for (o, vin), v in self.opening_gw.items()
+                   if o == offer and vin <= year < vin + life)
+
+    def with_target(self, value: float, kind: str, year: int) -> "Scenario":
+        """A copy whose main target is ``value`` (GW or EFLOP/s) from ``year`` on."""
+        others = tuple(t for t in self.targets if not t.main)
+        main = _main_targets(value, kind, year, self.years)
+        return replace(self, targets=others + main)
+
+
+def _main_targets(value: float, kind: str, year: int, years: tuple[int, ...]) -> tuple[Target, ...]:
+    """The target holds in its year and every later planning year (capacity stood up is kept)."""
+    unit = "GW" if kind == "power" else "EFLOP/s"
+    shown = f"{value:g} {unit}" if kind == "power" else f"{value * 1e18:.3g} FLOP/s"
+    return tuple(Target(y, kind, value, f"target {shown} by {year}", main=True) for y in years if y >= year)
+
+
+# ----------------------------------------------------------------------------
+# Series helpers
+# ----------------------------------------------------------------------------
+def interpolate(points: dict[int, float], years: Iterable[int]) -> dict[int, float]:
+    """Linear interpolation between the given years, flat before the first and after the last."""
+    xs = sorted(points)
+    return {y: float(np.interp(y, xs, [points[x] for x in xs])) for y in years}
+
+
+def _series(facts: list[Fact], years: tuple[int, ...], errors: list[InputError]) -> dict[int, float] | None:
+    """One parameter of one key: either one all-years row, or rows for given years (interpolated)."""
+    all_years = [f for f in facts if f.keys.get("year") is None]
+    dated = [f for f in facts if f.keys.get("year") is not None]
+    if all_years and dated:
+        f = dated[0]
+        errors.append(InputError(f.file, f.row, "year",
+                                 f"either one row with an empty year for '{f.parameter}' or rows for given years",
+                                 f"both (the empty-year row is {all_years[0].file} line {all_years[0].row})"))
+        return None
+    if all_years:
+        return {y: all_years[0].value for y in years}
+    return interpolate({f.keys["year"]: f.value for f in dated}, years)
+
+
+def _group(facts: list[Fact], *cols: str) -> dict[tuple, list[Fact]]:
+    out: dict[tuple, list[Fact]] = {}
+    for f in facts:
+        out.setdefault(tuple(f.keys.get(c) for c in cols) + (f.parameter,), []).append(f)
+    return out
+
+
+# ----------------------------------------------------------------------------
+# Loading
+# ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TargetSpec:
+    """The main target as the user gave it (``--target``, ``--year``)."""
+
+    text: str | None = None
+    year: int | None = None
+
+
+def parse_target(text: str, option: str = "--target") -> tuple[float, str]:
+    """Read a target: a power (GW of IT capacity) or a compute rate (FLOP/s).
+
+    Returns
+    -------
+    (value, kind)
+        ``value`` in GW for kind ``"power"`` or EFLOP/s for kind ``"compute"``.
+
+    Raises
+    ------
+    InputError
+        Naming ``option`` when the text is not a power or a compute rate, or is negative.
+    """
+    expected = "a power (e.g. 250GW, 250000 MW) or a compute rate (e.g. 5e29 FLOP/s, 500 EFLOP/s)"
+    try:
+        q = parse_quantity(text)
+    except UnitParseError:
+        raise InputError("command line", option, option, expected, repr(text)) from None
+    if q.dimensionality == POWER:
+        value, kind = float(q.to("GW").magnitude), "power"
+    elif q.dimensionality == COMPUTE:
+        value, kind = float(q.to("EFLOP/s").magnitude), "compute"
+    else:
+        raise InputError("command line", option, option, expected, describe(q))
+    if not math.isfinite(value) or value < 0:
+        raise InputError("command line", option, option, "a non-negative finite " + kind, repr(text))
+    return value, kind
+
+
+def scenario_path(name: str, inputs_dir: Path) -> Path:
+    return inputs_dir / "scenarios" / f"{name}.yaml"
+
+
+def available_scenarios(inputs_dir: Path = DEFAULT_INPUTS) -> dict[str, str]:
+    """Scenario name -> first line of its description."""
+    import yaml
+
+    out = {}
+    for p in sorted((inputs_dir / "scenarios").glob("*.yaml")):
+        try:
+            doc = yaml.safe_load(p.read_text()) or {}
+            desc = str(doc.get("description", "")).strip().splitlines()
+        except Exception:
+            desc = ["(unreadable)"]
+        out[p.stem] = desc[0] if desc else ""
+    return out
+
+
+def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None,
+                  sets: Iterable[str] = (), target: TargetSpec = TargetSpec()) -> Scenario:
+    """Read, override, validate and convert the inputs into a :class:`Scenario`.
+
+    Parameters
+    ----------
+    inputs_dir : Path
+        Folder with the input CSVs and ``parameters.yaml``.
+    scenario : str, optional
+        Name of ``inputs_dir/scenarios/NAME.yaml`` to apply on top of the base data.
+    sets : iterable of str
+        ``KEY[.NAME]=VALUE`` overrides applied after the scenario file.
+    target : TargetSpec
+        The main target and its year; defaults come from ``scalars.csv`` / ``horizon.csv``.
+
+    Raises
+    ------
+    InputErrors
+        With every problem found, each naming its file, row and field.
+    """
+    inputs_dir = Path(inputs_dir)
+    errors: list[InputError] = []
+    target_value: tuple[float, str] | None = None
+    if target.text is not None:
+        try:
+            target_value = parse_target(target.text)
+        except InputError as exc:
+            errors.append(exc)
+    catalogue = load_catalogue(inputs_dir / "parameters.yaml")
+    tables = read_raw_tables(inputs_dir, errors)
+    overrides: list[Override] = []
+    extra_files: list[Path] = []
+    name = scenario or "base"
+    description = ""
+    if scenario is not None:
+        path = scenario_path(scenario, inputs_dir)
+        if not path.exists():
+            known = ", ".join(available_scenarios(inputs_dir)) or "none"
+            errors.append(InputError("command line", "--scenario", "--scenario",
+                                     f"the name of a file in {_display(inputs_dir / 'scenarios')} (one of {known})",
+                                     repr(scenario)))
+        else:
+            extra_files.append(path)
+            try:
+                overrides += apply_scenario_file(tables, catalogue, path)
+            except InputErrors as exc:
+                errors.extend(exc.errors)
+            import yaml
+            try:
+                description = str((yaml.safe_load(path.read_text()) or {}).get("description", "")).strip()
+            except Exception:
+                pass
+    for assignment in sets:
+        try:
+            overrides.append(apply_set(tables, catalogue, assignment))
+        except InputError as exc:
+            errors.append(exc)
+    if errors and not tables:
+        raise InputErrors(errors)
+    scen = _assemble(tables, catalogue, errors, name, description, target_value, target.year)
+    if errors:
+        raise InputErrors(errors)
+    assert scen is not None
+    return replace(scen, overrides=tuple(overrides), input_files=input_hashes(inputs_dir, extra_files))
+
+
+def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[InputError], name: str,
+              description: str, target_value: tuple[float, str] | None,
+              target_year: int | None) -> Scenario | None:
+    """Validate every table and build the Scenario (``None`` if anything is wrong)."""
+    def rows(file: str, horizon=None, ids=None) -> list[dict[str, Any]]:
+        if file not in tables:
+            return []
+        return check_rows(tables[file], SCHEMAS[file], catalogue, ids or {}, horizon, errors)
+
+    # horizon first: years elsewhere are checked against it
+    horizon_rows = {r["parameter"]: r for r in rows("horizon.csv")}
+    hz: dict[str, int] = {}
+    for key in ("first_year", "last_year", "default_target_year"):
+        r = horizon_rows.get(key)
+        if r is None:
+            if "horizon.csv" in tables:
+                errors.append(InputError(tables["horizon.csv"].file, 1, "parameter", f"a row for '{key}'", "none"))
+            continue
+        try:
+            hz[key] = int(float(r["value"]))
+            if hz[key] != float(r["value"]) or not 1990 <= hz[key] <= 2100:
+                raise ValueError
+        except ValueError:
+            errors.append(InputError(r["_file"], r["_row"], "value", f"a calendar year for '{key}'", repr(r["value"])))
+    if "first_year" not in hz or "last_year" not in hz:
+        return None
+    if hz["last_year"] < hz["first_year"]:
+        r = horizon_rows["last_year"]
+        errors.append(InputError(r["_file"], r["_row"], "value", f"a last year not before {hz['first_year']}",
+                                 repr(r["value"])))
+        return None
+    years = tuple(range(hz["first_year"], hz["last_year"] + 1))
+    horizon = (years[0], years[-1])
+
+    # entity tables
+    ids: dict[str, set[str]] = {}
+    entity: dict[str, list[dict[str, Any]]] = {}
+    for file in ("vendors.csv", "hosts.csv", "regions.csv"):
+        entity[file] = rows(file, horizon)
+        ids[file] = {r[ENTITY_KEY[file]] for r in entity[file]}
+    entity["families.csv"] = rows("families.csv", horizon, ids)
+    ids["families.csv"] = {r["family"] for r in entity["families.csv"]}
+    entity["offers.csv"] = rows("offers.csv", horizon, ids)
+    ids["offers.csv"] = {r["offer"] for r in entity["offers.csv"]}
+    entity["deals.csv"] = rows("deals.csv", horizon, ids)
+    ids["deals.csv"] = {r["deal"] for r in entity["deals.csv"]}
+
+    families = {r["family"]: (r["kind"], r["vendor"], r["name"]) for r in entity["families.csv"]}
+    offers: dict[str, Offer] = {}
+    for r in entity["offers.csv"]:
+        fam = families.get(r["family"])
+        if fam and fam[1] != r["vendor"]:
+            errors.append(InputError(r["_file"], r["_row"], "vendor",
+                                     f"the vendor of family {r['family']} ({fam[1]})", repr(r["vendor"])))
+            continue
+        if fam is None:
+            continue
+        offers[r["offer"]] = Offer(r["offer"], r["vendor"], r["family"], fam[0], r["host"], r["region"],
+                                   r["contract"], r["first_year"], r.get("description", ""))
+
+    # scalars
+    scalar = {f.parameter: f for f in facts_from(rows("scalars.csv", horizon), ())}
+    for key in ("discount_rate", "utilisation", "hours_per_year", "default_target"):
+        if key not in scalar and "scalars.csv" in tables:
+            errors.append(InputError(tables["scalars.csv"].file, 1, "parameter", f"a row for '{key}'", "none"))
+
+    # generations -> EFLOP/s per GW by (family, vintage year)
+    gen_rows = rows("generations.csv", horizon, ids)
+    gens: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in gen_rows:
+        g = gens.setdefault((r["family"], r["generation"]), {"year": r["year"], "_file": r["_file"], "_row": r["_row"]})
+        g[r["parameter"]] = r["_value"]
+    eflops_per_gw: dict[tuple[str, int], float] = {}
+    vintages = range(min(years[0] - 30, 1995), years[-1] + 1)
+    for fam in families:
+        avail = sorted(((g["year"], g) for (f, _), g in gens.items()
+                        if f == fam and "it_power_per_chip" in g and "flops_per_chip" in g), key=lambda t: t[0])
+        for v in vintages:
+            latest = [g for y, g in avail if y is not None and y <= v]
+            if latest:
+                g = latest[-1]
+                # FLOP/s per W -> EFLOP/s per GW: x 1e9 W/GW / 1e18
+                eflops_per_gw[fam, v] = g["flops_per_chip"] / g["it_power_per_chip"] * 1e9 / 1e18
+    for (f, gname), g in gens.items():
+        missing = {"it_power_per_chip", "flops_per_chip"} - set(g)
+        if missing:
+            errors.append(InputError(g["_file"], g["_row"], "parameter",
+                                     f"both it_power_per_chip and flops_per_chip for generation {gname}",
+                                     f"no {' or '.join(sorted(missing))}"))
+    for r in entity["offers.csv"]:
+        o = offers.get(r["offer"])
+        if o and (o.family, o.first_year) not in eflops_per_gw:
+            errors.append(InputError(r["_file"], r["_row"], "family",
+                                     f"a family with a generation available by {o.first_year} in generations.csv",
+                                     repr(o.family)))
+
+    # region parameters
+    region_facts = facts_from(rows("region_parameters.csv", horizon, ids), ("region", "year"))
+    grouped = _group(region_facts, "region")
+    region_param: dict[str, dict[tuple[str, int], float]] = {"grid_power": {}, "pue": {}, "electricity_price": {}}
+    for region in ids.get("regions.csv", set()):
+        for param, out in region_param.items():
+            facts = grouped.get((region, param), [])
+            spec = catalogue.parameters[param]
+            if facts:
+                s = _series(facts, years, errors)
+                if s is None:
+                    continue
+            elif spec.default is not None:
+                s = {y: float(spec.default) for y in years}
+            else:
+                if any(o.region == region for o in offers.values()):
+                    errors.append(InputError(tables["region_parameters.csv"].file if "region_parameters.csv" in tables
+                                             else "region_parameters.csv", 1, "parameter",
+                                             f"a '{param}' row for region {region} (it has offers)", "none"))
+                continue
+            for y, v in s.items():
+                out[region, y] = v
+
+    # offer parameters
+    op_facts = facts_from(rows("offer_parameters.csv", horizon, ids), ("offer", "year"))
+    grouped = _group(op_facts, "offer")
+    lifetime: dict[str, int] = {}
+    cum_cap: dict[str, float] = {}
+    ramp: dict[str, float] = {}
+    per_year: dict[str, dict[tuple[str, int], float]] = {"build_cap": {}, "capex": {}, "lease_price": {},
+                                                           "fixed_cost": {}}
+    for o, info in offers.items():
+        for param in ("lifetime", "cumulative_cap", "ramp"):
+            facts = grouped.get((o, param), [])
+            for f in facts:
+                if f.keys.get("year") is not None:
+                    errors.append(InputError(f.file, f.row, "year", f"an empty year for '{param}' (one value per offer)",
+                                             repr(f.keys["year"])))
+            if len(facts) == 1 and facts[0].keys.get("year") is None:
+                value = facts[0].value
+            elif not facts and catalogue.parameters[param].default is not None:
+                value = float(catalogue.parameters[param].default)
+            else:
+                continue
+            if param == "lifetime":
+                lifetime[o] = max(1, int(round(value)))
+            elif param == "cumulative_cap":
+                cum_cap[o] = value
+            else:
+                ramp[o] = value
+        for param, out in per_year.items():
+            facts = grouped.get((o, param), [])
+            if facts:
+                s = _series(facts, years, errors)
+                if s is None:
+                    continue
+            else:
+                default = catalogue.parameters[param].default
+                if default is None:
+                    continue
+                s = {y: float(default) for y in years}
+            for y, v in s.items():
+                out[o, y] = v
+        if info.contract == "lease" and not any(per_year["lease_price"].get((o, y), 0) > 0 for y in years):
+            errors.append(InputError(tables["offers.csv"].file, "offer " + o, "contract",
+                                     "a lease_price row in offer_parameters.csv for a lease offer", "none"))
+        if info.contract == "purchase" and not any(per_year["capex"].get((o, y), 0) > 0 for y in years):
+            errors.append(InputError(tables["offers.csv"].file, "offer " + o, "contract",
+                                     "a capex row in offer_parameters.csv for a purchase offer", "none"))
+
+    # vendor supply
+    sup_facts = facts_from(rows("vendor_supply.csv", horizon, ids), ("vendor", "year"))
+    grouped = _group(sup_facts, "vendor")
+    supply: dict[tuple[str, int], float] = {}
+    for v in ids.get("vendors.csv", set()):
+        caps = grouped.get((v, "supply_cap"), [])
+        growth_f = grouped.get((v, "supply_growth"), [])
+        for f in growth_f:
+            if f.keys.get("year") is not None:
+                errors.append(InputError(f.file, f.row, "year", "an empty year for 'supply_growth'",
+                                         repr(f.keys["year"])))
+        if not caps:
+            continue
+        if any(f.keys.get("year") is None for f in caps):
+            s = _series(caps, years, errors)
+            if s is None:
+                continue
+        else:
+            points = {f.keys["year"]: f.value for f in caps}
+            growth = growth_f[0].value if growth_f else 0.0
+            last = max(points)
+            s = interpolate(points, [y for y in years if y <= last])
+            for y in years:
+                if y > last:
+                    s[y] = points[last] * (1.0 + growth) ** (y - last)
+        for y, val in s.items():
+            supply[v, y] = val
+
+    # opening stock
+    opening: dict[tuple[str, int], float] = {}
+    for r in rows("opening_stock.csv", horizon, ids):
+        spec = catalogue.parameters["opening_capacity"]
+        from model.inputs import RawRow, parse_value
+        got = parse_value(RawRow({"value": r["value"], "unit": r["unit"]}, r["_file"], r["_row"]), spec, errors)
+        if got:
+            opening[r["offer"], r["vintage"]] = got[0]
+    for (o, vin) in opening:
+        if o in offers and (offers[o].family, vin) not in eflops_per_gw:
+            errors.append(InputError(tables["opening_stock.csv"].file, f"offer {o}", "vintage",
+                                     f"a vintage when family {offers[o].family} had a generation", repr(vin)))
+
+    # targets: milestones, then the main target
+    targets: list[Target] = []
+    for r in rows("targets.csv", horizon, ids):
+        if "_value" not in r:
+            continue
+        kind = "power" if r["_unit"] == "GW" else "compute"
+        targets.append(Target(r["year"], kind, r["_value"],
+                              f"milestone {r['value']} {r['unit']} in {r['year']} ({r['_file']} line {r['_row']})"))
+    if target_year is not None and not years[0] <= target_year <= years[-1]:
+        errors.append(InputError("command line", "--year", "--year",
+                                 f"a year within the planning horizon {years[0]}..{years[-1]}", repr(target_year)))
+        target_year = None
+    t_year = target_year or hz.get("default_target_year", years[-1])
+    if target_value is None and "default_target" in scalar:
+        target_value = (scalar["default_target"].value, "power")
+    if target_value is not None:
+        targets.extend(_main_targets(target_value[0], target_value[1], t_year, years))
+
+    # deals
+    deals: list[Deal] = []
+    terms = _group(facts_from(rows("deal_terms.csv", horizon, ids), ("deal",)), "deal")
+    for r in entity["deals.csv"]:
+        if r["first_year"] is not None and r["last_year"] is not None and r["last_year"] < r["first_year"]:
+            errors.append(InputError(r["_file"], r["_row"], "last_year",
+                                     f"a window end not before its start {r['first_year']}", repr(r["last_year"])))
+            continue
+        chosen = _resolve_scope(r, offers, errors)
+        if chosen is None:
+            continue
+        d = Deal(r["deal"], r["counterparty"], r["status"], r["first_year"], r["last_year"], chosen, r["scope"],
+                 description=r.get("description", ""))
+        values: dict[str, float] = {}
+        for bound in ("minimum", "maximum"):
+            for f in terms.get((d.name, bound), []):
+                field_name = ("min" if bound == "minimum" else "max") + ("_gw" if f.unit == "GW" else "_bnusd")
+                values[field_name] = f.value
+        for unit in ("_gw", "_bnusd"):
+            lo, hi = values.get("min" + unit), values.get("max" + unit)
+            if lo is not None and hi is not None and lo > hi + 1e-9:
+                f = terms[(d.name, "minimum")][0]
+                shown = "GW" if unit == "_gw" else "USD"
+                errors.append(InputError(f.file, f.row, "value", f"a minimum no larger than the maximum "
+                                         f"({hi * (1 if unit == '_gw' else 1e9):g} {shown})",
+                                         f"{lo * (1 if unit == '_gw' else 1e9):g} {shown}"))
+        if d.window(years) == () and any(v is not None for v in values.values()):
+            errors.append(InputError(r["_file"], r["_row"], "first_year",
+                                     f"a window overlapping the horizon {years[0]}..{years[-1]}",
+                                     f"{r['first_year']}..{r['last_year']}"))
+        deals.append(replace(d, **values))
+
+    # portfolio
+    rules: list[PortfolioRule] = []
+    pf_spec = catalogue.parameters
+    for r in rows("portfolio.csv", horizon, ids):
+        from model.inputs import RawRow, parse_value
+        got = parse_value(RawRow({"value": r["value"], "unit": r["unit"]}, r["_file"], r["_row"]),
+                          pf_spec[r["rule"]], errors)
+        if r["first_year"] is not None and r["last_year"] is not None and r["last_year"] < r["first_year"]:
+            errors.append(InputError(r["_file"], r["_row"], "last_year",
+                                     f"a last year not before {r['first_year']}", repr(r["last_year"])))
+            continue
+        chosen = _resolve_scope(r, offers, errors)
+        if got is None or chosen is None:
+            continue
+        rules.append(PortfolioRule(f"{r['rule']} {r['scope']} {r['first_year']}-{r['last_year']}", r["rule"],
+                                   r["scope"], chosen, r["first_year"], r["last_year"], got[0]))
+
+    if errors:
+        return None
+    return Scenario(
+        name=name, description=description, years=years,
+        discount_rate=scalar["discount_rate"].value, utilisation=scalar["utilisation"].value,
+        hours_per_year=scalar["hours_per_year"].value,
+        vendors={r["vendor"]: r["name"] for r in entity["vendors.csv"]},
+        hosts={r["host"]: r["name"] for r in entity["hosts.csv"]},
+        regions={r["region"]: r["name"] for r in entity["regions.csv"]},
+        families=families, offers=offers, lifetime_yr=lifetime, build_cap_gw=per_year["build_cap"],
+        cumulative_cap_gw=cum_cap, ramp_gw=ramp, capex_bnusd_per_gw=per_year["capex"],
+        lease_bnusd_per_gw_yr=per_year["lease_price"], fixed_bnusd_per_gw_yr=per_year["fixed_cost"],
+        supply_cap_gw=supply, grid_power_gw=region_param["grid_power"], pue=region_param["pue"],
+        electricity_price_bnusd_per_twh=region_param["electricity_price"], eflops_per_gw=eflops_per_gw,
+        opening_gw=opening, targets=tuple(targets), deals=tuple(deals), portfolio=tuple(rules),
+    )
+
+
+def _resolve_scope(r: dict[str, Any], offers: dict[str, Offer], errors: list[InputError]) -> tuple[str, ...] | None:
+    """The offers a row's ``scope`` selects; an error if it is malformed or selects none."""
+    try:
+        terms = parse_scope(r["scope"])
+    except ValueError as exc:
+        errors.append(InputError(r["_file"], r["_row"], "scope",
+                                 "terms key=value joined by & (keys: offer, vendor, family, kind, host, region, "
+                                 "contract) or 'all'", repr(str(exc))))
+        return None
+    chosen = tuple(o for o, info in offers.items()
+                   if all(getattr(info, "name" if k == "offer" else k) in vals for k, vals in terms.items()))
+    if not chosen:
+        errors.append(InputError(r["_file"], r["_row"], "scope", "a scope that selects at least one offer",
+                                 repr(r["scope"])))
+        return None
+    return chosen

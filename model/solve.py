@@ -1,0 +1,314 @@
+"""Solve with HiGHS; diagnose missed targets; say binding limits in plain words.
+
+The flow for a run:
+
+1. minimise cost subject to every constraint (``optimal`` if it solves);
+2. if that is infeasible, relax the main target and maximise the capacity
+   (or compute) that can be held in service from the target year on: the
+   largest reachable figure. Its duals say which limits cap it;
+3. minimise cost while holding that figure: the least-cost plan for it
+   (status ``target_missed``);
+4. if even step 2 is infeasible, the inputs contradict each other without
+   the target: every limit gets an elastic slack, the total slack is
+   minimised, and the limits that had to give are named (status
+   ``infeasible``).
+
+``--objective max-capacity`` runs steps 2 and 3 directly.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyomo.contrib.appsi.base import TerminationCondition
+from pyomo.contrib.appsi.solvers.highs import Highs
+from pyomo.environ import ConcreteModel, Constraint, NonNegativeReals, Objective, Var, maximize, value
+
+from model.build import build_model, describe_limit, limits
+from model.concerns.targets import capacity_in_service, compute_in_service, main_targets
+from model.scenario import Scenario
+
+#: Duals smaller than this (model units: billion USD or GW per unit) are not "binding".
+DUAL_TOLERANCE = 1e-7
+
+
+@dataclass
+class Binding:
+    """A limit that binds, with its shadow price and what it means."""
+
+    name: str
+    constraint: str
+    shadow_price: float
+    unit: str
+    meaning: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "constraint": self.constraint,
+                "shadow_price": {"value": self.shadow_price, "unit": self.unit}, "meaning": self.meaning}
+
+
+@dataclass
+class Outcome:
+    """What a solve produced: status, the model holding the plan, and the explanation."""
+
+    status: str                 # optimal | target_missed | infeasible | time_limit | solver_error | unbounded
+    message: str
+    model: ConcreteModel | None
+    objective_bnusd: float | None = None
+    max_reachable: float | None = None      # GW or EFLOP/s (by the main target's kind)
+    binding: list[Binding] = field(default_factory=list)
+    reach_binding: list[Binding] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    solver: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_plan(self) -> bool:
+        return self.status in ("optimal", "target_missed")
+
+
+def make_solver(time_limit: float | None = None) -> Highs:
+    """A persistent HiGHS instance that leaves loading the solution to us."""
+    opt = Highs()
+    opt.config.load_solution = False
+    opt.config.stream_solver = False
+    opt.highs_options = {"output_flag": False, "log_to_console": False}
+    if time_limit is not None:
+        opt.config.time_limit = float(time_limit)
+    return opt
+
+
+def highs_version() -> str:
+    import highspy
+
+    h = highspy.Highs()
+    try:
+        return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+    except Exception:  # pragma: no cover - older highspy
+        return getattr(highspy, "__version__", "unknown")
+
+
+def _money(bnusd: float) -> str:
+    usd = abs(bnusd) * 1e9
+    if usd >= 1e12:
+        return f"{usd / 1e12:.3g} trillion USD"
+    if usd >= 1e9:
+        return f"{usd / 1e9:.3g} billion USD"
+    if usd >= 1e6:
+        return f"{usd / 1e6:.3g} million USD"
+    return f"{usd:,.0f} USD"
+
+
+def _shadow_unit(row_unit: str, objective: str) -> tuple[float, str]:
+    """Scale and unit of a dual, for a row in ``row_unit`` and an objective (bnUSD, GW, EFLOP/s)."""
+    if objective == "bnUSD":
+        if row_unit == "bnUSD":
+            return 1.0, "USD/USD"
+        return 1e9, f"USD/{row_unit}"
+    if row_unit == "bnUSD":
+        return 1e-9, f"{objective}/USD"
+    return 1.0, f"{objective}/{row_unit}"
+
+
+def explain_duals(s: Scenario, duals: dict, objective: str) -> list[Binding]:
+    """Every binding limit with its shadow price in units and a sentence.
+
+    ``objective`` is the unit of the objective whose duals these are:
+    ``"bnUSD"`` (least cost) or ``"GW"`` / ``"EFLOP/s"`` (largest reachable).
+    Pyomo's duals are d(objective)/d(right-hand side).
+    """
+    out = []
+    for con, d in duals.items():
+        if d is None or abs(d) < DUAL_TOLERANCE:
+            continue
+        comp = con.parent_component()
+        lim = describe_limit(s, comp.local_name, con.index())
+        if lim is None:
+            continue
+        scale, unit = _shadow_unit(lim.unit, objective)
+        row_unit = "USD" if lim.unit == "bnUSD" else lim.unit
+        step = "1 billion USD" if lim.unit == "bnUSD" else f"one {row_unit}"
+        if objective == "bnUSD":
+            if lim.sense == "cap":
+                meaning = f"{step} more of '{lim.label}' would lower the total cost by {_money(-d)}"
+            else:
+                meaning = f"{step} less of '{lim.label}' would lower the total cost by {_money(d)}"
+            if lim.unit == "bnUSD":
+                meaning += " (per billion USD)"
+        else:
+            gain = abs(d) * (1.0 if lim.unit != "bnUSD" else 1.0)
+            direction = "more" if lim.sense == "cap" else "less"
+            meaning = (f"{step} {direction} of '{lim.label}' would raise the largest reachable "
+                       f"{'capacity' if objective == 'GW' else 'compute'} by {gain:.3g} {objective}")
+        out.append(Binding(lim.label, f"{comp.local_name}[{_index_text(con.index())}]", d * scale, unit, meaning))
+    out.sort(key=lambda b: (not b.name.startswith("target"), -abs(b.shadow_price)))
+    return out
+
+
+def _index_text(index: Any) -> str:
+    if index is None:
+        return ""
+    if isinstance(index, tuple):
+        return ",".join(str(i) for i in index)
+    return str(index)
+
+
+def _solve(opt: Highs, m: ConcreteModel) -> tuple[str, Any]:
+    """Solve and map HiGHS's termination to our status words."""
+    res = opt.solve(m)
+    tc = res.termination_condition
+    if tc == TerminationCondition.optimal:
+        res.solution_loader.load_vars()
+        return "optimal", res
+    if tc == TerminationCondition.infeasible:
+        return "infeasible", res
+    if tc == TerminationCondition.infeasibleOrUnbounded:
+        return "infeasible_or_unbounded", res
+    if tc == TerminationCondition.unbounded:
+        return "unbounded", res
+    if tc == TerminationCondition.maxTimeLimit:
+        return "time_limit", res
+    return "solver_error", res
+
+
+def solve_plan(s: Scenario, objective: str = "min-cost", time_limit: float | None = None) -> Outcome:
+    """Build and solve the plan for ``s``; diagnose when the target cannot be met.
+
+    Parameters
+    ----------
+    s : Scenario
+        Validated inputs, including the main target.
+    objective : {"min-cost", "max-capacity"}
+        Least cost meeting the target, or the most capacity (compute) by the
+        target year and the least-cost plan holding it.
+    time_limit : float, optional
+        Seconds HiGHS may spend on each solve.
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    m = build_model(s)
+    timings["build_s"] = time.perf_counter() - t0
+    opt = make_solver(time_limit)
+    solver_info = {"name": "HiGHS", "version": highs_version(), "interface": "pyomo.contrib.appsi",
+                   "time_limit_s": time_limit}
+
+    if objective == "min-cost":
+        t0 = time.perf_counter()
+        status, _ = _solve(opt, m)
+        timings["solve_s"] = time.perf_counter() - t0
+        if status == "optimal":
+            return Outcome("optimal", "the target is met at least cost", m, value(m.total_cost),
+                           binding=explain_duals(s, opt.get_duals(), "bnUSD"), timings=timings, solver=solver_info)
+        if status in ("time_limit", "solver_error", "unbounded"):
+            return Outcome(status, _failure_message(status, time_limit), None, timings=timings, solver=solver_info)
+    elif objective != "max-capacity":
+        raise ValueError(f"unknown objective {objective!r}")
+
+    # largest reachable figure, holding from the target year on
+    kind = s.main_target.kind
+    unit = "GW" if kind == "power" else "EFLOP/s"
+    for name in ("target_capacity", "target_compute"):
+        if hasattr(m, name):
+            getattr(m, name).deactivate()
+    years = sorted(main_targets(s, kind))
+    m.reachable = Var(within=NonNegativeReals)
+    measure = capacity_in_service if kind == "power" else compute_in_service
+    m.reachable_held = Constraint(years, rule=lambda m, y: measure(m, s, y) >= m.reachable)
+    m.total_cost.deactivate()
+    m.max_reachable = Objective(expr=m.reachable, sense=maximize)
+    t0 = time.perf_counter()
+    status, _ = _solve(opt, m)
+    timings["reach_solve_s"] = time.perf_counter() - t0
+    if status in ("infeasible", "infeasible_or_unbounded"):
+        t0 = time.perf_counter()
+        conflicts = diagnose_conflicts(s, time_limit)
+        timings["diagnosis_s"] = time.perf_counter() - t0
+        names = "; ".join(c["meaning"] for c in conflicts[:5]) or "no single limit could be named"
+        return Outcome("infeasible", "the inputs contradict each other even without the target: " + names, None,
+                       conflicts=conflicts, timings=timings, solver=solver_info)
+    if status == "unbounded":
+        return Outcome("unbounded", "nothing limits the capacity: add build caps, supply caps or grid power",
+                       None, timings=timings, solver=solver_info)
+    if status != "optimal":
+        return Outcome(status, _failure_message(status, time_limit), None, timings=timings, solver=solver_info)
+    reachable = value(m.reachable)
+    reach_binding = explain_duals(s, opt.get_duals(), unit)
+
+    # least-cost plan holding the reachable figure
+    m.reachable.setlb(max(0.0, reachable - 1e-6 * max(1.0, reachable)))
+    m.max_reachable.deactivate()
+    m.total_cost.activate()
+    t0 = time.perf_counter()
+    status, _ = _solve(opt, m)
+    timings["cost_solve_s"] = time.perf_counter() - t0
+    if status != "optimal":
+        return Outcome(status, _failure_message(status, time_limit), None, max_reachable=reachable,
+                       reach_binding=reach_binding, timings=timings, solver=solver_info)
+    binding = explain_duals(s, opt.get_duals(), "bnUSD")
+    target = s.main_target
+    if objective == "max-capacity":
+        return Outcome("optimal", f"the most that can be held from {years[0]} is {reachable:.4g} {unit}", m,
+                       value(m.total_cost), max_reachable=reachable, binding=binding, reach_binding=reach_binding,
+                       timings=timings, solver=solver_info)
+    return Outcome("target_missed",
+                   f"the target of {target.value:g} {unit} from {years[0]} cannot be met; "
+                   f"the most that can be held is {reachable:.4g} {unit}", m, value(m.total_cost),
+                   max_reachable=reachable, binding=binding, reach_binding=reach_binding, timings=timings,
+                   solver=solver_info)
+
+
+def _failure_message(status: str, time_limit: float | None) -> str:
+    if status == "time_limit":
+        return f"HiGHS stopped at the time limit ({time_limit:g} s) without a proven optimum"
+    if status == "unbounded":
+        return "the problem is unbounded"
+    return "HiGHS failed without a usable answer"
+
+
+def diagnose_conflicts(s: Scenario, time_limit: float | None = None) -> list[dict[str, Any]]:
+    """Name the limits that must give for any plan to exist (elastic relaxation).
+
+    Every limit row gets a non-negative slack e (``body - e <= upper``,
+    ``body + e >= lower``) and ``sum e`` is minimised; rows whose slack is
+    positive are the conflicting limits, with how much each had to give.
+    """
+    m = build_model(s)
+    for name in ("target_capacity", "target_compute"):
+        if hasattr(m, name):
+            getattr(m, name).deactivate()
+    m.total_cost.deactivate()
+    rows = []
+    for name in limits():
+        comp = getattr(m, name, None)
+        if comp is None or not comp.active:
+            continue
+        for idx, con in comp.items():
+            rows.append((name, idx, con))
+    m.elastic_index = list(range(len(rows)))
+    m.elastic = Var(range(len(rows)), within=NonNegativeReals)
+    for i, (_, _, con) in enumerate(rows):
+        lower, body, upper = con.lower, con.body, con.upper
+        if upper is not None and lower is None:
+            con.set_value((None, body - m.elastic[i], upper))
+        elif lower is not None and upper is None:
+            con.set_value((lower, body + m.elastic[i], None))
+    m.total_slack = Objective(expr=sum(m.elastic[i] for i in range(len(rows))))
+    opt = make_solver(time_limit)
+    status, _ = _solve(opt, m)
+    if status != "optimal":
+        return []
+    out = []
+    for i, (name, idx, con) in enumerate(rows):
+        e = value(m.elastic[i])
+        if e > 1e-6:
+            lim = describe_limit(s, name, idx)
+            unit = "USD" if lim.unit == "bnUSD" else lim.unit
+            amount = e * 1e9 if lim.unit == "bnUSD" else e
+            verb = "be raised" if lim.sense == "cap" else "be lowered"
+            out.append({"name": lim.label, "constraint": f"{name}[{_index_text(idx)}]",
+                        "relaxation": {"value": amount, "unit": unit},
+                        "meaning": f"'{lim.label}' would have to {verb} by {amount:.4g} {unit}"})
+    out.sort(key=lambda c: -c["relaxation"]["value"])
+    return out

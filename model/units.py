@@ -1,0 +1,104 @@
+"""The project's one pint registry and the helpers that convert at the edge.
+
+Everything that enters the model is converted here to a canonical magnitude
+(a plain float in a fixed unit); everything that leaves gets its unit back.
+The Pyomo model itself never sees a unit.
+
+Canonical units inside the model (``MODEL_UNITS``) are chosen so that the
+linear program is well scaled: GW for power, billion USD for money,
+EFLOP/s (1e18 FLOP/s) for compute, TWh for energy and years for time.
+Result sets report money in USD and compute in FLOP/s.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pint
+
+_DEFINITIONS = Path(__file__).with_name("units_definitions.txt")
+
+ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+ureg.load_definitions(str(_DEFINITIONS))
+pint.set_application_registry(ureg)
+Q_ = ureg.Quantity
+
+#: Units the model's plain floats are in, by what they measure.
+MODEL_UNITS: dict[str, str] = {
+    "power": "GW",
+    "power_per_year": "GW/a",
+    "money": "bnUSD",
+    "compute": "EFLOP/s",
+    "energy": "TWh",
+    "time": "a",
+}
+
+POWER = ureg.Unit("GW").dimensionality
+COMPUTE = ureg.Unit("FLOP/s").dimensionality
+MONEY = ureg.Unit("USD").dimensionality
+
+
+class UnitParseError(ValueError):
+    """A text could not be read as a quantity with the expected dimension."""
+
+    def __init__(self, text: str, expected: str, found: str) -> None:
+        super().__init__(text, expected, found)
+        self.text, self.expected, self.found = text, expected, found
+
+    def __str__(self) -> str:
+        return f"expected {self.expected}, found {self.found}"
+
+
+def parse_quantity(text: str) -> pint.Quantity:
+    """Read ``text`` (e.g. ``"250GW"``, ``"90 USD/MWh"``, ``"8%"``) as a quantity.
+
+    Raises
+    ------
+    UnitParseError
+        If the text is empty, not a number with a unit, or names an unknown unit.
+    """
+    cleaned = str(text).strip()
+    if not cleaned:
+        raise UnitParseError(text, "a number with a unit", "an empty value")
+    cleaned = cleaned.replace("%", " percent")
+    try:
+        q = ureg.Quantity(cleaned)
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:
+        raise UnitParseError(text, "a number with a unit", f"{text!r} ({exc})") from None
+    except Exception:  # tokenizer errors for text like 'abc(' or '1..2'
+        raise UnitParseError(text, "a number with a unit", repr(text)) from None
+    if not isinstance(q, pint.Quantity):  # a bare number parses to int/float
+        q = ureg.Quantity(q, "dimensionless")
+    return q
+
+
+def dimension_name(q: pint.Quantity | pint.Unit) -> str:
+    """A readable name for the dimension of ``q`` ("power", "energy", ...)."""
+    dim = q.dimensionality
+    names = {
+        ureg.Unit("GW").dimensionality: "power",
+        ureg.Unit("TWh").dimensionality: "energy",
+        ureg.Unit("USD").dimensionality: "money",
+        ureg.Unit("FLOP/s").dimensionality: "compute rate",
+        ureg.Unit("a").dimensionality: "time",
+        ureg.Unit("dimensionless").dimensionality: "a plain number (dimensionless)",
+        ureg.Unit("USD/GW").dimensionality: "money per power",
+        ureg.Unit("USD/GW/a").dimensionality: "money per power per time",
+        ureg.Unit("USD/MWh").dimensionality: "money per energy",
+        ureg.Unit("GW/a").dimensionality: "power per time",
+    }
+    return names.get(dim, str(dim))
+
+
+def describe(q: pint.Quantity) -> str:
+    """``q`` with its dimension, for error messages: ``'250 GWh' (energy)``."""
+    return f"'{q:~P}' ({dimension_name(q)})"
+
+
+def to_magnitude(q: pint.Quantity, unit: str) -> float:
+    """Convert ``q`` to ``unit`` and return the plain float."""
+    return float(q.to(unit).magnitude)
+
+
+def quantity_json(value: float, unit: str) -> dict[str, object]:
+    """The JSON form every figure leaves the tool in: ``{"value": v, "unit": u}``."""
+    return {"value": float(value), "unit": unit}
