@@ -267,7 +267,8 @@ def parse_target(text: str, option: str = "--target") -> tuple[float, str]:
     try:
         q = parse_quantity(text)
     except UnitParseError:
-        raise InputError("command line", option, option, expected, repr(text)) from None
+        raise InputError("command line", option, option, expected,
+                         repr(text) if str(text).strip() else "an empty value") from None
     if q.dimensionality == POWER:
         value, kind = float(q.to("GW").magnitude), "power"
     elif q.dimensionality == COMPUTE:
@@ -275,7 +276,7 @@ def parse_target(text: str, option: str = "--target") -> tuple[float, str]:
     else:
         raise InputError("command line", option, option, expected, describe(q))
     if not math.isfinite(value) or value < 0:
-        raise InputError("command line", option, option, "a non-negative finite " + kind, repr(text))
+        raise InputError("command line", option, option, "a non-negative finite power or compute rate", repr(text))
     return value, kind
 
 
@@ -486,6 +487,7 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
     # offer parameters
     op_facts = facts_from(rows("offer_parameters.csv", horizon, ids), ("offer", "year"))
     grouped = _group(op_facts, "offer")
+    offer_lines = {r["offer"]: r["_row"] for r in entity["offers.csv"]}
     lifetime: dict[str, int] = {}
     cum_cap: dict[str, float] = {}
     ramp: dict[str, float] = {}
@@ -523,12 +525,16 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
                 s = {y: float(default) for y in years}
             for y, v in s.items():
                 out[o, y] = v
-        if info.contract == "lease" and not any(per_year["lease_price"].get((o, y), 0) > 0 for y in years):
-            errors.append(InputError(tables["offers.csv"].file, "offer " + o, "contract",
-                                     "a lease_price row in offer_parameters.csv for a lease offer", "none"))
-        if info.contract == "purchase" and not any(per_year["capex"].get((o, y), 0) > 0 for y in years):
-            errors.append(InputError(tables["offers.csv"].file, "offer " + o, "contract",
-                                     "a capex row in offer_parameters.csv for a purchase offer", "none"))
+        bad_rows = any(e.file.endswith("offer_parameters.csv") for e in errors)
+        line = offer_lines.get(o, "offer " + o)
+        if not bad_rows and info.contract == "lease" and not any(per_year["lease_price"].get((o, y), 0) > 0
+                                                                 for y in years):
+            errors.append(InputError(tables["offers.csv"].file, line, "contract",
+                                     f"a lease_price row in offer_parameters.csv for lease offer {o}", "none"))
+        if not bad_rows and info.contract == "purchase" and not any(per_year["capex"].get((o, y), 0) > 0
+                                                                    for y in years):
+            errors.append(InputError(tables["offers.csv"].file, line, "contract",
+                                     f"a capex row in offer_parameters.csv for purchase offer {o}", "none"))
 
     # vendor supply
     sup_facts = facts_from(rows("vendor_supply.csv", horizon, ids), ("vendor", "year"))

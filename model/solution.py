@@ -55,7 +55,7 @@ def to_dataset(s: Scenario, outcome: Outcome) -> xr.Dataset:
             built = sum(float(cap["build_gw"].values[i, s.years.index(v)]) * s.eflops_per_gw[info.family, v]
                         for v in s.years if v <= y < v + s.lifetime_yr[o] and v >= info.first_year)
             compute[i, j] = (built + s.opening_in_service_eflops(o, y)) * 1e18
-    ds = xr.merge([cap, pw, cs], compat="no_conflicts", join="outer", combine_attrs="drop")
+    ds = xr.merge([cap, pw, cs], compat="no_conflicts", join="outer", combine_attrs="override")
     ds["compute_flops"] = (("offer", "year"), compute, {"units": "FLOP/s", "long_name": "dense FP8 compute in service"})
     ds.attrs.update(attrs)
     return ds

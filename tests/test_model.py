@@ -1,0 +1,204 @@
+"""The linear program on toy cases small enough to solve by hand."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pyomo.environ import value
+
+from model.scenario import TargetSpec, load_scenario
+from model.solution import to_dataset
+from model.solve import solve_plan
+from toy import SRC, deal, default_tables, q, term, write_inputs
+
+
+def plan(inputs: Path, target: str | None = None, year: int | None = None, sets=(), objective="min-cost"):
+    s = load_scenario(inputs, sets=sets, target=TargetSpec(target, year))
+    return s, solve_plan(s, objective)
+
+
+def builds(outcome) -> dict:
+    return {k: round(v, 6) for k, v in outcome.model.build_gw.extract_values().items() if v and v > 1e-9}
+
+
+def test_cheapest_offer_is_used_when_nothing_binds(toy):
+    # buy: 10 bnUSD/GW over 5 a at 0 % = 2 bnUSD/GW/a; rent: 3. Built in 2027, one year in the horizon.
+    s, o = plan(toy)
+    assert o.status == "optimal"
+    assert builds(o) == {("buy", 2027): 2.0}
+    assert o.objective_bnusd == pytest.approx(4.0)
+
+
+def test_build_cap_pushes_the_rest_to_the_next_cheapest_option(toy_capped):
+    # 1 GW of buy in 2027 (2 bnUSD); the second GW: buy in 2026 (2 years x 2 = 4) or rent in 2027 (3): rent.
+    s, o = plan(toy_capped)
+    assert builds(o) == {("buy", 2027): 1.0, ("rent", 2027): 1.0}
+    assert o.objective_bnusd == pytest.approx(5.0)
+    shadow = {b.constraint: b.shadow_price for b in o.binding}
+    assert shadow["target_capacity[2027]"] == pytest.approx(3e9)      # the marginal GW is rented
+    assert shadow["build_cap[buy,2027]"] == pytest.approx(-1e9)       # one more GW of cap saves 3 - 2
+
+
+def test_discounting_and_annuities_match_hand_calculation(tmp_path):
+    # 10 % discount, 5 a life: CRF = 0.1 / (1 - 1.1^-5) = 0.263797; built 2027, paid in 2027 at 1/1.1^2.
+    tables = default_tables()
+    tables["scalars"][0] = q("discount_rate", 10, "percent")
+    s, o = plan(write_inputs(tmp_path / "in", **tables))
+    crf = 0.1 / (1 - 1.1 ** -5)
+    assert o.objective_bnusd == pytest.approx(2 * 10 * crf / 1.1 ** 2, rel=1e-6)
+
+
+def test_capacity_retires_after_its_lifetime_and_accounting_holds(tmp_path):
+    tables = default_tables()
+    tables["horizon"][1]["value"] = 2031
+    tables["offer_parameters"][1] = {"offer": "buy", "year": "", **q("lifetime", 2, "a")}
+    tables["targets"] = [{"year": y, **q("minimum_in_service", 1, "GW")} for y in range(2025, 2032)]
+    tables["opening_stock"] = [{"offer": "buy", "vintage": 2024, "value": 0.5, "unit": "GW", **SRC}]
+    s, o = plan(write_inputs(tmp_path / "in", **tables), target="1GW", year=2031)
+    ds = to_dataset(s, o)
+    built, ins, ret = (ds[v].sum("offer").values for v in ("build_gw", "in_service_gw", "retired_gw"))
+    # in service = opening within its life + builds within their life
+    for j, y in enumerate(s.years):
+        expected = (0.5 if 2024 <= y < 2026 else 0.0) + sum(
+            float(ds["build_gw"].sel(offer="buy", year=v)) for v in s.years if v <= y < v + 2) + sum(
+            float(ds["build_gw"].sel(offer="rent", year=v)) for v in s.years if v <= y < v + 5)
+        assert ins[j] == pytest.approx(expected, abs=1e-9)
+    # capacity added minus retired equals the change in service
+    assert np.allclose(np.diff(ins), built[1:] - ret[1:], atol=1e-9)
+    assert (ins >= 1 - 1e-9).all()
+
+
+def test_total_cost_equals_the_sum_of_its_discounted_parts(tmp_path):
+    tables = default_tables()
+    tables["scalars"][0] = q("discount_rate", 7, "percent")
+    tables["region_parameters"][2] = {"region": "R", "year": "", **q("electricity_price", 80, "USD/MWh")}
+    tables["offer_parameters"].append({"offer": "buy", "year": "", **q("fixed_cost", 0.9e9, "USD/GW/a")})
+    tables["offer_parameters"].append({"offer": "buy", "year": "", **q("build_cap", 0.7, "GW/a")})
+    s, o = plan(write_inputs(tmp_path / "in", **tables), target="3GW", year=2026)
+    ds = to_dataset(s, o)
+    parts = ds["discounted_cost_usd"].sum().item()
+    assert parts == pytest.approx(o.objective_bnusd * 1e9, rel=1e-9)
+    # energy: GW x PUE x utilisation x 8760 h x price
+    energy_2027 = ds["in_service_gw"].sel(year=2027).sum().item() * 1.0 * 0.5 * 8760 * 80 * 1e3
+    assert ds["cost_usd"].sel(cost_part="energy", year=2027).item() == pytest.approx(energy_2027, rel=1e-9)
+
+
+@pytest.mark.parametrize("low, high", [(1, 2), (2, 5), (5, 30)])
+def test_a_higher_target_never_costs_less(toy_capped, low, high):
+    _, a = plan(toy_capped, target=f"{low}GW")
+    _, b = plan(toy_capped, target=f"{high}GW")
+    assert b.objective_bnusd >= a.objective_bnusd - 1e-9
+
+
+def test_vendor_supply_cap_binds_and_is_named(tmp_path):
+    tables = default_tables()
+    tables["vendor_supply"] = [{"vendor": "acme", "year": 2025, **q("supply_cap", 1, "GW/a")}]
+    s, o = plan(write_inputs(tmp_path / "in", **tables), target="2GW")
+    # only 1 GW a year: 2026 and 2027 builds; the 2026 build is paid two years
+    assert sum(builds(o).values()) == pytest.approx(2.0)
+    assert any(b.name == "Acme supply cap 2027" and b.shadow_price < 0 for b in o.binding)
+
+
+def test_supply_cap_grows_after_the_last_year_given(tmp_path):
+    tables = default_tables()
+    tables["vendor_supply"] = [{"vendor": "acme", "year": 2025, **q("supply_cap", 1, "GW/a")},
+                               {"vendor": "acme", "year": "", **q("supply_growth", 100, "percent")}]
+    s = load_scenario(write_inputs(tmp_path / "in", **tables))
+    assert [s.supply_cap_gw["acme", y] for y in s.years] == [1.0, 2.0, 4.0]
+
+
+def test_grid_power_limits_it_capacity_through_pue(tmp_path):
+    tables = default_tables()
+    tables["region_parameters"][0] = {"region": "R", "year": "", **q("grid_power", 6, "GW")}
+    tables["region_parameters"][1] = {"region": "R", "year": "", **q("pue", 1.5, "dimensionless")}
+    s, o = plan(write_inputs(tmp_path / "in", **tables), target="10GW")
+    assert o.status == "target_missed"
+    assert o.max_reachable == pytest.approx(4.0)            # 6 GW facility / 1.5
+    assert any(b.name == "grid in R 2027" for b in o.reach_binding)
+
+
+def test_deal_minimum_in_gw_forces_capacity_from_its_scope(tmp_path):
+    s, o = plan(write_inputs(tmp_path / "in", deals=[deal("cloudco", "host=cloud", 2025, 2027)],
+                             deal_terms=[term("cloudco", "minimum", 1.5, "GW")]), target="2GW")
+    b = builds(o)
+    assert sum(v for (off, _), v in b.items() if off == "rent") == pytest.approx(1.5)
+    assert any("Cloudco deal minimum" in x.name for x in o.binding)
+
+
+def test_deal_minimum_in_usd_is_take_or_pay_spending(tmp_path):
+    # rent costs 3 bnUSD/GW/a; 6e9 USD within 2025-2027 forces 2 GW-years of rent.
+    s, o = plan(write_inputs(tmp_path / "in", deals=[deal("cloudco", "host=cloud", 2025, 2027)],
+                             deal_terms=[term("cloudco", "minimum", 6e9, "USD")]), target="0GW")
+    ds = to_dataset(s, o)
+    rent_years = ds["in_service_gw"].sel(offer="rent").sum().item()
+    assert rent_years * 3e9 == pytest.approx(6e9, rel=1e-6)
+
+
+def test_loi_deal_caps_but_does_not_force(tmp_path):
+    s, o = plan(write_inputs(tmp_path / "in", deals=[deal("acme", "vendor=acme", 2025, 2027, status="loi")],
+                             deal_terms=[term("acme", "minimum", 1, "GW"), term("acme", "maximum", 1.5, "GW")]),
+                target="0GW")
+    assert builds(o) == {}
+    _, o2 = plan(write_inputs(tmp_path / "in2", deals=[deal("acme", "vendor=acme", 2025, 2027, status="loi")],
+                              deal_terms=[term("acme", "maximum", 1.5, "GW")]), target="2GW")
+    assert o2.status == "target_missed" and o2.max_reachable == pytest.approx(1.5)
+
+
+def test_max_share_rule_limits_one_host(tmp_path):
+    rule = {"rule": "max_share", "scope": "host=self", "first_year": 2027, "last_year": 2027,
+            "value": 25, "unit": "percent", **SRC}
+    s, o = plan(write_inputs(tmp_path / "in", portfolio=[rule]), target="4GW")
+    b = builds(o)
+    assert b[("buy", 2027)] == pytest.approx(1.0) and b[("rent", 2027)] == pytest.approx(3.0)
+
+
+def test_compute_target_uses_flops_per_gw_of_each_vintage(tmp_path):
+    # 1e15 FLOP/s per 1000 W chip = 1e21 FLOP/s per GW = 1000 EFLOP/s per GW
+    s, o = plan(write_inputs(tmp_path / "in"), target="3000 EFLOP/s")
+    assert sum(builds(o).values()) == pytest.approx(3.0)
+
+
+def test_missed_target_reports_largest_reachable_and_least_cost_plan(toy_capped, tmp_path):
+    tables = default_tables()
+    tables["vendor_supply"] = [{"vendor": "acme", "year": 2025, **q("supply_cap", 2, "GW/a")}]
+    s, o = plan(write_inputs(tmp_path / "in", **tables), target="100GW")
+    assert o.status == "target_missed"
+    assert o.max_reachable == pytest.approx(6.0)             # 2 GW/a over three years, none retires
+    assert sum(builds(o).values()) == pytest.approx(6.0, rel=1e-5)
+    assert {b.name for b in o.reach_binding} >= {"Acme supply cap 2025", "Acme supply cap 2026", "Acme supply cap 2027"}
+
+
+def test_contradictory_inputs_are_named_not_called_infeasible(tmp_path):
+    # a deal needs 5 GW from the cloud but the vendor can only deliver 1 GW a year
+    tables = default_tables()
+    tables["vendor_supply"] = [{"vendor": "acme", "year": 2025, **q("supply_cap", 1, "GW/a")}]
+    tables["deals"] = [deal("cloudco", "host=cloud", 2025, 2027)]
+    tables["deal_terms"] = [term("cloudco", "minimum", 5, "GW")]
+    s, o = plan(write_inputs(tmp_path / "in", **tables), target="1GW")
+    assert o.status == "infeasible"
+    assert o.conflicts and any("Cloudco deal minimum" in c["name"] or "supply cap" in c["name"]
+                               for c in o.conflicts)
+    assert sum(c["relaxation"]["value"] for c in o.conflicts) == pytest.approx(2.0)
+
+
+def test_max_capacity_objective_returns_the_most_and_its_cheapest_plan(tmp_path):
+    tables = default_tables()
+    tables["vendor_supply"] = [{"vendor": "acme", "year": 2025, **q("supply_cap", 2, "GW/a")}]
+    s, o = plan(write_inputs(tmp_path / "in", **tables), objective="max-capacity")
+    assert o.status == "optimal" and o.max_reachable == pytest.approx(6.0)
+
+
+def test_mutable_param_resolve_equals_fresh_build(toy_capped):
+    from model.build import build_model
+    from model.solve import make_solver
+
+    s = load_scenario(toy_capped)
+    m = build_model(s, mutable={"target_gw"})
+    opt = make_solver()
+    opt.solve(m)
+    m.target_gw[2027] = 3.0
+    res = opt.solve(m)
+    res.solution_loader.load_vars()
+    _, fresh = plan(toy_capped, target="3GW")
+    assert value(m.total_cost) == pytest.approx(fresh.objective_bnusd)
