@@ -148,7 +148,7 @@ def print_summary(summary: dict, s, result_set: Path) -> None:
     """A short, readable summary: capacity by vendor and host per year, cost, binding limits."""
     import pandas as pd
 
-    from model.report import _fmt
+    from model.report import _fmt, shadow_text
 
     ty = summary["target_year"]
     print(f"\nStatus: {summary['status']}  ({summary.get('message', '')})")
@@ -178,8 +178,7 @@ def print_summary(summary: dict, s, result_set: Path) -> None:
     if binding:
         print(f"\nBinding limits ({len(binding)}; the largest shadow prices first):")
         for b in binding[:12]:
-            sp = b["shadow_price"]
-            print(f"  - {b['name']}: {sp['value']:.4g} {sp['unit']}")
+            print(f"  - {b['name']}: {shadow_text(b['shadow_price'])}")
         if len(binding) > 12:
             print(f"  ... and {len(binding) - 12} more in summary.json and tables/binding.csv")
     if summary.get("limits_on_reach"):

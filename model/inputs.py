@@ -30,6 +30,7 @@ PROVENANCE = ("source", "date")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 CONFIDENCE = {"P", "N", "A", "D", "S", "Seed", "assumption"}
 CONTRACTS = ("purchase", "lease")
+ENERGY_BILLING = ("billed", "included")   # billed: the plan pays for power; included: in the lease price
 KINDS = ("GPU", "TPU", "ASIC")
 DEAL_STATUSES = ("signed", "active", "announced", "loi", "cancelled")
 SCOPE_KEYS = ("offer", "vendor", "family", "kind", "host", "region", "contract")
@@ -156,10 +157,10 @@ SCHEMAS: dict[str, FileSchema] = {s.name: s for s in [
     FileSchema("region_parameters.csv", ("region", "year") + _Q + _P, ("region", "year", "parameter"),
                quantity=True, references={"region": "regions.csv"}, years={"year": "optional"}),
     FileSchema("offers.csv", ("offer", "vendor", "family", "host", "region", "contract", "first_year",
-                              "description") + PROVENANCE, ("offer",), optional=("note", "confidence"),
+                              "description") + PROVENANCE, ("offer",), optional=("note", "confidence", "energy"),
                references={"vendor": "vendors.csv", "family": "families.csv", "host": "hosts.csv",
                            "region": "regions.csv"},
-               years={"first_year": "required"}, choices={"contract": CONTRACTS}),
+               years={"first_year": "any"}, choices={"contract": CONTRACTS, "energy": ENERGY_BILLING}),
     FileSchema("offer_parameters.csv", ("offer", "year") + _Q + _P, ("offer", "year", "parameter"),
                quantity=True, references={"offer": "offers.csv"}, years={"year": "optional"}),
     FileSchema("vendor_supply.csv", ("vendor", "year") + _Q + _P, ("vendor", "year", "parameter"),
@@ -171,7 +172,7 @@ SCHEMAS: dict[str, FileSchema] = {s.name: s for s in [
     FileSchema("deals.csv", ("deal", "counterparty", "status", "first_year", "last_year", "scope",
                              "description") + _P, ("deal",),
                years={"first_year": "any", "last_year": "any"}, choices={"status": DEAL_STATUSES}),
-    FileSchema("deal_terms.csv", ("deal",) + _Q + _P, ("deal", "parameter"), quantity=True,
+    FileSchema("deal_terms.csv", ("deal",) + _Q + _P, ("deal", "parameter", "unit"), quantity=True,
                references={"deal": "deals.csv"}),
     FileSchema("portfolio.csv", ("rule", "scope", "first_year", "last_year") + ("value", "unit") + _P, ("rule", "scope", "first_year"),
                years={"first_year": "required", "last_year": "required"}, choices={"rule": ("max_share", "min_share")}),

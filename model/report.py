@@ -41,8 +41,13 @@ def _target_line(ax, summary: dict[str, Any]) -> None:
                     textcoords="offset points", xytext=(-150, 6), fontsize=8)
 
 
-def write_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path) -> dict[str, Path]:
-    """Write the plots of a plan; returns title -> file."""
+def write_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path,
+                names: dict[str, dict[str, str]] | None = None) -> dict[str, Path]:
+    """Write the plots of a plan; returns title -> file.
+
+    ``names`` maps a coordinate (``vendor``, ``host``) to display names by id.
+    """
+    names = names or {}
     images: dict[str, Path] = {}
     if "in_service_gw" not in ds:
         return images
@@ -54,7 +59,9 @@ def write_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path) -> dict[str,
     ):
         g = ds["in_service_gw"].groupby(coord).sum()
         fig, ax = plt.subplots(figsize=(8, 4.2))
-        _stacked(ax, years, {str(k): g.sel({coord: k}).values for k in g[coord].values}, colours)
+        label = names.get(coord, {})
+        _stacked(ax, years, {label.get(str(k), str(k)): g.sel({coord: k}).values for k in g[coord].values},
+                 {label.get(k, k): c for k, c in (colours or {}).items()})
         _target_line(ax, summary)
         ax.set_ylabel("GW (IT)")
         ax.set_title(title)
@@ -113,6 +120,14 @@ def write_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path) -> dict[str,
     return images
 
 
+def shadow_text(price: dict[str, Any]) -> str:
+    """A shadow price as a person reads it: ``-25.5 billion USD/GW``."""
+    v, u = price["value"], price["unit"]
+    if u.startswith("USD/") and u != "USD/USD" and abs(v) >= 1e6:
+        return f"{v / 1e9:,.3g} billion {u}" if abs(v) >= 1e9 else f"{v / 1e6:,.3g} million {u}"
+    return f"{v:.4g} {u}"
+
+
 def _fmt(fig: dict[str, Any]) -> str:
     v, u = fig["value"], fig["unit"]
     if u == "USD":
@@ -143,7 +158,7 @@ def write_report(folder: Path, summary: dict[str, Any], images: dict[str, Path],
         data = base64.b64encode(path.read_bytes()).decode()
         parts.append(f"<h2>{e(title)}</h2><img alt='{e(title)}' src='data:image/png;base64,{data}'>")
     if summary.get("binding"):
-        lines = "".join(f"<tr><td>{e(b['name'])}</td><td>{b['shadow_price']['value']:.4g} {e(b['shadow_price']['unit'])}"
+        lines = "".join(f"<tr><td>{e(b['name'])}</td><td>{e(shadow_text(b['shadow_price']))}"
                         f"</td><td>{e(b['meaning'])}</td></tr>" for b in summary["binding"])
         parts.append(f"<h2>Binding limits</h2><table><tr><th>limit</th><th>shadow price</th><th>meaning</th></tr>{lines}</table>")
     if summary.get("conflicts"):

@@ -211,7 +211,7 @@ def write_result_set(root: Path, name: str, s: Scenario, outcome: Outcome, ds: x
             from model.report import write_plots, write_report
 
             (tmp / "plots").mkdir()
-            images = write_plots(ds, summ, tmp / "plots")
+            images = write_plots(ds, summ, tmp / "plots", {"vendor": s.vendors, "host": s.hosts})
             write_report(tmp, summ, images, s)
         man = manifest(s, outcome, argv, timings, extra_manifest)
         (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str) + "\n")

@@ -38,6 +38,7 @@ class Offer:
     contract: str
     first_year: int
     description: str = ""
+    energy_billed: bool = True      # False: the lease price includes power
 
 
 @dataclass(frozen=True)
@@ -423,7 +424,8 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
         if fam is None:
             continue
         offers[r["offer"]] = Offer(r["offer"], r["vendor"], r["family"], fam[0], r["host"], r["region"],
-                                   r["contract"], r["first_year"], r.get("description", ""))
+                                   r["contract"], r["first_year"], r.get("description", ""),
+                                   energy_billed=(r.get("energy") or "billed") == "billed")
 
     # scalars
     scalar = {f.parameter: f for f in facts_from(rows("scalars.csv", horizon), ())}
@@ -456,10 +458,10 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
                                      f"no {' or '.join(sorted(missing))}"))
     for r in entity["offers.csv"]:
         o = offers.get(r["offer"])
-        if o and (o.family, o.first_year) not in eflops_per_gw:
+        if o and (o.family, max(o.first_year, years[0])) not in eflops_per_gw:
             errors.append(InputError(r["_file"], r["_row"], "family",
-                                     f"a family with a generation available by {o.first_year} in generations.csv",
-                                     repr(o.family)))
+                                     f"a family with a generation available by {max(o.first_year, years[0])} "
+                                     "in generations.csv", repr(o.family)))
 
     # region parameters
     region_facts = facts_from(rows("region_parameters.csv", horizon, ids), ("region", "year"))
@@ -612,11 +614,14 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
         for bound in ("minimum", "maximum"):
             for f in terms.get((d.name, bound), []):
                 field_name = ("min" if bound == "minimum" else "max") + ("_gw" if f.unit == "GW" else "_bnusd")
+                if field_name in values:
+                    errors.append(InputError(f.file, f.row, "unit", f"one {bound} in {'GW' if f.unit == 'GW' else 'USD'}"
+                                             f" per deal ({d.name} has two)", repr(f.keys)))
                 values[field_name] = f.value
         for unit in ("_gw", "_bnusd"):
             lo, hi = values.get("min" + unit), values.get("max" + unit)
             if lo is not None and hi is not None and lo > hi + 1e-9:
-                f = terms[(d.name, "minimum")][0]
+                f = next(x for x in terms[(d.name, "minimum")] if x.unit == ("GW" if unit == "_gw" else "bnUSD"))
                 shown = "GW" if unit == "_gw" else "USD"
                 errors.append(InputError(f.file, f.row, "value", f"a minimum no larger than the maximum "
                                          f"({hi * (1 if unit == '_gw' else 1e9):g} {shown})",

@@ -81,13 +81,13 @@ def make_solver(time_limit: float | None = None) -> Highs:
 
 
 def highs_version() -> str:
-    import highspy
+    """HiGHS's version (highspy ships the solver, so its version is HiGHS's)."""
+    from importlib import metadata
 
-    h = highspy.Highs()
     try:
-        return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
-    except Exception:  # pragma: no cover - older highspy
-        return getattr(highspy, "__version__", "unknown")
+        return metadata.version("highspy")
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        return "unknown"
 
 
 def _money(bnusd: float) -> str:

@@ -32,7 +32,8 @@ def add_components(m: ConcreteModel, s: Scenario) -> None:
     m.fixed_cost_bnusd = Expression(m.YEARS, rule=lambda m, y: sum(
         m.fixed_bnusd_per_gw_yr[o, y] * m.in_service_gw[o, y] for o in s.offers))
     m.energy_cost_bnusd = Expression(m.YEARS, rule=lambda m, y: sum(
-        m.energy_cost_bnusd_per_gw_yr[info.region, y] * m.in_service_gw[o, y] for o, info in s.offers.items()))
+        m.energy_cost_bnusd_per_gw_yr[info.region, y] * m.in_service_gw[o, y] for o, info in s.offers.items()
+        if info.energy_billed))
 
 
 def add_objective(m: ConcreteModel, s: Scenario) -> None:

@@ -28,7 +28,10 @@ def add_grid_power(m: ConcreteModel, s: Scenario) -> None:
     Both sides are GW of facility power; grid_power is what the region's grid
     can give this plan by year y (interpolated from the input years).
     """
-    index = [(r, y) for r in s.regions for y in s.years if s.offers_where(region=r)]
+    # only rows that can hold capacity: an offer of the region open by y, or opening stock in service
+    index = [(r, y) for r in s.regions for y in s.years
+             if any(s.offers[o].first_year <= y or s.opening_in_service_gw(o, y) > 0
+                    for o in s.offers_where(region=r))]
     m.GRID_INDEX = Set(initialize=index, dimen=2, ordered=True)
     add_param(m, "grid_power_gw", m.GRID_INDEX, {k: s.grid_power_gw.get(k, 0.0) for k in index})
     if index:
