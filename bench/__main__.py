@@ -25,8 +25,9 @@ from pathlib import Path
 def scaled(s, k: int):
     """A scenario with every offer and region replicated ``k`` times (copies share vendors and deals).
 
-    Each copy of an offer gets 1/k of its build and cumulative caps, so the
-    total offered capacity stays as in ``s`` while the LP grows k-fold.
+    Each copy of an offer gets 1/k of its build and cumulative caps, its
+    region 1/k of the grid power and 1/k of the opening stock, so the plan is
+    the same in total while the LP grows k-fold.
     """
     if k == 1:
         return s
@@ -52,6 +53,7 @@ def scaled(s, k: int):
         capex_bnusd_per_gw=per_offer(s.capex_bnusd_per_gw), lease_bnusd_per_gw_yr=per_offer(s.lease_bnusd_per_gw_yr),
         fixed_bnusd_per_gw_yr=per_offer(s.fixed_bnusd_per_gw_yr),
         grid_power_gw={(rr(r, i), y): v / k for i in range(k) for (r, y), v in s.grid_power_gw.items()},
+        opening_gw={(ro(o, i), v): g / k for i in range(k) for (o, v), g in s.opening_gw.items()},
         pue=per_region(s.pue), electricity_price_bnusd_per_twh=per_region(s.electricity_price_bnusd_per_twh),
         deals=tuple(replace(d, offers=tuple(ro(o, i) for i in range(k) for o in d.offers)) for d in s.deals),
         portfolio=tuple(replace(r, offers=tuple(ro(o, i) for i in range(k) for o in r.offers)) for r in s.portfolio),

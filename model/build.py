@@ -51,6 +51,36 @@ def build_model(s: Scenario, mutable: Iterable[str] = ()) -> ConcreteModel:
     return m
 
 
+def param_values(s: Scenario) -> dict[str, dict]:
+    """Every Param's values for scenario ``s``, by Param name (what a sweep pushes into a built model)."""
+    out: dict[str, dict] = {}
+    for concern in CONCERNS:
+        if hasattr(concern, "param_values"):
+            out.update(concern.param_values(s))
+    return out
+
+
+def set_param_values(m: ConcreteModel, s: Scenario, names: Iterable[str]) -> None:
+    """Push scenario ``s``'s values of the mutable Params ``names`` into a built model.
+
+    Raises
+    ------
+    ValueError
+        If a Param is not mutable, or ``s`` would give it a different index
+        (the model's structure changes: rebuild instead).
+    """
+    values = param_values(s)
+    for name in names:
+        p = getattr(m, name)
+        if not p.mutable:
+            raise ValueError(f"Param {name} was not built mutable")
+        new = values[name]
+        if set(new) != set(p.keys()):
+            raise ValueError(f"Param {name}: the scenario changes its index; rebuild the model")
+        for k, v in new.items():
+            p[k] = v
+
+
 def limits() -> dict[str, object]:
     """Constraint name -> describer, over every concern."""
     out: dict[str, object] = {}

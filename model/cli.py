@@ -14,6 +14,14 @@ from typing import Sequence
 
 EXIT_OK, EXIT_INPUT, EXIT_TARGET, EXIT_SOLVER, EXIT_INTERRUPT = 0, 2, 3, 4, 130
 COMMANDS = ("run", "check", "scenarios")
+#: Sub-commands that live in their own modules: name -> "module:function(argv) -> exit code".
+MODULE_COMMANDS = {
+    "compare": "model.compare:main",
+    "sweep": "model.sweep:main",
+    "verify": "model.verify:main",
+    "stochastic": "model.stochastic:main",
+    "alternatives": "model.alternatives:main",
+}
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -51,6 +59,21 @@ def _fail(msg: str, code: int) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in MODULE_COMMANDS:
+        import importlib
+
+        module, func = MODULE_COMMANDS[argv[0]].split(":")
+        try:
+            entry = getattr(importlib.import_module(module), func)
+        except ModuleNotFoundError as exc:
+            if exc.name == module:
+                return _fail(f"'{argv[0]}' is not available in this version", EXIT_INPUT)
+            raise
+        try:
+            return int(entry(argv[1:]) or 0)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return EXIT_INTERRUPT
     if argv and argv[0] in COMMANDS:
         command, rest = argv[0], argv[1:]
     else:

@@ -19,7 +19,18 @@ PALETTE = {"nvidia": "#76b900", "amd": "#ed1c24", "broadcom": "#cc092f", "google
            "cerebras": "#6b4fbb"}
 
 
+def _top(series: dict[str, np.ndarray], n: int = 10) -> dict[str, np.ndarray]:
+    """The ``n - 1`` largest series by total, the rest summed as "other" (a legend a person can read)."""
+    if len(series) <= n:
+        return series
+    ranked = sorted(series, key=lambda k: -float(np.sum(series[k])))
+    out = {k: series[k] for k in ranked[: n - 1]}
+    out["other"] = np.sum([series[k] for k in ranked[n - 1:]], axis=0)
+    return out
+
+
 def _stacked(ax, years, series: dict[str, np.ndarray], colours: dict[str, str] | None = None) -> None:
+    series = _top(series)
     keys = [k for k in series if np.any(series[k] > 1e-9)]
     if not keys:
         ax.text(0.5, 0.5, "nothing in service", ha="center", transform=ax.transAxes)

@@ -10,7 +10,9 @@ NaN.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -146,8 +148,28 @@ class Scenario:
         """(offer, year) pairs in which an offer can be built."""
         return tuple((o, y) for o, info in self.offers.items() for y in self.years if y >= info.first_year)
 
+    @cached_property
+    def _offers_by(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """(attribute, value) -> offers, built once (lookups inside constraint rules stay O(1))."""
+        index: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for o, info in self.offers.items():
+            for attr in ("vendor", "family", "kind", "host", "region", "contract"):
+                index[attr, getattr(info, attr)].append(o)
+        return {k: tuple(v) for k, v in index.items()}
+
     def offers_where(self, **attrs: str) -> tuple[str, ...]:
+        """Offers whose attributes equal ``attrs`` (e.g. ``region="US-Texas"``), in input order."""
+        if len(attrs) == 1:
+            ((k, v),) = attrs.items()
+            return self._offers_by.get((k, v), ())
         return tuple(o for o, info in self.offers.items() if all(getattr(info, k) == v for k, v in attrs.items()))
+
+    @cached_property
+    def _opening_by_offer(self) -> dict[str, tuple[tuple[int, float], ...]]:
+        out: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for (o, vin), gw in self.opening_gw.items():
+            out[o].append((vin, gw))
+        return {o: tuple(v) for o, v in out.items()}
 
     # -- derived coefficients (pure functions of the fields) ----------------
     def discount_factor(self, year: int) -> float:
@@ -188,12 +210,12 @@ class Scenario:
     def opening_in_service_gw(self, offer: str, year: int) -> float:
         """Opening-stock capacity of ``offer`` still in service in ``year``."""
         life = self.lifetime_yr[offer]
-        return sum(v for (o, vin), v in self.opening_gw.items() if o == offer and vin <= year < vin + life)
+        return sum(gw for vin, gw in self._opening_by_offer.get(offer, ()) if vin <= year < vin + life)
 
     def opening_in_service_eflops(self, offer: str, year: int) -> float:
         life, fam = self.lifetime_yr[offer], self.offers[offer].family
-        return sum(v * self.eflops_per_gw[fam, vin] for (o, vin), v in self.opening_gw.items()
-                   if o == offer and vin <= year < vin + life)
+        return sum(gw * self.eflops_per_gw[fam, vin] for vin, gw in self._opening_by_offer.get(offer, ())
+                   if vin <= year < vin + life)
 
     def with_target(self, value: float, kind: str, year: int) -> "Scenario":
         """A copy whose main target is ``value`` (GW or EFLOP/s) from ``year`` on."""

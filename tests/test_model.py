@@ -202,3 +202,24 @@ def test_mutable_param_resolve_equals_fresh_build(toy_capped):
     res.solution_loader.load_vars()
     _, fresh = plan(toy_capped, target="3GW")
     assert value(m.total_cost) == pytest.approx(fresh.objective_bnusd)
+
+
+def test_pushing_a_new_scenarios_params_into_a_built_model_equals_a_fresh_build(tmp_path):
+    from model.build import SWEEPABLE_PARAMS, build_model, set_param_values
+    from model.solve import make_solver
+
+    tables = default_tables()
+    tables["scalars"][0] = q("discount_rate", 5, "percent")
+    tables["region_parameters"][2] = {"region": "R", "year": "", **q("electricity_price", 50, "USD/MWh")}
+    tables["offer_parameters"].append({"offer": "buy", "year": "", **q("build_cap", 1, "GW/a")})
+    folder = write_inputs(tmp_path / "in", **tables)
+    base = load_scenario(folder, target=TargetSpec("3GW"))
+    m = build_model(base, mutable=SWEEPABLE_PARAMS)
+    opt = make_solver()
+    opt.solve(m)
+    changed = load_scenario(folder, sets=["pue=1.4", "discount_rate=9%", "electricity_price=120USD/MWh",
+                                          "capex_scale=1.3"], target=TargetSpec("3GW"))
+    set_param_values(m, changed, SWEEPABLE_PARAMS)
+    opt.solve(m).solution_loader.load_vars()
+    fresh = solve_plan(changed)
+    assert value(m.total_cost) == pytest.approx(fresh.objective_bnusd, rel=1e-9)

@@ -10,16 +10,28 @@ from model.scenario import Scenario
 PARTS = ("capital", "lease", "fixed", "energy")
 
 
+def param_values(s: Scenario) -> dict[str, dict]:
+    """Cost coefficients for scenario ``s`` (billion USD per GW or per GW-year; factors dimensionless)."""
+    oy = [(o, y) for o in s.offers for y in s.years]
+    return {
+        "discount_factor": {y: s.discount_factor(y) for y in s.years},
+        "capex_bnusd_per_gw": {k: s.capex_bnusd_per_gw.get(k, 0.0) for k in s.offer_years},
+        "capital_recovery_factor": {o: s.capital_recovery_factor(o) for o in s.offers},
+        "lease_bnusd_per_gw_yr": {k: s.lease_bnusd_per_gw_yr.get(k, 0.0) for k in oy},
+        "fixed_bnusd_per_gw_yr": {k: s.fixed_bnusd_per_gw_yr.get(k, 0.0) for k in oy},
+        "energy_cost_bnusd_per_gw_yr": {(r, y): s.energy_cost_per_gw(r, y) for r in s.regions for y in s.years},
+    }
+
+
 def add_components(m: ConcreteModel, s: Scenario) -> None:
     """Cost Params and the yearly cost Expressions (billion USD per year, undiscounted)."""
-    add_param(m, "discount_factor", m.YEARS, {y: s.discount_factor(y) for y in s.years})
-    add_param(m, "capex_bnusd_per_gw", m.OFFER_YEARS,
-              {k: s.capex_bnusd_per_gw.get(k, 0.0) for k in s.offer_years}, default=0.0)
-    add_param(m, "capital_recovery_factor", m.OFFERS, {o: s.capital_recovery_factor(o) for o in s.offers})
-    add_param(m, "lease_bnusd_per_gw_yr", m.OFFERS * m.YEARS, dict(s.lease_bnusd_per_gw_yr), default=0.0)
-    add_param(m, "fixed_bnusd_per_gw_yr", m.OFFERS * m.YEARS, dict(s.fixed_bnusd_per_gw_yr), default=0.0)
-    add_param(m, "energy_cost_bnusd_per_gw_yr", m.REGIONS * m.YEARS,
-              {(r, y): s.energy_cost_per_gw(r, y) for r in s.regions for y in s.years}, default=0.0)
+    values = param_values(s)
+    add_param(m, "discount_factor", m.YEARS, values["discount_factor"])
+    add_param(m, "capex_bnusd_per_gw", m.OFFER_YEARS, values["capex_bnusd_per_gw"])
+    add_param(m, "capital_recovery_factor", m.OFFERS, values["capital_recovery_factor"])
+    add_param(m, "lease_bnusd_per_gw_yr", m.OFFERS * m.YEARS, values["lease_bnusd_per_gw_yr"])
+    add_param(m, "fixed_bnusd_per_gw_yr", m.OFFERS * m.YEARS, values["fixed_bnusd_per_gw_yr"])
+    add_param(m, "energy_cost_bnusd_per_gw_yr", m.REGIONS * m.YEARS, values["energy_cost_bnusd_per_gw_yr"])
 
     def capital(m, y):
         """Annuity of every vintage in service: sum_o sum_{v in V(o,y)} capex[o,v] * CRF[o] * build_gw[o,v]."""

@@ -38,6 +38,16 @@ def _deals(s: Scenario, field: str, statuses: tuple[str, ...]) -> dict[str, Deal
             and d.window(s.years)}
 
 
+def param_values(s: Scenario) -> dict[str, dict]:
+    """Deal bounds (GW, billion USD) for scenario ``s``, keyed by deal name."""
+    return {
+        "deal_min_gw": {k: d.min_gw for k, d in sorted(_deals(s, "min_gw", MINIMUM_ENFORCED).items())},
+        "deal_max_gw": {k: d.max_gw for k, d in sorted(_deals(s, "max_gw", MAXIMUM_ENFORCED).items())},
+        "deal_min_bnusd": {k: d.min_bnusd for k, d in sorted(_deals(s, "min_bnusd", MINIMUM_ENFORCED).items())},
+        "deal_max_bnusd": {k: d.max_bnusd for k, d in sorted(_deals(s, "max_bnusd", MAXIMUM_ENFORCED).items())},
+    }
+
+
 def add_components(m: ConcreteModel, s: Scenario) -> None:
     add_deal_capacity(m, s)
     add_deal_spending(m, s)
@@ -54,8 +64,9 @@ def add_deal_capacity(m: ConcreteModel, s: Scenario) -> None:
     lo, hi = _deals(s, "min_gw", MINIMUM_ENFORCED), _deals(s, "max_gw", MAXIMUM_ENFORCED)
     m.DEAL_MIN_GW = Set(initialize=sorted(lo), ordered=True)
     m.DEAL_MAX_GW = Set(initialize=sorted(hi), ordered=True)
-    add_param(m, "deal_min_gw", m.DEAL_MIN_GW, {k: d.min_gw for k, d in lo.items()})
-    add_param(m, "deal_max_gw", m.DEAL_MAX_GW, {k: d.max_gw for k, d in hi.items()})
+    values = param_values(s)
+    add_param(m, "deal_min_gw", m.DEAL_MIN_GW, values["deal_min_gw"])
+    add_param(m, "deal_max_gw", m.DEAL_MAX_GW, values["deal_max_gw"])
     if lo:
         m.deal_minimum_gw = Constraint(m.DEAL_MIN_GW, rule=lambda m, k: capacity_added(m, s, lo[k]) >= m.deal_min_gw[k])
     if hi:
@@ -73,8 +84,9 @@ def add_deal_spending(m: ConcreteModel, s: Scenario) -> None:
     lo, hi = _deals(s, "min_bnusd", MINIMUM_ENFORCED), _deals(s, "max_bnusd", MAXIMUM_ENFORCED)
     m.DEAL_MIN_USD = Set(initialize=sorted(lo), ordered=True)
     m.DEAL_MAX_USD = Set(initialize=sorted(hi), ordered=True)
-    add_param(m, "deal_min_bnusd", m.DEAL_MIN_USD, {k: d.min_bnusd for k, d in lo.items()})
-    add_param(m, "deal_max_bnusd", m.DEAL_MAX_USD, {k: d.max_bnusd for k, d in hi.items()})
+    values = param_values(s)
+    add_param(m, "deal_min_bnusd", m.DEAL_MIN_USD, values["deal_min_bnusd"])
+    add_param(m, "deal_max_bnusd", m.DEAL_MAX_USD, values["deal_max_bnusd"])
     if lo:
         m.deal_minimum_spend = Constraint(m.DEAL_MIN_USD, rule=lambda m, k: spending(m, s, lo[k]) >= m.deal_min_bnusd[k])
     if hi:

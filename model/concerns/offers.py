@@ -7,6 +7,15 @@ from model.concerns.common import Limit, add_param, offer_label
 from model.scenario import Scenario
 
 
+def param_values(s: Scenario) -> dict[str, dict]:
+    """Values of this concern's Params (GW) for scenario ``s``; their keys are the constraints' index."""
+    return {
+        "build_cap_gw": {(o, y): s.build_cap_gw[o, y] for (o, y) in s.offer_years if (o, y) in s.build_cap_gw},
+        "cumulative_cap_gw": {o: s.cumulative_cap_gw[o] for o in s.offers if o in s.cumulative_cap_gw},
+        "ramp_gw": {(o, y): s.ramp_gw[o] for (o, y) in s.offer_years if o in s.ramp_gw},
+    }
+
+
 def add_components(m: ConcreteModel, s: Scenario) -> None:
     add_build_cap(m, s)
     add_cumulative_cap(m, s)
@@ -23,9 +32,10 @@ def add_build_cap(m: ConcreteModel, s: Scenario) -> None:
     GW added in the year against the offer's GW/a. Offers without a cap row
     are limited only by supply, deals and power.
     """
-    index = [(o, y) for (o, y) in s.offer_years if (o, y) in s.build_cap_gw]
+    values = param_values(s)["build_cap_gw"]
+    index = list(values)
     m.BUILD_CAP_INDEX = Set(initialize=index, dimen=2, ordered=True)
-    add_param(m, "build_cap_gw", m.BUILD_CAP_INDEX, {k: s.build_cap_gw[k] for k in index})
+    add_param(m, "build_cap_gw", m.BUILD_CAP_INDEX, values)
     if index:
         m.build_cap = Constraint(m.BUILD_CAP_INDEX, rule=lambda m, o, y: m.build_gw[o, y] <= m.build_cap_gw[o, y])
 
@@ -37,9 +47,10 @@ def add_cumulative_cap(m: ConcreteModel, s: Scenario) -> None:
 
         sum_{y >= first_year(o)} build_gw[o, y]  <=  cumulative_cap_gw[o]     (GW)
     """
-    index = [o for o in s.offers if o in s.cumulative_cap_gw]
+    values = param_values(s)["cumulative_cap_gw"]
+    index = list(values)
     m.CUMULATIVE_CAP_OFFERS = Set(initialize=index, ordered=True)
-    add_param(m, "cumulative_cap_gw", m.CUMULATIVE_CAP_OFFERS, {o: s.cumulative_cap_gw[o] for o in index})
+    add_param(m, "cumulative_cap_gw", m.CUMULATIVE_CAP_OFFERS, values)
     if index:
         m.cumulative_cap = Constraint(m.CUMULATIVE_CAP_OFFERS, rule=lambda m, o: sum(
             m.build_gw[o, y] for y in s.years if y >= s.offers[o].first_year) <= m.cumulative_cap_gw[o])
@@ -54,9 +65,10 @@ def add_ramp(m: ConcreteModel, s: Scenario) -> None:
 
     and in its first year build_gw[o, first] <= ramp_gw[o] (from zero). GW.
     """
-    index = [(o, y) for (o, y) in s.offer_years if o in s.ramp_gw]
+    values = param_values(s)["ramp_gw"]
+    index = list(values)
     m.RAMP_INDEX = Set(initialize=index, dimen=2, ordered=True)
-    add_param(m, "ramp_gw", m.RAMP_INDEX, {(o, y): s.ramp_gw[o] for (o, y) in index})
+    add_param(m, "ramp_gw", m.RAMP_INDEX, values)
 
     def rule(m, o, y):
         previous = m.build_gw[o, y - 1] if (o, y - 1) in m.OFFER_YEARS else 0.0

@@ -7,6 +7,12 @@ from model.concerns.common import Limit, add_param
 from model.scenario import Scenario
 
 
+def param_values(s: Scenario) -> dict[str, dict]:
+    """Portfolio shares (dimensionless) by (rule number, year) for scenario ``s``."""
+    return {"portfolio_share": {(i, y): r.share for i, r in enumerate(s.portfolio) for y in s.years
+                                if r.first_year <= y <= r.last_year}}
+
+
 def add_components(m: ConcreteModel, s: Scenario) -> None:
     add_portfolio_shares(m, s)
 
@@ -21,9 +27,10 @@ def add_portfolio_shares(m: ConcreteModel, s: Scenario) -> None:
 
     Shares are dimensionless (0..1); both sides are GW of IT power.
     """
-    index = [(i, y) for i, r in enumerate(s.portfolio) for y in s.years if r.first_year <= y <= r.last_year]
+    values = param_values(s)["portfolio_share"]
+    index = list(values)
     m.PORTFOLIO_INDEX = Set(initialize=index, dimen=2, ordered=True)
-    add_param(m, "portfolio_share", m.PORTFOLIO_INDEX, {(i, y): s.portfolio[i].share for (i, y) in index})
+    add_param(m, "portfolio_share", m.PORTFOLIO_INDEX, values)
 
     def rule(m, i, y):
         r = s.portfolio[i]

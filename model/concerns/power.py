@@ -13,8 +13,21 @@ def facility_power(m: ConcreteModel, s: Scenario, region: str, year: int):
     return sum(m.pue[region, year] * m.in_service_gw[o, year] for o in s.offers_where(region=region))
 
 
+def grid_index(s: Scenario) -> list[tuple[str, int]]:
+    """(region, year) rows that can hold capacity: an offer of the region open by y, or opening stock."""
+    return [(r, y) for r in s.regions for y in s.years
+            if any(s.offers[o].first_year <= y or s.opening_in_service_gw(o, y) > 0
+                   for o in s.offers_where(region=r))]
+
+
+def param_values(s: Scenario) -> dict[str, dict]:
+    """PUE (dimensionless) and grid power (GW) for scenario ``s``."""
+    return {"pue": {(r, y): s.pue.get((r, y), 1.0) for r in s.regions for y in s.years},
+            "grid_power_gw": {k: s.grid_power_gw.get(k, 0.0) for k in grid_index(s)}}
+
+
 def add_components(m: ConcreteModel, s: Scenario) -> None:
-    add_param(m, "pue", m.REGIONS * m.YEARS, {k: s.pue[k] for k in s.pue}, default=1.0)
+    add_param(m, "pue", m.REGIONS * m.YEARS, param_values(s)["pue"])
     add_grid_power(m, s)
 
 
@@ -28,12 +41,10 @@ def add_grid_power(m: ConcreteModel, s: Scenario) -> None:
     Both sides are GW of facility power; grid_power is what the region's grid
     can give this plan by year y (interpolated from the input years).
     """
-    # only rows that can hold capacity: an offer of the region open by y, or opening stock in service
-    index = [(r, y) for r in s.regions for y in s.years
-             if any(s.offers[o].first_year <= y or s.opening_in_service_gw(o, y) > 0
-                    for o in s.offers_where(region=r))]
+    values = param_values(s)["grid_power_gw"]
+    index = list(values)
     m.GRID_INDEX = Set(initialize=index, dimen=2, ordered=True)
-    add_param(m, "grid_power_gw", m.GRID_INDEX, {k: s.grid_power_gw.get(k, 0.0) for k in index})
+    add_param(m, "grid_power_gw", m.GRID_INDEX, values)
     if index:
         m.grid_power = Constraint(m.GRID_INDEX, rule=lambda m, r, y: facility_power(m, s, r, y) <= m.grid_power_gw[r, y])
 

@@ -7,6 +7,11 @@ from model.concerns.common import Limit, add_param
 from model.scenario import Scenario
 
 
+def param_values(s: Scenario) -> dict[str, dict]:
+    """Supply caps (GW per year) for scenario ``s``."""
+    return {"supply_cap_gw": {k: s.supply_cap_gw[k] for k in sorted(s.supply_cap_gw) if k[0] in s.vendors}}
+
+
 def add_components(m: ConcreteModel, s: Scenario) -> None:
     add_vendor_supply_cap(m, s)
 
@@ -21,9 +26,10 @@ def add_vendor_supply_cap(m: ConcreteModel, s: Scenario) -> None:
     Both sides are GW of accelerator IT power. Vendors with no cap row are left
     unconstrained.
     """
-    index = sorted(k for k in s.supply_cap_gw if k[0] in s.vendors)
+    values = param_values(s)["supply_cap_gw"]
+    index = list(values)
     m.SUPPLY_CAP_INDEX = Set(initialize=index, dimen=2, ordered=True)
-    add_param(m, "supply_cap_gw", m.SUPPLY_CAP_INDEX, {k: s.supply_cap_gw[k] for k in index})
+    add_param(m, "supply_cap_gw", m.SUPPLY_CAP_INDEX, values)
 
     def rule(m, v, y):
         builds = [m.build_gw[o, y] for o in s.offers_where(vendor=v) if (o, y) in m.OFFER_YEARS]

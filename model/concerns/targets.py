@@ -38,6 +38,16 @@ def milestones(s: Scenario, kind: str) -> dict[int, Target]:
     return _strongest([t for t in s.targets if not t.main and t.kind == kind])
 
 
+def param_values(s: Scenario) -> dict[str, dict]:
+    """Values of this concern's Params (GW, EFLOP/s) for scenario ``s``."""
+    return {
+        "target_gw": {y: t.value for y, t in main_targets(s, "power").items()},
+        "milestone_gw": {y: t.value for y, t in milestones(s, "power").items()},
+        "target_eflops": {y: t.value for y, t in main_targets(s, "compute").items()},
+        "milestone_eflops": {y: t.value for y, t in milestones(s, "compute").items()},
+    }
+
+
 def add_components(m: ConcreteModel, s: Scenario) -> None:
     add_target_capacity(m, s)
     add_target_compute(m, s)
@@ -55,11 +65,12 @@ def add_target_capacity(m: ConcreteModel, s: Scenario) -> None:
     in GW of IT power. The main target and the milestones are separate
     families so that diagnosis can relax the target alone.
     """
-    main, extra = main_targets(s, "power"), milestones(s, "power")
+    values = param_values(s)
+    main, extra = values["target_gw"], values["milestone_gw"]
     m.TARGET_GW_YEARS = Set(initialize=sorted(main), ordered=True)
     m.MILESTONE_GW_YEARS = Set(initialize=sorted(extra), ordered=True)
-    add_param(m, "target_gw", m.TARGET_GW_YEARS, {y: t.value for y, t in main.items()})
-    add_param(m, "milestone_gw", m.MILESTONE_GW_YEARS, {y: t.value for y, t in extra.items()})
+    add_param(m, "target_gw", m.TARGET_GW_YEARS, main)
+    add_param(m, "milestone_gw", m.MILESTONE_GW_YEARS, extra)
     if main:
         m.target_capacity = Constraint(m.TARGET_GW_YEARS,
                                        rule=lambda m, y: capacity_in_service(m, s, y) >= m.target_gw[y])
@@ -79,11 +90,12 @@ def add_target_compute(m: ConcreteModel, s: Scenario) -> None:
     in EFLOP/s (dense FP8); each vintage v performs at the newest generation of
     its family available in v.
     """
-    main, extra = main_targets(s, "compute"), milestones(s, "compute")
+    values = param_values(s)
+    main, extra = values["target_eflops"], values["milestone_eflops"]
     m.TARGET_EFLOPS_YEARS = Set(initialize=sorted(main), ordered=True)
     m.MILESTONE_EFLOPS_YEARS = Set(initialize=sorted(extra), ordered=True)
-    add_param(m, "target_eflops", m.TARGET_EFLOPS_YEARS, {y: t.value for y, t in main.items()})
-    add_param(m, "milestone_eflops", m.MILESTONE_EFLOPS_YEARS, {y: t.value for y, t in extra.items()})
+    add_param(m, "target_eflops", m.TARGET_EFLOPS_YEARS, main)
+    add_param(m, "milestone_eflops", m.MILESTONE_EFLOPS_YEARS, extra)
     if main:
         m.target_compute = Constraint(m.TARGET_EFLOPS_YEARS,
                                       rule=lambda m, y: compute_in_service(m, s, y) >= m.target_eflops[y])

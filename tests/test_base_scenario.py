@@ -1,0 +1,74 @@
+"""The shipped base data: the headline run a user makes first."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from model.cli import main
+from model.scenario import TargetSpec, load_scenario
+from model.solve import solve_plan
+
+
+@pytest.fixture(scope="module")
+def base_250(tmp_path_factory):
+    root = tmp_path_factory.mktemp("results")
+    code = main(["--target", "250GW", "--results", str(root), "--name", "base"])
+    return code, root / "base"
+
+
+def test_base_meets_250gw_by_2033_at_least_cost(base_250):
+    code, rs = base_250
+    assert code == 0
+    s = json.loads((rs / "summary.json").read_text())
+    assert s["status"] == "optimal" and s["target_year"] == 2033
+    for year in ("2033", "2034", "2035"):
+        assert s["capacity_in_service"][year]["value"] >= 250 - 1e-6
+    vendors, hosts = set(s["capacity_by_vendor"]), set(s["capacity_by_host"])
+    assert {"nvidia", "amd", "broadcom", "google", "aws"} <= vendors
+    assert {"oracle", "microsoft", "coreweave", "stargate", "aws", "google-cloud", "self-build"} <= hosts
+    assert s["total_cost"]["unit"] == "USD" and s["total_cost"]["value"] > 0
+    assert s["binding"], "a tight plan names its binding limits"
+
+
+def test_every_cap_in_the_inputs_holds_in_the_written_tables(base_250):
+    _, rs = base_250
+    sc = load_scenario()
+    cap = pd.read_csv(rs / "tables" / "capacity.csv")
+    build = cap[cap.variable == "build"].set_index(["offer", "year"])["value"]
+    tol = 1e-6
+    for (o, y), limit in sc.build_cap_gw.items():
+        assert build.get((o, y), 0.0) <= limit + tol, (o, y)
+    for o, limit in sc.cumulative_cap_gw.items():
+        assert build.xs(o, level="offer").sum() <= limit + tol, o
+    by_vendor = cap[cap.variable == "build"].groupby(["vendor", "year"])["value"].sum()
+    for (v, y), limit in sc.supply_cap_gw.items():
+        assert by_vendor.get((v, y), 0.0) <= limit + tol, (v, y)
+    power = pd.read_csv(rs / "tables" / "power.csv").pivot_table(index=["region", "year"], columns="variable",
+                                                                   values="value")
+    used = power[power["it_power"] > tol]
+    assert (used["facility_power"] <= used["grid_power"] + tol).all()
+    for d in sc.deals:
+        window = cap[(cap.variable == "build") & cap.offer.isin(d.offers) & cap.year.between(d.first_year, d.last_year)]
+        if d.status in ("signed", "active", "announced") and d.min_gw is not None:
+            assert window["value"].sum() >= d.min_gw - tol, d.name
+        if d.status != "cancelled" and d.max_gw is not None:
+            assert window["value"].sum() <= d.max_gw + tol, d.name
+
+
+def test_2000gw_is_missed_with_the_largest_reachable_figure_and_exit_3(tmp_path, capsys):
+    code = main(["--target", "2000GW", "--results", str(tmp_path), "--name", "big", "--no-plots"])
+    assert code == 3
+    s = json.loads((tmp_path / "big" / "summary.json").read_text())
+    assert s["status"] == "target_missed"
+    assert 250 <= s["max_reachable"]["value"] < 2000 and s["max_reachable"]["unit"] == "GW"
+    assert s["capacity_in_service"]["2033"]["value"] == pytest.approx(s["max_reachable"]["value"], rel=1e-5)
+    assert s["limits_on_reach"] and all("would raise the largest reachable" in b["meaning"]
+                                        for b in s["limits_on_reach"])
+
+
+def test_same_inputs_give_the_same_summary(tmp_path):
+    a = solve_plan(load_scenario(target=TargetSpec("200GW")))
+    b = solve_plan(load_scenario(target=TargetSpec("200GW")))
+    assert a.objective_bnusd == pytest.approx(b.objective_bnusd, rel=1e-9)
