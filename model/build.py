@@ -5,19 +5,22 @@ from typing import Iterable
 
 from pyomo.environ import ConcreteModel, Set
 
-from model.concerns import capacity, costs, deals, offers, portfolio, power, supply, targets
+from model.concerns import capacity, costs, deals, funding, offers, portfolio, power, supply, targets
 from model.concerns.common import Limit
 from model.scenario import Scenario
 
 #: The concerns in the order they are added; each owns its constraint families.
-CONCERNS = (capacity, costs, targets, offers, supply, deals, power, portfolio)
+CONCERNS = (capacity, costs, power, targets, offers, supply, deals, portfolio, funding)
 
 #: Params a sweep may change without a rebuild (made mutable when asked for).
 SWEEPABLE_PARAMS = frozenset({
     "target_gw", "target_eflops", "milestone_gw", "milestone_eflops", "build_cap_gw", "cumulative_cap_gw",
     "ramp_gw", "supply_cap_gw", "deal_min_gw", "deal_max_gw", "deal_min_bnusd", "deal_max_bnusd",
     "grid_power_gw", "pue", "portfolio_share", "discount_factor", "capex_bnusd_per_gw", "capital_recovery_factor",
-    "lease_bnusd_per_gw_yr", "fixed_bnusd_per_gw_yr", "energy_cost_bnusd_per_gw_yr",
+    "lease_bnusd_per_gw_yr", "fixed_bnusd_per_gw_yr", "energy_twh_per_gw", "grid_energy_price", "capacity_credit",
+    "capacity_factor", "power_build_cap_gw", "power_cumulative_cap_gw", "power_kind_cap_gw", "power_capex_bnusd_per_gw",
+    "power_crf", "power_fixed_bnusd_per_gw_yr", "source_energy_price", "funding_bnusd_param", "debt_limit_bnusd",
+    "interest_rate",
 })
 
 
@@ -71,7 +74,11 @@ def set_param_values(m: ConcreteModel, s: Scenario, names: Iterable[str]) -> Non
     """
     values = param_values(s)
     for name in names:
-        p = getattr(m, name)
+        p = getattr(m, name, None)
+        if p is None:
+            if values.get(name):
+                raise ValueError(f"Param {name}: the scenario adds it; rebuild the model")
+            continue
         if not p.mutable:
             raise ValueError(f"Param {name} was not built mutable")
         new = values[name]

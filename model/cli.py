@@ -1,8 +1,10 @@
 """Command line: ``python run.py --target 250GW`` and its sub-commands.
 
-Exit codes: 0 solved; 2 bad input or usage (nothing written); 3 the target
-cannot be met or the inputs contradict each other (a result set explains
-why); 4 the solver failed or hit its time limit; 130 interrupted.
+Exit codes: 0 solved; 1 the result set could not be written (disk full,
+permissions; nothing partial is left); 2 bad input or usage (nothing
+written); 3 the target cannot be met or the inputs contradict each other (a
+result set explains why); 4 the solver failed or hit its time limit, or its
+plan failed the post-solve check; 130 interrupted.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 EXIT_OK, EXIT_INPUT, EXIT_TARGET, EXIT_SOLVER, EXIT_INTERRUPT = 0, 2, 3, 4, 130
+EXIT_WRITE = 1   # the result set could not be written (OSError); the temporary folder is removed
 COMMANDS = ("run", "check", "scenarios")
 #: Sub-commands that live in their own modules: name -> "module:function(argv) -> exit code".
 MODULE_COMMANDS = {
@@ -42,6 +45,8 @@ def parser() -> argparse.ArgumentParser:
                                     "(5e29 FLOP/s, 500 EFLOP/s). Default: inputs/scalars.csv default_target")
     p.add_argument("--year", type=int, help="year the target must be met by (default 2033); it then holds to the "
                                             "end of the horizon")
+    p.add_argument("--target-basis", choices=("it", "facility"), default="it",
+                   help="a power target counts accelerator IT capacity (default) or facility power (IT x PUE)")
     p.add_argument("--objective", choices=("min-cost", "max-capacity"), default="min-cost",
                    help="least cost meeting the target (default) or the most capacity by the target year")
     p.add_argument("--name", help="result set name under results/ (default: scenario_target_timestamp)")
@@ -85,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(rest)
         return cmd_run(rest, argv)
     except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
+        print("interrupted: no partial result set was left", file=sys.stderr)
         return EXIT_INTERRUPT
 
 
@@ -125,7 +130,7 @@ def cmd_run(rest: list[str], full_argv: list[str]) -> int:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     try:
-        s = load_scenario(a.inputs or DEFAULT_INPUTS, a.scenario, a.sets, TargetSpec(a.target, a.year))
+        s = load_scenario(a.inputs or DEFAULT_INPUTS, a.scenario, a.sets, TargetSpec(a.target, a.year, a.target_basis))
     except InputErrors as exc:
         return _fail(str(exc), EXIT_INPUT)
     except InputError as exc:
@@ -139,7 +144,7 @@ def cmd_run(rest: list[str], full_argv: list[str]) -> int:
         ensure_free(a.results, name)
     except ResultSetError as exc:
         return _fail(str(exc), EXIT_INPUT)
-    if a.time_limit is not None and a.time_limit <= 0:
+    if a.time_limit is not None and not 0 < a.time_limit < float("inf"):  # also refuses nan
         return _fail(f"--time-limit: expected a positive number of seconds, found {a.time_limit!r}", EXIT_INPUT)
 
     from model.solution import to_dataset
@@ -155,6 +160,9 @@ def cmd_run(rest: list[str], full_argv: list[str]) -> int:
                                 plots=not a.no_plots)
     except ResultSetError as exc:
         return _fail(str(exc), EXIT_INPUT)
+    except OSError as exc:  # disk full, permissions: write_result_set removed its temporary folder
+        return _fail(f"could not write the result set {a.results / name}: {exc}; "
+                     "nothing was written (no partial set is left)", EXIT_WRITE)
     timings["write_s"] = time.perf_counter() - t0
     from model.results import read_summary
 

@@ -30,6 +30,7 @@ PROVENANCE = ("source", "date")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 CONFIDENCE = {"P", "N", "A", "D", "S", "Seed", "assumption"}
 CONTRACTS = ("purchase", "lease")
+POWER_KINDS = ("grid", "gas", "nuclear", "solar_storage")
 ENERGY_BILLING = ("billed", "included")   # billed: the plan pays for power; included: in the lease price
 KINDS = ("GPU", "TPU", "ASIC")
 DEAL_STATUSES = ("signed", "active", "announced", "loi", "cancelled")
@@ -55,6 +56,11 @@ class ParameterSpec:
     default: float | None
     default_source: str
     description: str
+    in_file: str = ""       # the name rows use in the `parameter` column (default: ``name``)
+
+    @property
+    def row_name(self) -> str:
+        return self.in_file or self.name
 
     @property
     def expected(self) -> str:
@@ -85,15 +91,19 @@ class Catalogue:
     settable: dict[str, Settable]
 
     def for_file(self, file: str) -> dict[str, ParameterSpec]:
-        return {k: p for k, p in self.parameters.items() if p.file == file}
+        """The parameters a file may hold, by the name its rows use."""
+        return {p.row_name: p for p in self.parameters.values() if p.file == file}
 
 
 def load_catalogue(path: Path) -> Catalogue:
     """Read ``parameters.yaml`` into a :class:`Catalogue`."""
     try:
-        raw = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputErrors([InputError(_display(path), 1, "-", "a readable YAML catalogue", str(exc))]) from None
+    problems = _catalogue_problems(raw, _display(path))
+    if problems:
+        raise InputErrors(problems)
     params: dict[str, ParameterSpec] = {}
     for name, entry in (raw.get("parameters") or {}).items():
         dims = [d.strip() for d in str(entry["dimension"]).split(" or ")]
@@ -111,12 +121,64 @@ def load_catalogue(path: Path) -> Catalogue:
             default=entry.get("default"),
             default_source=entry.get("default_source", ""),
             description=entry.get("description", ""),
+            in_file=entry.get("name_in_file", ""),
         )
     settable = {
         key: Settable(key, v["parameter"], v.get("qualifier"), v.get("mode", "set"))
         for key, v in (raw.get("settable") or {}).items()
     }
     return Catalogue(params, settable)
+
+
+def _catalogue_problems(raw: Any, shown: str) -> list[InputError]:
+    """Check the shape of ``parameters.yaml`` before it is read, so a malformed entry is named, not a traceback.
+
+    Every ``parameters`` entry needs ``file``, ``dimension`` and ``unit`` (with as
+    many units as dimensions, each dimension known to pint); every ``settable``
+    entry needs a ``parameter`` that the catalogue defines.
+    """
+    if not isinstance(raw, dict):
+        return [InputError(shown, 1, "-", "a mapping with 'parameters' and 'settable'", type(raw).__name__)]
+    out: list[InputError] = []
+    params = raw.get("parameters") or {}
+    if not isinstance(params, dict):
+        return [InputError(shown, "parameters", "parameters", "a mapping of parameter name: entry",
+                           type(params).__name__)]
+    for name, entry in params.items():
+        where = f"parameters.{name}"
+        if not isinstance(entry, dict):
+            out.append(InputError(shown, where, str(name), "a mapping with file, dimension and unit",
+                                  type(entry).__name__))
+            continue
+        missing = [k for k in ("file", "dimension", "unit") if not entry.get(k)]
+        if missing:
+            out.append(InputError(shown, where, missing[0], "a value", "none"))
+            continue
+        dims = [d.strip() for d in str(entry["dimension"]).split(" or ")]
+        units = [u.strip() for u in str(entry["unit"]).split(" or ")]
+        if len(dims) != len(units):
+            out.append(InputError(shown, where, "unit", f"one unit per dimension ({len(dims)})", repr(entry["unit"])))
+            continue
+        for d, u in zip(dims, units):
+            try:
+                dim = ureg.Unit("dimensionless").dimensionality if d == "dimensionless" else ureg.get_dimensionality(d)
+                if ureg.Unit(u).dimensionality != dim:
+                    raise ValueError(f"{u} is not {d}")
+            except Exception as exc:  # pint raises several types for bad text
+                out.append(InputError(shown, where, "dimension", "a pint dimension and a unit of it",
+                                      f"{d} / {u} ({type(exc).__name__}: {exc})"))
+        for k in ("min", "max", "default"):
+            v = entry.get(k)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)):
+                out.append(InputError(shown, where, k, "a finite number or nothing", repr(v)))
+    settable = raw.get("settable") or {}
+    if not isinstance(settable, dict):
+        return out + [InputError(shown, "settable", "settable", "a mapping of key: entry", type(settable).__name__)]
+    for key, entry in settable.items():
+        if not isinstance(entry, dict) or entry.get("parameter") not in params:
+            out.append(InputError(shown, f"settable.{key}", "parameter", "the name of a parameter in 'parameters'",
+                                  repr(entry.get("parameter") if isinstance(entry, dict) else entry)))
+    return out
 
 
 # ----------------------------------------------------------------------------
@@ -139,6 +201,7 @@ class FileSchema:
     references: dict[str, str] = field(default_factory=dict)
     years: dict[str, str] = field(default_factory=dict)  # column -> "required" | "optional" | "vintage"
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    optional_file: bool = False   # absent file = no rows (energy and money inputs came later)
 
 
 _Q = ("parameter", "value", "unit")
@@ -174,19 +237,32 @@ SCHEMAS: dict[str, FileSchema] = {s.name: s for s in [
                years={"first_year": "any", "last_year": "any"}, choices={"status": DEAL_STATUSES}),
     FileSchema("deal_terms.csv", ("deal",) + _Q + _P, ("deal", "parameter", "unit"), quantity=True,
                references={"deal": "deals.csv"}),
+    FileSchema("power_sources.csv", ("power_source", "region", "kind", "first_year", "description") + PROVENANCE,
+               ("power_source",), optional=("note", "confidence"), references={"region": "regions.csv"},
+               years={"first_year": "any"}, choices={"kind": POWER_KINDS}, optional_file=True),
+    FileSchema("power_source_parameters.csv", ("power_source", "year") + _Q + _P, ("power_source", "year", "parameter"),
+               quantity=True, references={"power_source": "power_sources.csv"}, years={"year": "optional"},
+               optional_file=True),
+    FileSchema("power_kind_supply.csv", ("kind", "year") + _Q + _P, ("kind", "year", "parameter"), quantity=True,
+               years={"year": "optional"}, choices={"kind": POWER_KINDS}, optional_file=True),
+    FileSchema("finance.csv", ("year",) + _Q + _P, ("year", "parameter"), quantity=True, years={"year": "optional"},
+               optional_file=True),
+    FileSchema("reference_energy.csv", ("reference", "value", "unit") + _P, ("reference",), optional_file=True),
     FileSchema("portfolio.csv", ("rule", "scope", "first_year", "last_year") + ("value", "unit") + _P, ("rule", "scope", "first_year"),
                years={"first_year": "required", "last_year": "required"}, choices={"rule": ("max_share", "min_share")}),
 ]}
 
 ENTITY_KEY = {"vendors.csv": "vendor", "hosts.csv": "host", "regions.csv": "region",
-              "families.csv": "family", "offers.csv": "offer", "deals.csv": "deal"}
+              "families.csv": "family", "offers.csv": "offer", "deals.csv": "deal",
+              "power_sources.csv": "power_source"}
 
 # Where dropping an entity must also drop the rows that refer to it.
 DEPENDENTS: dict[str, list[tuple[str, str]]] = {
     "offers.csv": [("offer_parameters.csv", "offer"), ("opening_stock.csv", "offer")],
     "deals.csv": [("deal_terms.csv", "deal")],
     "families.csv": [("generations.csv", "family")],
-    "regions.csv": [("region_parameters.csv", "region")],
+    "regions.csv": [("region_parameters.csv", "region"), ("power_sources.csv", "region")],
+    "power_sources.csv": [("power_source_parameters.csv", "power_source")],
 }
 
 
@@ -228,7 +304,7 @@ def read_table(path: Path, schema: FileSchema, errors: list[InputError]) -> RawT
     """
     shown = _display(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: a byte-order mark (Excel's CSV UTF-8) is not a column
     except FileNotFoundError:
         errors.append(InputError(shown, 0, "-", "a CSV file", "no such file"))
         return None
@@ -275,6 +351,9 @@ def read_raw_tables(inputs_dir: Path, errors: list[InputError]) -> dict[str, Raw
     """Read every file in :data:`SCHEMAS` from ``inputs_dir``."""
     tables = {}
     for name, schema in SCHEMAS.items():
+        if schema.optional_file and not (inputs_dir / name).exists():
+            tables[name] = RawTable(_display(inputs_dir / name), schema.required, ())
+            continue
         table = read_table(inputs_dir / name, schema, errors)
         if table is not None:
             tables[name] = table
@@ -299,7 +378,7 @@ class Override:
     """One change on top of the base data, as recorded in the manifest."""
 
     origin: str      # "scenario NAME" or "--set"
-    action: str      # set | scale | replace | drop | add
+    action: str      # set | scale | switch | replace | drop | add
     target: str      # key or file
     detail: str
     source: str
@@ -354,7 +433,7 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
     members: list[str] = []
     if spec.qualifier:
         entity_file = {"region": "regions.csv", "vendor": "vendors.csv", "offer": "offers.csv",
-                       "deal": "deals.csv"}[spec.qualifier]
+                       "deal": "deals.csv", "power_source": "power_sources.csv"}[spec.qualifier]
         entity_key = ENTITY_KEY[entity_file]
         all_members = [r.get(entity_key) for r in tables.get(entity_file, RawTable("", (), ())).rows]
         if member:
@@ -377,7 +456,7 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
         f = float(factor.to("").magnitude)
         new_rows = []
         for r in table.rows:
-            hit = r.get("parameter") == spec.parameter and (not members or r.get(spec.qualifier) in members)
+            hit = r.get("parameter") == param.row_name and (not members or r.get(spec.qualifier) in members)
             if hit:
                 try:
                     scaled = _fmt(float(r.get("value")) * f)
@@ -391,33 +470,38 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
         tables[file] = replace(table, rows=tuple(new_rows))
         return Override(origin, "scale", key, f"x {f}", where)
     # mode "set": one row for all years, per member
+    if spec.mode == "switch":
+        words = {"on": "1", "true": "1", "yes": "1", "1": "1", "off": "0", "false": "0", "no": "0", "0": "0"}
+        if value.lower() not in words:
+            raise InputError(origin, where, key, "on or off", repr(value))
+        value = words[value.lower()]
     try:
         q = parse_quantity(value)
         num, unit = _fmt(q.magnitude), f"{q.units:~}" if not q.dimensionless else str(q.units)
     except UnitParseError:
         num, unit = value, ""  # validation reports it with the row's origin
-    kept = tuple(r for r in table.rows if not (r.get("parameter") == spec.parameter
+    kept = tuple(r for r in table.rows if not (r.get("parameter") == param.row_name
                                                and (not members or r.get(spec.qualifier) in members)))
     today = _dt.date.today().isoformat()
     added = []
     for m in (members or [None]):
         vals = {c: "" for c in table.columns}
-        vals.update(parameter=spec.parameter, value=num, unit=unit, source=f"{origin}: {where}",
+        vals.update(parameter=param.row_name, value=num, unit=unit, source=f"{origin}: {where}",
                     date=today, confidence="assumption")
         if m is not None:
             vals[spec.qualifier] = m
         added.append(RawRow(vals, origin, where))
     tables[file] = replace(table, rows=kept + tuple(added))
-    return Override(origin, "set", key, value, where)
+    return Override(origin, spec.mode, key, value, where)
 
 
 def apply_scenario_file(tables: dict[str, RawTable], catalogue: Catalogue, path: Path) -> list[Override]:
     """Apply a scenario YAML (``set``, ``replace``, ``drop``, ``add``) to the raw tables in place."""
     shown = _display(path)
     try:
-        doc = yaml.safe_load(path.read_text()) or {}
-    except OSError as exc:
-        raise InputErrors([InputError(shown, 1, "-", "a readable scenario file", str(exc))]) from None
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputErrors([InputError(shown, 1, "-", "a readable UTF-8 scenario file", str(exc))]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
@@ -431,6 +515,11 @@ def apply_scenario_file(tables: dict[str, RawTable], catalogue: Catalogue, path:
     unknown = set(doc) - {"description", "set", "replace", "drop", "add", "sources", "notes"}
     for k in sorted(unknown):
         errors.append(InputError(shown, k, k, "one of description, set, replace, drop, add", repr(k)))
+    for section, shape in (("set", dict), ("replace", list), ("drop", list), ("add", list)):
+        if doc.get(section) is not None and not isinstance(doc[section], shape):
+            errors.append(InputError(shown, section, section, "a mapping of KEY: value" if shape is dict
+                                     else "a list of entries (each starting with '- ')", type(doc[section]).__name__))
+            doc = {**doc, section: None}
     for key, entry in (doc.get("set") or {}).items():
         where = f"set.{key}"
         if isinstance(entry, dict):
@@ -479,7 +568,7 @@ def apply_scenario_file(tables: dict[str, RawTable], catalogue: Catalogue, path:
                 else:
                     values = entry.get("values") or {}
                     bad = [c for c in values if c not in tables[file].columns]
-                    if not values or bad:
+                    if not isinstance(values, dict) or not values or bad:
                         errors.append(InputError(shown, where, "values", f"a mapping of columns of {file}",
                                                  repr(values)))
                         continue
@@ -496,6 +585,10 @@ def apply_scenario_file(tables: dict[str, RawTable], catalogue: Catalogue, path:
                     done.append(Override(f"scenario {name}", "replace", file, f"{cond} -> {values}", source))
             else:
                 rows = entry.get("rows") or []
+                if not isinstance(rows, list):
+                    errors.append(InputError(shown, where, "rows", "a list of rows (mappings of column: value)",
+                                             type(rows).__name__))
+                    continue
                 table = tables[file]
                 added = []
                 for j, row in enumerate(rows):
@@ -540,42 +633,50 @@ def parse_value(row: RawRow, spec: ParameterSpec, errors: list[InputError],
     """Check one row's value and unit against ``spec``; return (model value, model unit)."""
     text, unit_text = row.get(value_col), row.get(unit_col)
     if text == "":
-        errors.append(InputError(row.file, row.row, value_col, f"a number for '{spec.name}'", "an empty cell"))
+        errors.append(InputError(row.file, row.row, value_col, f"a number for '{spec.row_name}'", "an empty cell"))
         return None
     try:
         number = float(text)
     except ValueError:
-        errors.append(InputError(row.file, row.row, value_col, f"a number for '{spec.name}'", repr(text)))
+        errors.append(InputError(row.file, row.row, value_col, f"a number for '{spec.row_name}'", repr(text)))
         return None
     if not math.isfinite(number):
-        errors.append(InputError(row.file, row.row, value_col, f"a finite number for '{spec.name}'", repr(text)))
+        errors.append(InputError(row.file, row.row, value_col, f"a finite number for '{spec.row_name}'", repr(text)))
         return None
     if unit_text == "":
-        errors.append(InputError(row.file, row.row, unit_col, f"a unit for '{spec.name}': {spec.expected}",
+        errors.append(InputError(row.file, row.row, unit_col, f"a unit for '{spec.row_name}': {spec.expected}",
                                  "an empty cell"))
         return None
     try:
         unit_q = parse_quantity(f"1 {unit_text}" if unit_text not in ("%",) else "1 percent")
     except UnitParseError:
-        errors.append(InputError(row.file, row.row, unit_col, f"a unit for '{spec.name}': {spec.expected}",
+        errors.append(InputError(row.file, row.row, unit_col, f"a unit for '{spec.row_name}': {spec.expected}",
                                  repr(unit_text)))
+        return None
+    if unit_q.magnitude != 1:  # a number in the unit cell ('0 GW', 'nan GW') would rescale the value silently
+        errors.append(InputError(row.file, row.row, unit_col, f"a unit without a number for '{spec.row_name}': "
+                                 f"{spec.expected}", repr(unit_text)))
         return None
     q = Q_(number, unit_q.units) * unit_q.magnitude
     for dim, model_unit in spec.alternatives:
         if q.dimensionality == dim:
             value = float(q.to(model_unit).magnitude)
+            if not math.isfinite(value):  # e.g. 1e308 TW overflows in GW
+                errors.append(InputError(row.file, row.row, value_col,
+                                         f"'{spec.row_name}' that is finite in {model_unit}", f"{text} {unit_text}"))
+                return None
             if spec.minimum is not None and value < spec.minimum - 1e-12:
                 errors.append(InputError(row.file, row.row, value_col,
-                                         f"'{spec.name}' of at least {_in_units(spec.minimum, model_unit, unit_text)}",
+                                         f"'{spec.row_name}' of at least {_in_units(spec.minimum, model_unit, unit_text)}",
                                          f"{text} {unit_text}"))
                 return None
             if spec.maximum is not None and value > spec.maximum + 1e-12:
                 errors.append(InputError(row.file, row.row, value_col,
-                                         f"'{spec.name}' of at most {_in_units(spec.maximum, model_unit, unit_text)}",
+                                         f"'{spec.row_name}' of at most {_in_units(spec.maximum, model_unit, unit_text)}",
                                          f"{text} {unit_text}"))
                 return None
             return value, model_unit
-    errors.append(InputError(row.file, row.row, unit_col, f"{spec.expected} for '{spec.name}'",
+    errors.append(InputError(row.file, row.row, unit_col, f"{spec.expected} for '{spec.row_name}'",
                              describe(q)))
     return None
 
@@ -619,7 +720,7 @@ def parse_year(row: RawRow, column: str, mode: str, horizon: tuple[int, int] | N
         year = int(as_float)
         if year != as_float:
             raise ValueError
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: 'inf', '1e400'
         errors.append(InputError(row.file, row.row, column, "a calendar year (e.g. 2030)", repr(text)))
         return None
     if not 1990 <= year <= 2100:

@@ -120,9 +120,58 @@ def summary(s: Scenario, outcome: Outcome, ds: xr.Dataset) -> dict[str, Any]:
     out["cost_by_part"] = {str(p): figure(float(v), "USD") for p, v in
                            zip(ds.cost_part.values, ds["discounted_cost_usd"].sum("year").values)}
     out["spending"] = {str(y): figure(float(v), "USD") for y, v in zip(ds.year.values, ds["spending_usd"].values)}
+    out.update(energy_and_money(s, ds, target_year))
     out["binding"] = [b.as_json() for b in outcome.binding]
     if outcome.reach_binding:
         out["limits_on_reach"] = [b.as_json() for b in outcome.reach_binding]
+    return out
+
+
+def energy_and_money(s: Scenario, ds: xr.Dataset, target_year: int) -> dict[str, Any]:
+    """Headline figures of the energy and money read-out (issue: energy and money).
+
+    - ``energy_cost``: energy the plan pays for in the target year (USD/a);
+    - ``emissions``: CO2 of all facility energy in the target year (Mt/a), by source and grid factor;
+    - ``power_built``: power-source capacity added over the horizon, by source (GW);
+    - ``energy_comparison``: the target year's energy against the reference figures in the inputs;
+    - ``funding``, ``debt``: money for compute before borrowing, and debt at the end of each year (USD);
+    - ``funding_gap``: the largest cumulative shortfall of funding against spending (what borrowing
+      must cover), with its year (0 when funding always covers spending);
+    - ``cost_per_gw``: nominal spending to the target year per GW in service in it (compare with
+      the ~50 billion USD per GW behind most headlines).
+    """
+    years = [int(y) for y in ds.year.values]
+    out: dict[str, Any] = {}
+    energy_ty = float(ds["energy_twh"].sel(year=target_year).sum())
+    out["energy_cost"] = {**figure(float(ds["cost_usd"].sel(cost_part="energy", year=target_year)), "USD/a"),
+                          "year": target_year}
+    emissions = float(ds["grid_emissions_mt"].sel(year=target_year).sum())
+    if "source_emissions_mt" in ds:
+        emissions += float(ds["source_emissions_mt"].sel(year=target_year).sum())
+    out["emissions"] = {**figure(emissions, "Mt/a"), "year": target_year, "gas": "CO2"}
+    if "power_build_gw" in ds:
+        built = ds["power_build_gw"].sum("year")
+        out["power_built"] = {str(p): figure(float(v), "GW") for p, v in zip(built.power_source.values, built.values)}
+    else:
+        out["power_built"] = {}
+    refs = sorted(s.reference_energy_twh.items(), key=lambda kv: -kv[1])
+    if refs and energy_ty > 0:
+        parts = [f"{energy_ty / v:.1f}x {k.replace('_', ' ')} ({v:,.0f} TWh)" for k, v in refs]
+        out["energy_comparison"] = f"{energy_ty:,.0f} TWh in {target_year} is " + "; ".join(parts)
+    spending = ds["spending_usd"].values
+    funding = ds["funding_usd"].values
+    out["funding"] = {str(y): figure(float(v), "USD") for y, v in zip(years, funding)}
+    out["debt"] = {str(y): figure(float(v), "USD") for y, v in zip(years, ds["debt_usd"].values)}
+    shortfall = [s.opening_cash_bnusd * 1e9 * -1 + float(sum(spending[: i + 1]) - sum(funding[: i + 1]))
+                 for i in range(len(years))]
+    worst = max(range(len(years)), key=lambda i: shortfall[i])
+    out["funding_gap"] = {**figure(max(0.0, shortfall[worst]), "USD"), "year": years[worst],
+                          "funding_constraint": "on" if s.funding_on else "off"}
+    in_service = float(ds["in_service_gw"].sel(year=target_year).sum())
+    spent = float(sum(v for y, v in zip(years, spending) if y <= target_year))
+    if in_service > 0:
+        out["cost_per_gw"] = {**figure(spent / in_service, "USD/GW"),
+                              "basis": f"nominal spending {years[0]}-{target_year} per GW in service in {target_year}"}
     return out
 
 
@@ -148,30 +197,77 @@ def tables(s: Scenario, outcome: Outcome, ds: xr.Dataset) -> dict[str, pd.DataFr
         g = g.rename(columns={coord: name, "in_service_gw": "value"})[[name, "year", "value"]]
         g["unit"] = "GW"
         out[f"capacity_by_{name}"] = g
-    pw = ds[["it_power_gw", "facility_power_gw", "grid_power_gw", "energy_twh"]].to_dataframe().reset_index()
+    pw = ds[["it_power_gw", "facility_power_gw", "grid_power_gw", "energy_twh", "grid_energy_twh",
+             "grid_emissions_mt"]].to_dataframe().reset_index()
     pw = pw.melt(id_vars=["region", "year"], var_name="variable")
-    pw["unit"] = pw["variable"].map(lambda v: "TWh" if v.endswith("twh") else "GW")
-    pw["variable"] = pw["variable"].str.replace(r"_(gw|twh)$", "", regex=True)
+    pw["unit"] = pw["variable"].map(lambda v: {"twh": "TWh", "mt": "Mt"}.get(v.rsplit("_", 1)[-1], "GW"))
+    pw["variable"] = pw["variable"].str.replace(r"_(gw|twh|mt)$", "", regex=True)
     out["power"] = pw
+    if "power_build_gw" in ds:
+        src = ds[["power_build_gw", "power_in_service_gw", "source_energy_twh", "source_emissions_mt"]]
+        src = src.to_dataframe().reset_index().melt(id_vars=["power_source", "year", "power_kind", "power_region"],
+                                                    var_name="variable")
+        src["unit"] = src["variable"].map(lambda v: v.rsplit("_", 1)[-1].replace("gw", "GW").replace("twh", "TWh")
+                                          .replace("mt", "Mt"))
+        src["variable"] = src["variable"].str.replace(r"_(gw|twh|mt)$", "", regex=True)
+        out["power_sources"] = src.rename(columns={"power_kind": "kind", "power_region": "region"})
     c = ds[["cost_usd", "discounted_cost_usd"]].to_dataframe().reset_index()
     c = c.melt(id_vars=["cost_part", "year"], var_name="variable")
     c["variable"] = c["variable"].str.replace("_usd", "", regex=False)
     c["unit"] = "USD"
     out["costs"] = c.rename(columns={"cost_part": "part"})
-    sp = ds[["spending_usd", "purchase_usd"]].to_dataframe().reset_index().melt(id_vars=["year"], var_name="variable")
+    money = ["spending_usd", "purchase_usd", "power_capex_usd", "funding_usd", "borrowing_usd", "debt_usd"]
+    sp = ds[money].to_dataframe().reset_index().melt(id_vars=["year"], var_name="variable")
     sp["variable"] = sp["variable"].str.replace("_usd", "", regex=False)
     sp["unit"] = "USD"
     out["spending"] = sp
     return out
 
 
+def code_sha256() -> str:
+    """One sha256 over the model's own source files (``model/**/*.py`` and unit definitions), in path order.
+
+    It changes whenever the code that computed a plan changes, installed or not,
+    committed or not; ``run.py verify`` reports it.
+    """
+    import hashlib
+
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted([*root.rglob("*.py"), *root.glob("*.txt")]):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def inputs_dir_of(s: Scenario) -> str | None:
+    """The absolute inputs folder a scenario was read from (where its ``parameters.yaml`` is)."""
+    for shown in s.input_files:
+        if Path(shown).name == "parameters.yaml":
+            return str(Path(shown).resolve().parent)
+    return None
+
+
 def manifest(s: Scenario, outcome: Outcome, argv: list[str], timings: dict[str, float],
              extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything needed to redo the run (``run.py verify`` reads it).
+
+    Command line and the folder it ran in, scenario and every override, sha256
+    of every input file (paths as shown, relative to ``cwd`` where possible),
+    the inputs folder, versions of Python, packages and HiGHS, the solver
+    options (time limit, HiGHS options), a hash of the model's code, and the
+    random seed (``None`` for a single run; sweeps pass theirs in ``extra``).
+    """
     return {
         "tool": "compute-energy-plan",
         "version": __version__,
         "created": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command_line": argv,
+        "cwd": os.getcwd(),
+        "inputs_dir": inputs_dir_of(s),
+        "random_seed": None,
+        "solver_options": {"time_limit_s": outcome.solver.get("time_limit_s"),
+                           "highs_options": outcome.solver.get("highs_options", {})},
+        "code_sha256": code_sha256(),
         "scenario": s.name,
         "scenario_description": s.description,
         "overrides": [o.__dict__ for o in s.overrides],
@@ -207,13 +303,16 @@ def write_result_set(root: Path, name: str, s: Scenario, outcome: Outcome, ds: x
         (tmp / "tables").mkdir()
         for tname, df in tables(s, outcome, ds).items():
             df.to_csv(tmp / "tables" / f"{tname}.csv", index=False)
+        man = manifest(s, outcome, argv, timings, extra_manifest)
         if plots:
             from model.report import write_plots, write_report
 
             (tmp / "plots").mkdir()
             images = write_plots(ds, summ, tmp / "plots", {"vendor": s.vendors, "host": s.hosts})
-            write_report(tmp, summ, images, s)
-        man = manifest(s, outcome, argv, timings, extra_manifest)
+            from model.report_energy import write_energy_plots
+
+            images.update(write_energy_plots(ds, summ, tmp / "plots", s))
+            write_report(tmp, summ, images, s, man)
         (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str) + "\n")
         try:
             os.rename(tmp, final)

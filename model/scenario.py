@@ -44,14 +44,26 @@ class Offer:
 
 
 @dataclass(frozen=True)
+class PowerSource:
+    """A way to supply facility power in a region: new grid, on-site gas, a nuclear or solar+storage contract."""
+
+    name: str
+    region: str
+    kind: str          # grid | gas | nuclear | solar_storage
+    first_year: int
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Target:
-    """Capacity (GW of IT power) or compute (EFLOP/s) that must be in service in ``year``."""
+    """Capacity (GW of IT or facility power) or compute (EFLOP/s) that must be in service in ``year``."""
 
     year: int
     kind: str          # "power" or "compute"
     value: float       # GW or EFLOP/s
     label: str         # e.g. "target 250 GW" or "milestone 1.9 GW (targets.csv line 2)"
     main: bool = False
+    basis: str = "it"  # power targets: "it" (accelerator IT capacity) or "facility" (IT x PUE)
 
     @property
     def unit(self) -> str:
@@ -127,6 +139,31 @@ class Scenario:
     targets: tuple[Target, ...]
     deals: tuple[Deal, ...]
     portfolio: tuple[PortfolioRule, ...]
+    # energy (power sources beyond the grid already available)
+    power_sources: dict[str, PowerSource] = field(default_factory=dict)
+    power_lead_time_yr: dict[str, int] = field(default_factory=dict)
+    power_lifetime_yr: dict[str, int] = field(default_factory=dict)
+    power_build_cap_gw: dict[tuple[str, int], float] = field(default_factory=dict)
+    power_cumulative_cap_gw: dict[str, float] = field(default_factory=dict)
+    capacity_credit: dict[str, float] = field(default_factory=dict)
+    capacity_factor: dict[str, float] = field(default_factory=dict)
+    power_capex_bnusd_per_gw: dict[tuple[str, int], float] = field(default_factory=dict)
+    power_fixed_bnusd_per_gw_yr: dict[tuple[str, int], float] = field(default_factory=dict)
+    source_energy_price_bnusd_per_twh: dict[tuple[str, int], float] = field(default_factory=dict)
+    source_emissions_t_per_mwh: dict[tuple[str, int], float] = field(default_factory=dict)
+    power_kind_cap_gw: dict[tuple[str, int], float] = field(default_factory=dict)
+    grid_emissions_t_per_mwh: dict[tuple[str, int], float] = field(default_factory=dict)
+    reference_energy_twh: dict[str, float] = field(default_factory=dict)
+    # money
+    funding_on: bool = False
+    revenue_bnusd: dict[int, float] = field(default_factory=dict)
+    equity_bnusd: dict[int, float] = field(default_factory=dict)
+    vendor_financing_bnusd: dict[int, float] = field(default_factory=dict)
+    debt_limit_bnusd: dict[int, float] = field(default_factory=dict)
+    interest_rate: float = 0.0
+    revenue_to_compute: float = 1.0
+    opening_cash_bnusd: float = 0.0
+    cash_floor_bnusd: float = 0.0
     overrides: tuple[Override, ...] = ()
     input_files: dict[str, str] = field(default_factory=dict)
 
@@ -217,18 +254,45 @@ class Scenario:
         return sum(gw * self.eflops_per_gw[fam, vin] for vin, gw in self._opening_by_offer.get(offer, ())
                    if vin <= year < vin + life)
 
-    def with_target(self, value: float, kind: str, year: int) -> "Scenario":
+    def power_build_years(self, source: str) -> tuple[int, ...]:
+        """Years in which new capacity of ``source`` can come into service.
+
+        Capacity decided in the first planning year serves from first year +
+        lead time at the earliest, and never before the source's own first year.
+        """
+        earliest = max(self.power_sources[source].first_year, self.first_year + self.power_lead_time_yr[source])
+        return tuple(y for y in self.years if y >= earliest)
+
+    def power_service_vintages(self, source: str, year: int) -> tuple[int, ...]:
+        """Build years of ``source`` still in service in ``year``."""
+        life = self.power_lifetime_yr[source]
+        return tuple(v for v in self.power_build_years(source) if v <= year < v + life)
+
+    def power_capital_recovery_factor(self, source: str) -> float:
+        life, r = self.power_lifetime_yr[source], self.discount_rate
+        return 1.0 / life if r == 0 else r / (1.0 - (1.0 + r) ** -life)
+
+    def funding_bnusd(self, year: int) -> float:
+        """Money for compute in ``year`` before borrowing: revenue share + equity + vendor financing."""
+        return (self.revenue_to_compute * self.revenue_bnusd.get(year, 0.0) + self.equity_bnusd.get(year, 0.0)
+                + self.vendor_financing_bnusd.get(year, 0.0))
+
+    def with_target(self, value: float, kind: str, year: int, basis: str = "it") -> "Scenario":
         """A copy whose main target is ``value`` (GW or EFLOP/s) from ``year`` on."""
         others = tuple(t for t in self.targets if not t.main)
-        main = _main_targets(value, kind, year, self.years)
+        main = _main_targets(value, kind, year, self.years, basis)
         return replace(self, targets=others + main)
 
 
-def _main_targets(value: float, kind: str, year: int, years: tuple[int, ...]) -> tuple[Target, ...]:
+def _main_targets(value: float, kind: str, year: int, years: tuple[int, ...],
+                  basis: str = "it") -> tuple[Target, ...]:
     """The target holds in its year and every later planning year (capacity stood up is kept)."""
     unit = "GW" if kind == "power" else "EFLOP/s"
     shown = f"{value:g} {unit}" if kind == "power" else f"{value * 1e18:.3g} FLOP/s"
-    return tuple(Target(y, kind, value, f"target {shown} by {year}", main=True) for y in years if y >= year)
+    if kind == "power" and basis == "facility":
+        shown += " of facility power"
+    return tuple(Target(y, kind, value, f"target {shown} by {year}", main=True, basis=basis)
+                 for y in years if y >= year)
 
 
 # ----------------------------------------------------------------------------
@@ -271,6 +335,7 @@ class TargetSpec:
 
     text: str | None = None
     year: int | None = None
+    basis: str = "it"          # "it" or "facility" (power targets only)
 
 
 def parse_target(text: str, option: str = "--target") -> tuple[float, str]:
@@ -350,6 +415,9 @@ def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None
             target_value = parse_target(target.text)
         except InputError as exc:
             errors.append(exc)
+    if not inputs_dir.is_dir():
+        raise InputErrors(errors + [InputError("command line", "--inputs", "--inputs", "a folder of input files",
+                                               f"{_display(inputs_dir)!r} ({'a file' if inputs_dir.exists() else 'no such folder'})")])
     catalogue = load_catalogue(inputs_dir / "parameters.yaml")
     tables = read_raw_tables(inputs_dir, errors)
     overrides: list[Override] = []
@@ -381,7 +449,10 @@ def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None
             errors.append(exc)
     if errors and not tables:
         raise InputErrors(errors)
-    scen = _assemble(tables, catalogue, errors, name, description, target_value, target.year)
+    if target.basis not in ("it", "facility"):
+        errors.append(InputError("command line", "--target-basis", "--target-basis", "it or facility",
+                                 repr(target.basis)))
+    scen = _assemble(tables, catalogue, errors, name, description, target_value, target.year, target.basis)
     if errors:
         raise InputErrors(errors)
     assert scen is not None
@@ -390,7 +461,7 @@ def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None
 
 def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[InputError], name: str,
               description: str, target_value: tuple[float, str] | None,
-              target_year: int | None) -> Scenario | None:
+              target_year: int | None, target_basis: str = "it") -> Scenario | None:
     """Validate every table and build the Scenario (``None`` if anything is wrong)."""
     def rows(file: str, horizon=None, ids=None) -> list[dict[str, Any]]:
         if file not in tables:
@@ -410,7 +481,7 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
             hz[key] = int(float(r["value"]))
             if hz[key] != float(r["value"]) or not 1990 <= hz[key] <= 2100:
                 raise ValueError
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: 'inf'
             errors.append(InputError(r["_file"], r["_row"], "value", f"a calendar year for '{key}'", repr(r["value"])))
     if "first_year" not in hz or "last_year" not in hz:
         return None
@@ -488,7 +559,8 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
     # region parameters
     region_facts = facts_from(rows("region_parameters.csv", horizon, ids), ("region", "year"))
     grouped = _group(region_facts, "region")
-    region_param: dict[str, dict[tuple[str, int], float]] = {"grid_power": {}, "pue": {}, "electricity_price": {}}
+    region_param: dict[str, dict[tuple[str, int], float]] = {"grid_power": {}, "pue": {}, "electricity_price": {},
+                                                               "grid_emissions": {}}
     for region in ids.get("regions.csv", set()):
         for param, out in region_param.items():
             facts = grouped.get((region, param), [])
@@ -617,7 +689,7 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
     if target_value is None and "default_target" in scalar:
         target_value = (scalar["default_target"].value, "power")
     if target_value is not None:
-        targets.extend(_main_targets(target_value[0], target_value[1], t_year, years))
+        targets.extend(_main_targets(target_value[0], target_value[1], t_year, years, target_basis))
 
     # deals
     deals: list[Deal] = []
@@ -671,6 +743,17 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
         rules.append(PortfolioRule(f"{r['rule']} {r['scope']} {r['first_year']}-{r['last_year']}", r["rule"],
                                    r["scope"], chosen, r["first_year"], r["last_year"], got[0]))
 
+    energy = _assemble_energy(rows, catalogue, errors, years, ids, region_param)
+    money = _assemble_money(rows, errors, years, scalar)
+    refs = {r["reference"]: r for r in rows("reference_energy.csv", horizon)}
+    reference_energy: dict[str, float] = {}
+    for key, r in refs.items():
+        from model.inputs import RawRow, parse_value
+        got = parse_value(RawRow({"value": r["value"], "unit": r["unit"]}, r["_file"], r["_row"]),
+                          catalogue.parameters["reference_energy"], errors)
+        if got:
+            reference_energy[key] = got[0]
+
     if errors:
         return None
     return Scenario(
@@ -686,6 +769,8 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
         supply_cap_gw=supply, grid_power_gw=region_param["grid_power"], pue=region_param["pue"],
         electricity_price_bnusd_per_twh=region_param["electricity_price"], eflops_per_gw=eflops_per_gw,
         opening_gw=opening, targets=tuple(targets), deals=tuple(deals), portfolio=tuple(rules),
+        grid_emissions_t_per_mwh=region_param["grid_emissions"], reference_energy_twh=reference_energy,
+        **energy, **money,
     )
 
 
@@ -705,3 +790,97 @@ def _resolve_scope(r: dict[str, Any], offers: dict[str, Offer], errors: list[Inp
                                  repr(r["scope"])))
         return None
     return chosen
+
+
+def _assemble_energy(rows, catalogue: Catalogue, errors: list[InputError], years: tuple[int, ...],
+                     ids: dict[str, set[str]], region_param: dict) -> dict[str, Any]:
+    """Power sources and their parameters, in model units, as Scenario fields."""
+    horizon = (years[0], years[-1])
+    entity = rows("power_sources.csv", horizon, ids)
+    ids["power_sources.csv"] = {r["power_source"] for r in entity}
+    sources = {r["power_source"]: PowerSource(r["power_source"], r["region"], r["kind"], r["first_year"],
+                                              r.get("description", "")) for r in entity}
+    grouped = _group(facts_from(rows("power_source_parameters.csv", horizon, ids), ("power_source", "year")),
+                     "power_source")
+    out: dict[str, Any] = {"power_sources": sources, "power_lead_time_yr": {}, "power_lifetime_yr": {},
+                           "power_build_cap_gw": {}, "power_cumulative_cap_gw": {}, "capacity_credit": {},
+                           "capacity_factor": {}, "power_capex_bnusd_per_gw": {}, "power_fixed_bnusd_per_gw_yr": {},
+                           "source_energy_price_bnusd_per_twh": {}, "source_emissions_t_per_mwh": {},
+                           "power_kind_cap_gw": {}}
+    spec = catalogue.for_file("power_source_parameters.csv")
+    scalars = {"lead_time": "power_lead_time_yr", "lifetime": "power_lifetime_yr",
+               "cumulative_cap": "power_cumulative_cap_gw", "capacity_credit": "capacity_credit",
+               "capacity_factor": "capacity_factor"}
+    series = {"build_cap": "power_build_cap_gw", "capex": "power_capex_bnusd_per_gw",
+              "fixed_cost": "power_fixed_bnusd_per_gw_yr", "energy_price": "source_energy_price_bnusd_per_twh",
+              "emissions_factor": "source_emissions_t_per_mwh"}
+    for name, src in sources.items():
+        for param, fieldname in scalars.items():
+            facts = grouped.get((name, param), [])
+            for f in facts:
+                if f.keys.get("year") is not None:
+                    errors.append(InputError(f.file, f.row, "year", f"an empty year for '{param}'",
+                                             repr(f.keys["year"])))
+            value = facts[0].value if facts else spec[param].default
+            if value is None:
+                continue
+            if param in ("lead_time", "lifetime"):
+                value = int(round(value)) if param == "lead_time" else max(1, int(round(value)))
+            out[fieldname][name] = value
+        for param, fieldname in series.items():
+            facts = grouped.get((name, param), [])
+            if facts:
+                s = _series(facts, years, errors)
+            elif param == "energy_price" and src.kind == "grid":
+                s = {y: region_param["electricity_price"].get((src.region, y), 0.0) for y in years}
+            elif param == "emissions_factor" and src.kind == "grid":
+                s = {y: region_param["grid_emissions"].get((src.region, y), 0.0) for y in years}
+            elif spec[param].default is not None:
+                s = {y: float(spec[param].default) for y in years}
+            else:
+                s = {y: 0.0 for y in years} if param != "build_cap" else None
+            if s is None:
+                continue
+            for y, v in s.items():
+                out[fieldname][name, y] = v
+    kinds = _group(facts_from(rows("power_kind_supply.csv", horizon, ids), ("kind", "year")), "kind")
+    for (kind, param), facts in kinds.items():
+        s = _series(facts, years, errors)
+        if s:
+            for y, v in s.items():
+                out["power_kind_cap_gw"][kind, y] = v
+    return out
+
+
+def _assemble_money(rows, errors: list[InputError], years: tuple[int, ...], scalar: dict[str, Fact]) -> dict[str, Any]:
+    """Revenue, equity, vendor financing, debt limits and the money scalars, as Scenario fields."""
+    horizon = (years[0], years[-1])
+    grouped = _group(facts_from(rows("finance.csv", horizon), ("year",)))
+    revenue: dict[int, float] = {}
+    points = {f.keys["year"]: f.value for f in grouped.get(("revenue",), []) if f.keys.get("year") is not None}
+    growth = grouped.get(("revenue_growth",), [])
+    if points:
+        last = max(points)
+        revenue = interpolate(points, [y for y in years if y <= last])
+        for y in years:
+            if y > last:
+                revenue[y] = points[last] * (1.0 + (growth[0].value if growth else 0.0)) ** (y - last)
+    flows = {}
+    for param in ("equity", "vendor_financing"):
+        flows[param] = {}
+        for f in grouped.get((param,), []):
+            if f.keys.get("year") is None:
+                errors.append(InputError(f.file, f.row, "year", f"the year '{param}' is received", "an empty cell"))
+            else:
+                flows[param][f.keys["year"]] = f.value
+    debt = grouped.get(("debt_limit",), [])
+    debt_limit = (_series(debt, years, errors) or {}) if debt else {}
+
+    def scalar_value(key: str, default: float) -> float:
+        return scalar[key].value if key in scalar else default
+
+    return {"revenue_bnusd": revenue, "equity_bnusd": flows["equity"], "vendor_financing_bnusd": flows["vendor_financing"],
+            "debt_limit_bnusd": debt_limit, "interest_rate": scalar_value("interest_rate", 0.0),
+            "revenue_to_compute": scalar_value("revenue_to_compute", 1.0),
+            "opening_cash_bnusd": scalar_value("opening_cash", 0.0), "cash_floor_bnusd": scalar_value("cash_floor", 0.0),
+            "funding_on": bool(scalar_value("funding", 0.0) >= 0.5) and bool(points)}

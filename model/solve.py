@@ -27,7 +27,7 @@ from pyomo.contrib.appsi.solvers.highs import Highs
 from pyomo.environ import ConcreteModel, Constraint, NonNegativeReals, Objective, Var, maximize, value
 
 from model.build import build_model, describe_limit, limits
-from model.concerns.targets import capacity_in_service, compute_in_service, main_targets
+from model.concerns.targets import main_targets, target_measure
 from model.scenario import Scenario
 
 #: Duals smaller than this (model units: billion USD or GW per unit) are not "binding".
@@ -157,7 +157,10 @@ def _index_text(index: Any) -> str:
 
 def _solve(opt: Highs, m: ConcreteModel) -> tuple[str, Any]:
     """Solve and map HiGHS's termination to our status words."""
-    res = opt.solve(m)
+    try:
+        res = opt.solve(m)
+    except Exception as exc:  # HiGHS or the interface failed: a status with its reason, not a crash
+        return "solver_error", exc
     tc = res.termination_condition
     if tc == TerminationCondition.optimal:
         res.solution_loader.load_vars()
@@ -192,17 +195,19 @@ def solve_plan(s: Scenario, objective: str = "min-cost", time_limit: float | Non
     timings["build_s"] = time.perf_counter() - t0
     opt = make_solver(time_limit)
     solver_info = {"name": "HiGHS", "version": highs_version(), "interface": "pyomo.contrib.appsi",
-                   "time_limit_s": time_limit}
+                   "time_limit_s": time_limit, **solver_options(opt)}
 
     if objective == "min-cost":
         t0 = time.perf_counter()
-        status, _ = _solve(opt, m)
+        status, res = _solve(opt, m)
         timings["solve_s"] = time.perf_counter() - t0
         if status == "optimal":
-            return Outcome("optimal", "the target is met at least cost", m, value(m.total_cost),
-                           binding=explain_duals(s, opt.get_duals(), "bnUSD"), timings=timings, solver=solver_info)
+            return _checked(s, Outcome("optimal", "the target is met at least cost", m, value(m.total_cost),
+                                       binding=explain_duals(s, opt.get_duals(), "bnUSD"), timings=timings,
+                                       solver=solver_info))
         if status in ("time_limit", "solver_error", "unbounded"):
-            return Outcome(status, _failure_message(status, time_limit), None, timings=timings, solver=solver_info)
+            return Outcome(status, _failure_message(status, time_limit, res), None, timings=timings,
+                           solver=solver_info)
     elif objective != "max-capacity":
         raise ValueError(f"unknown objective {objective!r}")
 
@@ -214,12 +219,12 @@ def solve_plan(s: Scenario, objective: str = "min-cost", time_limit: float | Non
             getattr(m, name).deactivate()
     years = sorted(main_targets(s, kind))
     m.reachable = Var(within=NonNegativeReals)
-    measure = capacity_in_service if kind == "power" else compute_in_service
+    measure = target_measure(s, kind)
     m.reachable_held = Constraint(years, rule=lambda m, y: measure(m, s, y) >= m.reachable)
     m.total_cost.deactivate()
     m.max_reachable = Objective(expr=m.reachable, sense=maximize)
     t0 = time.perf_counter()
-    status, _ = _solve(opt, m)
+    status, res = _solve(opt, m)
     timings["reach_solve_s"] = time.perf_counter() - t0
     if status in ("infeasible", "infeasible_or_unbounded"):
         t0 = time.perf_counter()
@@ -232,7 +237,10 @@ def solve_plan(s: Scenario, objective: str = "min-cost", time_limit: float | Non
         return Outcome("unbounded", "nothing limits the capacity: add build caps, supply caps or grid power",
                        None, timings=timings, solver=solver_info)
     if status != "optimal":
-        return Outcome(status, _failure_message(status, time_limit), None, timings=timings, solver=solver_info)
+        return Outcome(status, _failure_message(status, time_limit, res), None, timings=timings, solver=solver_info)
+    refused = _checked(s, Outcome("optimal", "", m, timings=timings, solver=solver_info))  # the reach figure too
+    if refused.status != "optimal":
+        return refused
     reachable = value(m.reachable)
     reach_binding = explain_duals(s, opt.get_duals(), unit)
 
@@ -241,30 +249,65 @@ def solve_plan(s: Scenario, objective: str = "min-cost", time_limit: float | Non
     m.max_reachable.deactivate()
     m.total_cost.activate()
     t0 = time.perf_counter()
-    status, _ = _solve(opt, m)
+    status, res = _solve(opt, m)
     timings["cost_solve_s"] = time.perf_counter() - t0
     if status != "optimal":
-        return Outcome(status, _failure_message(status, time_limit), None, max_reachable=reachable,
+        return Outcome(status, _failure_message(status, time_limit, res), None, max_reachable=reachable,
                        reach_binding=reach_binding, timings=timings, solver=solver_info)
     binding = explain_duals(s, opt.get_duals(), "bnUSD")
     target = s.main_target
     if objective == "max-capacity":
-        return Outcome("optimal", f"the most that can be held from {years[0]} is {reachable:.4g} {unit}", m,
-                       value(m.total_cost), max_reachable=reachable, binding=binding, reach_binding=reach_binding,
-                       timings=timings, solver=solver_info)
-    return Outcome("target_missed",
-                   f"the target of {target.value:g} {unit} from {years[0]} cannot be met; "
-                   f"the most that can be held is {reachable:.4g} {unit}", m, value(m.total_cost),
-                   max_reachable=reachable, binding=binding, reach_binding=reach_binding, timings=timings,
-                   solver=solver_info)
+        return _checked(s, Outcome("optimal", f"the most that can be held from {years[0]} is {reachable:.4g} {unit}",
+                                   m, value(m.total_cost), max_reachable=reachable, binding=binding,
+                                   reach_binding=reach_binding, timings=timings, solver=solver_info))
+    return _checked(s, Outcome("target_missed",
+                               f"the target of {target.value:g} {unit} from {years[0]} cannot be met; "
+                               f"the most that can be held is {reachable:.4g} {unit}", m, value(m.total_cost),
+                               max_reachable=reachable, binding=binding, reach_binding=reach_binding,
+                               timings=timings, solver=solver_info))
 
 
-def _failure_message(status: str, time_limit: float | None) -> str:
+def _failure_message(status: str, time_limit: float | None, detail: Any = None) -> str:
     if status == "time_limit":
         return f"HiGHS stopped at the time limit ({time_limit:g} s) without a proven optimum"
     if status == "unbounded":
         return "the problem is unbounded"
+    if isinstance(detail, BaseException):
+        return f"HiGHS failed without a usable answer ({type(detail).__name__}: {detail})"
+    if detail is not None and getattr(detail, "termination_condition", None) is not None:
+        return f"HiGHS failed without a usable answer (termination: {detail.termination_condition.name})"
     return "HiGHS failed without a usable answer"
+
+
+def solver_options(opt: Highs) -> dict[str, Any]:
+    """HiGHS's own version and every option this run set (recorded in the manifest to redo the run)."""
+    try:
+        from highspy import _core
+
+        native = f"{_core.HIGHS_VERSION_MAJOR}.{_core.HIGHS_VERSION_MINOR}.{_core.HIGHS_VERSION_PATCH}"
+    except (ImportError, AttributeError):  # pragma: no cover
+        native = "unknown"
+    return {"highs_version": native, "highs_options": dict(opt.highs_options),
+            "load_solution": bool(opt.config.load_solution)}
+
+
+def _checked(s: Scenario, outcome: Outcome) -> Outcome:
+    """Recompute the plan's constraints (:func:`model.checks.check_plan`); refuse the plan if one is broken.
+
+    The check's result is recorded in ``outcome.solver["check"]`` (and so in
+    the manifest); a failed check turns the outcome into ``solver_error``
+    without a plan, its message naming the worst violations.
+    """
+    from model.checks import check_plan
+
+    t0 = time.perf_counter()
+    result = check_plan(outcome.model, s)
+    outcome.timings["check_s"] = outcome.timings.get("check_s", 0.0) + time.perf_counter() - t0
+    outcome.solver["check"] = result.as_json()
+    if result.passed:
+        return outcome
+    return Outcome("solver_error", result.message(), None, max_reachable=None, timings=outcome.timings,
+                   solver=outcome.solver)
 
 
 def diagnose_conflicts(s: Scenario, time_limit: float | None = None) -> list[dict[str, Any]]:

@@ -1,16 +1,22 @@
-"""Power: facility power (IT capacity x PUE) within the grid power available per region and year."""
+"""Power and energy: facility power within firm power per region, power sources, energy by source.
+
+Facility power (IT capacity x PUE) in a region must fit within the grid
+power already available to the plan plus the firm part (capacity credit) of
+the power sources it builds: new grid interconnection, on-site gas, nuclear
+or solar+storage contracts. Each source has a lead time from the first
+planning year, build caps, a lifetime and costs. The energy the plan pays
+for (offers whose energy is billed) is dispatched across the grid and the
+sources at their prices; emissions follow from the energy by source.
+"""
 from __future__ import annotations
 
 import xarray as xr
-from pyomo.environ import ConcreteModel, Constraint, Set
+from pyomo.environ import ConcreteModel, Constraint, Expression, NonNegativeReals, Set, Var
 
 from model.concerns.common import Limit, add_param
 from model.scenario import Scenario
 
-
-def facility_power(m: ConcreteModel, s: Scenario, region: str, year: int):
-    """Expression: facility power drawn in a region and year (GW) = sum of IT capacity x PUE."""
-    return sum(m.pue[region, year] * m.in_service_gw[o, year] for o in s.offers_where(region=region))
+KIND_WORDS = {"grid": "grid", "gas": "on-site gas", "nuclear": "nuclear contracts", "solar_storage": "solar + storage"}
 
 
 def grid_index(s: Scenario) -> list[tuple[str, int]]:
@@ -20,53 +26,253 @@ def grid_index(s: Scenario) -> list[tuple[str, int]]:
                    for o in s.offers_where(region=r))]
 
 
+def power_build_index(s: Scenario) -> list[tuple[str, int]]:
+    return [(p, y) for p in s.power_sources for y in s.power_build_years(p)]
+
+
+def sources_in(s: Scenario, region: str) -> list[str]:
+    return [p for p, src in s.power_sources.items() if src.region == region]
+
+
+def billed_regions(s: Scenario) -> list[str]:
+    return [r for r in s.regions if any(s.offers[o].energy_billed for o in s.offers_where(region=r))]
+
+
 def param_values(s: Scenario) -> dict[str, dict]:
-    """PUE (dimensionless) and grid power (GW) for scenario ``s``."""
-    return {"pue": {(r, y): s.pue.get((r, y), 1.0) for r in s.regions for y in s.years},
-            "grid_power_gw": {k: s.grid_power_gw.get(k, 0.0) for k in grid_index(s)}}
+    """PUE, grid power (GW), source parameters and energy prices (billion USD/TWh) for scenario ``s``."""
+    regions_years = [(r, y) for r in s.regions for y in s.years]
+    build_index = power_build_index(s)
+    sources_years = [(p, y) for p in s.power_sources for y in s.years]
+    return {
+        "pue": {(r, y): s.pue.get((r, y), 1.0) for r, y in regions_years},
+        "grid_power_gw": {k: s.grid_power_gw.get(k, 0.0) for k in grid_index(s)},
+        "energy_twh_per_gw": {(r, y): s.energy_twh_per_gw(r, y) for r, y in regions_years},
+        "grid_energy_price": {(r, y): s.electricity_price_bnusd_per_twh.get((r, y), 0.0) for r, y in regions_years},
+        "capacity_credit": {p: s.capacity_credit.get(p, 1.0) for p in s.power_sources},
+        "capacity_factor": {p: s.capacity_factor.get(p, 1.0) for p in s.power_sources},
+        "power_build_cap_gw": {k: s.power_build_cap_gw[k] for k in build_index if k in s.power_build_cap_gw},
+        "power_cumulative_cap_gw": dict(s.power_cumulative_cap_gw),
+        "power_kind_cap_gw": {k: v for k, v in sorted(s.power_kind_cap_gw.items())
+                              if any(src.kind == k[0] for src in s.power_sources.values())},
+        "power_capex_bnusd_per_gw": {k: s.power_capex_bnusd_per_gw.get(k, 0.0) for k in build_index},
+        "power_crf": {p: s.power_capital_recovery_factor(p) for p in s.power_sources},
+        "power_fixed_bnusd_per_gw_yr": {k: s.power_fixed_bnusd_per_gw_yr.get(k, 0.0) for k in sources_years},
+        "source_energy_price": {k: s.source_energy_price_bnusd_per_twh.get(k, 0.0) for k in sources_years},
+    }
 
 
 def add_components(m: ConcreteModel, s: Scenario) -> None:
-    add_param(m, "pue", m.REGIONS * m.YEARS, param_values(s)["pue"])
-    add_grid_power(m, s)
+    values = param_values(s)
+    m.POWER_SOURCES = Set(initialize=list(s.power_sources), ordered=True)
+    m.POWER_BUILD_INDEX = Set(initialize=power_build_index(s), dimen=2, ordered=True)
+    for name, index in (("pue", m.REGIONS * m.YEARS), ("energy_twh_per_gw", m.REGIONS * m.YEARS),
+                        ("grid_energy_price", m.REGIONS * m.YEARS), ("capacity_credit", m.POWER_SOURCES),
+                        ("capacity_factor", m.POWER_SOURCES), ("power_capex_bnusd_per_gw", m.POWER_BUILD_INDEX),
+                        ("power_crf", m.POWER_SOURCES), ("power_fixed_bnusd_per_gw_yr", m.POWER_SOURCES * m.YEARS),
+                        ("source_energy_price", m.POWER_SOURCES * m.YEARS)):
+        add_param(m, name, index, values[name])
+    m.power_build_gw = Var(m.POWER_BUILD_INDEX, within=NonNegativeReals, doc="power source capacity added (GW)")
+    m.power_in_service_gw = Expression(m.POWER_SOURCES, m.YEARS, rule=lambda m, p, y: sum(
+        m.power_build_gw[p, v] for v in s.power_service_vintages(p, y)))
+    add_power_balance(m, s)
+    add_power_build_cap(m, s)
+    add_power_cumulative_cap(m, s)
+    add_power_kind_supply_cap(m, s)
+    add_energy_dispatch(m, s)
+    add_power_costs(m, s)
 
 
-def add_grid_power(m: ConcreteModel, s: Scenario) -> None:
-    """Facility power in each region stays within the grid power available to the plan.
+def facility_power(m: ConcreteModel, s: Scenario, region: str, year: int):
+    """Expression: facility power drawn in a region and year (GW) = sum of IT capacity x PUE."""
+    return sum(m.pue[region, year] * m.in_service_gw[o, year] for o in s.offers_where(region=region))
 
-    For every region r with offers and year y:
 
-        sum_{o : region(o) = r} pue[r, y] * in_service_gw[o, y]  <=  grid_power_gw[r, y]
+def add_power_balance(m: ConcreteModel, s: Scenario) -> None:
+    """Facility power in each region fits within the grid already available plus firm power built.
 
-    Both sides are GW of facility power; grid_power is what the region's grid
-    can give this plan by year y (interpolated from the input years).
+    For every region r and year y that can hold capacity:
+
+        sum_{o in O(r)} pue[r, y] * in_service_gw[o, y]
+            <=  grid_power_gw[r, y] + sum_{p in P(r)} capacity_credit[p] * power_in_service_gw[p, y]
+
+    GW of facility power. grid_power is what the region's grid can give the
+    plan by y without new interconnection (interpolated from the inputs);
+    power_in_service_gw[p, y] sums the builds of source p within its lifetime.
     """
-    values = param_values(s)["grid_power_gw"]
-    index = list(values)
+    index = grid_index(s)
     m.GRID_INDEX = Set(initialize=index, dimen=2, ordered=True)
-    add_param(m, "grid_power_gw", m.GRID_INDEX, values)
+    add_param(m, "grid_power_gw", m.GRID_INDEX, param_values(s)["grid_power_gw"])
     if index:
-        m.grid_power = Constraint(m.GRID_INDEX, rule=lambda m, r, y: facility_power(m, s, r, y) <= m.grid_power_gw[r, y])
+        m.grid_power = Constraint(m.GRID_INDEX, rule=lambda m, r, y: facility_power(m, s, r, y) <= m.grid_power_gw[r, y]
+                                  + sum(m.capacity_credit[p] * m.power_in_service_gw[p, y] for p in sources_in(s, r)))
+
+
+def add_power_build_cap(m: ConcreteModel, s: Scenario) -> None:
+    """Limit new capacity of each power source per year; nothing before its lead time.
+
+    For every source p and year y in its build years (y >= first_year(p) and
+    y >= first planning year + lead_time(p): the index set itself enforces the lead time):
+
+        power_build_gw[p, y]  <=  power_build_cap_gw[p, y] * 1 a          (GW)
+    """
+    values = param_values(s)["power_build_cap_gw"]
+    m.POWER_BUILD_CAP_INDEX = Set(initialize=list(values), dimen=2, ordered=True)
+    add_param(m, "power_build_cap_gw", m.POWER_BUILD_CAP_INDEX, values)
+    if values:
+        m.power_build_cap = Constraint(m.POWER_BUILD_CAP_INDEX,
+                                       rule=lambda m, p, y: m.power_build_gw[p, y] <= m.power_build_cap_gw[p, y])
+
+
+def add_power_cumulative_cap(m: ConcreteModel, s: Scenario) -> None:
+    """Limit a source's capacity over the horizon (a site, a contract's size).
+
+        sum_y power_build_gw[p, y]  <=  power_cumulative_cap_gw[p]          (GW)
+    """
+    values = param_values(s)["power_cumulative_cap_gw"]
+    m.POWER_CUMULATIVE_SOURCES = Set(initialize=list(values), ordered=True)
+    add_param(m, "power_cumulative_cap_gw", m.POWER_CUMULATIVE_SOURCES, values)
+    if values:
+        m.power_cumulative_cap = Constraint(m.POWER_CUMULATIVE_SOURCES, rule=lambda m, p: sum(
+            m.power_build_gw[p, y] for y in s.power_build_years(p)) <= m.power_cumulative_cap_gw[p])
+
+
+def add_power_kind_supply_cap(m: ConcreteModel, s: Scenario) -> None:
+    """Limit what the plan can add of one kind over all regions per year (e.g. gas turbines).
+
+    For every kind k and year y with a cap:
+
+        sum_{p : kind(p) = k} power_build_gw[p, y]  <=  power_kind_cap_gw[k, y] * 1 a     (GW)
+    """
+    values = param_values(s)["power_kind_cap_gw"]
+    m.POWER_KIND_CAP_INDEX = Set(initialize=list(values), dimen=2, ordered=True)
+    add_param(m, "power_kind_cap_gw", m.POWER_KIND_CAP_INDEX, values)
+
+    def rule(m, k, y):
+        builds = [m.power_build_gw[p, y] for p, src in s.power_sources.items()
+                  if src.kind == k and (p, y) in m.POWER_BUILD_INDEX]
+        return sum(builds) <= m.power_kind_cap_gw[k, y] if builds else Constraint.Skip
+
+    if values:
+        m.power_kind_supply_cap = Constraint(m.POWER_KIND_CAP_INDEX, rule=rule)
+
+
+def billed_energy_twh(m: ConcreteModel, s: Scenario, region: str, year: int):
+    """Expression: facility energy of the region's offers whose energy the plan pays for (TWh)."""
+    return sum(m.energy_twh_per_gw[region, year] * m.in_service_gw[o, year]
+               for o in s.offers_where(region=region) if s.offers[o].energy_billed)
+
+
+def add_energy_dispatch(m: ConcreteModel, s: Scenario) -> None:
+    """Energy the plan pays for, met by the grid and the region's sources.
+
+    For every region r with billed offers and year y:
+
+        grid_energy_twh[r, y] + sum_{p in P(r)} source_energy_twh[p, y]
+            =  sum_{o in O(r), billed} energy_twh_per_gw[r, y] * in_service_gw[o, y]
+        grid_energy_twh[r, y]  <=  grid_power_gw[r, y] * hours / 1000
+        source_energy_twh[p, y] <=  capacity_factor[p] * hours / 1000 * power_in_service_gw[p, y]
+
+    with energy_twh_per_gw = PUE x utilisation x hours / 1000 (TWh per GW of IT).
+    """
+    hours_twh = s.hours_per_year / 1000.0
+    regions = billed_regions(s)
+    m.BILLED_REGIONS = Set(initialize=regions, ordered=True)
+    m.DISPATCH_SOURCES = Set(initialize=[p for p, src in s.power_sources.items() if src.region in regions],
+                             ordered=True)
+    m.grid_energy_twh = Var(m.BILLED_REGIONS, m.YEARS, within=NonNegativeReals, doc="energy from the grid (TWh)")
+    m.source_energy_twh = Var(m.DISPATCH_SOURCES, m.YEARS, within=NonNegativeReals, doc="energy from a source (TWh)")
+    m.energy_balance = Constraint(m.BILLED_REGIONS, m.YEARS, rule=lambda m, r, y: m.grid_energy_twh[r, y] + sum(
+        m.source_energy_twh[p, y] for p in sources_in(s, r) if p in m.DISPATCH_SOURCES) == billed_energy_twh(m, s, r, y))
+    m.grid_energy_cap = Constraint(m.BILLED_REGIONS, m.YEARS, rule=lambda m, r, y: m.grid_energy_twh[r, y] <= (
+        m.grid_power_gw[r, y] if (r, y) in m.GRID_INDEX else 0.0) * hours_twh)
+    m.source_energy_cap = Constraint(m.DISPATCH_SOURCES, m.YEARS, rule=lambda m, p, y: m.source_energy_twh[p, y]
+                                     <= m.capacity_factor[p] * hours_twh * m.power_in_service_gw[p, y])
+
+
+def add_power_costs(m: ConcreteModel, s: Scenario) -> None:
+    """Yearly energy cost and power-source cost (billion USD per year, undiscounted).
+
+        energy[y] = sum_r grid_energy_price[r, y] * grid_energy_twh[r, y]
+                    + sum_p source_energy_price[p, y] * source_energy_twh[p, y]
+        power[y]  = sum_p sum_{v in V(p, y)} capex[p, v] * CRF[p] * power_build_gw[p, v]
+                    + sum_p fixed_cost[p, y] * power_in_service_gw[p, y]
+    """
+    m.energy_cost_bnusd = Expression(m.YEARS, rule=lambda m, y: sum(
+        m.grid_energy_price[r, y] * m.grid_energy_twh[r, y] for r in m.BILLED_REGIONS) + sum(
+        m.source_energy_price[p, y] * m.source_energy_twh[p, y] for p in m.DISPATCH_SOURCES))
+    m.power_cost_bnusd = Expression(m.YEARS, rule=lambda m, y: sum(
+        m.power_capex_bnusd_per_gw[p, v] * m.power_crf[p] * m.power_build_gw[p, v]
+        for p in s.power_sources for v in s.power_service_vintages(p, y)) + sum(
+        m.power_fixed_bnusd_per_gw_yr[p, y] * m.power_in_service_gw[p, y] for p in s.power_sources))
+    m.power_fixed_cash_bnusd = Expression(m.YEARS, rule=lambda m, y: sum(
+        m.power_fixed_bnusd_per_gw_yr[p, y] * m.power_in_service_gw[p, y] for p in s.power_sources))
+    m.power_capex_cash_bnusd = Expression(m.YEARS, rule=lambda m, y: sum(
+        m.power_capex_bnusd_per_gw[p, y] * m.power_build_gw[p, y] for p in s.power_sources
+        if (p, y) in m.POWER_BUILD_INDEX))
+
+
+def _source_label(s: Scenario, p: str, year: int | None = None) -> str:
+    src = s.power_sources[p]
+    when = f" {year}" if year is not None else ""
+    return f"{KIND_WORDS.get(src.kind, src.kind)} in {src.region}{when} (lead time {s.power_lead_time_yr[p]} a)"
 
 
 LIMITS = {
-    "grid_power": lambda s, k: Limit(f"grid in {k[0]} {k[1]}", "GW", "cap"),
+    "grid_power": lambda s, k: Limit((f"grid in {k[0]} {k[1]}" if not sources_in(s, k[0])
+                                      else f"grid and power built in {k[0]} {k[1]}"), "GW", "cap",
+                                     "grid already available plus firm power built"),
+    "power_build_cap": lambda s, k: Limit(_source_label(s, k[0], k[1]), "GW", "cap"),
+    "power_cumulative_cap": lambda s, p: Limit(_source_label(s, p) + " cumulative cap", "GW", "cap"),
+    "power_kind_supply_cap": lambda s, k: Limit(f"{KIND_WORDS.get(k[0], k[0])} supply {k[1]}", "GW", "cap"),
+    "grid_energy_cap": lambda s, k: Limit(f"grid energy in {k[0]} {k[1]}", "TWh", "cap"),
+    "source_energy_cap": lambda s, k: Limit(f"energy from {k[0]} {k[1]}", "TWh", "cap"),
 }
 
 
 def report(m: ConcreteModel, s: Scenario) -> xr.Dataset:
-    """Facility power, grid power available and energy by region and year."""
-    regions, years = list(s.regions), list(s.years)
+    """Facility power, firm power by source, energy and emissions by region and year."""
+    from pyomo.environ import value
+
+    regions, years, sources = list(s.regions), list(s.years), list(s.power_sources)
     in_service = m.in_service_gw.extract_values()
     it = [[sum(float(in_service[o, y] or 0.0) for o in s.offers_where(region=r)) for y in years] for r in regions]
     facility = [[it[i][j] * s.pue[r, y] for j, y in enumerate(years)] for i, r in enumerate(regions)]
     energy = [[it[i][j] * s.energy_twh_per_gw(r, y) for j, y in enumerate(years)] for i, r in enumerate(regions)]
     grid = [[s.grid_power_gw.get((r, y), 0.0) for y in years] for r in regions]
+    billed = set(billed_regions(s))
+    grid_energy = [[float(value(m.grid_energy_twh[r, y])) if r in billed else 0.0 for y in years] for r in regions]
+    # energy of offers whose lease includes power: drawn from the grid, paid by the host
+    included = [[sum(float(in_service[o, y] or 0.0) * s.energy_twh_per_gw(r, y) for o in s.offers_where(region=r)
+                     if not s.offers[o].energy_billed) for y in years] for r in regions]
+    grid_emissions = [[(grid_energy[i][j] + included[i][j]) * s.grid_emissions_t_per_mwh.get((r, y), 0.0)
+                       for j, y in enumerate(years)] for i, r in enumerate(regions)]
     dims = ("region", "year")
-    return xr.Dataset({
+    ds = xr.Dataset({
         "it_power_gw": (dims, it, {"units": "GW", "long_name": "IT capacity in service"}),
         "facility_power_gw": (dims, facility, {"units": "GW", "long_name": "facility power (IT x PUE)"}),
-        "grid_power_gw": (dims, grid, {"units": "GW", "long_name": "grid power available to the plan"}),
+        "grid_power_gw": (dims, grid, {"units": "GW", "long_name": "grid power available without new interconnection"}),
         "energy_twh": (dims, energy, {"units": "TWh", "long_name": "facility energy used (IT x PUE x utilisation x hours)"}),
+        "grid_energy_twh": (dims, [[grid_energy[i][j] + included[i][j] for j in range(len(years))]
+                                   for i in range(len(regions))],
+                            {"units": "TWh", "long_name": "energy drawn from the existing grid (billed and host-paid)"}),
+        "grid_emissions_mt": (dims, grid_emissions, {"units": "Mt", "long_name": "CO2 from grid energy"}),
         "pue": (dims, [[s.pue[r, y] for y in years] for r in regions], {"units": "dimensionless"}),
     })
+    if sources:
+        built = m.power_build_gw.extract_values()
+        src_build = [[float(built.get((p, y)) or 0.0) for y in years] for p in sources]
+        src_service = [[float(value(m.power_in_service_gw[p, y])) for y in years] for p in sources]
+        src_energy = [[float(value(m.source_energy_twh[p, y])) if p in m.DISPATCH_SOURCES else 0.0 for y in years]
+                      for p in sources]
+        src_emis = [[src_energy[i][j] * s.source_emissions_t_per_mwh.get((p, y), 0.0) for j, y in enumerate(years)]
+                    for i, p in enumerate(sources)]
+        sdims = ("power_source", "year")
+        ds = ds.assign({
+            "power_build_gw": (sdims, src_build, {"units": "GW", "long_name": "power source capacity added"}),
+            "power_in_service_gw": (sdims, src_service, {"units": "GW", "long_name": "power source capacity in service"}),
+            "source_energy_twh": (sdims, src_energy, {"units": "TWh", "long_name": "energy from the source"}),
+            "source_emissions_mt": (sdims, src_emis, {"units": "Mt", "long_name": "CO2 from the source"}),
+        }).assign_coords(power_source=sources,
+                         power_kind=("power_source", [s.power_sources[p].kind for p in sources]),
+                         power_region=("power_source", [s.power_sources[p].region for p in sources]))
+    return ds

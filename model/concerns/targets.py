@@ -12,6 +12,19 @@ def capacity_in_service(m: ConcreteModel, s: Scenario, year: int):
     return sum(m.in_service_gw[o, year] for o in s.offers)
 
 
+def facility_power_in_service(m: ConcreteModel, s: Scenario, year: int):
+    """Expression: facility power of every offer in service in ``year`` (GW) = sum of IT x PUE."""
+    return sum(m.pue[info.region, year] * m.in_service_gw[o, year] for o, info in s.offers.items())
+
+
+def target_measure(s: Scenario, kind: str):
+    """The expression a main target of ``kind`` is measured by (IT or facility power, or compute)."""
+    if kind == "compute":
+        return compute_in_service
+    basis = next((t.basis for t in s.targets if t.main and t.kind == "power"), "it")
+    return facility_power_in_service if basis == "facility" else capacity_in_service
+
+
 def compute_in_service(m: ConcreteModel, s: Scenario, year: int):
     """Expression: compute in service in ``year`` (EFLOP/s), each vintage at its generation's FLOP/s per GW."""
     expr = 0.0
@@ -62,7 +75,8 @@ def add_target_capacity(m: ConcreteModel, s: Scenario) -> None:
         sum_o in_service_gw[o, y]  >=  target_gw[y]        (target_capacity)
         sum_o in_service_gw[o, y]  >=  milestone_gw[y]     (milestone_capacity)
 
-    in GW of IT power. The main target and the milestones are separate
+    in GW of IT power; with a facility-basis target (``--target-basis
+    facility``) the target row weighs each offer by its region's PUE. The main target and the milestones are separate
     families so that diagnosis can relax the target alone.
     """
     values = param_values(s)
@@ -71,9 +85,9 @@ def add_target_capacity(m: ConcreteModel, s: Scenario) -> None:
     m.MILESTONE_GW_YEARS = Set(initialize=sorted(extra), ordered=True)
     add_param(m, "target_gw", m.TARGET_GW_YEARS, main)
     add_param(m, "milestone_gw", m.MILESTONE_GW_YEARS, extra)
+    measure = target_measure(s, "power")
     if main:
-        m.target_capacity = Constraint(m.TARGET_GW_YEARS,
-                                       rule=lambda m, y: capacity_in_service(m, s, y) >= m.target_gw[y])
+        m.target_capacity = Constraint(m.TARGET_GW_YEARS, rule=lambda m, y: measure(m, s, y) >= m.target_gw[y])
     if extra:
         m.milestone_capacity = Constraint(m.MILESTONE_GW_YEARS,
                                           rule=lambda m, y: capacity_in_service(m, s, y) >= m.milestone_gw[y])

@@ -1,0 +1,103 @@
+"""Money: spending each year within revenue, equity, vendor financing and borrowing."""
+from __future__ import annotations
+
+from pyomo.environ import ConcreteModel, Constraint, Expression, NonNegativeReals, Set, Var
+
+from model.concerns.common import Limit, add_param
+from model.scenario import Scenario
+
+
+def param_values(s: Scenario) -> dict[str, dict]:
+    """Funding before borrowing and debt limits (billion USD) for scenario ``s``."""
+    return {
+        "funding_bnusd_param": {y: s.funding_bnusd(y) for y in s.years},
+        "debt_limit_bnusd": {y: v for y, v in sorted(s.debt_limit_bnusd.items()) if y in s.years},
+        "interest_rate": {None: s.interest_rate} if s.funding_on else {},
+    }
+
+
+def add_components(m: ConcreteModel, s: Scenario) -> None:
+    """Cash spent per year, and (when funding is on) borrowing, debt and the funding limit."""
+    values = param_values(s)
+    add_param(m, "funding_bnusd_param", m.YEARS, values["funding_bnusd_param"])
+    if s.funding_on:
+        add_param(m, "interest_rate", None, s.interest_rate)
+        m.debt_end_bnusd = Var(m.YEARS, within=NonNegativeReals, doc="debt at the end of the year (billion USD)")
+    add_spending(m, s)
+    if s.funding_on:
+        m.borrow_bnusd = Var(m.YEARS, within=NonNegativeReals, doc="new borrowing in the year (billion USD)")
+        m.repay_bnusd = Var(m.YEARS, within=NonNegativeReals, doc="debt repaid in the year (billion USD)")
+        add_debt_accounting(m, s)
+        add_funding_balance(m, s)
+        add_debt_limit(m, s)
+    m.funding_bnusd = Expression(m.YEARS, rule=lambda m, y: m.funding_bnusd_param[y])
+    m.borrowing_bnusd = Expression(m.YEARS, rule=lambda m, y: m.borrow_bnusd[y] if s.funding_on else 0.0)
+    m.debt_bnusd = Expression(m.YEARS, rule=lambda m, y: m.debt_end_bnusd[y] if s.funding_on else 0.0)
+
+
+def _interest(m: ConcreteModel, s: Scenario, year: int):
+    """Interest paid in ``year`` on the debt outstanding at its start (billion USD)."""
+    if not s.funding_on or year == s.first_year:
+        return 0.0
+    return m.interest_rate * m.debt_end_bnusd[year - 1]
+
+
+def add_spending(m: ConcreteModel, s: Scenario) -> None:
+    """Cash paid per year (billion USD, nominal) and the financing cost part.
+
+        spending[y] = purchases[y] + lease[y] + fixed[y] + energy[y]
+                      + power_capex[y] + power_fixed[y] + interest[y]
+
+    Purchases of capacity and power sources are paid when built (the
+    objective instead spreads them as annuities); interest is paid on the
+    debt outstanding at the start of the year.
+    """
+    m.financing_cost_bnusd = Expression(m.YEARS, rule=lambda m, y: _interest(m, s, y))
+    m.spending_bnusd = Expression(m.YEARS, rule=lambda m, y: m.purchase_cash_bnusd[y] + m.lease_cost_bnusd[y]
+                                  + m.fixed_cost_bnusd[y] + m.energy_cost_bnusd[y] + m.power_capex_cash_bnusd[y]
+                                  + m.power_fixed_cash_bnusd[y] + m.financing_cost_bnusd[y])
+
+
+def add_debt_accounting(m: ConcreteModel, s: Scenario) -> None:
+    """Debt carries over, grows with borrowing and falls with repayment.
+
+        debt_end[y] = debt_end[y-1] + borrow[y] - repay[y]      (debt_end[first-1] = 0; billion USD)
+    """
+    m.debt_accounting = Constraint(m.YEARS, rule=lambda m, y: m.debt_end_bnusd[y] == (
+        m.debt_end_bnusd[y - 1] if y > s.first_year else 0.0) + m.borrow_bnusd[y] - m.repay_bnusd[y])
+
+
+def add_funding_balance(m: ConcreteModel, s: Scenario) -> None:
+    """Cumulative cash never falls below the floor: spending within funding each year.
+
+    For every year y:
+
+        opening_cash + sum_{t <= y} (funding[t] + borrow[t] - repay[t] - spending[t])  >=  cash_floor
+
+    funding[t] = revenue_to_compute x revenue[t] + equity[t] + vendor_financing[t]. Billion USD.
+    Dropped with ``--set funding=off``.
+    """
+    def rule(m, y):
+        flows = sum(m.funding_bnusd_param[t] + m.borrow_bnusd[t] - m.repay_bnusd[t] - m.spending_bnusd[t]
+                    for t in s.years if t <= y)
+        return s.opening_cash_bnusd + flows >= s.cash_floor_bnusd
+
+    m.funding_balance = Constraint(m.YEARS, rule=rule)
+
+
+def add_debt_limit(m: ConcreteModel, s: Scenario) -> None:
+    """Debt outstanding within the limit, in the years with one.
+
+        debt_end[y]  <=  debt_limit[y]      (billion USD)
+    """
+    values = param_values(s)["debt_limit_bnusd"]
+    m.DEBT_LIMIT_YEARS = Set(initialize=list(values), ordered=True)
+    add_param(m, "debt_limit_bnusd", m.DEBT_LIMIT_YEARS, values)
+    if values:
+        m.debt_limit = Constraint(m.DEBT_LIMIT_YEARS, rule=lambda m, y: m.debt_end_bnusd[y] <= m.debt_limit_bnusd[y])
+
+
+LIMITS = {
+    "funding_balance": lambda s, y: Limit(f"funding {y}", "bnUSD", "floor"),
+    "debt_limit": lambda s, y: Limit(f"debt limit {y}", "bnUSD", "cap"),
+}

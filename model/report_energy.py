@@ -1,0 +1,103 @@
+"""Plots of the energy and money read-out: power by source and region, energy against references,
+spending against funding."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+from model.scenario import Scenario  # noqa: E402
+
+KIND_COLOURS = {"existing grid": "#8c8c8c", "grid": "#4c72b0", "gas": "#dd8452", "nuclear": "#8172b3",
+                "solar_storage": "#55a868"}
+
+
+def write_energy_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path, s: Scenario) -> dict[str, Path]:
+    """Write the three energy-and-money plots; returns title -> file (none without a plan)."""
+    if "in_service_gw" not in ds:
+        return {}
+    years = ds.year.values
+    images: dict[str, Path] = {}
+
+    # 1. firm power used by kind, and facility power by region
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.3))
+    facility = ds["facility_power_gw"].sum("region").values
+    grid_used = np.minimum(ds["grid_power_gw"].where(ds["it_power_gw"] > 0, 0).sum("region").values, facility)
+    layers = {"existing grid": grid_used}
+    if "power_in_service_gw" in ds:
+        credit = xr.DataArray([s.capacity_credit.get(p, 1.0) for p in ds.power_source.values], dims="power_source",
+                              coords={"power_source": ds.power_source.values})
+        firm = (ds["power_in_service_gw"] * credit).groupby("power_kind").sum()
+        for k in firm.power_kind.values:
+            layers[str(k)] = firm.sel(power_kind=k).values
+    keys = [k for k in layers if np.any(layers[k] > 1e-9)]
+    if keys:
+        axes[0].stackplot(years, [layers[k] for k in keys], labels=[k.replace("_", " + ") for k in keys],
+                          colors=[KIND_COLOURS.get(k, "#999999") for k in keys], alpha=0.9)
+    axes[0].plot(years, facility, color="black", lw=1.5, label="facility power drawn")
+    axes[0].set_title("Firm power by source (capacity credit applied)")
+    axes[0].set_ylabel("GW")
+    axes[0].legend(loc="upper left", fontsize=8, frameon=False)
+    axes[0].grid(alpha=0.3)
+    by_region = ds["facility_power_gw"]
+    order = by_region.sum("year").sortby(by_region.sum("year"), ascending=False).region.values
+    top, rest = list(order[:8]), list(order[8:])
+    series = [by_region.sel(region=r).values for r in top]
+    labels = [str(r) for r in top]
+    if rest:
+        series.append(by_region.sel(region=rest).sum("region").values)
+        labels.append("other")
+    axes[1].stackplot(years, series, labels=labels, alpha=0.9)
+    axes[1].set_title("Facility power by region")
+    axes[1].set_ylabel("GW")
+    axes[1].legend(loc="upper left", fontsize=8, frameon=False, ncol=2)
+    axes[1].grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / "power_by_source.png", dpi=110)
+    plt.close(fig)
+    images["Power by source and region"] = out / "power_by_source.png"
+
+    # 2. energy per year against reference figures
+    fig, ax = plt.subplots(figsize=(8, 4.3))
+    energy = ds["energy_twh"].sum("region").values
+    ax.bar(years, energy, color="#4c72b0", label="facility energy of the plan")
+    for (name, value), style in zip(sorted(s.reference_energy_twh.items(), key=lambda kv: -kv[1]),
+                                    ["--", ":", "-.", (0, (5, 1)), (0, (1, 3))]):
+        ax.axhline(value, color="#c44e52", ls=style, lw=1)
+        ax.annotate(f"{name.replace('_', ' ')}: {value:,.0f} TWh", (years[0], value), textcoords="offset points",
+                    xytext=(2, 3), fontsize=7, color="#c44e52")
+    ax.set_ylabel("TWh per year")
+    ax.set_title("Energy per year against reference figures")
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    fig.savefig(out / "energy_vs_references.png", dpi=110)
+    plt.close(fig)
+    images["Energy against references"] = out / "energy_vs_references.png"
+
+    # 3. spending against funding
+    fig, ax = plt.subplots(figsize=(8, 4.3))
+    spend = ds["spending_usd"].values / 1e9
+    fund = ds["funding_usd"].values / 1e9
+    width = 0.4
+    ax.bar(years - width / 2, spend, width, color="#c44e52", label="spending")
+    ax.bar(years + width / 2, fund, width, color="#55a868", label="funding before borrowing")
+    ax.plot(years, ds["debt_usd"].values / 1e9, color="black", marker="o", lw=1, label="debt at year end")
+    gap = summary.get("funding_gap", {})
+    if gap.get("value"):
+        ax.set_title(f"Spending against funding (largest gap {gap['value'] / 1e12:,.2f} trillion USD by {gap['year']})")
+    else:
+        ax.set_title("Spending against funding")
+    ax.set_ylabel("billion USD")
+    ax.legend(fontsize=8, frameon=False)
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    fig.savefig(out / "spending_vs_funding.png", dpi=110)
+    plt.close(fig)
+    images["Spending against funding"] = out / "spending_vs_funding.png"
+    return images
