@@ -47,8 +47,20 @@ def test_every_cap_in_the_inputs_holds_in_the_written_tables(base_250):
         assert by_vendor.get((v, y), 0.0) <= limit + tol, (v, y)
     power = pd.read_csv(rs / "tables" / "power.csv").pivot_table(index=["region", "year"], columns="variable",
                                                                    values="value")
+    sources = pd.read_csv(rs / "tables" / "power_sources.csv")
+    in_service = sources[sources.variable == "power_in_service"].copy()
+    in_service["firm"] = in_service["value"] * in_service["power_source"].map(sc.capacity_credit)
+    firm = in_service.groupby(["region", "year"])["firm"].sum()
     used = power[power["it_power"] > tol]
-    assert (used["facility_power"] <= used["grid_power"] + tol).all()
+    available = used["grid_power"] + firm.reindex(used.index, fill_value=0.0)
+    assert (used["facility_power"] <= available + tol).all()
+    built = sources[sources.variable == "power_build"]
+    for (p, y), limit in sc.power_build_cap_gw.items():
+        got = built[(built.power_source == p) & (built.year == y)]["value"].sum()
+        assert got <= limit + tol, (p, y)
+    for p in sc.power_sources:                      # nothing serves before its lead time
+        early = built[(built.power_source == p) & (built.year < sc.first_year + sc.power_lead_time_yr[p])]
+        assert early["value"].sum() <= tol, p
     for d in sc.deals:
         window = cap[(cap.variable == "build") & cap.offer.isin(d.offers) & cap.year.between(d.first_year, d.last_year)]
         if d.status in ("signed", "active", "announced") and d.min_gw is not None:
