@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from pyomo.environ import ConcreteModel, Set
+from pyomo.environ import Block, ConcreteModel, Set
 
 from model.concerns import capacity, costs, deals, funding, offers, portfolio, power, supply, targets
 from model.concerns.common import Limit
@@ -24,7 +24,7 @@ SWEEPABLE_PARAMS = frozenset({
 })
 
 
-def build_model(s: Scenario, mutable: Iterable[str] = ()) -> ConcreteModel:
+def build_model(s: Scenario, mutable: Iterable[str] = (), into: Block | None = None) -> ConcreteModel:
     """The linear program for scenario ``s``.
 
     Parameters
@@ -35,12 +35,15 @@ def build_model(s: Scenario, mutable: Iterable[str] = ()) -> ConcreteModel:
         Names of Params to make mutable so a sweep can change them and
         re-solve without rebuilding (see :data:`SWEEPABLE_PARAMS`). Everything
         else is plain data.
+    into : Block, optional
+        Build the components on this (constructed) block instead of a new
+        model, e.g. one block per future in a stochastic extensive form.
     """
     mutable = frozenset(mutable)
     unknown = mutable - SWEEPABLE_PARAMS
     if unknown:
         raise ValueError(f"not sweepable Params: {sorted(unknown)}")
-    m = ConcreteModel(name=f"compute plan ({s.name})")
+    m = ConcreteModel(name=f"compute plan ({s.name})") if into is None else into
     m.mutable_params = mutable
     m.YEARS = Set(initialize=s.years, ordered=True)
     m.OFFERS = Set(initialize=list(s.offers), ordered=True)

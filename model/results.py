@@ -25,9 +25,10 @@ import re
 import shutil
 import sys
 import uuid
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pandas as pd
 import xarray as xr
@@ -54,7 +55,7 @@ def default_name(s: Scenario, now: _dt.datetime | None = None) -> str:
 def check_name(name: str) -> None:
     """Refuse names that are not one plain folder name."""
     if not _NAME.match(name) or name in (".", ".."):
-        raise ResultSetError(f"result set name {name!r} is not a plain folder name "
+        raise ResultSetError(f"result set name (--name) {name!r} is not a plain folder name "
                              "(letters, digits, '.', '_', '-', '@', '+'; no '/')")
 
 
@@ -317,6 +318,8 @@ def write_result_set(root: Path, name: str, s: Scenario, outcome: Outcome, ds: x
         try:
             os.rename(tmp, final)
         except OSError:
+            if not final.exists():   # not a race: a disk or permission error, reported as such
+                raise
             raise ResultSetError(f"result set {final} was created by another run meanwhile; "
                                  "this run's results were not written (nothing was overwritten)") from None
     except BaseException:
@@ -334,3 +337,35 @@ def read_summary(path: Path) -> dict[str, Any]:
         return json.loads(f.read_text())
     except json.JSONDecodeError as exc:
         raise ResultSetError(f"{f} is corrupt: {exc}") from None
+
+
+@contextmanager
+def new_result_dir(root: Path, name: str) -> Iterator[Path]:
+    """A temporary folder that becomes ``root/name`` when the block ends without error.
+
+    For result sets other than a single plan (alternatives, stochastic plans):
+    write everything into the yielded folder; it is renamed into place at the
+    end, and removed on any error or interrupt, so nothing half-written is
+    left and nothing existing is overwritten.
+
+    Raises
+    ------
+    ResultSetError
+        If ``root/name`` exists before or by the time of the rename.
+    """
+    final = ensure_free(root, name)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".tmp-{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        yield tmp
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not final.exists():
+                raise
+            raise ResultSetError(f"result set {final} was created by another run meanwhile; "
+                                 "this run's results were not written (nothing was overwritten)") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

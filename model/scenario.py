@@ -388,7 +388,8 @@ def available_scenarios(inputs_dir: Path = DEFAULT_INPUTS) -> dict[str, str]:
 
 
 def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None,
-                  sets: Iterable[str] = (), target: TargetSpec = TargetSpec()) -> Scenario:
+                  sets: Iterable[str] = (), target: TargetSpec = TargetSpec(),
+                  extra: Iterable[tuple[str, str, dict]] = ()) -> Scenario:
     """Read, override, validate and convert the inputs into a :class:`Scenario`.
 
     Parameters
@@ -401,6 +402,10 @@ def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None
         ``KEY[.NAME]=VALUE`` overrides applied after the scenario file.
     target : TargetSpec
         The main target and its year; defaults come from ``scalars.csv`` / ``horizon.csv``.
+    extra : iterable of (name, where, mapping)
+        Further overrides in the scenario-file form (``set``, ``replace``, ``drop``, ``add``),
+        applied after the scenario file and before ``sets``: e.g. one future of a futures file.
+        ``where`` names its origin in error messages; a mapping's ``source`` covers its entries.
 
     Raises
     ------
@@ -442,6 +447,15 @@ def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None
                 description = str((yaml.safe_load(path.read_text()) or {}).get("description", "")).strip()
             except Exception:
                 pass
+    from model.inputs import apply_scenario_doc
+
+    for extra_name, where, doc in extra:
+        try:
+            overrides += apply_scenario_doc(tables, catalogue, doc, where, extra_name,
+                                            default_source=str(doc.get("source", "")),
+                                            extra_keys=("name", "probability", "source"))
+        except InputErrors as exc:
+            errors.extend(exc.errors)
     for assignment in sets:
         try:
             overrides.append(apply_set(tables, catalogue, assignment))
@@ -453,6 +467,7 @@ def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None
         errors.append(InputError("command line", "--target-basis", "--target-basis", "it or facility",
                                  repr(target.basis)))
     scen = _assemble(tables, catalogue, errors, name, description, target_value, target.year, target.basis)
+    errors.extend(non_finite_problems(scen))   # derived figures (growth, ratios) may overflow
     if errors:
         raise InputErrors(errors)
     assert scen is not None
@@ -549,6 +564,10 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
             errors.append(InputError(g["_file"], g["_row"], "parameter",
                                      f"both it_power_per_chip and flops_per_chip for generation {gname}",
                                      f"no {' or '.join(sorted(missing))}"))
+        elif not math.isfinite(g["flops_per_chip"] / g["it_power_per_chip"] * 1e-9):   # EFLOP/s per GW
+            errors.append(InputError(g["_file"], g["_row"], "value",
+                                     f"flops_per_chip / it_power_per_chip of generation {gname} finite in EFLOP/s per GW",
+                                     f"{g['flops_per_chip']:g} FLOP/s / {g['it_power_per_chip']:g} W"))
     for r in entity["offers.csv"]:
         o = offers.get(r["offer"])
         if o and (o.family, max(o.first_year, years[0])) not in eflops_per_gw:
@@ -884,3 +903,135 @@ def _assemble_money(rows, errors: list[InputError], years: tuple[int, ...], scal
             "revenue_to_compute": scalar_value("revenue_to_compute", 1.0),
             "opening_cash_bnusd": scalar_value("opening_cash", 0.0), "cash_floor_bnusd": scalar_value("cash_floor", 0.0),
             "funding_on": bool(scalar_value("funding", 0.0) >= 0.5) and bool(points)}
+
+
+# ----------------------------------------------------------------------------
+# Many variants of one scenario (sweeps): read the files once
+# ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BaseInputs:
+    """A scenario's raw inputs, read once: the catalogue and the raw tables after the scenario file.
+
+    :func:`load_variant` turns it, ``--set`` assignments and a target into the
+    Scenario :func:`load_scenario` would give, without re-reading any file (a
+    sweep loads thousands of variants). Everything in it is immutable and
+    picklable, so it can be shipped to worker processes once.
+
+    Keep :func:`read_base_inputs` and :func:`load_variant` in step with
+    :func:`load_scenario`: ``tests/test_sweep.py`` checks that both give equal
+    Scenarios.
+    """
+
+    inputs_dir: str
+    scenario: str | None
+    catalogue: Catalogue
+    tables: dict[str, RawTable]
+    overrides: tuple[Override, ...]
+    name: str
+    description: str
+    input_files: dict[str, str]
+
+
+def read_base_inputs(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None) -> BaseInputs:
+    """Read the files of a scenario once (the part of :func:`load_scenario` that touches the disk).
+
+    Raises
+    ------
+    InputErrors
+        If a file cannot be read or the scenario file is wrong, as :func:`load_scenario` would.
+    """
+    import yaml
+
+    inputs_dir = Path(inputs_dir)
+    errors: list[InputError] = []
+    if not inputs_dir.is_dir():
+        raise InputErrors([InputError("command line", "--inputs", "--inputs", "a folder of input files",
+                                      f"{_display(inputs_dir)!r} (no such folder)")])
+    catalogue = load_catalogue(inputs_dir / "parameters.yaml")
+    tables = read_raw_tables(inputs_dir, errors)
+    overrides: list[Override] = []
+    extra_files: list[Path] = []
+    description = ""
+    if scenario is not None:
+        path = scenario_path(scenario, inputs_dir)
+        if not path.exists():
+            known = ", ".join(available_scenarios(inputs_dir)) or "none"
+            errors.append(InputError("command line", "--scenario", "--scenario",
+                                     f"the name of a file in {_display(inputs_dir / 'scenarios')} (one of {known})",
+                                     repr(scenario)))
+        else:
+            extra_files.append(path)
+            try:
+                overrides += apply_scenario_file(tables, catalogue, path)
+            except InputErrors as exc:
+                errors.extend(exc.errors)
+            try:
+                description = str((yaml.safe_load(path.read_text()) or {}).get("description", "")).strip()
+            except Exception:
+                pass
+    if errors:
+        raise InputErrors(errors)
+    return BaseInputs(str(inputs_dir), scenario, catalogue, dict(tables), tuple(overrides), scenario or "base",
+                      description, input_hashes(inputs_dir, extra_files))
+
+
+def load_variant(base: BaseInputs, sets: Iterable[str] = (), target: TargetSpec = TargetSpec()) -> Scenario:
+    """The Scenario :func:`load_scenario` gives for ``base``'s files plus ``sets`` and ``target``.
+
+    Raises
+    ------
+    InputErrors
+        With every problem found (a bad assignment, a value out of range, ...).
+    """
+    errors: list[InputError] = []
+    target_value: tuple[float, str] | None = None
+    if target.text is not None:
+        try:
+            target_value = parse_target(target.text)
+        except InputError as exc:
+            errors.append(exc)
+    tables = dict(base.tables)          # apply_set replaces entries; the RawTables themselves are immutable
+    overrides = list(base.overrides)
+    for assignment in sets:
+        try:
+            overrides.append(apply_set(tables, base.catalogue, assignment))
+        except InputError as exc:
+            errors.append(exc)
+    basis = getattr(target, "basis", "it")
+    if basis not in ("it", "facility"):
+        errors.append(InputError("command line", "--target-basis", "--target-basis", "it or facility", repr(basis)))
+    scen = _assemble(tables, base.catalogue, errors, base.name, base.description, target_value, target.year, basis)
+    errors.extend(non_finite_problems(scen))   # derived figures (growth, ratios) may overflow
+    if errors:
+        raise InputErrors(errors)
+    assert scen is not None
+    return replace(scen, overrides=tuple(overrides), input_files=dict(base.input_files))
+
+
+def non_finite_problems(s: Scenario | None) -> list[InputError]:
+    """A problem for every magnitude of ``s`` that is not finite (a safety net under the row checks).
+
+    Rows are checked one by one; a figure derived from several (a supply cap grown for years, a
+    compute-per-watt ratio) can still overflow. Downstream trusts that nothing is NaN or infinite.
+    """
+    out: list[InputError] = []
+
+    def walk(x: Any, where: str) -> None:
+        if isinstance(x, bool) or x is None or isinstance(x, str):
+            return
+        if isinstance(x, float) and not math.isfinite(x):
+            out.append(InputError("inputs", where, where.split("[")[0].split(".")[-1],
+                                  "a finite figure after conversion and derivation", repr(x)))
+        elif isinstance(x, dict):
+            for k, v in x.items():
+                walk(v, f"{where}[{k!r}]")
+        elif isinstance(x, (tuple, list)):
+            for i, v in enumerate(x):
+                walk(v, f"{where}[{i}]")
+        elif hasattr(x, "__dataclass_fields__"):
+            for name in x.__dataclass_fields__:
+                walk(getattr(x, name), f"{where}.{name}" if where else name)
+
+    if s is not None:
+        walk(s, "")
+    return out[:20]

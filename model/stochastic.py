@@ -1,0 +1,650 @@
+"""Plans that survive a broken deal: two-stage stochastic planning with risk.
+
+A futures file describes what may change, with probabilities::
+
+    description: Deals and power that may change
+    first_stage_last_year: 2027    # builds up to this year are decided now, shared by every future
+    penalty: 100e9 USD/GW          # per GW of target missed, per year it is missed (discounted)
+    expected: as announced         # optional: the future the expected-value plan is made for
+    futures:                       # ... or `events:` (independent, combined into 2^n futures)
+      - name: as announced
+        probability: 0.5
+      - name: NVIDIA equity only
+        probability: 0.5
+        source: "restructured Feb 2026 (facts.md section 2)"
+        set: {deal_maximum.nvidia_loi: 0GW, supply_scale.nvidia: 0.8}
+        # replace / drop / add exactly as in scenario files
+
+Each future is the scenario plus its overrides, validated like any input.
+The extensive form is one LP: one copy of the model per future, the
+first-stage decisions (capacity built per offer and power built per source
+in the years up to ``first_stage_last_year``) equal across futures, and the
+target allowed to be missed at the penalty so every future stays feasible:
+
+    min  (1 - w) * sum_f p_f * cost_f  +  w * CVaR_alpha(cost)
+    CVaR_alpha = eta + 1 / (1 - alpha) * sum_f p_f * u_f,   u_f >= cost_f - eta,  u_f >= 0
+
+(w = 0 without ``--risk cvar``). Reported with units: expected cost, cost
+per future, CVaR, probability and size of a miss, the value of the
+stochastic solution VSS = EEV - RP (EEV: the plan made for the expected
+future, its first stage fixed, carried through every future) and the
+expected value of perfect information EVPI = RP - WS (WS: each future
+planned alone), and what the hedged first stage does differently from the
+expected-value plan.
+
+Many futures: ``--method ph`` decomposes by future with mpi-sppy's progressive
+hedging (risk-neutral), one LP per future per iteration.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import yaml
+from pyomo.environ import (Block, ConcreteModel, Constraint, Expression, NonNegativeReals, Objective, Reals, Set, Var,
+                           minimize, value)
+
+from model.build import build_model
+from model.errors import InputError, InputErrors
+from model.scenario import DEFAULT_INPUTS, Scenario, TargetSpec, load_scenario
+from model.solve import _solve, make_solver
+from model.units import UnitParseError, parse_quantity
+
+
+@dataclass(frozen=True)
+class Future:
+    name: str
+    probability: float
+    scenario: Scenario
+
+
+@dataclass(frozen=True)
+class FuturesSpec:
+    """A parsed futures file: the futures with their scenarios and the stage split."""
+
+    futures: tuple[Future, ...]
+    first_stage_last_year: int
+    penalty_bnusd_per_gw: float
+    expected: str
+    source_file: str
+
+
+# ----------------------------------------------------------------------------
+# Reading a futures file
+# ----------------------------------------------------------------------------
+def _combine_events(events: list[dict], where: str) -> list[dict]:
+    """Independent events -> every combination, probability the product."""
+    futures = []
+    for flags in itertools.product((False, True), repeat=len(events)):
+        p, docs, names = 1.0, [], []
+        for on, ev in zip(flags, events):
+            p *= ev["probability"] if on else 1.0 - ev["probability"]
+            if on:
+                docs.append(ev)
+                names.append(ev["name"])
+        merged: dict[str, Any] = {"name": " + ".join(names) or "none of the events", "probability": p,
+                                  "source": "; ".join(str(d.get("source", "")) for d in docs if d.get("source"))}
+        for key in ("set",):
+            merged[key] = {k: v for d in docs for k, v in (d.get(key) or {}).items()}
+        for key in ("replace", "drop", "add"):
+            merged[key] = [e for d in docs for e in (d.get(key) or [])]
+        futures.append(merged)
+    return futures
+
+
+def load_futures(path: Path, inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None,
+                 sets: Sequence[str] = (), target: TargetSpec = TargetSpec()) -> FuturesSpec:
+    """Read a futures file and build one validated Scenario per future.
+
+    Raises
+    ------
+    InputErrors
+        Naming the file and entry for a malformed file, probabilities that do
+        not sum to 1, a bad penalty, or any problem in a future's overrides.
+    """
+    from model.inputs import _display
+
+    shown = _display(Path(path))
+    try:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputErrors([InputError(shown, 1, "-", "a readable futures file", str(exc))]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputErrors([InputError(shown, mark.line + 1 if mark else 1, "-", "valid YAML",
+                                      str(exc).splitlines()[0])]) from None
+    errors: list[InputError] = []
+    if not isinstance(doc, dict):
+        raise InputErrors([InputError(shown, 1, "-", "a mapping with futures or events", type(doc).__name__)])
+    entries = doc.get("futures")
+    events = doc.get("events")
+    if (entries is None) == (events is None):
+        raise InputErrors([InputError(shown, "futures", "futures", "either a 'futures' or an 'events' list",
+                                      "both" if entries is not None else "neither")])
+    kind = "futures" if entries is not None else "events"
+    items = entries if entries is not None else events
+    if not isinstance(items, list) or not items:
+        raise InputErrors([InputError(shown, kind, kind, "a non-empty list", repr(items))])
+    for i, e in enumerate(items):
+        where = f"{kind}[{i}]"
+        if not isinstance(e, dict) or not str(e.get("name", "")).strip():
+            errors.append(InputError(shown, where, "name", "a mapping with a name", repr(e)))
+            continue
+        p = e.get("probability")
+        if isinstance(p, str):
+            try:
+                p = float(parse_quantity(p).to("").magnitude)
+            except Exception:
+                p = None
+        if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0.0 <= float(p) <= 1.0:
+            errors.append(InputError(shown, where, "probability", "a probability between 0 and 1", repr(e.get("probability"))))
+        else:
+            e["probability"] = float(p)
+    if errors:
+        raise InputErrors(errors)
+    if kind == "futures":
+        total = sum(e["probability"] for e in items)
+        if abs(total - 1.0) > 1e-6:
+            raise InputErrors([InputError(shown, "futures", "probability", "probabilities summing to 1",
+                                          f"{total:g}")])
+        names = [e["name"] for e in items]
+        if len(set(names)) != len(names):
+            raise InputErrors([InputError(shown, "futures", "name", "each future named once", repr(names))])
+        futures_docs = items
+    else:
+        if len(items) > 10:
+            raise InputErrors([InputError(shown, "events", "events", "at most 10 events (2^10 futures)",
+                                          f"{len(items)} events")])
+        futures_docs = _combine_events(items, shown)
+    try:
+        penalty_q = parse_quantity(str(doc.get("penalty", "")))
+        penalty = float(penalty_q.to("bnUSD/GW").magnitude)
+        if penalty < 0:
+            raise ValueError
+    except Exception:
+        raise InputErrors([InputError(shown, "penalty", "penalty", "a cost per GW missed (e.g. 100e9 USD/GW)",
+                                      repr(doc.get("penalty")))]) from None
+    stage = doc.get("first_stage_last_year")
+    if not isinstance(stage, int) or isinstance(stage, bool):
+        raise InputErrors([InputError(shown, "first_stage_last_year", "first_stage_last_year",
+                                      "a calendar year (the last year decided now)", repr(stage))])
+    futures = []
+    for i, fdoc in enumerate(futures_docs):
+        where = f"{shown}, {kind}[{i}] '{fdoc['name']}'" if kind == "futures" else f"{shown}, future '{fdoc['name']}'"
+        body = {k: v for k, v in fdoc.items() if k in ("set", "replace", "drop", "add", "source", "name",
+                                                       "probability", "description", "notes")}
+        try:
+            s = load_scenario(inputs_dir, scenario, sets, target, extra=[(fdoc["name"], where, body)])
+        except InputErrors as exc:
+            errors.extend(exc.errors)
+            continue
+        futures.append(Future(fdoc["name"], fdoc["probability"], s))
+    if errors:
+        raise InputErrors(errors)
+    years = futures[0].scenario.years
+    if not years[0] <= stage <= years[-1]:
+        raise InputErrors([InputError(shown, "first_stage_last_year", "first_stage_last_year",
+                                      f"a year within the horizon {years[0]}..{years[-1]}", repr(stage))])
+    expected = doc.get("expected") or max(futures, key=lambda f: f.probability).name
+    if expected not in {f.name for f in futures}:
+        raise InputErrors([InputError(shown, "expected", "expected", "the name of one of the futures", repr(expected))])
+    return FuturesSpec(tuple(futures), stage, penalty, expected, shown)
+
+
+# ----------------------------------------------------------------------------
+# Models
+# ----------------------------------------------------------------------------
+def first_stage_keys(s: Scenario, last_year: int) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """(offer, year) and (power source, year) decisions taken up to ``last_year``."""
+    builds = [(o, y) for (o, y) in s.offer_years if y <= last_year]
+    power = [(p, y) for p in s.power_sources for y in s.power_build_years(p) if y <= last_year]
+    return builds, power
+
+
+def add_future(block, s: Scenario, penalty: float) -> None:
+    """One future's model on ``block``, with the main target softened by a penalised shortfall.
+
+        measure(y) + shortfall_gw[y]  >=  target[y]       for the main target's years
+        cost = total_cost + sum_y discount_factor[y] * penalty * shortfall_gw[y]
+    """
+    build_model(s, into=block)
+    block.total_cost.deactivate()
+    name = "target_capacity" if hasattr(block, "target_capacity") else "target_compute"
+    target = getattr(block, name, None)
+    years = list(target.keys()) if target is not None else []
+    block.shortfall = Var(years, within=NonNegativeReals, doc="target missed (GW or EFLOP/s)")
+    for y in years:
+        con = target[y]
+        con.set_value((con.lower, con.body + block.shortfall[y], None))
+    block.future_cost = Expression(expr=block.total_cost.expr + sum(
+        block.discount_factor[y] * penalty * block.shortfall[y] for y in years))
+
+
+@dataclass
+class StochasticResult:
+    status: str
+    message: str
+    objective_bnusd: float | None = None
+    expected_cost_bnusd: float | None = None
+    cvar_bnusd: float | None = None
+    cost_by_future: dict[str, float] = field(default_factory=dict)
+    shortfall_by_future: dict[str, float] = field(default_factory=dict)
+    first_stage_build: dict[tuple[str, int], float] = field(default_factory=dict)
+    first_stage_power: dict[tuple[str, int], float] = field(default_factory=dict)
+    builds_by_future: dict[str, dict[tuple[str, int], float]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    size: dict[str, int] = field(default_factory=dict)
+
+
+def extensive_form(spec: FuturesSpec, risk: str | None = None, alpha: float = 0.9, weight: float = 0.5,
+                   fixed_first_stage: tuple[dict, dict] | None = None,
+                   time_limit: float | None = None) -> StochasticResult:
+    """Build and solve the extensive form; optionally with the first stage fixed (for EEV)."""
+    t0 = time.perf_counter()
+    names = [f.name for f in spec.futures]
+    prob = {f.name: f.probability for f in spec.futures}
+    m = ConcreteModel(name="extensive form")
+    m.FUTURES = Set(initialize=list(range(len(names))), ordered=True)
+    m.future = Block(m.FUTURES)
+    keys = {}
+    for i, f in enumerate(spec.futures):
+        add_future(m.future[i], f.scenario, spec.penalty_bnusd_per_gw)
+        keys[i] = first_stage_keys(f.scenario, spec.first_stage_last_year)
+    # non-anticipativity: each first-stage decision equal to its value in the first future that has it
+    build_ref: dict[tuple[str, int], int] = {}
+    power_ref: dict[tuple[str, int], int] = {}
+    rows = []
+    for i in m.FUTURES:
+        for k in keys[i][0]:
+            if k in build_ref:
+                rows.append(("build", i, build_ref[k], k))
+            else:
+                build_ref[k] = i
+        for k in keys[i][1]:
+            if k in power_ref:
+                rows.append(("power", i, power_ref[k], k))
+            else:
+                power_ref[k] = i
+
+    def var(kind, i, k):
+        return m.future[i].build_gw[k] if kind == "build" else m.future[i].power_build_gw[k]
+
+    m.NONANT = Set(initialize=list(range(len(rows))), ordered=True)
+    m.nonanticipativity = Constraint(m.NONANT, rule=lambda m, r: var(rows[r][0], rows[r][1], rows[r][3])
+                                     == var(rows[r][0], rows[r][2], rows[r][3]))
+    if fixed_first_stage is not None:
+        fixed_build, fixed_power = fixed_first_stage
+        for k, i in build_ref.items():
+            m.future[i].build_gw[k].fix(fixed_build.get(k, 0.0))
+        for k, i in power_ref.items():
+            m.future[i].power_build_gw[k].fix(fixed_power.get(k, 0.0))
+    expected = sum(prob[names[i]] * m.future[i].future_cost for i in m.FUTURES)
+    if risk == "cvar":
+        m.eta = Var(within=Reals)
+        m.excess = Var(m.FUTURES, within=NonNegativeReals)
+        m.cvar_excess = Constraint(m.FUTURES, rule=lambda m, i: m.excess[i] >= m.future[i].future_cost - m.eta)
+        cvar = m.eta + 1.0 / (1.0 - alpha) * sum(prob[names[i]] * m.excess[i] for i in m.FUTURES)
+        m.objective = Objective(expr=(1.0 - weight) * expected + weight * cvar, sense=minimize)
+    else:
+        cvar = None
+        m.objective = Objective(expr=expected, sense=minimize)
+    build_s = time.perf_counter() - t0
+    opt = make_solver(time_limit)
+    t0 = time.perf_counter()
+    status, _ = _solve(opt, m)
+    solve_s = time.perf_counter() - t0
+    h = opt._solver_model
+    size = {"futures": len(names), "rows": int(h.getNumRow()), "cols": int(h.getNumCol())}
+    if status != "optimal":
+        return StochasticResult(status, "the extensive form has no solution" + (
+            " with the first stage fixed to the expected-value plan" if fixed_first_stage else ""),
+            timings={"build_s": build_s, "solve_s": solve_s}, size=size)
+    costs = {names[i]: value(m.future[i].future_cost) for i in m.FUTURES}
+    shortfall = {names[i]: max([value(v) for v in m.future[i].shortfall.values()] or [0.0]) for i in m.FUTURES}
+    first_build = {k: float(value(var("build", i, k))) for k, i in build_ref.items()}
+    first_power = {k: float(value(var("power", i, k))) for k, i in power_ref.items()}
+    builds = {names[i]: {k: float(v) for k, v in m.future[i].build_gw.extract_values().items() if v and v > 1e-9}
+              for i in m.FUTURES}
+    exp_cost = sum(prob[n] * c for n, c in costs.items())
+    return StochasticResult("optimal", "the hedged plan is optimal across the futures", value(m.objective), exp_cost,
+                            value(cvar) if cvar is not None else cvar_of(costs, prob, alpha), costs, shortfall,
+                            first_build, first_power, builds, {"build_s": build_s, "solve_s": solve_s}, size)
+
+
+def cvar_of(costs: dict[str, float], prob: dict[str, float], alpha: float) -> float:
+    """CVaR_alpha of a discrete cost distribution: the mean of the worst (1 - alpha) tail."""
+    order = sorted(costs, key=lambda n: -costs[n])
+    tail, acc = 1.0 - alpha, 0.0
+    total = 0.0
+    for n in order:
+        take = min(prob[n], tail - acc)
+        if take <= 0:
+            break
+        total += take * costs[n]
+        acc += take
+    return total / tail if tail > 0 else max(costs.values())
+
+
+def deterministic_plan(s: Scenario, penalty: float, time_limit: float | None = None) -> tuple[float, dict, dict]:
+    """One future planned alone (with the same penalised shortfall): cost and its builds."""
+    m = ConcreteModel()
+    add_future(m, s, penalty)
+    m.objective = Objective(expr=m.future_cost)
+    opt = make_solver(time_limit)
+    status, _ = _solve(opt, m)
+    if status != "optimal":
+        raise RuntimeError(f"future {s.name!r} has no plan even with the target softened ({status})")
+    build = {k: float(v or 0.0) for k, v in m.build_gw.extract_values().items()}
+    power = {k: float(v or 0.0) for k, v in m.power_build_gw.extract_values().items()} if hasattr(m, "power_build_gw") else {}
+    return value(m.objective), build, power
+
+
+@dataclass
+class StochasticReport:
+    rp: StochasticResult
+    eev_bnusd: float | None
+    ws_bnusd: float
+    vss_bnusd: float | None
+    evpi_bnusd: float
+    ev_first_build: dict
+    ev_first_power: dict
+    miss_probability: float
+    expected_shortfall: float
+    differences: list[dict]
+    note: str = ""
+
+
+def plan_under_uncertainty(spec: FuturesSpec, risk: str | None = None, alpha: float = 0.9, weight: float = 0.5,
+                           time_limit: float | None = None) -> StochasticReport:
+    """The recourse problem, VSS and EVPI, and how the hedged first stage differs."""
+    rp = extensive_form(spec, risk, alpha, weight, time_limit=time_limit)
+    if rp.status != "optimal":
+        raise RuntimeError(rp.message)
+    prob = {f.name: f.probability for f in spec.futures}
+    ws = 0.0
+    ev_build, ev_power = {}, {}
+    for f in spec.futures:
+        cost, build, power = deterministic_plan(f.scenario, spec.penalty_bnusd_per_gw, time_limit)
+        ws += f.probability * cost
+        if f.name == spec.expected:
+            ev_build = {k: v for k, v in build.items() if k[1] <= spec.first_stage_last_year}
+            ev_power = {k: v for k, v in power.items() if k[1] <= spec.first_stage_last_year}
+    eev = extensive_form(spec, None, fixed_first_stage=(ev_build, ev_power), time_limit=time_limit)
+    note = ""
+    if eev.status == "optimal":
+        eev_cost = eev.expected_cost_bnusd
+        vss = eev_cost - rp.expected_cost_bnusd if risk != "cvar" else eev_cost - rp.expected_cost_bnusd
+    else:
+        eev_cost, vss = None, None
+        note = ("the expected-value plan's first stage cannot be carried into every future (it breaks a limit "
+                "there), so its expected cost is unbounded: VSS is reported as not finite")
+    miss = sum(prob[n] for n, v in rp.shortfall_by_future.items() if v > 1e-6)
+    exp_short = sum(prob[n] * v for n, v in rp.shortfall_by_future.items())
+    evpi = rp.expected_cost_bnusd - ws
+    return StochasticReport(rp, eev_cost, ws, vss, evpi, ev_build, ev_power, miss, exp_short,
+                            first_stage_differences(spec, rp, ev_build, ev_power), note)
+
+
+def first_stage_differences(spec: FuturesSpec, rp: StochasticResult, ev_build: dict, ev_power: dict) -> list[dict]:
+    """What the hedged first stage does differently from the expected-value plan, by kind, vendor, host, power."""
+    s = next(f.scenario for f in spec.futures if f.name == spec.expected)
+    out = []
+
+    def group(builds: dict, attr: str) -> dict[str, float]:
+        g: dict[str, float] = {}
+        for (o, _), v in builds.items():
+            info = next((f.scenario.offers[o] for f in spec.futures if o in f.scenario.offers), None)
+            if info is not None:
+                g[getattr(info, attr)] = g.get(getattr(info, attr), 0.0) + v
+        return g
+
+    for attr in ("kind", "vendor", "host", "region"):
+        hedged, ev = group(rp.first_stage_build, attr), group(ev_build, attr)
+        for key in sorted(set(hedged) | set(ev)):
+            d = hedged.get(key, 0.0) - ev.get(key, 0.0)
+            if abs(d) > 1e-3:
+                out.append({"dimension": attr, "key": key, "hedged": {"value": hedged.get(key, 0.0), "unit": "GW"},
+                            "expected_value_plan": {"value": ev.get(key, 0.0), "unit": "GW"},
+                            "difference": {"value": d, "unit": "GW"},
+                            "meaning": f"{'more' if d > 0 else 'less'} {key} capacity built by "
+                                       f"{spec.first_stage_last_year} ({d:+.2f} GW)"})
+    kinds: dict[str, tuple[float, float]] = {}
+    for k in set(rp.first_stage_power) | set(ev_power):
+        src = next((f.scenario.power_sources[k[0]] for f in spec.futures if k[0] in f.scenario.power_sources), None)
+        if src is None:
+            continue
+        h, e = kinds.get(src.kind, (0.0, 0.0))
+        kinds[src.kind] = (h + rp.first_stage_power.get(k, 0.0), e + ev_power.get(k, 0.0))
+    for kind, (h, e) in sorted(kinds.items()):
+        if abs(h - e) > 1e-3:
+            out.append({"dimension": "power", "key": kind, "hedged": {"value": h, "unit": "GW"},
+                        "expected_value_plan": {"value": e, "unit": "GW"}, "difference": {"value": h - e, "unit": "GW"},
+                        "meaning": f"{'earlier' if h > e else 'less'} {kind.replace('_', ' + ')} power by "
+                                   f"{spec.first_stage_last_year} ({h - e:+.2f} GW)"})
+    out.sort(key=lambda d: -abs(d["difference"]["value"]))
+    return out
+
+
+# ----------------------------------------------------------------------------
+# Decomposition with mpi-sppy's progressive hedging
+# ----------------------------------------------------------------------------
+def progressive_hedging(spec: FuturesSpec, iterations: int = 200, rho: float = 1.0, threshold: float = 1e-5,
+                        ) -> dict[str, Any]:
+    """Solve the risk-neutral problem by progressive hedging (mpi-sppy), one LP per future.
+
+    Returns the expected cost of the (converged) plan and its first stage.
+    Requires the futures to share their first-stage decisions (futures that
+    add or remove offers or change lead times before the first-stage end
+    must use the extensive form).
+    """
+    import mpisppy.opt.ph
+    from mpisppy.utils import sputils
+
+    keys = [first_stage_keys(f.scenario, spec.first_stage_last_year) for f in spec.futures]
+    if any(k != keys[0] for k in keys):
+        raise ValueError("progressive hedging needs the same first-stage decisions in every future; "
+                         "use the extensive form for futures that change offers or lead times")
+    by_name = {f.name: f for f in spec.futures}
+
+    def creator(name: str, **_: Any) -> ConcreteModel:
+        f = by_name[name]
+        m = ConcreteModel(name=name)
+        add_future(m, f.scenario, spec.penalty_bnusd_per_gw)
+        m.objective = Objective(expr=m.future_cost)
+        build_keys, power_keys = keys[0]
+        nonants = [m.build_gw[k] for k in build_keys] + [m.power_build_gw[k] for k in power_keys]
+        first_cost = sum(m.discount_factor[y] * m.capital_cost_bnusd[y] for y in f.scenario.years
+                         if y <= spec.first_stage_last_year)
+        sputils.attach_root_node(m, first_cost, nonants)
+        m._mpisppy_probability = f.probability
+        return m
+
+    options = {"solver_name": "appsi_highs", "PHIterLimit": iterations, "defaultPHrho": rho,
+               "convthresh": threshold, "verbose": False, "display_progress": False, "display_timing": False,
+               "iter0_solver_options": {}, "iterk_solver_options": {}, "linearize_proximal_terms": True,
+               "proximal_linearization_tolerance": 1e-3, "toc": False}
+    t0 = time.perf_counter()
+    ph = mpisppy.opt.ph.PH(options, list(by_name), creator)
+    conv, _, bound = ph.ph_main()
+    expected = ph.Eobjective()
+    first = {}
+    for sname, m in ph.local_scenarios.items():
+        bk, pk = keys[0]
+        first = {k: float(value(m.build_gw[k])) for k in bk}
+        first.update({("power",) + k: float(value(m.power_build_gw[k])) for k in pk})
+        break
+    return {"expected_cost_bnusd": float(expected), "first_stage": first, "convergence": float(conv),
+            "bound_bnusd": float(bound) if bound is not None else None, "iterations": int(ph._PHIter),
+            "solve_s": time.perf_counter() - t0}
+
+
+# ----------------------------------------------------------------------------
+# Result set and CLI
+# ----------------------------------------------------------------------------
+def _fig(v: float | None, unit: str = "USD") -> dict | None:
+    return None if v is None or not math.isfinite(v) else {"value": v * (1e9 if unit == "USD" else 1.0), "unit": unit}
+
+
+def summary(spec: FuturesSpec, rep: StochasticReport, risk: str | None, alpha: float, weight: float) -> dict:
+    rp = rep.rp
+    kind = spec.futures[0].scenario.main_target.kind
+    return {
+        "status": rp.status, "message": rp.message, "futures_file": spec.source_file,
+        "first_stage_last_year": spec.first_stage_last_year,
+        "penalty": {"value": spec.penalty_bnusd_per_gw * 1e9, "unit": "USD/GW"},
+        "risk": {"measure": risk or "expected cost", "alpha": alpha if risk else None, "weight": weight if risk else 0.0},
+        "expected_cost": _fig(rp.expected_cost_bnusd),
+        "cvar": {**_fig(rp.cvar_bnusd), "alpha": alpha},
+        "cost_by_future": {n: {**_fig(c), "probability": f.probability}
+                           for f in spec.futures for n, c in rp.cost_by_future.items() if n == f.name},
+        "miss_probability": {"value": rep.miss_probability, "unit": "dimensionless"},
+        "expected_shortfall": {"value": rep.expected_shortfall, "unit": "GW" if kind == "power" else "EFLOP/s"},
+        "shortfall_by_future": {n: {"value": v, "unit": "GW" if kind == "power" else "EFLOP/s"}
+                                for n, v in rp.shortfall_by_future.items()},
+        "expected_value_future": spec.expected,
+        "eev": _fig(rep.eev_bnusd), "wait_and_see": _fig(rep.ws_bnusd),
+        "vss": _fig(rep.vss_bnusd), "evpi": _fig(rep.evpi_bnusd),
+        "hedge": rep.differences, "note": rep.note,
+        "size": rp.size,
+    }
+
+
+def write(root: Path, name: str, spec: FuturesSpec, rep: StochasticReport, summ: dict, argv: list[str],
+          plots: bool = True) -> Path:
+    from model.results import new_result_dir, package_versions
+
+    with new_result_dir(root, name) as tmp:
+        (tmp / "summary.json").write_text(json.dumps(summ, indent=2) + "\n")
+        (tmp / "tables").mkdir()
+        rows = [{"future": n, "probability": p.probability, "cost": c * 1e9, "unit": "USD",
+                 "shortfall": rep.rp.shortfall_by_future[n]}
+                for p in spec.futures for n, c in rep.rp.cost_by_future.items() if n == p.name]
+        pd.DataFrame(rows).to_csv(tmp / "tables" / "futures.csv", index=False)
+        pd.DataFrame([{"offer": o, "year": y, "hedged": v, "expected_value_plan": rep.ev_first_build.get((o, y), 0.0),
+                       "unit": "GW"} for (o, y), v in sorted(rep.rp.first_stage_build.items())]
+                     ).to_csv(tmp / "tables" / "first_stage.csv", index=False)
+        builds = [{"future": n, "offer": o, "year": y, "value": v, "unit": "GW"}
+                  for n, b in rep.rp.builds_by_future.items() for (o, y), v in sorted(b.items())]
+        pd.DataFrame(builds).to_csv(tmp / "tables" / "builds_by_future.csv", index=False)
+        manifest = {"tool": "compute-energy-plan", "command": "stochastic", "command_line": argv,
+                    "futures": [{"name": f.name, "probability": f.probability,
+                                 "overrides": [o.__dict__ for o in f.scenario.overrides],
+                                 "inputs_sha256": f.scenario.input_files} for f in spec.futures],
+                    "timings_s": rep.rp.timings, "versions": package_versions()}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        if plots:
+            (tmp / "plots").mkdir()
+            _plot(spec, rep, tmp / "plots")
+    return root / name
+
+
+def _plot(spec: FuturesSpec, rep: StochasticReport, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [f.name for f in spec.futures]
+    costs = [rep.rp.cost_by_future[n] / 1e3 for n in names]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.4 * len(names) + 2.5))
+    axes[0].barh(range(len(names)), costs, color=["#c44e52" if rep.rp.shortfall_by_future[n] > 1e-6 else "#4c72b0"
+                                                   for n in names])
+    axes[0].set_yticks(range(len(names)), [f"{n} (p={f.probability:.2f})" for n, f in zip(names, spec.futures)],
+                       fontsize=8)
+    axes[0].invert_yaxis()
+    axes[0].axvline(rep.rp.expected_cost_bnusd / 1e3, color="black", ls="--", lw=1, label="expected")
+    axes[0].set_xlabel("discounted cost incl. penalties (trillion USD); red: target missed")
+    axes[0].legend(frameon=False, fontsize=8)
+    diffs = [d for d in rep.differences if d["dimension"] in ("kind", "power")][:10]
+    if diffs:
+        axes[1].barh(range(len(diffs)), [d["difference"]["value"] for d in diffs], color="#55a868")
+        axes[1].set_yticks(range(len(diffs)), [f"{d['dimension']}: {d['key']}" for d in diffs], fontsize=8)
+        axes[1].invert_yaxis()
+        axes[1].set_xlabel(f"hedged minus expected-value plan, built by {spec.first_stage_last_year} (GW)")
+    else:
+        axes[1].text(0.5, 0.5, "the hedged first stage equals the expected-value plan's", ha="center",
+                     transform=axes[1].transAxes)
+    fig.tight_layout()
+    fig.savefig(out / "futures.png", dpi=110)
+    plt.close(fig)
+
+
+def main(argv: Sequence[str]) -> int:
+    from model.cli import EXIT_INPUT, EXIT_OK, EXIT_SOLVER, _common, _fail
+    from model.errors import ResultSetError
+
+    p = argparse.ArgumentParser(prog="run.py stochastic", description="A two-stage plan that holds up across futures.")
+    p.add_argument("--target")
+    p.add_argument("--year", type=int)
+    p.add_argument("--target-basis", choices=("it", "facility"), default="it")
+    p.add_argument("--futures", type=Path, required=True, help="YAML file of futures or events")
+    p.add_argument("--risk", choices=("expected", "cvar"), default="expected")
+    p.add_argument("--alpha", type=float, default=0.9, help="CVaR level (default 0.9: the worst 10%%)")
+    p.add_argument("--weight", type=float, default=0.5, help="weight of CVaR against the expected cost (0..1)")
+    p.add_argument("--method", choices=("extensive", "ph"), default="extensive",
+                   help="one extensive-form LP (default) or progressive hedging with mpi-sppy (risk-neutral)")
+    p.add_argument("--name")
+    p.add_argument("--results", type=Path, default=Path("results"))
+    p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--time-limit", type=float)
+    _common(p)
+    a = p.parse_args(list(argv))
+    if not 0.0 <= a.alpha < 1.0:
+        return _fail(f"command line, --alpha: expected a level in [0, 1), found {a.alpha}", EXIT_INPUT)
+    if not 0.0 <= a.weight <= 1.0:
+        return _fail(f"command line, --weight: expected a weight in [0, 1], found {a.weight}", EXIT_INPUT)
+    if a.method == "ph" and a.risk == "cvar":
+        return _fail("command line, --method ph: progressive hedging here is risk-neutral; use --method extensive "
+                     "with --risk cvar", EXIT_INPUT)
+    try:
+        spec = load_futures(a.futures, a.inputs or DEFAULT_INPUTS, a.scenario, a.sets,
+                            TargetSpec(a.target, a.year, a.target_basis))
+    except (InputErrors, InputError) as exc:
+        return _fail(str(exc), EXIT_INPUT)
+    from model.results import default_name, ensure_free
+
+    name = a.name or "stochastic_" + default_name(spec.futures[0].scenario)
+    try:
+        ensure_free(a.results, name)
+    except ResultSetError as exc:
+        return _fail(str(exc), EXIT_INPUT)
+    risk = "cvar" if a.risk == "cvar" else None
+    print(f"Planning across {len(spec.futures)} futures (first stage to {spec.first_stage_last_year}) ...",
+          file=sys.stderr, flush=True)
+    try:
+        rep = plan_under_uncertainty(spec, risk, a.alpha, a.weight, a.time_limit)
+    except RuntimeError as exc:
+        return _fail(str(exc), EXIT_SOLVER)
+    summ = summary(spec, rep, risk, a.alpha, a.weight)
+    if a.method == "ph":
+        try:
+            summ["progressive_hedging"] = progressive_hedging(spec)
+        except ValueError as exc:
+            return _fail(str(exc), EXIT_INPUT)
+        summ["progressive_hedging"]["first_stage"] = {str(k): v for k, v in summ["progressive_hedging"]["first_stage"].items()}
+    try:
+        path = write(a.results, name, spec, rep, summ, ["run.py", "stochastic", *argv], plots=not a.no_plots)
+    except ResultSetError as exc:
+        return _fail(str(exc), EXIT_INPUT)
+    print(f"Expected cost: {rep.rp.expected_cost_bnusd / 1e3:.3f} trillion USD; CVaR({a.alpha:.0%}): "
+          f"{rep.rp.cvar_bnusd / 1e3:.3f} trillion USD")
+    for f in spec.futures:
+        short = rep.rp.shortfall_by_future[f.name]
+        print(f"  {f.name:40s} p={f.probability:.3f}  {rep.rp.cost_by_future[f.name] / 1e3:8.3f} trillion USD"
+              + (f"  target missed by {short:.2f}" if short > 1e-6 else ""))
+    print(f"Probability of missing the target: {rep.miss_probability:.1%}; expected shortfall {rep.expected_shortfall:.2f}")
+    vss = "not finite (see note)" if rep.vss_bnusd is None else f"{rep.vss_bnusd:.4g} billion USD"
+    print(f"VSS: {vss}; EVPI: {rep.evpi_bnusd:.4g} billion USD")
+    for d in rep.differences[:8]:
+        print(f"  hedge: {d['meaning']}")
+    print(f"\nResult set: {path}")
+    return EXIT_OK

@@ -1,0 +1,148 @@
+"""Two-stage stochastic planning and near-optimal alternatives on hand-solvable toys."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from model.alternatives import generate_alternatives
+from model.errors import InputErrors
+from model.scenario import TargetSpec, load_scenario
+from model.solve import solve_plan
+from model.stochastic import extensive_form, load_futures, plan_under_uncertainty, progressive_hedging
+from toy import SRC, default_tables, q, write_inputs
+
+# Toy: years 2025-2027, target 2 GW in 2027, 0 % discount. buy: 2 bnUSD/GW/a (10 over 5 a), rent: 3.
+# Future "late" (supply stops in 2027) forces building in 2026 (first stage) or missing the target.
+
+
+def toy_with_two_futures(tmp_path: Path, penalty: str, p_late: float = 0.5) -> Path:
+    folder = write_inputs(tmp_path / "in")
+    doc = {
+        "first_stage_last_year": 2026,
+        "penalty": penalty,
+        "futures": [
+            {"name": "on time", "probability": 1.0 - p_late},
+            {"name": "late", "probability": p_late, "source": "assumption: toy",
+             "add": [{"file": "vendor_supply.csv", "rows": [
+                 {"vendor": "acme", "year": 2026, "parameter": "supply_cap", "value": 100, "unit": "GW/a", **SRC},
+                 {"vendor": "acme", "year": 2027, "parameter": "supply_cap", "value": 0, "unit": "GW/a", **SRC}]}]},
+        ],
+    }
+    path = folder / "futures.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def first_stage_gw(result) -> float:
+    return sum(result.first_stage_build.values())
+
+
+def test_with_one_future_the_stochastic_plan_is_the_deterministic_one(tmp_path):
+    folder = write_inputs(tmp_path / "in")
+    path = folder / "one.yaml"
+    path.write_text(yaml.safe_dump({"first_stage_last_year": 2026, "penalty": "1e12 USD/GW",
+                                    "futures": [{"name": "only", "probability": 1.0}]}))
+    spec = load_futures(path, folder, target=TargetSpec("2GW"))
+    rp = extensive_form(spec)
+    det = solve_plan(load_scenario(folder, target=TargetSpec("2GW")))
+    assert rp.expected_cost_bnusd == pytest.approx(det.objective_bnusd, rel=1e-9)
+    assert rp.shortfall_by_future["only"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_high_penalty_hedges_by_building_in_the_first_stage(tmp_path):
+    # x GW built in 2026 costs 4 x; the rest: on time 2 per GW, late 10 per GW missed.
+    # E = 4x + 0.5*2(2-x) + 0.5*10(2-x) = 12 - 2x  ->  x = 2, E = 8.
+    spec = load_futures(toy_with_two_futures(tmp_path, "10e9 USD/GW"), tmp_path / "in", target=TargetSpec("2GW"))
+    rep = plan_under_uncertainty(spec)
+    assert first_stage_gw(rep.rp) == pytest.approx(2.0)
+    assert rep.rp.expected_cost_bnusd == pytest.approx(8.0)
+    # expected-value plan (for "on time", the first listed of equal probability): x = 0 -> EEV = 0.5*4 + 0.5*20
+    assert rep.eev_bnusd == pytest.approx(12.0)
+    assert rep.vss_bnusd == pytest.approx(4.0)
+    # wait and see: on time 4, late 8 (build in 2026) -> 6; EVPI = 8 - 6
+    assert rep.ws_bnusd == pytest.approx(6.0) and rep.evpi_bnusd == pytest.approx(2.0)
+    assert rep.miss_probability == pytest.approx(0.0)
+
+
+def test_low_penalty_accepts_the_risk_of_missing(tmp_path):
+    # penalty 2: E = 4x + 0.5*2(2-x) + 0.5*2(2-x) = 4 + 2x -> x = 0, the late future misses 2 GW
+    spec = load_futures(toy_with_two_futures(tmp_path, "2e9 USD/GW"), tmp_path / "in", target=TargetSpec("2GW"))
+    rep = plan_under_uncertainty(spec)
+    assert first_stage_gw(rep.rp) == pytest.approx(0.0)
+    assert rep.miss_probability == pytest.approx(0.5)
+    assert rep.rp.shortfall_by_future["late"] == pytest.approx(2.0)
+    assert rep.vss_bnusd >= -1e-9 and rep.evpi_bnusd >= -1e-9
+
+
+@pytest.mark.parametrize("penalty, p_late", [("3e9 USD/GW", 0.2), ("10e9 USD/GW", 0.8), ("5e9 USD/GW", 0.5)])
+def test_vss_and_evpi_are_never_negative(tmp_path, penalty, p_late):
+    spec = load_futures(toy_with_two_futures(tmp_path, penalty, p_late), tmp_path / "in", target=TargetSpec("2GW"))
+    rep = plan_under_uncertainty(spec)
+    assert rep.vss_bnusd >= -1e-7 and rep.evpi_bnusd >= -1e-7
+
+
+def test_cvar_weights_the_bad_future(tmp_path):
+    # with penalty 3 the risk-neutral plan waits (E = 4x + 0.5*2(2-x) + 0.5*3(2-x) = 5 + 1.5x);
+    # all weight on CVaR_0.5 (= the late future's cost) makes building now worth it (4x + 3(2-x) = 6 + x... vs late)
+    spec = load_futures(toy_with_two_futures(tmp_path, "3e9 USD/GW"), tmp_path / "in", target=TargetSpec("2GW"))
+    neutral = extensive_form(spec)
+    averse = extensive_form(spec, risk="cvar", alpha=0.5, weight=1.0)
+    assert first_stage_gw(neutral) == pytest.approx(0.0)
+    assert averse.cvar_bnusd <= neutral.cvar_bnusd + 1e-9
+    assert first_stage_gw(averse) >= first_stage_gw(neutral)
+
+
+def test_events_combine_into_all_futures_with_product_probabilities(tmp_path):
+    folder = write_inputs(tmp_path / "in")
+    path = folder / "events.yaml"
+    path.write_text(yaml.safe_dump({"first_stage_last_year": 2026, "penalty": "10e9 USD/GW", "events": [
+        {"name": "dear power", "probability": 0.2, "source": "assumption: toy", "set": {"pue": 1.5}},
+        {"name": "short supply", "probability": 0.5, "source": "assumption: toy", "set": {"supply_scale": 0.01}}]}))
+    spec = load_futures(path, folder, target=TargetSpec("2GW"))
+    probs = {f.name: f.probability for f in spec.futures}
+    assert probs == pytest.approx({"none of the events": 0.4, "short supply": 0.4, "dear power": 0.1,
+                                   "dear power + short supply": 0.1})
+    assert spec.futures[3].scenario.pue["R", 2025] == 1.5
+
+
+@pytest.mark.parametrize("doc, field", [
+    ({"first_stage_last_year": 2026, "penalty": "1e9 USD/GW", "futures": [{"name": "a", "probability": 0.4}]},
+     "probability"),
+    ({"first_stage_last_year": 2026, "penalty": "1e9 USD", "futures": [{"name": "a", "probability": 1}]}, "penalty"),
+    ({"first_stage_last_year": 2040, "penalty": "1e9 USD/GW", "futures": [{"name": "a", "probability": 1}]},
+     "first_stage_last_year"),
+    ({"first_stage_last_year": 2026, "penalty": "1e9 USD/GW",
+      "futures": [{"name": "a", "probability": 1, "source": "x", "set": {"pue": "2 GW"}}]}, "unit"),
+])
+def test_bad_futures_files_are_refused_naming_the_entry(tmp_path, doc, field):
+    folder = write_inputs(tmp_path / "in")
+    path = folder / "bad.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputErrors) as exc:
+        load_futures(path, folder)
+    assert exc.value.errors[0].field == field
+    assert "bad.yaml" in str(exc.value)
+
+
+def test_progressive_hedging_agrees_with_the_extensive_form(tmp_path):
+    spec = load_futures(toy_with_two_futures(tmp_path, "10e9 USD/GW"), tmp_path / "in", target=TargetSpec("2GW"))
+    ef = extensive_form(spec)
+    ph = progressive_hedging(spec, iterations=300)
+    assert ph["expected_cost_bnusd"] == pytest.approx(ef.expected_cost_bnusd, rel=2e-3)
+    assert sum(v for k, v in ph["first_stage"].items()) == pytest.approx(first_stage_gw(ef), abs=2e-2)
+
+
+def test_alternatives_stay_within_the_slack_and_differ(tmp_path):
+    tables = default_tables()
+    tables["offer_parameters"].append({"offer": "buy", "year": "", **q("build_cap", 3, "GW/a")})
+    s = load_scenario(write_inputs(tmp_path / "in", **tables), target=TargetSpec("4GW"))
+    r = generate_alternatives(s, slack=0.25, count=4)
+    assert r.status == "optimal" and r.alternatives[0].name == "least cost"
+    assert r.least_cost_bnusd == pytest.approx(solve_plan(s).objective_bnusd)
+    for a in r.alternatives:
+        assert a.cost_bnusd <= 1.25 * r.least_cost_bnusd + 1e-7
+        assert sum(a.by_host_gw.values()) >= 4 - 1e-6
+    mixes = [tuple(round(v, 6) for v in a.by_host_gw.values()) for a in r.alternatives]
+    assert len(set(mixes)) == len(mixes) and len(mixes) >= 2
