@@ -256,13 +256,17 @@ def solve_plan(s: Scenario, objective: str = "min-cost", time_limit: float | Non
                        reach_binding=reach_binding, timings=timings, solver=solver_info)
     binding = explain_duals(s, opt.get_duals(), "bnUSD")
     target = s.main_target
+
+    def shown(v: float) -> str:       # compute is entered and reported in FLOP/s
+        return f"{v:.4g} GW" if kind == "power" else f"{v * 1e18:.4g} FLOP/s"
+
     if objective == "max-capacity":
-        return _checked(s, Outcome("optimal", f"the most that can be held from {years[0]} is {reachable:.4g} {unit}",
+        return _checked(s, Outcome("optimal", f"the most that can be held from {years[0]} is {shown(reachable)}",
                                    m, value(m.total_cost), max_reachable=reachable, binding=binding,
                                    reach_binding=reach_binding, timings=timings, solver=solver_info))
     return _checked(s, Outcome("target_missed",
-                               f"the target of {target.value:g} {unit} from {years[0]} cannot be met; "
-                               f"the most that can be held is {reachable:.4g} {unit}", m, value(m.total_cost),
+                               f"the target of {shown(target.value)} from {years[0]} cannot be met; "
+                               f"the most that can be held is {shown(reachable)}", m, value(m.total_cost),
                                max_reachable=reachable, binding=binding, reach_binding=reach_binding,
                                timings=timings, solver=solver_info))
 
