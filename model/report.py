@@ -51,6 +51,8 @@ CARD_ORDER = ("target", "max_reachable", "total_cost", "capacity_in_service", "c
               "facility_power", "energy", "spending")
 #: Summary keys that are words or structure, not figures.
 TEXT_KEYS = ("status", "message", "scenario", "target_year", "objective", "total_cost_basis")
+_POWER_WORDS = re.compile(r"power|energy|emission|grid", re.I)
+_MONEY_WORDS = re.compile(r"cost|spend|fund|debt|money|cash|revenue", re.I)
 _PLOT_STYLE = {"axes.spines.top": False, "axes.spines.right": False, "axes.titlesize": 11,
                "axes.titleweight": "bold", "axes.labelsize": 9, "xtick.labelsize": 8.5, "ytick.labelsize": 8.5,
                "legend.fontsize": 8, "font.size": 9}
@@ -200,6 +202,8 @@ def _shorten(text: str, n: int) -> str:
 def shadow_text(price: dict[str, Any]) -> str:
     """A shadow price as a person reads it: ``-25.5 billion USD/GW``."""
     v, u = price["value"], price["unit"]
+    if u.endswith("/USD") and u != "USD/USD" and v != 0:
+        return f"{v * 1e9:.3g} {u[:-4]} per billion USD"
     if u.startswith("USD/") and u != "USD/USD" and abs(v) >= 1e6:
         return f"{v / 1e9:,.3g} billion {u}" if abs(v) >= 1e9 else f"{v / 1e6:,.3g} million {u}"
     return f"{v:.4g} {u}"
@@ -232,11 +236,11 @@ def human(value: Any, unit: str = "") -> str:
     v = float(value)
     if not math.isfinite(v):
         return f"{v} {unit}".strip()
-    if unit == "USD":
+    if unit == "USD" or unit.startswith("USD/"):
         for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
             if abs(v) >= scale:
-                return f"{_sig(v / scale)} {word} USD"
-        return f"{_sig(v)} USD"
+                return f"{_sig(v / scale)} {word} {unit}"
+        return f"{_sig(v)} {unit}"
     if unit == "FLOP/s" and v != 0:
         mantissa, exponent = f"{v:.2e}".split("e")
         return f"{mantissa}×10{_superscript(int(exponent))} FLOP/s"
@@ -311,6 +315,7 @@ h3{font-size:15px;margin:18px 0 6px;color:var(--muted)}
  white-space:nowrap}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(205px,1fr));gap:12px;margin:14px 0}
 .card{border:1px solid var(--line);border-radius:10px;padding:12px 14px;background:#fff}
+.card.warn{border-color:#b35900;box-shadow:inset 4px 0 0 #b35900}
 .card .k{font-size:12.5px;color:var(--muted);text-transform:uppercase;letter-spacing:.03em}
 .card .v{font-size:23px;font-weight:650;margin-top:3px;font-variant-numeric:tabular-nums}
 .card .n{font-size:12.5px;color:var(--muted);margin-top:2px}
@@ -324,8 +329,9 @@ td.hl,th.hl{background:#fff8c5}
 td.zero{color:#aab3bd}
 .scroll{overflow-x:auto}
 .bar{height:9px;border-radius:4px;background:#c44e52;min-width:2px}
-.pos{color:#1a7f37}.neg{color:#b42318}.same{color:var(--muted)}
+.pos{color:#0550ae}.neg{color:#953800}.same{color:var(--muted)}
 .note{color:var(--muted);font-size:13px}
+.src{font-size:12.5px;color:#3d444d}
 .lede{font-size:16px;max-width:920px;margin:6px 0 4px}
 details{margin:6px 0 12px}summary{cursor:pointer;color:var(--accent)}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
@@ -389,6 +395,72 @@ def status_banner(status: str, message: str) -> str:
 
 
 # ----------------------------------------------------------------------------
+# Overrides in words (shared with compare.py)
+# ----------------------------------------------------------------------------
+def override_entries(overrides: Iterable[Any]) -> list[dict[str, str]]:
+    """Each recorded override as ``key``, ``value``, ``unit``, ``action``, ``origin``, ``source``.
+
+    ``overrides`` are :class:`model.inputs.Override` objects or their manifest dicts.
+    ``set`` and ``scale`` keep their ``--set`` key (``pue.US-Texas``); table edits
+    are keyed by file and row selector (``offers.csv[offer=x]``). Keys are unique:
+    a repeated one gets `` #2``, `` #3``.
+    """
+    import ast
+
+    out: list[dict[str, str]] = []
+    seen: dict[str, int] = {}
+    for o in overrides:
+        d = o if isinstance(o, dict) else o.__dict__
+        action, target, detail = str(d.get("action", "")), str(d.get("target", "")), str(d.get("detail", ""))
+        value, unit = detail, ""
+        if action == "set":
+            value, unit = _split_quantity(detail)
+        elif action == "scale":
+            value, unit = detail.replace("x ", "× ", 1), "factor"
+        elif action in ("replace", "drop"):
+            cond_text, _, values_text = detail.partition(" -> ")
+            try:
+                cond = ast.literal_eval(cond_text)
+                target = f"{target}[{', '.join(f'{k}={v}' for k, v in cond.items())}]"
+            except (ValueError, SyntaxError, AttributeError):
+                target = f"{target}[{cond_text}]"
+            if action == "drop":
+                value = "dropped"
+            else:
+                try:
+                    values = ast.literal_eval(values_text)
+                    unit = str(values.pop("unit", "")) if isinstance(values, dict) else ""
+                    if isinstance(values, dict) and set(values) == {"value"}:
+                        value = str(values["value"])
+                    elif isinstance(values, dict):
+                        value = ", ".join(f"{k}={v}" for k, v in values.items())
+                    else:
+                        value = values_text
+                except (ValueError, SyntaxError):
+                    value = values_text
+        elif action == "add":
+            value = f"+{detail}"
+            target = f"{target} (added rows)"
+        seen[target] = seen.get(target, 0) + 1
+        key = target if seen[target] == 1 else f"{target} #{seen[target]}"
+        out.append({"key": key, "value": value, "unit": unit, "action": action,
+                    "origin": str(d.get("origin", "")), "source": str(d.get("source", ""))})
+    return out
+
+
+def _split_quantity(text: str) -> tuple[str, str]:
+    """``'70.7 USD/MWh'`` -> ``('70.7', 'USD/MWh')``; text that is no quantity stays whole."""
+    from model.units import UnitParseError, parse_quantity
+
+    try:
+        q = parse_quantity(text)
+    except UnitParseError:
+        return text, ""
+    unit = "" if q.dimensionless and str(q.units) == "dimensionless" else f"{q.units:~C}"
+    return f"{q.magnitude:g}", unit
+
+
+# ----------------------------------------------------------------------------
 # The report
 # ----------------------------------------------------------------------------
 def headline_cards(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -404,9 +476,12 @@ def headline_cards(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
     for key in keys:
         if key in shapes["figures"]:
             fig = shapes["figures"][key]
+            extra = [f"{v}" if k == "basis" else f"{k.replace('_', ' ')} {v}" for k, v in fig.items()
+                     if k not in ("value", "unit", "year") and isinstance(v, (str, int, float))]
+            when = f"in {fig['year']}" if "year" in fig else (f"in {ty}" if ty else "")
             note = {"target": f"in service from {ty}" if ty else "",
                     "max_reachable": "the most the limits allow",
-                    "total_cost": summary.get("total_cost_basis", "")}.get(key, f"in {ty}" if ty else "")
+                    "total_cost": summary.get("total_cost_basis", "")}.get(key, "; ".join([when, *extra]).strip("; "))
             label = {"target": "Target", "max_reachable": "Largest reachable",
                      "total_cost": "Total discounted cost"}.get(key, label_for(key))
             cards.append((label, human(fig["value"], fig["unit"]), note))
@@ -457,6 +532,32 @@ def _cell(v: float) -> str:
     return "·" if abs(v) < 0.05 else f"{v:,.1f}"
 
 
+_PER = {"GW": "per GW of the limit", "USD": "per USD of the limit", "TWh": "per TWh of the limit",
+        "a": "per year of the limit"}
+
+
+def _by_unit(limits: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Limits grouped by the unit of their shadow price (sizes compare only within a group), largest first."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for b in limits:
+        groups.setdefault(b["shadow_price"]["unit"], []).append(b)
+    for items in groups.values():
+        items.sort(key=lambda b: -abs(b["shadow_price"]["value"]))
+    return dict(sorted(groups.items(), key=lambda kv: -len(kv[1])))
+
+
+def _grouped_limits(limits: list[dict[str, Any]], top: int) -> str:
+    groups = _by_unit(limits)
+    out = []
+    for unit, items in groups.items():
+        if len(groups) > 1:
+            per = _PER.get(unit.split("/")[-1], f"per {unit.split('/')[-1]}")
+            out.append(f"<p class='note'>Limits measured in {esc(unit.split('/')[-1])} "
+                       f"(shadow prices {esc(per)}):</p>")
+        out.append(_limits_table(items, top=top))
+    return "".join(out)
+
+
 def _binding_section(summary: dict[str, Any]) -> str:
     parts = ["<section id='limits'><h2>What limits the plan</h2>"]
     reach = summary.get("limits_on_reach") or []
@@ -466,16 +567,16 @@ def _binding_section(summary: dict[str, Any]) -> str:
                      f"<ul>{items}</ul>")
     if reach:
         parts.append("<h3>What stops more capacity (limits on the largest reachable figure)</h3>")
-        parts.append(_limits_table(reach, top=8))
+        parts.append(_grouped_limits(reach, top=6))
     binding = summary.get("binding") or []
     if binding:
         targets = [b for b in binding if b["name"].startswith(("target", "milestone"))]
-        others = sorted((b for b in binding if b not in targets), key=lambda b: -abs(b["shadow_price"]["value"]))
+        others = [b for b in binding if b not in targets]
         parts.append(f"<p class='note'>{len(binding)} limits bind. A limit's shadow price is how much the total "
                      "cost would change with one unit more room in it.</p>")
         if others:
             parts.append("<h3>Binding limits, the costliest first</h3>")
-            parts.append(_limits_table(others, top=10))
+            parts.append(_grouped_limits(others, top=8))
         if targets:
             parts.append("<h3>Targets and milestones</h3>" + _limits_table(targets, top=len(targets)))
     if not (binding or reach or summary.get("conflicts")):
@@ -485,7 +586,7 @@ def _binding_section(summary: dict[str, Any]) -> str:
 
 
 def _limits_table(limits: list[dict[str, Any]], top: int) -> str:
-    """Limits as sentences with their shadow price and a bar for its size."""
+    """Limits as sentences with their shadow price and a bar for its size (within this table)."""
     biggest = max((abs(b["shadow_price"]["value"]) for b in limits), default=0.0) or 1.0
 
     def rows(items):
@@ -548,16 +649,20 @@ def summary_sentences(summary: dict[str, Any], names: dict[str, dict[str, str]] 
     reach = summary.get("limits_on_reach") or []
     binding = [b for b in summary.get("binding") or [] if not b["name"].startswith(("target", "milestone"))]
     if reach:
-        out.append(f"What stops more: {reach[0].get('meaning', reach[0]['name'])}.")
+        firsts = [items[0] for items in _by_unit(reach).values()][:2]
+        out.append("What stops more: " + "; ".join(b.get("meaning", b["name"]) for b in firsts) + ".")
     elif binding:
-        top = max(binding, key=lambda b: abs(b["shadow_price"]["value"]))
-        out.append(f"The costliest limit: {top.get('meaning', top['name'])}.")
+        firsts = [items[0] for items in _by_unit(binding).values()][:2]
+        out.append("The costliest limits: " + "; ".join(b.get("meaning", b["name"]) for b in firsts) + ".")
     return out
 
 
 def _breakdown_table(fig_by_member: dict[str, dict[str, Any]], names: dict[str, str]) -> str:
+    """Members with a value (largest first) and their shares; members at zero are left out."""
     total = sum(f["value"] for f in fig_by_member.values())
-    items = sorted(fig_by_member.items(), key=lambda kv: -kv[1]["value"])
+    items = sorted(((k, f) for k, f in fig_by_member.items() if abs(f["value"]) > 1e-9), key=lambda kv: -kv[1]["value"])
+    if not items:
+        return "<p class='note'>none (every member is zero)</p>"
     rows = [[names.get(k, k), human(f["value"], f["unit"]), f"{100 * f['value'] / total:.0f}%" if total else ""]
             for k, f in items]
     return table_html(["", "value", "share"], rows, numeric=(1, 2))
@@ -595,8 +700,8 @@ def write_report(folder: Path, summary: dict[str, Any], images: dict[str, Path],
     body: list[str] = [status_banner(status, str(summary.get("message", "")))]
     cards = headline_cards(summary)
     body.append("<section id='headline'><div class='cards'>" + "".join(
-        f"<div class='card'><div class='k'>{esc(k)}</div><div class='v'>{esc(v)}</div>"
-        f"<div class='n'>{esc(n)}</div></div>" for k, v, n in cards) + "</div>")
+        f"<div class='card{' warn' if k == 'Largest reachable' else ''}'><div class='k'>{esc(k)}</div>"
+        f"<div class='v'>{esc(v)}</div><div class='n'>{esc(n)}</div></div>" for k, v, n in cards) + "</div>")
     words = summary_sentences(summary, {"vendor": dict(s.vendors), "host": dict(s.hosts)})
     if words:
         body.append("<p class='lede'>" + " ".join(esc(w) for w in words) + "</p>")
@@ -605,6 +710,8 @@ def write_report(folder: Path, summary: dict[str, Any], images: dict[str, Path],
     # the plan over time
     plan = ["<section id='plan'><h2>The plan over time</h2>"]
     covered = set()
+    plan_titles = {"IT capacity in service by chip vendor", "IT capacity in service by host",
+                   "IT capacity in service by region"}
     for coord, title, key in (("vendor", "IT capacity in service by chip vendor", "capacity_by_vendor"),
                               ("host", "IT capacity in service by host", "capacity_by_host"),
                               ("region", "IT capacity in service by region", "capacity_by_region")):
@@ -616,7 +723,8 @@ def write_report(folder: Path, summary: dict[str, Any], images: dict[str, Path],
         if df is not None and {coord, "year", "value"} <= set(df.columns):
             plan.append(_year_table(df, coord, names.get(coord, {}), ty))
             covered.add(key)
-    rest = {k: v for k, v in shapes["breakdowns"].items() if k not in covered and "cost" not in k}
+    rest = {k: v for k, v in shapes["breakdowns"].items()
+            if k not in covered and not _POWER_WORDS.search(k) and not _MONEY_WORDS.search(k)}
     if rest:
         plan.append(f"<h3>More breakdowns in {esc(ty)}</h3><div class='grid2'>")
         for key, figs in rest.items():
@@ -628,10 +736,25 @@ def write_report(folder: Path, summary: dict[str, Any], images: dict[str, Path],
     body.append("".join(plan))
     body.append(_binding_section(summary))
 
-    # power and energy
+    # figures of shapes the sections above do not know (keys added later), listed rather than lost
+    from model.compare import flatten_summary
+
+    shown = set(TEXT_KEYS) | {"binding", "limits_on_reach", "conflicts"}
+    for group in shapes.values():
+        shown |= set(group)
+    other = {k: v for k, v in summary.items() if k not in shown}
+    if other:
+        rows = [[k, human(v, u) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v), u]
+                for k, (v, u) in flatten_summary(other).items()]
+        if rows:
+            body.append("<section id='more'><details><summary>More figures in summary.json "
+                        f"({len(rows)})</summary>{table_html(['key', 'value', 'unit'], rows)}</details></section>")
+
+    # power and energy (and any plot about power); breakdowns of power (e.g. power built by source)
+    unplaced = {k: v for k, v in images.items() if k not in plan_titles and k != "Binding limits"}
     power = ["<section id='power'><h2>Power and energy</h2>"]
-    if "Facility power and energy" in images:
-        power.append(img_tag(images["Facility power and energy"], "Facility power and energy"))
+    for title in [k for k in unplaced if _POWER_WORDS.search(k)]:
+        power.append(img_tag(unplaced.pop(title), title))
     pw = _read_table(folder, "power")
     if pw is not None and {"region", "year", "variable", "value", "unit"} <= set(pw.columns) and ty in set(pw["year"]):
         at = pw[pw["year"] == ty]
@@ -645,6 +768,11 @@ def write_report(folder: Path, summary: dict[str, Any], images: dict[str, Path],
         power.append(f"<h3>By region in {esc(ty)}</h3>")
         power.append(table_html(["region"] + [f"{label_for(c)} ({units.get(c, '')})" for c in order], rows,
                                 numeric=range(1, len(order) + 1), row_class=[""] * (len(rows) - 1) + ["total"]))
+    power_figs = {k: v for k, v in shapes["breakdowns"].items() if _POWER_WORDS.search(k) and k not in covered}
+    if power_figs:
+        power.append("<div class='grid2'>" + "".join(
+            f"<div><b>{esc(label_for(k))}</b>{_breakdown_table(v, {})}</div>" for k, v in power_figs.items())
+            + "</div>")
     if len(power) == 1:
         power.append("<p>No power figures in this run.</p>")
     power.append("</section>")
@@ -655,9 +783,9 @@ def write_report(folder: Path, summary: dict[str, Any], images: dict[str, Path],
     if "total_cost" in summary:
         cost.append(f"<p>Total discounted cost <b>{esc(human(summary['total_cost']['value'], 'USD'))}</b>"
                     f" ({esc(summary.get('total_cost_basis', ''))}).</p>")
-    if "Costs" in images:
-        cost.append(img_tag(images["Costs"], "Costs"))
-    money = {k: v for k, v in shapes["breakdowns"].items() if "cost" in k}
+    for title in [k for k in unplaced if _MONEY_WORDS.search(k)]:
+        cost.append(img_tag(unplaced.pop(title), title))
+    money = {k: v for k, v in shapes["breakdowns"].items() if _MONEY_WORDS.search(k)}
     if money:
         cost.append("<div class='grid2'>")
         for key, figs in money.items():
@@ -673,12 +801,20 @@ def write_report(folder: Path, summary: dict[str, Any], images: dict[str, Path],
     cost.append("</section>")
     body.append("".join(cost))
 
+    if unplaced:
+        body.append("<section id='plots'><h2>More plots</h2>" + "".join(
+            f"<h3>{esc(k)}</h3>{img_tag(v, k)}" for k, v in unplaced.items()) + "</section>")
+
     # inputs that differ from base
     inputs = ["<section id='inputs'><h2>Inputs that differ from the base data</h2>"]
-    if s.overrides:
-        rows = [[esc(o.origin), esc(o.action), f"<span class='mono'>{esc(o.target)}</span>", esc(o.detail),
-                 autolink(o.source)] for o in s.overrides]
-        inputs.append(table_html(["from", "change", "key or file", "value", "source or reason"], rows, raw=True))
+    entries = override_entries(s.overrides)
+    if entries:
+        origins = sorted({e["origin"] for e in entries})
+        inputs.append(f"<p>{len(entries)} changes on top of the base data, from "
+                      f"{esc(', '.join(origins))}; each with its source or reason.</p>")
+        rows = [[esc(e["action"]), f"<span class='mono'>{esc(e['key'])}</span>", esc(e["value"]), esc(e["unit"]),
+                 f"<span class='src'>{autolink(e['source'])}</span>"] for e in entries]
+        inputs.append(table_html(["change", "key", "value", "unit", "source or reason"], rows, raw=True))
     else:
         inputs.append("<p>None: this run uses the base data as shipped in <code>inputs/</code>.</p>")
     inputs.append("</section>")
