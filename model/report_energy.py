@@ -25,8 +25,8 @@ def write_energy_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path, s: Sc
     years = ds.year.values
     images: dict[str, Path] = {}
 
-    # 1. firm power used by kind, and facility power by region
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.3))
+    # 1. firm power used by kind against the facility power drawn (by region: see the report's power plot)
+    fig, ax = plt.subplots(figsize=(8, 4.3))
     facility = ds["facility_power_gw"].sum("region").values
     grid_used = np.minimum(ds["grid_power_gw"].where(ds["it_power_gw"] > 0, 0).sum("region").values, facility)
     layers = {"existing grid": grid_used}
@@ -38,30 +38,17 @@ def write_energy_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path, s: Sc
             layers[str(k)] = firm.sel(power_kind=k).values
     keys = [k for k in layers if np.any(layers[k] > 1e-9)]
     if keys:
-        axes[0].stackplot(years, [layers[k] for k in keys], labels=[k.replace("_", " + ") for k in keys],
-                          colors=[KIND_COLOURS.get(k, "#999999") for k in keys], alpha=0.9)
-    axes[0].plot(years, facility, color="black", lw=1.5, label="facility power drawn")
-    axes[0].set_title("Firm power by source (capacity credit applied)")
-    axes[0].set_ylabel("GW")
-    axes[0].legend(loc="upper left", fontsize=8, frameon=False)
-    axes[0].grid(alpha=0.3)
-    by_region = ds["facility_power_gw"]
-    order = by_region.sum("year").sortby(by_region.sum("year"), ascending=False).region.values
-    top, rest = list(order[:8]), list(order[8:])
-    series = [by_region.sel(region=r).values for r in top]
-    labels = [str(r) for r in top]
-    if rest:
-        series.append(by_region.sel(region=rest).sum("region").values)
-        labels.append("other")
-    axes[1].stackplot(years, series, labels=labels, alpha=0.9)
-    axes[1].set_title("Facility power by region")
-    axes[1].set_ylabel("GW")
-    axes[1].legend(loc="upper left", fontsize=8, frameon=False, ncol=2)
-    axes[1].grid(alpha=0.3)
+        ax.stackplot(years, [layers[k] for k in keys], labels=[k.replace("_", " + ") for k in keys],
+                     colors=[KIND_COLOURS.get(k, "#999999") for k in keys], alpha=0.9)
+    ax.plot(years, facility, color="black", lw=1.5, label="facility power drawn")
+    ax.set_title("Firm power by source (capacity credit applied)")
+    ax.set_ylabel("GW")
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(out / "power_by_source.png", dpi=110)
     plt.close(fig)
-    images["Power by source and region"] = out / "power_by_source.png"
+    images["Power by source"] = out / "power_by_source.png"
 
     # 2. energy per year against reference figures
     fig, ax = plt.subplots(figsize=(8, 4.3))

@@ -143,7 +143,11 @@ def explain_duals(s: Scenario, duals: dict, objective: str) -> list[Binding]:
             meaning = (f"{step} {direction} of '{lim.label}' would raise the largest reachable "
                        f"{'capacity' if objective == 'GW' else 'compute'} by {gain:.3g} {objective}")
         out.append(Binding(lim.label, f"{comp.local_name}[{_index_text(con.index())}]", d * scale, unit, meaning))
-    out.sort(key=lambda b: (not b.name.startswith("target"), -abs(b.shadow_price)))
+    # targets first; then by unit (shadow prices compare only within one unit), each by size
+    unit_order = {u: i for i, u in enumerate(dict.fromkeys(
+        b.unit for b in sorted(out, key=lambda b: -abs(b.shadow_price)) if not b.unit.endswith("USD")))}
+    out.sort(key=lambda b: (not b.name.startswith("target"), b.unit.endswith("/USD") or b.unit == "USD/USD",
+                            unit_order.get(b.unit, len(unit_order)), -abs(b.shadow_price)))
     return out
 
 

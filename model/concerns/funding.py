@@ -68,19 +68,21 @@ def add_debt_accounting(m: ConcreteModel, s: Scenario) -> None:
 
 
 def add_funding_balance(m: ConcreteModel, s: Scenario) -> None:
-    """Cumulative cash never falls below the floor: spending within funding each year.
+    """Spending within funding each year: cumulative cash never falls below the floor.
 
     For every year y:
 
-        opening_cash + sum_{t <= y} (funding[t] + borrow[t] - repay[t] - spending[t])  >=  cash_floor
+        sum_{t <= y} (spending[t] - borrow[t] + repay[t])
+            <=  opening_cash - cash_floor + sum_{t <= y} funding[t]
 
     funding[t] = revenue_to_compute x revenue[t] + equity[t] + vendor_financing[t]. Billion USD.
+    Written as a cap on spending so its dual reads "one billion USD more funding by y would ...".
     Dropped with ``--set funding=off``.
     """
     def rule(m, y):
-        flows = sum(m.funding_bnusd_param[t] + m.borrow_bnusd[t] - m.repay_bnusd[t] - m.spending_bnusd[t]
-                    for t in s.years if t <= y)
-        return s.opening_cash_bnusd + flows >= s.cash_floor_bnusd
+        net_spending = sum(m.spending_bnusd[t] - m.borrow_bnusd[t] + m.repay_bnusd[t] for t in s.years if t <= y)
+        available = s.opening_cash_bnusd - s.cash_floor_bnusd + sum(m.funding_bnusd_param[t] for t in s.years if t <= y)
+        return net_spending <= available
 
     m.funding_balance = Constraint(m.YEARS, rule=rule)
 
@@ -98,6 +100,6 @@ def add_debt_limit(m: ConcreteModel, s: Scenario) -> None:
 
 
 LIMITS = {
-    "funding_balance": lambda s, y: Limit(f"funding {y}", "bnUSD", "floor"),
+    "funding_balance": lambda s, y: Limit(f"funding {y}", "bnUSD", "cap"),
     "debt_limit": lambda s, y: Limit(f"debt limit {y}", "bnUSD", "cap"),
 }
