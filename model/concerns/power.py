@@ -179,13 +179,17 @@ def add_energy_dispatch(m: ConcreteModel, s: Scenario) -> None:
     m.BILLED_REGIONS = Set(initialize=regions, ordered=True)
     m.DISPATCH_SOURCES = Set(initialize=[p for p, src in s.power_sources.items() if src.region in regions],
                              ordered=True)
+    # a source dispatches only in years its capacity can be in service (no empty rows with degenerate duals)
+    m.DISPATCH_INDEX = Set(initialize=[(p, y) for p in m.DISPATCH_SOURCES for y in s.years
+                                       if s.power_service_vintages(p, y)], dimen=2, ordered=True)
     m.grid_energy_twh = Var(m.BILLED_REGIONS, m.YEARS, within=NonNegativeReals, doc="energy from the grid (TWh)")
-    m.source_energy_twh = Var(m.DISPATCH_SOURCES, m.YEARS, within=NonNegativeReals, doc="energy from a source (TWh)")
+    m.source_energy_twh = Var(m.DISPATCH_INDEX, within=NonNegativeReals, doc="energy from a source (TWh)")
     m.energy_balance = Constraint(m.BILLED_REGIONS, m.YEARS, rule=lambda m, r, y: m.grid_energy_twh[r, y] + sum(
-        m.source_energy_twh[p, y] for p in sources_in(s, r) if p in m.DISPATCH_SOURCES) == billed_energy_twh(m, s, r, y))
+        m.source_energy_twh[p, y] for p in sources_in(s, r) if (p, y) in m.DISPATCH_INDEX)
+        == billed_energy_twh(m, s, r, y))
     m.grid_energy_cap = Constraint(m.BILLED_REGIONS, m.YEARS, rule=lambda m, r, y: m.grid_energy_twh[r, y] <= (
         m.grid_power_gw[r, y] if (r, y) in m.GRID_INDEX else 0.0) * hours_twh)
-    m.source_energy_cap = Constraint(m.DISPATCH_SOURCES, m.YEARS, rule=lambda m, p, y: m.source_energy_twh[p, y]
+    m.source_energy_cap = Constraint(m.DISPATCH_INDEX, rule=lambda m, p, y: m.source_energy_twh[p, y]
                                      <= m.capacity_factor[p] * hours_twh * m.power_in_service_gw[p, y])
 
 
@@ -199,7 +203,8 @@ def add_power_costs(m: ConcreteModel, s: Scenario) -> None:
     """
     m.energy_cost_bnusd = Expression(m.YEARS, rule=lambda m, y: sum(
         m.grid_energy_price[r, y] * m.grid_energy_twh[r, y] for r in m.BILLED_REGIONS) + sum(
-        m.source_energy_price[p, y] * m.source_energy_twh[p, y] for p in m.DISPATCH_SOURCES))
+        m.source_energy_price[p, y] * m.source_energy_twh[p, y] for p in m.DISPATCH_SOURCES
+        if (p, y) in m.DISPATCH_INDEX))
     m.power_cost_bnusd = Expression(m.YEARS, rule=lambda m, y: sum(
         m.power_capex_bnusd_per_gw[p, v] * m.power_crf[p] * m.power_build_gw[p, v]
         for p in s.power_sources for v in s.power_service_vintages(p, y)) + sum(
@@ -262,7 +267,7 @@ def report(m: ConcreteModel, s: Scenario) -> xr.Dataset:
         built = m.power_build_gw.extract_values()
         src_build = [[float(built.get((p, y)) or 0.0) for y in years] for p in sources]
         src_service = [[float(value(m.power_in_service_gw[p, y])) for y in years] for p in sources]
-        src_energy = [[float(value(m.source_energy_twh[p, y])) if p in m.DISPATCH_SOURCES else 0.0 for y in years]
+        src_energy = [[float(value(m.source_energy_twh[p, y])) if (p, y) in m.DISPATCH_INDEX else 0.0 for y in years]
                       for p in sources]
         src_emis = [[src_energy[i][j] * s.source_emissions_t_per_mwh.get((p, y), 0.0) for j, y in enumerate(years)]
                     for i, p in enumerate(sources)]
