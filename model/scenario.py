@@ -497,6 +497,7 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
             if hz[key] != float(r["value"]) or not 1990 <= hz[key] <= 2100:
                 raise ValueError
         except (ValueError, OverflowError):  # OverflowError: 'inf'
+            hz.pop(key, None)   # a refused year must not shape the horizon (-8e9 would make billions of years)
             errors.append(InputError(r["_file"], r["_row"], "value", f"a calendar year for '{key}'", repr(r["value"])))
     if "first_year" not in hz or "last_year" not in hz:
         return None
