@@ -2,6 +2,7 @@
 
     python -m bench                 # = python -m bench model
     python -m bench model [--scales 1 10 100] [--json FILE]
+    python -m bench sweep [--cases 50] [--json FILE]   # see bench/sweep.py
 
 ``model`` times load, build, solve, write and total wall time for the base
 scenario and for synthetic scenarios k times larger (offers and regions
@@ -127,13 +128,22 @@ def main(argv=None) -> int:
     pm.add_argument("--json", help="also write the figures to this file")
     one = sub.add_parser("_one")
     one.add_argument("k", type=int)
+    ps = sub.add_parser("sweep", help="one sweep case on each path: rebuild, persistent, HiGHS floor; Dask speedup")
+    ps.add_argument("--cases", type=int, default=50, help="cases timed on each path (default 50)")
+    ps.add_argument("--dask-cases", type=int, default=200, help="cases for the Dask speedup (default 200)")
+    ps.add_argument("--no-dask", action="store_true", help="skip the Dask speedup")
+    ps.add_argument("--json", help="also write the figures to this file")
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in ("model", "_one", "-h", "--help"):
+    if not argv or argv[0] not in ("model", "_one", "sweep", "-h", "--help"):
         argv = ["model", *argv]
     args = p.parse_args(argv)
     if args.command == "_one":
         print(json.dumps(one_case(args.k)))
         return 0
+    if args.command == "sweep":
+        from bench.sweep import main as sweep_main
+
+        return sweep_main(args)
     return cmd_model(args)
 
 

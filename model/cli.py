@@ -95,13 +95,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_scenarios(rest: list[str]) -> int:
+    import shutil
+    import textwrap
+
+    import yaml
+
     from model.scenario import DEFAULT_INPUTS, available_scenarios
 
     p = argparse.ArgumentParser(prog="run.py scenarios", description="List the shipped scenarios.")
     p.add_argument("--inputs", type=Path, default=DEFAULT_INPUTS)
+    p.add_argument("--long", action="store_true", help="print each scenario's whole description and notes")
     a = p.parse_args(rest)
-    for name, desc in available_scenarios(a.inputs).items():
-        print(f"{name:24s} {desc}")
+    found = available_scenarios(a.inputs)
+    width = max(60, min(shutil.get_terminal_size((120, 24)).columns, 160))
+    pad = max((len(n) for n in found), default=0) + 2
+    print(f"{len(found)} scenarios in {a.inputs / 'scenarios'} (run one with --scenario NAME):")
+    for name, desc in found.items():
+        if not a.long:
+            line = textwrap.shorten(desc or "(no description)", width=width - pad - 2, placeholder=" …")
+            print(f"  {name:{pad}s}{line}")
+            continue
+        doc = yaml.safe_load((a.inputs / "scenarios" / f"{name}.yaml").read_text()) or {}
+        print(f"\n{name}")
+        for label in ("description", "notes"):
+            if doc.get(label):
+                print(textwrap.fill(f"{label}: {' '.join(str(doc[label]).split())}", width=width,
+                                    initial_indent="  ", subsequent_indent="    "))
     return EXIT_OK
 
 

@@ -1,0 +1,275 @@
+"""``python -m bench sweep``: what one sweep case costs on each path, side by side on the base scenario.
+
+    python -m bench sweep [--cases 50] [--dask-cases 200] [--json FILE] [--no-dask]
+
+Cases: a seeded Monte Carlo design over five inputs (electricity price, PUE,
+NVIDIA supply growth, the target and the AMD deal's minimum) in ranges where
+every case meets its target, so each path does the same work, all in this
+one process.
+
+Per-case figures of the floor and the persistent path are the best of three
+passes over the cases (the machine may be shared). Timed:
+
+* ``highs_floor_s_per_case``: HiGHS alone, through highspy, re-solving the
+  same LP warm after the same coefficient, bound and cost changes the sweep
+  pushed (replayed from a recording), reading the solution as an array: no
+  modelling layer at all;
+* ``persistent_s_per_case``: the sweep's path (:class:`model.sweep.CaseRunner`):
+  the case's Scenario, its Params, the pushed changes, the warm re-solve and
+  the headline figures;
+* ``appsi_persistent_s_per_case``: Pyomo's persistent HiGHS interface with
+  only the swept Params mutable (``set_param_values`` + ``opt.solve``);
+* ``rebuild_s_per_case``: the case's Scenario from the loader (files read
+  once) and :func:`model.solve.solve_plan` (build and solve a fresh model);
+  ``rebuild_from_files_s_per_case`` also re-reads the CSVs, as separate
+  ``run.py`` runs would (without writing result sets);
+* ``dask_2_workers_speedup``: the same sweep of ``--dask-cases`` cases on a
+  local Dask cluster (processes, one thread each) with two workers against
+  one, best of three runs (workers started and their imports warmed before
+  timing); ``dask_2_workers_speedup_cold`` compares the first runs, whose
+  workers build their HiGHS instances inside the timing.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+BENCH_VARY = ("electricity_price=60:120USD/MWh", "pue=1.1:1.25", "supply_growth.nvidia=25:40%",
+              "target=200:235GW", "deal_minimum.amd_instinct=3:6GW")
+
+
+def _setup(n: int, seed: int = 1):
+    from model.scenario import TargetSpec, read_base_inputs
+    from model.sweep import design, parse_vary, prepare
+
+    base = read_base_inputs()
+    varies = [parse_vary(t, base.catalogue) for t in BENCH_VARY]
+    cases = design("montecarlo", varies, None, n, seed, 4)
+    t0 = time.perf_counter()
+    prep = prepare(base, [], TargetSpec("250GW"), "montecarlo", varies, cases)
+    return base, varies, cases, prep, time.perf_counter() - t0
+
+
+def persistent(prep, cases, repeats: int = 3) -> tuple[float, list, list, list, float]:
+    """The sweep's own path, serially, in fixed chunks (best of ``repeats``); s/case, results, pushes, chunks."""
+    from model.sweep import CaseRunner, chunk_size_for, chunks_of
+
+    t0 = time.perf_counter()
+    runner = CaseRunner(prep.job)
+    setup_s = time.perf_counter() - t0
+    chunks = chunks_of(cases, chunk_size_for(len(cases)))
+    best, results, recorded = float("inf"), [], []
+    for i in range(repeats):
+        runner.plan.recorded = [] if i == 0 else None
+        got = []
+        t0 = time.perf_counter()
+        for chunk in chunks:
+            got += runner.run_chunk(chunk)
+        best = min(best, (time.perf_counter() - t0) / len(cases))
+        if i == 0:
+            results, recorded = got, runner.plan.recorded
+    return best, results, recorded, chunks, setup_s
+
+
+def highs_floor(prep, recorded: list[dict[str, Any]], chunks: list, repeats: int = 3) -> tuple[float, list[float]]:
+    """Replay the recorded changes on a bare highspy instance: push, run warm, read the solution (best of 3)."""
+    runs = [_replay(prep, recorded, chunks) for _ in range(repeats)]
+    return min(r[0] for r in runs), runs[0][1]
+
+
+def _replay(prep, recorded: list[dict[str, Any]], chunks: list) -> tuple[float, list[float]]:
+    import highspy
+    import numpy as np
+
+    from model.fastsolve import HighsPlan, _highs_lp
+
+    ref = HighsPlan(prep.job.plan)              # only for its reference LP and basis objects
+    lp, basis = _highs_lp(prep.job.plan.lp), ref._basis
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    objectives = []
+    i = 0
+    t0 = time.perf_counter()
+    for chunk in chunks:
+        h.passModel(lp)
+        h.setBasis(basis)
+        for _ in chunk:
+            rec = recorded[i]
+            i += 1
+            if "coef_rows" in rec:
+                for r, c, v in zip(rec["coef_rows"].tolist(), rec["coef_cols"].tolist(), rec["coef_vals"].tolist()):
+                    h.changeCoeff(r, c, v)
+            if "bound_rows" in rec:
+                h.changeRowsBounds(len(rec["bound_rows"]), rec["bound_rows"], rec["bound_lo"], rec["bound_hi"])
+            if "cost_cols" in rec:
+                h.changeColsCost(len(rec["cost_cols"]), rec["cost_cols"], rec["cost_vals"])
+            if "offset" in rec:
+                h.changeObjectiveOffset(float(rec["offset"][0]))
+            h.run()
+            np.asarray(h.getSolution().col_value)
+            objectives.append(h.getInfo().objective_function_value)
+    return (time.perf_counter() - t0) / i, objectives
+
+
+def appsi_persistent(prep, cases) -> tuple[float, list[float]]:
+    """Pyomo's persistent HiGHS with only the swept Params mutable: set the Params, opt.solve, read the cost."""
+    from pyomo.environ import value
+
+    from model.build import build_model, set_param_values
+    from model.solve import make_solver
+
+    names = prep.job.plan.param_names
+    deriver = prep.job.deriver
+    m = build_model(deriver.reference, names)
+    opt = make_solver()
+    opt.solve(m)
+    objectives = []
+    t0 = time.perf_counter()
+    for c in cases:
+        s, _ = deriver.derive(c)
+        set_param_values(m, s, names)
+        res = opt.solve(m)
+        res.solution_loader.load_vars()
+        objectives.append(value(m.total_cost))
+    return (time.perf_counter() - t0) / len(cases), objectives
+
+
+def rebuild(prep, cases, from_files: bool = False) -> tuple[float, list[float]]:
+    """A fresh Scenario (loader) and a fresh model per case, as separate runs would."""
+    from model.scenario import load_scenario
+    from model.solve import solve_plan
+
+    deriver = prep.job.deriver
+    objectives = []
+    t0 = time.perf_counter()
+    for c in cases:
+        if from_files:
+            sets, target = deriver.loader_inputs(c)
+            s = load_scenario(sets=sets, target=target)
+        else:
+            s = deriver.exact(c)
+        objectives.append(solve_plan(s).objective_bnusd)
+    return (time.perf_counter() - t0) / len(cases), objectives
+
+
+def _warm_imports() -> None:
+    """Import what a worker needs (process start-up, not sweep work)."""
+    import highspy  # noqa: F401
+
+    import model.build  # noqa: F401
+    import model.sweep  # noqa: F401
+
+
+def dask_speedup(prep, cases, repeats: int = 3) -> dict[str, float]:
+    """Wall time of the sweep on 1 and 2 local Dask workers: the first run (cold workers) and the best of ``repeats``.
+
+    The best of several runs is the figure compared: on a shared machine the
+    others are slowed by whatever else runs.
+    """
+    from distributed import Client, LocalCluster
+
+    from model.sweep import chunk_size_for, chunks_of, execute
+
+    chunks = chunks_of(cases, chunk_size_for(len(cases)))
+    out: dict[str, float] = {}
+    for n in (1, 2):
+        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            client.run(_warm_imports)
+            times = []
+            for _ in range(repeats):
+                got: list = []
+                t0 = time.perf_counter()
+                execute(prep.job, chunks, n, client, got.extend)
+                times.append(time.perf_counter() - t0)
+                assert len(got) == len(cases)
+            out[f"cold_{n}"], out[f"best_{n}"] = times[0], min(times)
+    return out
+
+
+def run(cases: int = 50, dask_cases: int = 200, dask: bool = True, files_cases: int = 5) -> dict[str, Any]:
+    base, varies, design_cases, prep, prepare_s = _setup(cases)
+    if not prep.fast:
+        raise RuntimeError("the fast path is off for the benchmark keys: " + "; ".join(prep.notes))
+    per, results, recorded, chunks, setup_s = persistent(prep, design_cases)
+    statuses = {r.status for r in results}
+    floor, floor_obj = highs_floor(prep, recorded, chunks)
+    appsi, appsi_obj = appsi_persistent(prep, design_cases)
+    rebuild_s, rebuild_obj = rebuild(prep, design_cases)
+    files_s, _ = rebuild(prep, design_cases[:files_cases], from_files=True)
+    ok = [i for i, r in enumerate(results) if r.status == "optimal"]      # the floor re-solves only the min-cost LP
+    fast_obj = [r.figures["total_cost"] / 1e9 for r in results]
+
+    def worst_of(objs: list[float]) -> float:
+        return max((abs(objs[i] - rebuild_obj[i]) / abs(rebuild_obj[i]) for i in ok), default=float("nan"))
+
+    worst, worst_floor, worst_appsi = worst_of(fast_obj), worst_of(floor_obj), worst_of(appsi_obj)
+    out: dict[str, Any] = {
+        "cases": cases, "statuses": sorted(statuses), "keys": list(BENCH_VARY),
+        "lp": prep.job.plan.structure, "mutable_params": prep.mutable,
+        "prepare_s": prepare_s, "worker_setup_s": setup_s,
+        "highs_floor_s_per_case": floor,
+        "persistent_s_per_case": per,
+        "appsi_persistent_s_per_case": appsi,
+        "rebuild_s_per_case": rebuild_s,
+        "rebuild_from_files_s_per_case": files_s,
+        "persistent_over_floor": per / floor,
+        "rebuild_over_persistent": rebuild_s / per,
+        "max_rel_objective_difference_vs_rebuild": {"persistent": worst, "highs_floor": worst_floor,
+                                                    "appsi": worst_appsi},
+    }
+    if dask:
+        from model.sweep import design
+
+        dcases = design("montecarlo", varies, None, dask_cases, 2, 4)
+        times = dask_speedup(prep, dcases)
+        out.update({"dask_cases": dask_cases, "dask_seconds": times,
+                    "dask_2_workers_speedup": times["best_1"] / times["best_2"],
+                    "dask_2_workers_speedup_cold": times["cold_1"] / times["cold_2"]})
+    return out
+
+
+def print_table(r: dict[str, Any]) -> None:
+    floor = r["highs_floor_s_per_case"]
+    print(f"Sweep benchmark: base scenario, LP {r['lp']} (rows x cols / nonzeros), {r['cases']} cases "
+          f"({', '.join(r['statuses'])}); mutable Params: {', '.join(r['mutable_params'])}")
+    print(f"{'path':44s} {'ms/case':>9s} {'x floor':>8s}")
+    for label, key in (("HiGHS floor (highspy, warm, no model layer)", "highs_floor_s_per_case"),
+                       ("sweep persistent path (this project)", "persistent_s_per_case"),
+                       ("Pyomo appsi persistent, swept Params mutable", "appsi_persistent_s_per_case"),
+                       ("rebuild: loader + build + solve", "rebuild_s_per_case"),
+                       ("rebuild from files (separate runs)", "rebuild_from_files_s_per_case")):
+        print(f"{label:44s} {r[key] * 1e3:9.2f} {r[key] / floor:8.1f}")
+    print(f"persistent is {r['rebuild_over_persistent']:.0f}x faster than rebuild and "
+          f"{r['persistent_over_floor']:.2f}x the HiGHS floor; prepare {r['prepare_s']:.1f} s once per sweep, "
+          f"worker setup {r['worker_setup_s'] * 1e3:.0f} ms")
+    d = r["max_rel_objective_difference_vs_rebuild"]
+    print(f"largest relative difference of the objective from rebuild: persistent {d['persistent']:.1e}, "
+          f"floor {d['highs_floor']:.1e}, appsi {d['appsi']:.1e}")
+    if "dask_seconds" in r:
+        t = r["dask_seconds"]
+        print(f"Dask, {r['dask_cases']} cases (best of 3): 1 worker {t['best_1']:.2f} s, 2 workers {t['best_2']:.2f} s: "
+              f"speedup {r['dask_2_workers_speedup']:.2f} (first runs, workers' HiGHS built inside: "
+              f"{t['cold_1']:.2f} s / {t['cold_2']:.2f} s = {r['dask_2_workers_speedup_cold']:.2f})")
+
+
+def main(args) -> int:
+    r = run(args.cases, args.dask_cases, not args.no_dask)
+    print_table(r)
+    if args.json:
+        Path(args.json).write_text(json.dumps(r, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import argparse
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--cases", type=int, default=50)
+    p.add_argument("--dask-cases", type=int, default=200)
+    p.add_argument("--json")
+    p.add_argument("--no-dask", action="store_true")
+    sys.exit(main(p.parse_args()))
