@@ -2,6 +2,8 @@
 
     python -m bench                 # = python -m bench model
     python -m bench model [--scales 1 10 100] [--json FILE]
+    python -m bench sweep [--cases 50] [--json FILE]
+    python -m bench stochastic [--futures 10 100 1000] [--json FILE]
     python -m bench sweep [--cases 50] [--json FILE]   # see bench/sweep.py
 
 ``model`` times load, build, solve, write and total wall time for the base
@@ -57,8 +59,31 @@ def scaled(s, k: int):
         opening_gw={(ro(o, i), v): g / k for i in range(k) for (o, v), g in s.opening_gw.items()},
         pue=per_region(s.pue), electricity_price_bnusd_per_twh=per_region(s.electricity_price_bnusd_per_twh),
         deals=tuple(replace(d, offers=tuple(ro(o, i) for i in range(k) for o in d.offers)) for d in s.deals),
+        grid_emissions_t_per_mwh=per_region(s.grid_emissions_t_per_mwh),
+        **_scaled_power(s, k, ro, rr),
         portfolio=tuple(replace(r, offers=tuple(ro(o, i) for i in range(k) for o in r.offers)) for r in s.portfolio),
     )
+
+
+def _scaled_power(s, k: int, ro, rr) -> dict:
+    """Power sources replicated with their regions; each copy gets 1/k of the build and cumulative caps."""
+    def rp(p, i):
+        return p if i == 0 else f"{p}#{i}"
+
+    copies = range(k)
+    return {
+        "power_sources": {rp(p, i): replace(src, name=rp(p, i), region=rr(src.region, i))
+                          for i in copies for p, src in s.power_sources.items()},
+        "power_lead_time_yr": {rp(p, i): v for i in copies for p, v in s.power_lead_time_yr.items()},
+        "power_lifetime_yr": {rp(p, i): v for i in copies for p, v in s.power_lifetime_yr.items()},
+        "power_build_cap_gw": {(rp(p, i), y): v / k for i in copies for (p, y), v in s.power_build_cap_gw.items()},
+        "power_cumulative_cap_gw": {rp(p, i): v / k for i in copies for p, v in s.power_cumulative_cap_gw.items()},
+        "capacity_credit": {rp(p, i): v for i in copies for p, v in s.capacity_credit.items()},
+        "capacity_factor": {rp(p, i): v for i in copies for p, v in s.capacity_factor.items()},
+        **{name: {(rp(p, i), y): v for i in copies for (p, y), v in getattr(s, name).items()}
+           for name in ("power_capex_bnusd_per_gw", "power_fixed_bnusd_per_gw_yr",
+                        "source_energy_price_bnusd_per_twh", "source_emissions_t_per_mwh")},
+    }
 
 
 def one_case(k: int) -> dict:
@@ -133,7 +158,13 @@ def main(argv=None) -> int:
     ps.add_argument("--dask-cases", type=int, default=200, help="cases for the Dask speedup (default 200)")
     ps.add_argument("--no-dask", action="store_true", help="skip the Dask speedup")
     ps.add_argument("--json", help="also write the figures to this file")
+    sub.add_parser("stochastic", help="extensive form at 10, 100, 1000 futures (see bench/stochastic.py)",
+                   add_help=False)
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "stochastic":
+        from bench.stochastic import main as stochastic_main
+
+        return stochastic_main(argv[1:])
     if not argv or argv[0] not in ("model", "_one", "sweep", "-h", "--help"):
         argv = ["model", *argv]
     args = p.parse_args(argv)
