@@ -29,11 +29,8 @@ import argparse
 import datetime as _dt
 import json
 import math
-import os
 import re
-import shutil
 import sys
-import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any, Sequence
@@ -43,6 +40,7 @@ import pint
 
 from model import __version__
 from model.errors import ResultSetError
+from model.resultdir import ensure_free as _ensure_free, new_result_dir
 from model.units import ureg
 
 EXIT_OK, EXIT_INPUT = 0, 2
@@ -762,23 +760,9 @@ def write_html(folder: Path, views: Sequence[ResultSetView], headline: pd.DataFr
 # ----------------------------------------------------------------------------
 # The command
 # ----------------------------------------------------------------------------
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
-
-
 def ensure_free(root: Path, name: str) -> Path:
-    """The comparison set's path; refuse a name that is not one plain folder name, or that exists.
-
-    The same rule as :func:`model.results.ensure_free`, kept here so that ``compare`` does not
-    import the solver stack (seconds of start-up).
-    """
-    if not _NAME.match(name) or name in (".", ".."):
-        raise ResultSetError(f"comparison set name {name!r} is not a plain folder name "
-                             "(letters, digits, '.', '_', '-', '@', '+'; no '/')")
-    final = Path(root) / name
-    if final.exists():
-        raise ResultSetError(f"{final} exists already; results are never overwritten. "
-                             "Choose another --out or remove the folder yourself.")
-    return final
+    """The comparison set's path; refuse a name that is not one plain folder name, or that exists."""
+    return _ensure_free(root, name, what="comparison set", option="--out")
 
 
 def default_name(labels: Sequence[str], now: _dt.datetime | None = None) -> str:
@@ -803,10 +787,7 @@ def write_comparison(root: Path, name: str, views: Sequence[ResultSetView], argv
     files, overrides = compare_input_files(views), compare_overrides(views)
     missing, binding = missing_keys(views, headline), compare_binding(views)
     gathered = gather_tables(views)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".tmp-{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
+    with new_result_dir(root, name, what="comparison set", option="--out") as tmp:
         (tmp / "tables").mkdir()
         for tname, df in {"headline": headline, "inputs": files, "overrides": overrides, "missing": missing,
                           "binding": binding, **gathered}.items():
@@ -827,14 +808,6 @@ def write_comparison(root: Path, name: str, views: Sequence[ResultSetView], argv
             "reference": views[0].label,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            raise ResultSetError(f"comparison set {final} was created by another run meanwhile; "
-                                 "nothing was overwritten") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
 
 

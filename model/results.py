@@ -21,25 +21,21 @@ import datetime as _dt
 import json
 import os
 import platform
-import re
-import shutil
 import sys
-import uuid
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 import xarray as xr
 
 from model import __version__
 from model.errors import ResultSetError
+from model.resultdir import check_name, ensure_free, new_result_dir  # noqa: F401  (re-exported)
 from model.scenario import Scenario
 from model.solve import Outcome
 from model.units import quantity_json
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
 PACKAGES = ("pyomo", "highspy", "pint", "numpy", "pandas", "xarray", "netCDF4", "matplotlib", "PyYAML")
 
 
@@ -50,23 +46,6 @@ def default_name(s: Scenario, now: _dt.datetime | None = None) -> str:
     target = f"{t.value:g}GW" if t.kind == "power" else f"{t.value * 1e18:.3g}FLOPs"
     year = min(x.year for x in s.targets if x.main)
     return f"{s.name}_{target}-{year}_{now.strftime('%Y%m%dT%H%M%S')}".replace("+", "")
-
-
-def check_name(name: str) -> None:
-    """Refuse names that are not one plain folder name."""
-    if not _NAME.match(name) or name in (".", ".."):
-        raise ResultSetError(f"result set name (--name) {name!r} is not a plain folder name "
-                             "(letters, digits, '.', '_', '-', '@', '+'; no '/')")
-
-
-def ensure_free(root: Path, name: str) -> Path:
-    """The path the set will take; refuse at once if it exists (nothing is overwritten)."""
-    check_name(name)
-    final = root / name
-    if final.exists():
-        raise ResultSetError(f"result set {final} exists already; results are never overwritten. "
-                             "Choose another --name or remove the folder yourself.")
-    return final
 
 
 def package_versions() -> dict[str, str]:
@@ -293,11 +272,7 @@ def write_result_set(root: Path, name: str, s: Scenario, outcome: Outcome, ds: x
     ResultSetError
         If ``root/name`` exists (before or by the time of the rename).
     """
-    final = ensure_free(root, name)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".tmp-{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
+    with new_result_dir(root, name) as tmp:
         summ = summary(s, outcome, ds)
         (tmp / "summary.json").write_text(json.dumps(summ, indent=2) + "\n")
         ds.to_netcdf(tmp / "solution.nc")
@@ -315,17 +290,7 @@ def write_result_set(root: Path, name: str, s: Scenario, outcome: Outcome, ds: x
             images.update(write_energy_plots(ds, summ, tmp / "plots", s))
             write_report(tmp, summ, images, s, man)
         (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str) + "\n")
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not final.exists():   # not a race: a disk or permission error, reported as such
-                raise
-            raise ResultSetError(f"result set {final} was created by another run meanwhile; "
-                                 "this run's results were not written (nothing was overwritten)") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
+    return root / name
 
 
 def read_summary(path: Path) -> dict[str, Any]:
@@ -338,34 +303,3 @@ def read_summary(path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise ResultSetError(f"{f} is corrupt: {exc}") from None
 
-
-@contextmanager
-def new_result_dir(root: Path, name: str) -> Iterator[Path]:
-    """A temporary folder that becomes ``root/name`` when the block ends without error.
-
-    For result sets other than a single plan (alternatives, stochastic plans):
-    write everything into the yielded folder; it is renamed into place at the
-    end, and removed on any error or interrupt, so nothing half-written is
-    left and nothing existing is overwritten.
-
-    Raises
-    ------
-    ResultSetError
-        If ``root/name`` exists before or by the time of the rename.
-    """
-    final = ensure_free(root, name)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".tmp-{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
-        yield tmp
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not final.exists():
-                raise
-            raise ResultSetError(f"result set {final} was created by another run meanwhile; "
-                                 "this run's results were not written (nothing was overwritten)") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

@@ -19,10 +19,10 @@ from typing import Any, Iterable
 import numpy as np
 
 from model.errors import InputError, InputErrors
-from model.inputs import (ENTITY_KEY, SCHEMAS, Catalogue, Fact, Override, RawTable, apply_scenario_file, apply_set,
+from model.inputs import (ENTITY_KEY, SCHEMAS, RawRow, parse_value, Catalogue, Fact, Override, RawTable, apply_scenario_file, apply_set,
                           check_rows, facts_from, input_hashes, load_catalogue, parse_scope, read_raw_tables,
                           _display)
-from model.units import COMPUTE, POWER, UnitParseError, describe, parse_quantity, ureg
+from model.units import COMPUTE, POWER, UnitParseError, describe, parse_quantity
 
 DEFAULT_INPUTS = Path(__file__).resolve().parent.parent / "inputs"
 
@@ -387,6 +387,39 @@ def available_scenarios(inputs_dir: Path = DEFAULT_INPUTS) -> dict[str, str]:
     return out
 
 
+def _read_files(inputs_dir: Path, scenario: str | None, errors: list[InputError]):
+    """Read the catalogue, the tables and the scenario file (the part of loading that touches the disk).
+
+    Returns (catalogue, raw tables, overrides applied, extra files read, scenario description);
+    problems are appended to ``errors``.
+    """
+    import yaml
+
+    catalogue = load_catalogue(inputs_dir / "parameters.yaml")
+    tables = read_raw_tables(inputs_dir, errors)
+    overrides: list[Override] = []
+    extra_files: list[Path] = []
+    description = ""
+    if scenario is not None:
+        path = scenario_path(scenario, inputs_dir)
+        if not path.exists():
+            known = ", ".join(available_scenarios(inputs_dir)) or "none"
+            errors.append(InputError("command line", "--scenario", "--scenario",
+                                     f"the name of a file in {_display(inputs_dir / 'scenarios')} (one of {known})",
+                                     repr(scenario)))
+        else:
+            extra_files.append(path)
+            try:
+                overrides += apply_scenario_file(tables, catalogue, path)
+            except InputErrors as exc:
+                errors.extend(exc.errors)
+            try:
+                description = str((yaml.safe_load(path.read_text()) or {}).get("description", "")).strip()
+            except Exception:
+                pass
+    return catalogue, tables, overrides, extra_files, description
+
+
 def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None,
                   sets: Iterable[str] = (), target: TargetSpec = TargetSpec(),
                   extra: Iterable[tuple[str, str, dict]] = ()) -> Scenario:
@@ -423,30 +456,8 @@ def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None
     if not inputs_dir.is_dir():
         raise InputErrors(errors + [InputError("command line", "--inputs", "--inputs", "a folder of input files",
                                                f"{_display(inputs_dir)!r} ({'a file' if inputs_dir.exists() else 'no such folder'})")])
-    catalogue = load_catalogue(inputs_dir / "parameters.yaml")
-    tables = read_raw_tables(inputs_dir, errors)
-    overrides: list[Override] = []
-    extra_files: list[Path] = []
+    catalogue, tables, overrides, extra_files, description = _read_files(inputs_dir, scenario, errors)
     name = scenario or "base"
-    description = ""
-    if scenario is not None:
-        path = scenario_path(scenario, inputs_dir)
-        if not path.exists():
-            known = ", ".join(available_scenarios(inputs_dir)) or "none"
-            errors.append(InputError("command line", "--scenario", "--scenario",
-                                     f"the name of a file in {_display(inputs_dir / 'scenarios')} (one of {known})",
-                                     repr(scenario)))
-        else:
-            extra_files.append(path)
-            try:
-                overrides += apply_scenario_file(tables, catalogue, path)
-            except InputErrors as exc:
-                errors.extend(exc.errors)
-            import yaml
-            try:
-                description = str((yaml.safe_load(path.read_text()) or {}).get("description", "")).strip()
-            except Exception:
-                pass
     from model.inputs import apply_scenario_doc
 
     for extra_name, where, doc in extra:
@@ -684,7 +695,6 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
     opening: dict[tuple[str, int], float] = {}
     for r in rows("opening_stock.csv", horizon, ids):
         spec = catalogue.parameters["opening_capacity"]
-        from model.inputs import RawRow, parse_value
         got = parse_value(RawRow({"value": r["value"], "unit": r["unit"]}, r["_file"], r["_row"]), spec, errors)
         if got:
             opening[r["offer"], r["vintage"]] = got[0]
@@ -750,7 +760,6 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
     rules: list[PortfolioRule] = []
     pf_spec = catalogue.parameters
     for r in rows("portfolio.csv", horizon, ids):
-        from model.inputs import RawRow, parse_value
         got = parse_value(RawRow({"value": r["value"], "unit": r["unit"]}, r["_file"], r["_row"]),
                           pf_spec[r["rule"]], errors)
         if r["first_year"] is not None and r["last_year"] is not None and r["last_year"] < r["first_year"]:
@@ -768,7 +777,6 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
     refs = {r["reference"]: r for r in rows("reference_energy.csv", horizon)}
     reference_energy: dict[str, float] = {}
     for key, r in refs.items():
-        from model.inputs import RawRow, parse_value
         got = parse_value(RawRow({"value": r["value"], "unit": r["unit"]}, r["_file"], r["_row"]),
                           catalogue.parameters["reference_energy"], errors)
         if got:
@@ -941,35 +949,12 @@ def read_base_inputs(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = N
     InputErrors
         If a file cannot be read or the scenario file is wrong, as :func:`load_scenario` would.
     """
-    import yaml
-
     inputs_dir = Path(inputs_dir)
     errors: list[InputError] = []
     if not inputs_dir.is_dir():
         raise InputErrors([InputError("command line", "--inputs", "--inputs", "a folder of input files",
                                       f"{_display(inputs_dir)!r} (no such folder)")])
-    catalogue = load_catalogue(inputs_dir / "parameters.yaml")
-    tables = read_raw_tables(inputs_dir, errors)
-    overrides: list[Override] = []
-    extra_files: list[Path] = []
-    description = ""
-    if scenario is not None:
-        path = scenario_path(scenario, inputs_dir)
-        if not path.exists():
-            known = ", ".join(available_scenarios(inputs_dir)) or "none"
-            errors.append(InputError("command line", "--scenario", "--scenario",
-                                     f"the name of a file in {_display(inputs_dir / 'scenarios')} (one of {known})",
-                                     repr(scenario)))
-        else:
-            extra_files.append(path)
-            try:
-                overrides += apply_scenario_file(tables, catalogue, path)
-            except InputErrors as exc:
-                errors.extend(exc.errors)
-            try:
-                description = str((yaml.safe_load(path.read_text()) or {}).get("description", "")).strip()
-            except Exception:
-                pass
+    catalogue, tables, overrides, extra_files, description = _read_files(inputs_dir, scenario, errors)
     if errors:
         raise InputErrors(errors)
     return BaseInputs(str(inputs_dir), scenario, catalogue, dict(tables), tuple(overrides), scenario or "base",

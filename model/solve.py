@@ -17,7 +17,6 @@ The flow for a run:
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any

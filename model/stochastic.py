@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
 import pandas as pd
 import yaml
 from pyomo.environ import (Block, ConcreteModel, Constraint, Expression, NonNegativeReals, Objective, Reals, Set, Var,
@@ -57,7 +56,7 @@ from model.build import build_model
 from model.errors import InputError, InputErrors
 from model.scenario import DEFAULT_INPUTS, Scenario, TargetSpec, load_scenario
 from model.solve import _solve, make_solver
-from model.units import UnitParseError, parse_quantity
+from model.units import parse_quantity
 
 
 @dataclass(frozen=True)
@@ -396,7 +395,6 @@ def plan_under_uncertainty(spec: FuturesSpec, risk: str | None = None, alpha: fl
 
 def first_stage_differences(spec: FuturesSpec, rp: StochasticResult, ev_build: dict, ev_power: dict) -> list[dict]:
     """What the hedged first stage does differently from the expected-value plan, by kind, vendor, host, power."""
-    s = next(f.scenario for f in spec.futures if f.name == spec.expected)
     out = []
 
     def group(builds: dict, attr: str) -> dict[str, float]:

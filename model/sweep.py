@@ -973,13 +973,10 @@ def write_sweep_set(root: Path, name: str, *, method: str, varies: Sequence[Vary
         If ``root/name`` exists.
     """
     from model import __version__
-    from model.results import ensure_free
+    from model.resultdir import new_result_dir
 
-    final = ensure_free(root, name)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".tmp-{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
+    final = Path(root) / name
+    with new_result_dir(root, name) as tmp:
         kind, ty, _ = target_kind(reference)
         units = figure_units(kind)
         tabs = tables_of(results, cases, varies, kind)
@@ -1003,14 +1000,6 @@ def write_sweep_set(root: Path, name: str, *, method: str, varies: Sequence[Vary
             write_sweep_report(tmp, manifest, tabs, sens, images, varies, units)
         manifest = {**manifest, "files": sorted(p.name for p in tmp.iterdir()) + ["manifest.json"]}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            raise ResultSetError(f"result set {final} was created by another run meanwhile; "
-                                 "this sweep's results were not written (nothing was overwritten)") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import xarray as xr
 from pyomo.environ import ConcreteModel, Constraint, NonNegativeReals, Var
 
-from model.concerns.common import Limit, active_vintages
+from model.concerns.common import active_vintages
 from model.scenario import Scenario
 
 
