@@ -413,7 +413,7 @@ def first_stage_differences(spec: FuturesSpec, rp: StochasticResult, ev_build: d
                 out.append({"dimension": attr, "key": key, "hedged": {"value": hedged.get(key, 0.0), "unit": "GW"},
                             "expected_value_plan": {"value": ev.get(key, 0.0), "unit": "GW"},
                             "difference": {"value": d, "unit": "GW"},
-                            "meaning": f"{'more' if d > 0 else 'less'} {key} capacity built by "
+                            "meaning": f"{'more' if d > 0 else 'less'} capacity of {attr} {key} built by "
                                        f"{spec.first_stage_last_year} ({d:+.2f} GW)"})
     kinds: dict[str, tuple[float, float]] = {}
     for k in set(rp.first_stage_power) | set(ev_power):
@@ -435,9 +435,14 @@ def first_stage_differences(spec: FuturesSpec, rp: StochasticResult, ev_build: d
 # ----------------------------------------------------------------------------
 # Decomposition with mpi-sppy's progressive hedging
 # ----------------------------------------------------------------------------
-def progressive_hedging(spec: FuturesSpec, iterations: int = 200, rho: float = 1.0, threshold: float = 1e-5,
+def progressive_hedging(spec: FuturesSpec, iterations: int = 300, rho: float = 20.0, threshold: float = 1e-4,
                         ) -> dict[str, Any]:
     """Solve the risk-neutral problem by progressive hedging (mpi-sppy), one LP per future.
+
+    ``rho`` is in billion USD per GW, the scale of the capacity cost coefficients:
+    measured on 9 supply futures of the base scenario (inputs/futures/supply.yaml),
+    rho 1 left PH's expected cost 0.26 % below the extensive form after 200
+    iterations, while rho 10..30 matched it to about 1e-6 in 300.
 
     Returns the expected cost of the (converged) plan and its first stage.
     Requires the futures to share their first-stage decisions (futures that
