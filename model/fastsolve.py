@@ -63,6 +63,10 @@ _HIGHS_STATUS = {
 }
 
 
+#: Relative tolerance of the post-solve check on the fast path (as in :mod:`model.checks`).
+CHECK_TOLERANCE = 1e-6
+
+
 class IndexChanged(ValueError):
     """A case gives a mutable Param a different index: the model's structure changes, rebuild it."""
 
@@ -577,6 +581,7 @@ class HighsPlan:
     """
 
     def __init__(self, arrays: PlanArrays, time_limit: float | None = None) -> None:
+        self.check_message = ""
         import io
 
         import highspy
@@ -678,9 +683,41 @@ class HighsPlan:
         self._slots = new
 
     def run(self) -> str:
-        """Solve (warm from the current basis); the status word of :mod:`model.solve`."""
+        """Solve (warm from the current basis); the status word of :mod:`model.solve`.
+
+        An optimal answer is checked as :mod:`model.checks` checks a plan: every
+        row's activity A x is recomputed from the LP HiGHS holds and compared
+        with its bounds (tolerance 1e-6 x max(1, |bound|)), and so are the
+        column bounds; a plan that breaks one is refused as ``solver_error``.
+        """
         self.h.run()
-        return _status_word(self.h)
+        status = _status_word(self.h)
+        if status == "optimal":
+            worst = self.worst_violation()
+            if worst > CHECK_TOLERANCE:
+                self.check_message = f"the solution breaks a constraint by {worst:.3g} (relative to its bound)"
+                return "solver_error"
+        return status
+
+    def worst_violation(self, x: np.ndarray | None = None) -> float:
+        """Largest violation of a row or column bound by ``x`` (default: the current solution), relative to
+        max(1, |bound|)."""
+        lp = self.h.getLp()
+        x = np.asarray(self.h.getSolution().col_value if x is None else x, dtype=float)
+        a = lp.a_matrix_
+        start, index, value = (np.asarray(a.start_), np.asarray(a.index_), np.asarray(a.value_, dtype=float))
+        cols = np.repeat(np.arange(lp.num_col_), np.diff(start))
+        activity = np.bincount(index, weights=value * x[cols], minlength=lp.num_row_)
+
+        def excess(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
+            lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+            with np.errstate(invalid="ignore"):
+                over = np.maximum(np.where(np.isfinite(lo), lo - v, 0.0), np.where(np.isfinite(hi), v - hi, 0.0))
+                scale = np.maximum(1.0, np.maximum(np.where(np.isfinite(lo), np.abs(lo), 0.0),
+                                                   np.where(np.isfinite(hi), np.abs(hi), 0.0)))
+            return float(np.max(over / scale, initial=0.0))
+
+        return max(excess(activity, lp.row_lower_, lp.row_upper_), excess(x, lp.col_lower_, lp.col_upper_))
 
     def col_values(self) -> np.ndarray:
         return np.asarray(self.h.getSolution().col_value, dtype=float)

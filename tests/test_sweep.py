@@ -171,6 +171,20 @@ def test_compiled_plan_resolves_a_toy_exactly(toy_energy):
     assert got.objective_bnusd == pytest.approx(solve_plan(new).objective_bnusd, rel=1e-9)
 
 
+def test_fast_path_refuses_a_solution_that_breaks_a_constraint(toy_energy, monkeypatch):
+    ref = load_scenario(toy_energy, target=TargetSpec("2GW"))
+    plan = HighsPlan(compile_plan(ref, ("target_gw",)))
+    assert plan.solve_min_cost().status == "optimal"
+    x = plan.col_values()
+    assert plan.worst_violation() < 1e-9                     # HiGHS's answer holds every row and bound
+    broken = x.copy()
+    broken[int(np.argmax(x))] += 5.0                         # 5 GW more of one column breaks its accounting row
+    assert plan.worst_violation(broken) > 1.0
+    monkeypatch.setattr(HighsPlan, "worst_violation", lambda self, x=None: 0.5)
+    assert plan.solve_min_cost().status == "solver_error"    # and such a plan is refused, not reported
+    assert "breaks a constraint" in plan.check_message
+
+
 def test_load_variant_equals_load_scenario(toy_energy):
     sets = ["pue=1.3", "electricity_price=70USD/MWh", "capex_scale.buy=1.1"]
     base = read_base_inputs(toy_energy)
