@@ -115,7 +115,13 @@ def cmd_scenarios(rest: list[str]) -> int:
             line = textwrap.shorten(desc or "(no description)", width=width - pad - 2, placeholder=" …")
             print(f"  {name:{pad}s}{line}")
             continue
-        doc = yaml.safe_load((a.inputs / "scenarios" / f"{name}.yaml").read_text()) or {}
+        try:
+            doc = yaml.safe_load((a.inputs / "scenarios" / f"{name}.yaml").read_text(encoding="utf-8")) or {}
+            if not isinstance(doc, dict):
+                raise ValueError(f"a {type(doc).__name__} instead of a mapping")
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+            print(f"\n{name}\n  (unreadable: {str(exc).splitlines()[0]}; 'run.py check --scenario {name}' says more)")
+            continue
         print(f"\n{name}")
         for label in ("description", "notes"):
             if doc.get(label):
