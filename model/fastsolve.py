@@ -294,20 +294,9 @@ def add_reach(m: Any, s: Scenario) -> None:
     target's measure in every target year and maximised. The least-cost
     objective stays on the model (inactive) for the second step.
     """
-    from pyomo.environ import Constraint, NonNegativeReals, Objective, Var, maximize
+    from model.concerns.targets import add_largest_reachable
 
-    from model.concerns.targets import main_targets, target_measure
-
-    kind = s.main_target.kind
-    for name in ("target_capacity", "target_compute"):
-        if hasattr(m, name):
-            getattr(m, name).deactivate()
-    years = sorted(main_targets(s, kind))
-    m.reachable = Var(within=NonNegativeReals)
-    measure = target_measure(s, kind)
-    m.reachable_held = Constraint(years, rule=lambda m, y: measure(m, s, y) >= m.reachable)
-    m.total_cost.deactivate()
-    m.max_reachable = Objective(expr=m.reachable, sense=maximize)
+    add_largest_reachable(m, s)
 
 
 def compile_plan(s: Scenario, mutable: Iterable[str], kind: str = "min-cost",

@@ -192,19 +192,8 @@ def sobol_table(bounds: Mapping[str, tuple[float, float]], figures: Mapping[str,
     problem = salib_problem(bounds)
     rows = []
     for fig, y in figures.items():
-        y = np.asarray(y, dtype=float)
-        note = ""
-        if not np.all(np.isfinite(y)):
-            si = {k: [math.nan] * len(bounds) for k in ("S1", "S1_conf", "ST", "ST_conf")}
-            note = f"{int(np.sum(~np.isfinite(y)))} cases without this figure"
-        elif _flat(y):
-            si = {k: [0.0] * len(bounds) for k in ("S1", "S1_conf", "ST", "ST_conf")}
-            note = "the figure does not change (within 1e-9 of its size)"
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                si = sobol.analyze(problem, y, calc_second_order=False, conf_level=conf_level, seed=seed,
-                                   print_to_console=False)
+        si, note = _indices(y, len(bounds), ("S1", "S1_conf", "ST", "ST_conf"), lambda y: sobol.analyze(
+            problem, y, calc_second_order=False, conf_level=conf_level, seed=seed, print_to_console=False))
         for j, key in enumerate(bounds):
             rows.append({"figure": fig, "unit": units[fig], "key": key, "S1": float(si["S1"][j]),
                          "S1_conf": float(si["S1_conf"][j]), "ST": float(si["ST"][j]),
@@ -220,24 +209,26 @@ def morris_table(bounds: Mapping[str, tuple[float, float]], x: np.ndarray, figur
     problem = salib_problem(bounds)
     rows = []
     for fig, y in figures.items():
-        y = np.asarray(y, dtype=float)
-        note = ""
-        if not np.all(np.isfinite(y)):
-            si = {k: [math.nan] * len(bounds) for k in ("mu", "mu_star", "sigma", "mu_star_conf")}
-            note = f"{int(np.sum(~np.isfinite(y)))} cases without this figure"
-        elif _flat(y):
-            si = {k: [0.0] * len(bounds) for k in ("mu", "mu_star", "sigma", "mu_star_conf")}
-            note = "the figure does not change (within 1e-9 of its size)"
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                si = morris.analyze(problem, np.asarray(x, dtype=float), y, num_levels=levels, seed=seed,
-                                    print_to_console=False)
+        si, note = _indices(y, len(bounds), ("mu", "mu_star", "sigma", "mu_star_conf"), lambda y: morris.analyze(
+            problem, np.asarray(x, dtype=float), y, num_levels=levels, seed=seed, print_to_console=False))
         for j, key in enumerate(bounds):
             rows.append({"figure": fig, "unit": units[fig], "key": key, "mu": float(si["mu"][j]),
                          "mu_star": float(si["mu_star"][j]), "sigma": float(si["sigma"][j]),
                          "mu_star_conf": float(si["mu_star_conf"][j]), "note": note})
     return pd.DataFrame(rows, columns=["figure", "unit", "key", "mu", "mu_star", "sigma", "mu_star_conf", "note"])
+
+
+def _indices(y: Sequence[float], n_keys: int, names: Sequence[str],
+             analyse: Callable[[np.ndarray], Mapping[str, Sequence[float]]]) -> tuple[Mapping, str]:
+    """SALib indices of one figure, or NaN (cases without the figure) / zeros (a flat figure) with a note."""
+    y = np.asarray(y, dtype=float)
+    if not np.all(np.isfinite(y)):
+        return {k: [math.nan] * n_keys for k in names}, f"{int(np.sum(~np.isfinite(y)))} cases without this figure"
+    if _flat(y):
+        return {k: [0.0] * n_keys for k in names}, "the figure does not change (within 1e-9 of its size)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return analyse(y), ""
 
 
 def _flat(y: np.ndarray) -> bool:

@@ -23,10 +23,10 @@ from typing import Any
 
 from pyomo.contrib.appsi.base import TerminationCondition
 from pyomo.contrib.appsi.solvers.highs import Highs
-from pyomo.environ import ConcreteModel, Constraint, NonNegativeReals, Objective, Var, maximize, value
+from pyomo.environ import ConcreteModel, NonNegativeReals, Objective, Var, value
 
 from model.build import build_model, describe_limit, limits
-from model.concerns.targets import main_targets, target_measure
+from model.concerns.targets import add_largest_reachable, main_targets
 from model.scenario import Scenario
 
 #: Duals smaller than this (model units: billion USD or GW per unit) are not "binding".
@@ -217,15 +217,8 @@ def solve_plan(s: Scenario, objective: str = "min-cost", time_limit: float | Non
     # largest reachable figure, holding from the target year on
     kind = s.main_target.kind
     unit = "GW" if kind == "power" else "EFLOP/s"
-    for name in ("target_capacity", "target_compute"):
-        if hasattr(m, name):
-            getattr(m, name).deactivate()
     years = sorted(main_targets(s, kind))
-    m.reachable = Var(within=NonNegativeReals)
-    measure = target_measure(s, kind)
-    m.reachable_held = Constraint(years, rule=lambda m, y: measure(m, s, y) >= m.reachable)
-    m.total_cost.deactivate()
-    m.max_reachable = Objective(expr=m.reachable, sense=maximize)
+    add_largest_reachable(m, s)
     t0 = time.perf_counter()
     status, res = _solve(opt, m)
     timings["reach_solve_s"] = time.perf_counter() - t0

@@ -1,7 +1,7 @@
 """Targets and yearly milestones: capacity (GW) or compute (FLOP/s) in service."""
 from __future__ import annotations
 
-from pyomo.environ import ConcreteModel, Constraint, Set
+from pyomo.environ import ConcreteModel, Constraint, NonNegativeReals, Objective, Set, Var, maximize
 
 from model.concerns.common import Limit, active_vintages, add_param
 from model.scenario import Scenario, Target
@@ -134,3 +134,26 @@ LIMITS = {
     "milestone_capacity": lambda s, y: _milestone_label(s, "power", y),
     "milestone_compute": lambda s, y: _milestone_label(s, "compute", y),
 }
+
+
+def add_largest_reachable(m: ConcreteModel, s: Scenario) -> None:
+    """Turn a built plan into "the largest figure that can be held from the target year on".
+
+    The main target's rows are deactivated, and for every year y of the main target:
+
+        measure(y)  >=  reachable          (reachable_held)
+        max  reachable                     (max_reachable; the cost objective is deactivated)
+
+    with measure the target's own (IT or facility GW, or EFLOP/s). Used to
+    diagnose a missed target and for ``--objective max-capacity``.
+    """
+    kind = s.main_target.kind
+    for name in ("target_capacity", "target_compute"):
+        if hasattr(m, name):
+            getattr(m, name).deactivate()
+    years = sorted(main_targets(s, kind))
+    measure = target_measure(s, kind)
+    m.reachable = Var(within=NonNegativeReals)
+    m.reachable_held = Constraint(years, rule=lambda m, y: measure(m, s, y) >= m.reachable)
+    m.total_cost.deactivate()
+    m.max_reachable = Objective(expr=m.reachable, sense=maximize)
