@@ -378,17 +378,20 @@ def plan_under_uncertainty(spec: FuturesSpec, risk: str | None = None, alpha: fl
             ev_build = {k: v for k, v in build.items() if k[1] <= spec.first_stage_last_year}
             ev_power = {k: v for k, v in power.items() if k[1] <= spec.first_stage_last_year}
     eev = extensive_form(spec, None, fixed_first_stage=(ev_build, ev_power), time_limit=time_limit)
-    note = ""
+    # VSS and EVPI are defined on the expected cost: with a CVaR objective, compare with the risk-neutral plan
+    neutral = rp if risk is None else extensive_form(spec, None, time_limit=time_limit)
+    note = "" if risk is None else "VSS and EVPI compare expected costs with the risk-neutral recourse plan"
     if eev.status == "optimal":
         eev_cost = eev.expected_cost_bnusd
-        vss = eev_cost - rp.expected_cost_bnusd if risk != "cvar" else eev_cost - rp.expected_cost_bnusd
+        vss = eev_cost - neutral.expected_cost_bnusd
     else:
         eev_cost, vss = None, None
         note = ("the expected-value plan's first stage cannot be carried into every future (it breaks a limit "
                 "there), so its expected cost is unbounded: VSS is reported as not finite")
+        note += "" if risk is None else "; EVPI compares expected costs with the risk-neutral recourse plan"
     miss = sum(prob[n] for n, v in rp.shortfall_by_future.items() if v > 1e-6)
     exp_short = sum(prob[n] * v for n, v in rp.shortfall_by_future.items())
-    evpi = rp.expected_cost_bnusd - ws
+    evpi = neutral.expected_cost_bnusd - ws
     return StochasticReport(rp, eev_cost, ws, vss, evpi, ev_build, ev_power, miss, exp_short,
                             first_stage_differences(spec, rp, ev_build, ev_power), note)
 

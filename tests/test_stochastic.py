@@ -94,6 +94,14 @@ def test_cvar_weights_the_bad_future(tmp_path):
     assert first_stage_gw(averse) >= first_stage_gw(neutral)
 
 
+def test_vss_and_evpi_stay_risk_neutral_under_a_cvar_objective(tmp_path):
+    spec = load_futures(toy_with_two_futures(tmp_path, "3e9 USD/GW"), tmp_path / "in", target=TargetSpec("2GW"))
+    neutral = plan_under_uncertainty(spec)
+    averse = plan_under_uncertainty(spec, risk="cvar", alpha=0.5, weight=1.0)
+    assert averse.vss_bnusd == pytest.approx(neutral.vss_bnusd) and averse.evpi_bnusd == pytest.approx(neutral.evpi_bnusd)
+    assert averse.vss_bnusd >= -1e-9 and averse.evpi_bnusd >= -1e-9
+
+
 def test_events_combine_into_all_futures_with_product_probabilities(tmp_path):
     folder = write_inputs(tmp_path / "in")
     path = folder / "events.yaml"
