@@ -223,26 +223,9 @@ class Scenario:
         life = self.lifetime_yr[offer]
         return tuple(y for y in self.years if vintage <= y < vintage + life)
 
-    def capital_cost_per_gw(self, offer: str, vintage: int) -> float:
-        """Discounted capital cost within the horizon of 1 GW built (billion USD/GW).
-
-        The purchase price is spread over the lifetime as an annuity
-        (``capex x CRF`` per year) and only the years inside the horizon count,
-        so a build late in the horizon is not charged for service after it.
-        """
-        capex = self.capex_bnusd_per_gw.get((offer, vintage), 0.0)
-        if capex == 0.0:
-            return 0.0
-        annuity = capex * self.capital_recovery_factor(offer)
-        return annuity * sum(self.discount_factor(y) for y in self.service_years(offer, vintage))
-
     def energy_twh_per_gw(self, region: str, year: int) -> float:
         """Facility energy drawn by 1 GW of IT capacity for a year: PUE x utilisation x hours (TWh/GW)."""
         return self.pue[region, year] * self.utilisation * self.hours_per_year / 1000.0
-
-    def energy_cost_per_gw(self, region: str, year: int) -> float:
-        """Energy cost of 1 GW of IT capacity for a year (billion USD/GW/a)."""
-        return self.energy_twh_per_gw(region, year) * self.electricity_price_bnusd_per_twh[region, year]
 
     def opening_in_service_gw(self, offer: str, year: int) -> float:
         """Opening-stock capacity of ``offer`` still in service in ``year``."""
@@ -336,6 +319,17 @@ class TargetSpec:
     text: str | None = None
     year: int | None = None
     basis: str = "it"          # "it" or "facility" (power targets only)
+
+
+def _read_target(target: "TargetSpec", errors: list[InputError]) -> tuple[float, str] | None:
+    """The main target's (value, kind) from ``--target``, or None (the default); problems go to ``errors``."""
+    if target.text is None:
+        return None
+    try:
+        return parse_target(target.text)
+    except InputError as exc:
+        errors.append(exc)
+        return None
 
 
 def parse_target(text: str, option: str = "--target") -> tuple[float, str]:
@@ -447,12 +441,7 @@ def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None
     """
     inputs_dir = Path(inputs_dir)
     errors: list[InputError] = []
-    target_value: tuple[float, str] | None = None
-    if target.text is not None:
-        try:
-            target_value = parse_target(target.text)
-        except InputError as exc:
-            errors.append(exc)
+    target_value = _read_target(target, errors)
     if not inputs_dir.is_dir():
         raise InputErrors(errors + [InputError("command line", "--inputs", "--inputs", "a folder of input files",
                                                f"{_display(inputs_dir)!r} ({'a file' if inputs_dir.exists() else 'no such folder'})")])
@@ -970,12 +959,7 @@ def load_variant(base: BaseInputs, sets: Iterable[str] = (), target: TargetSpec 
         With every problem found (a bad assignment, a value out of range, ...).
     """
     errors: list[InputError] = []
-    target_value: tuple[float, str] | None = None
-    if target.text is not None:
-        try:
-            target_value = parse_target(target.text)
-        except InputError as exc:
-            errors.append(exc)
+    target_value = _read_target(target, errors)
     tables = dict(base.tables)          # apply_set replaces entries; the RawTables themselves are immutable
     overrides = list(base.overrides)
     for assignment in sets:

@@ -329,7 +329,6 @@ def diagnose_conflicts(s: Scenario, time_limit: float | None = None) -> list[dic
             continue
         for idx, con in comp.items():
             rows.append((name, idx, con))
-    m.elastic_index = list(range(len(rows)))
     m.elastic = Var(range(len(rows)), within=NonNegativeReals)
     for i, (_, _, con) in enumerate(rows):
         lower, body, upper = con.lower, con.body, con.upper
