@@ -155,6 +155,28 @@ def energy_and_money(s: Scenario, ds: xr.Dataset, target_year: int) -> dict[str,
     return out
 
 
+def energy_by_source(ds: xr.Dataset) -> pd.DataFrame:
+    """Rows ``energy_by_source`` (TWh) and ``emissions_by_source`` (Mt) per region, year and source.
+
+    ``source`` is ``existing grid`` or a power source; per region and year the
+    ``energy_by_source`` rows add up to the ``energy`` row (every TWh used is
+    delivered by one of them).
+    """
+    rows = []
+    for (r, y), e, c in zip(ds["grid_energy_twh"].to_series().index, ds["grid_energy_twh"].to_series(),
+                            ds["grid_emissions_mt"].to_series()):
+        rows += [(r, y, "energy_by_source", e, "TWh", "existing grid"),
+                 (r, y, "emissions_by_source", c, "Mt", "existing grid")]
+    if "source_energy_twh" in ds:
+        for i, p in enumerate(ds["power_source"].values):
+            r = str(ds["power_region"].values[i])
+            for j, y in enumerate(ds["year"].values):
+                rows += [(r, int(y), "energy_by_source", float(ds["source_energy_twh"].values[i, j]), "TWh", str(p)),
+                         (r, int(y), "emissions_by_source", float(ds["source_emissions_mt"].values[i, j]), "Mt",
+                          str(p))]
+    return pd.DataFrame(rows, columns=["region", "year", "variable", "value", "unit", "source"])
+
+
 def tables(s: Scenario, outcome: Outcome, ds: xr.Dataset) -> dict[str, pd.DataFrame]:
     """Tidy long tables (one row per fact, a unit column)."""
     out: dict[str, pd.DataFrame] = {}
@@ -178,11 +200,11 @@ def tables(s: Scenario, outcome: Outcome, ds: xr.Dataset) -> dict[str, pd.DataFr
         g["unit"] = "GW"
         out[f"capacity_by_{name}"] = g
     pw = ds[["it_power_gw", "facility_power_gw", "grid_power_gw", "energy_twh", "grid_energy_twh",
-             "grid_emissions_mt"]].to_dataframe().reset_index()
+             "host_paid_energy_twh", "grid_emissions_mt"]].to_dataframe().reset_index()
     pw = pw.melt(id_vars=["region", "year"], var_name="variable")
     pw["unit"] = pw["variable"].map(lambda v: {"twh": "TWh", "mt": "Mt"}.get(v.rsplit("_", 1)[-1], "GW"))
     pw["variable"] = pw["variable"].str.replace(r"_(gw|twh|mt)$", "", regex=True)
-    out["power"] = pw
+    out["power"] = pd.concat([pw.assign(source=""), energy_by_source(ds)], ignore_index=True)
     if "power_build_gw" in ds:
         src = ds[["power_build_gw", "power_in_service_gw", "source_energy_twh", "source_emissions_mt"]]
         src = src.to_dataframe().reset_index().melt(id_vars=["power_source", "year", "power_kind", "power_region"],

@@ -69,6 +69,20 @@ def test_every_cap_in_the_inputs_holds_in_the_written_tables(base_250):
             assert window["value"].sum() <= d.max_gw + tol, d.name
 
 
+def test_base_energy_used_is_delivered_by_the_grid_and_sources_in_service(base_250):
+    # every TWh of tables/power.csv comes from a source that can deliver it (issue 12 item 5)
+    from test_energy_balance import assert_energy_by_source_adds_up
+
+    _, rs = base_250
+    sc = load_scenario()
+    assert_energy_by_source_adds_up(pd.read_csv(rs / "tables" / "power.csv"), sc.hours_per_year / 1000)
+    sources = pd.read_csv(rs / "tables" / "power_sources.csv").pivot_table(
+        index=["power_source", "year"], columns="variable", values="value")
+    factor = sources.index.get_level_values("power_source").map(lambda p: sc.capacity_factor.get(p, 1.0))
+    deliverable = sources["power_in_service"] * factor * sc.hours_per_year / 1000
+    assert (sources["source_energy"] <= deliverable + 1e-6).all()
+
+
 def test_2000gw_is_missed_with_the_largest_reachable_figure_and_exit_3(tmp_path, capsys):
     code = main(["--target", "2000GW", "--results", str(tmp_path), "--name", "big", "--no-plots"])
     assert code == 3

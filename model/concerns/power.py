@@ -34,10 +34,6 @@ def sources_in(s: Scenario, region: str) -> list[str]:
     return [p for p, src in s.power_sources.items() if src.region == region]
 
 
-def billed_regions(s: Scenario) -> list[str]:
-    return [r for r in s.regions if any(s.offers[o].energy_billed for o in s.offers_where(region=r))]
-
-
 def param_values(s: Scenario) -> dict[str, dict]:
     """PUE, grid power (GW), source parameters and energy prices (billion USD/TWh) for scenario ``s``."""
     regions_years = [(r, y) for r in s.regions for y in s.years]
@@ -162,33 +158,58 @@ def billed_energy_twh(m: ConcreteModel, s: Scenario, region: str, year: int):
                for o in s.offers_where(region=region) if s.offers[o].energy_billed)
 
 
+def host_paid_energy_twh(m: ConcreteModel, s: Scenario, region: str, year: int):
+    """Expression: facility energy of the region's offers whose lease includes power (TWh, paid by the host)."""
+    return sum(m.energy_twh_per_gw[region, year] * m.in_service_gw[o, year]
+               for o in s.offers_where(region=region) if not s.offers[o].energy_billed)
+
+
+def used_energy_twh(m: ConcreteModel, s: Scenario, region: str, year: int):
+    """Expression: every TWh the region's capacity uses, billed or host-paid (TWh)."""
+    return sum(m.energy_twh_per_gw[region, year] * m.in_service_gw[o, year] for o in s.offers_where(region=region))
+
+
+def dispatch_index(s: Scenario) -> list[tuple[str, int]]:
+    """(source, year) rows that can deliver energy: capacity can be in service and the region can use it."""
+    rows = set(grid_index(s))
+    return [(p, y) for p, src in s.power_sources.items() for y in s.years
+            if (src.region, y) in rows and s.power_service_vintages(p, y)]
+
+
 def add_energy_dispatch(m: ConcreteModel, s: Scenario) -> None:
-    """Energy the plan pays for, met by the grid and the region's sources.
+    """Every TWh the plan uses is delivered by the existing grid or a source in service in its region.
 
-    For every region r with billed offers and year y:
+    For every region r and year y that can hold capacity ((r, y) in GRID_INDEX):
 
-        grid_energy_twh[r, y] + sum_{p in P(r)} source_energy_twh[p, y]
-            =  sum_{o in O(r), billed} energy_twh_per_gw[r, y] * in_service_gw[o, y]
-        grid_energy_twh[r, y]  <=  grid_power_gw[r, y] * hours / 1000
-        source_energy_twh[p, y] <=  capacity_factor[p] * hours / 1000 * power_in_service_gw[p, y]
+        grid_energy_twh[r, y] + sum_{p in P(r), (p, y) in D} source_energy_twh[p, y]
+            =  sum_{o in O(r)} energy_twh_per_gw[r, y] * in_service_gw[o, y]            (energy_balance)
+        grid_energy_twh[r, y]  <=  grid_power_gw[r, y] * hours / 1000                      (grid_energy_cap)
 
-    with energy_twh_per_gw = PUE x utilisation x hours / 1000 (TWh per GW of IT).
+    and for every source p and year y in D (capacity of p can be in service in y
+    and its region can hold capacity in y):
+
+        source_energy_twh[p, y]  <=  capacity_factor[p] * hours / 1000 * power_in_service_gw[p, y]
+                                                                                           (source_energy_cap)
+
+    All TWh a year; energy_twh_per_gw = PUE x utilisation x hours / 1000 (TWh per
+    GW of IT). The right-hand side of the balance counts every offer: those
+    whose energy the plan pays for and those whose lease includes power. The
+    host pays for the latter, but the energy is still delivered by the same
+    grid and sources, so it takes their capacity and emits what they emit
+    (:func:`add_power_costs` says how it is charged). A source built only for
+    firm power thus also delivers energy whenever the existing grid cannot.
     """
     hours_twh = s.hours_per_year / 1000.0
-    regions = billed_regions(s)
-    m.BILLED_REGIONS = Set(initialize=regions, ordered=True)
-    m.DISPATCH_SOURCES = Set(initialize=[p for p, src in s.power_sources.items() if src.region in regions],
-                             ordered=True)
-    # a source dispatches only in years its capacity can be in service (no empty rows with degenerate duals)
-    m.DISPATCH_INDEX = Set(initialize=[(p, y) for p in m.DISPATCH_SOURCES for y in s.years
-                                       if s.power_service_vintages(p, y)], dimen=2, ordered=True)
-    m.grid_energy_twh = Var(m.BILLED_REGIONS, m.YEARS, within=NonNegativeReals, doc="energy from the grid (TWh)")
+    index = dispatch_index(s)
+    m.DISPATCH_SOURCES = Set(initialize=list(dict.fromkeys(p for p, _ in index)), ordered=True)
+    m.DISPATCH_INDEX = Set(initialize=index, dimen=2, ordered=True)
+    m.grid_energy_twh = Var(m.GRID_INDEX, within=NonNegativeReals, doc="energy from the existing grid (TWh)")
     m.source_energy_twh = Var(m.DISPATCH_INDEX, within=NonNegativeReals, doc="energy from a source (TWh)")
-    m.energy_balance = Constraint(m.BILLED_REGIONS, m.YEARS, rule=lambda m, r, y: m.grid_energy_twh[r, y] + sum(
+    m.energy_balance = Constraint(m.GRID_INDEX, rule=lambda m, r, y: m.grid_energy_twh[r, y] + sum(
         m.source_energy_twh[p, y] for p in sources_in(s, r) if (p, y) in m.DISPATCH_INDEX)
-        == billed_energy_twh(m, s, r, y))
-    m.grid_energy_cap = Constraint(m.BILLED_REGIONS, m.YEARS, rule=lambda m, r, y: m.grid_energy_twh[r, y] <= (
-        m.grid_power_gw[r, y] if (r, y) in m.GRID_INDEX else 0.0) * hours_twh)
+        == used_energy_twh(m, s, r, y))
+    m.grid_energy_cap = Constraint(m.GRID_INDEX, rule=lambda m, r, y: m.grid_energy_twh[r, y]
+                                   <= m.grid_power_gw[r, y] * hours_twh)
     m.source_energy_cap = Constraint(m.DISPATCH_INDEX, rule=lambda m, p, y: m.source_energy_twh[p, y]
                                      <= m.capacity_factor[p] * hours_twh * m.power_in_service_gw[p, y])
 
@@ -198,13 +219,22 @@ def add_power_costs(m: ConcreteModel, s: Scenario) -> None:
 
         energy[y] = sum_r grid_energy_price[r, y] * grid_energy_twh[r, y]
                     + sum_p source_energy_price[p, y] * source_energy_twh[p, y]
+                    - sum_r grid_energy_price[r, y] * host_paid_energy_twh[r, y]
         power[y]  = sum_p sum_{v in V(p, y)} capex[p, v] * CRF[p] * power_build_gw[p, v]
                     + sum_p fixed_cost[p, y] * power_in_service_gw[p, y]
+
+    Every TWh is dispatched in merit order (the cheapest grid or source energy
+    first), whoever pays for it. Energy of leases that include power is paid by
+    the host at the region's grid price (the last term): it costs the plan
+    nothing while the grid delivers it, and when the plan's own sources must
+    deliver it the plan pays their price less the grid price (it earns the
+    difference when a source is cheaper than the grid).
     """
     m.energy_cost_bnusd = Expression(m.YEARS, rule=lambda m, y: sum(
-        m.grid_energy_price[r, y] * m.grid_energy_twh[r, y] for r in m.BILLED_REGIONS) + sum(
+        m.grid_energy_price[r, y] * m.grid_energy_twh[r, y] for r in s.regions if (r, y) in m.GRID_INDEX) + sum(
         m.source_energy_price[p, y] * m.source_energy_twh[p, y] for p in m.DISPATCH_SOURCES
-        if (p, y) in m.DISPATCH_INDEX))
+        if (p, y) in m.DISPATCH_INDEX) - sum(
+        m.grid_energy_price[r, y] * host_paid_energy_twh(m, s, r, y) for r in s.regions if (r, y) in m.GRID_INDEX))
     m.power_cost_bnusd = Expression(m.YEARS, rule=lambda m, y: sum(
         m.power_capex_bnusd_per_gw[p, v] * m.power_crf[p] * m.power_build_gw[p, v]
         for p in s.power_sources for v in s.power_service_vintages(p, y)) + sum(
@@ -244,12 +274,13 @@ def report(m: ConcreteModel, s: Scenario) -> xr.Dataset:
     facility = [[it[i][j] * s.pue[r, y] for j, y in enumerate(years)] for i, r in enumerate(regions)]
     energy = [[it[i][j] * s.energy_twh_per_gw(r, y) for j, y in enumerate(years)] for i, r in enumerate(regions)]
     grid = [[s.grid_power_gw.get((r, y), 0.0) for y in years] for r in regions]
-    billed = set(billed_regions(s))
-    grid_energy = [[float(value(m.grid_energy_twh[r, y])) if r in billed else 0.0 for y in years] for r in regions]
-    # energy of offers whose lease includes power: drawn from the grid, paid by the host
-    included = [[sum(float(in_service[o, y] or 0.0) * s.energy_twh_per_gw(r, y) for o in s.offers_where(region=r)
-                     if not s.offers[o].energy_billed) for y in years] for r in regions]
-    grid_emissions = [[(grid_energy[i][j] + included[i][j]) * s.grid_emissions_t_per_mwh.get((r, y), 0.0)
+    energy_rows = set(m.GRID_INDEX)
+    grid_energy = [[float(value(m.grid_energy_twh[r, y])) if (r, y) in energy_rows else 0.0 for y in years]
+                   for r in regions]
+    # energy of offers whose lease includes power: delivered like the rest, paid by the host
+    host_paid = [[sum(float(in_service[o, y] or 0.0) * s.energy_twh_per_gw(r, y) for o in s.offers_where(region=r)
+                      if not s.offers[o].energy_billed) for y in years] for r in regions]
+    grid_emissions = [[grid_energy[i][j] * s.grid_emissions_t_per_mwh.get((r, y), 0.0)
                        for j, y in enumerate(years)] for i, r in enumerate(regions)]
     dims = ("region", "year")
     ds = xr.Dataset({
@@ -257,9 +288,10 @@ def report(m: ConcreteModel, s: Scenario) -> xr.Dataset:
         "facility_power_gw": (dims, facility, {"units": "GW", "long_name": "facility power (IT x PUE)"}),
         "grid_power_gw": (dims, grid, {"units": "GW", "long_name": "grid power available without new interconnection"}),
         "energy_twh": (dims, energy, {"units": "TWh", "long_name": "facility energy used (IT x PUE x utilisation x hours)"}),
-        "grid_energy_twh": (dims, [[grid_energy[i][j] + included[i][j] for j in range(len(years))]
-                                   for i in range(len(regions))],
-                            {"units": "TWh", "long_name": "energy drawn from the existing grid (billed and host-paid)"}),
+        "grid_energy_twh": (dims, grid_energy,
+                            {"units": "TWh", "long_name": "energy delivered by the existing grid (billed and host-paid)"}),
+        "host_paid_energy_twh": (dims, host_paid,
+                                 {"units": "TWh", "long_name": "energy of leases that include power (paid by the host)"}),
         "grid_emissions_mt": (dims, grid_emissions, {"units": "Mt", "long_name": "CO2 from grid energy"}),
         "pue": (dims, [[s.pue[r, y] for y in years] for r in regions], {"units": "dimensionless"}),
     })
