@@ -4,7 +4,8 @@ A futures file describes what may change, with probabilities::
 
     description: Deals and power that may change
     first_stage_last_year: 2027    # builds up to this year are decided now, shared by every future
-    penalty: 100e9 USD/GW          # per GW of target missed, per year it is missed (discounted)
+    penalty: 100e9 USD/GW          # per GW of target missed, per year it is missed (discounted);
+                                   # a compute target takes a cost per FLOP/s, e.g. 70e6 USD/(EFLOP/s)
     expected: as announced         # optional: the future the expected-value plan is made for
     futures:                       # ... or `events:` (independent, combined into 2^n futures)
       - name: as announced
@@ -72,9 +73,10 @@ class FuturesSpec:
 
     futures: tuple[Future, ...]
     first_stage_last_year: int
-    penalty_bnusd_per_gw: float
+    penalty_bnusd: float          # billion USD per unit of the target missed (``penalty_unit``) per year
     expected: str
     source_file: str
+    penalty_unit: str = "GW"      # "GW" for a power target, "EFLOP/s" for a compute target
 
 
 # ----------------------------------------------------------------------------
@@ -164,14 +166,6 @@ def load_futures(path: Path, inputs_dir: Path = DEFAULT_INPUTS, scenario: str | 
             raise InputErrors([InputError(shown, "events", "events", "at most 10 events (2^10 futures)",
                                           f"{len(items)} events")])
         futures_docs = _combine_events(items, shown)
-    try:
-        penalty_q = parse_quantity(str(doc.get("penalty", "")))
-        penalty = float(penalty_q.to("bnUSD/GW").magnitude)
-        if penalty < 0:
-            raise ValueError
-    except Exception:
-        raise InputErrors([InputError(shown, "penalty", "penalty", "a cost per GW missed (e.g. 100e9 USD/GW)",
-                                      repr(doc.get("penalty")))]) from None
     stage = doc.get("first_stage_last_year")
     if not isinstance(stage, int) or isinstance(stage, bool):
         raise InputErrors([InputError(shown, "first_stage_last_year", "first_stage_last_year",
@@ -189,6 +183,7 @@ def load_futures(path: Path, inputs_dir: Path = DEFAULT_INPUTS, scenario: str | 
         futures.append(Future(fdoc["name"], fdoc["probability"], s))
     if errors:
         raise InputErrors(errors)
+    penalty, penalty_unit = _penalty(doc.get("penalty"), futures[0].scenario.main_target.kind, shown)
     years = futures[0].scenario.years
     if not years[0] <= stage <= years[-1]:
         raise InputErrors([InputError(shown, "first_stage_last_year", "first_stage_last_year",
@@ -196,7 +191,34 @@ def load_futures(path: Path, inputs_dir: Path = DEFAULT_INPUTS, scenario: str | 
     expected = doc.get("expected") or max(futures, key=lambda f: f.probability).name
     if expected not in {f.name for f in futures}:
         raise InputErrors([InputError(shown, "expected", "expected", "the name of one of the futures", repr(expected))])
-    return FuturesSpec(tuple(futures), stage, penalty, expected, shown)
+    return FuturesSpec(tuple(futures), stage, penalty, expected, shown, penalty_unit)
+
+
+def _penalty(raw: Any, kind: str, shown: str) -> tuple[float, str]:
+    """The penalty per unit of the target missed, in billion USD per GW (power) or per EFLOP/s (compute).
+
+    The shortfall is measured in the target's own unit, so the penalty must be a
+    cost per that unit: ``100e9 USD/GW`` for a power target, a cost per FLOP/s
+    (e.g. ``70e6 USD/(EFLOP/s)``) for a compute target. Anything else is refused.
+    """
+    unit, example = ("GW", "100e9 USD/GW") if kind == "power" else ("EFLOP/s", "70e6 USD/(EFLOP/s)")
+    expected = f"a cost per {unit if kind == 'power' else 'FLOP/s'} of the {kind} target missed (e.g. {example})"
+    try:
+        q = parse_quantity(str(raw if raw is not None else ""))
+        value_ = float(q.to(f"bnUSD/({unit})").magnitude)
+    except Exception:
+        other = "GW" if kind == "compute" else "FLOP/s"
+        found = repr(raw)
+        try:
+            parse_quantity(str(raw)).to(f"bnUSD/{'GW' if kind == 'compute' else '(EFLOP/s)'}")
+            found += (f" (a cost per {other}, but the target is {kind}: a shortfall in "
+                      f"{'FLOP/s' if kind == 'compute' else 'GW'} cannot be priced per {other})")
+        except Exception:
+            pass
+        raise InputErrors([InputError(shown, "penalty", "penalty", expected, found)]) from None
+    if not math.isfinite(value_) or value_ < 0:
+        raise InputErrors([InputError(shown, "penalty", "penalty", expected + ", not negative", repr(raw))])
+    return value_, unit
 
 
 # ----------------------------------------------------------------------------
@@ -212,8 +234,11 @@ def first_stage_keys(s: Scenario, last_year: int) -> tuple[list[tuple[str, int]]
 def add_future(block, s: Scenario, penalty: float) -> None:
     """One future's model on ``block``, with the main target softened by a penalised shortfall.
 
-        measure(y) + shortfall_gw[y]  >=  target[y]       for the main target's years
-        cost = total_cost + sum_y discount_factor[y] * penalty * shortfall_gw[y]
+        measure(y) + shortfall[y]  >=  target[y]       for the main target's years
+        cost = total_cost + sum_y discount_factor[y] * penalty * shortfall[y]
+
+    shortfall and the target are in GW (power target) or EFLOP/s (compute
+    target); ``penalty`` is in billion USD per that unit (:func:`_penalty`).
     """
     build_model(s, into=block)
     block.total_cost.deactivate()
@@ -256,7 +281,7 @@ def extensive_form(spec: FuturesSpec, risk: str | None = None, alpha: float = 0.
     m.future = Block(m.FUTURES)
     keys = {}
     for i, f in enumerate(spec.futures):
-        add_future(m.future[i], f.scenario, spec.penalty_bnusd_per_gw)
+        add_future(m.future[i], f.scenario, spec.penalty_bnusd)
         keys[i] = first_stage_keys(f.scenario, spec.first_stage_last_year)
     # non-anticipativity: each first-stage decision equal to its value in the first future that has it
     build_ref: dict[tuple[str, int], int] = {}
@@ -372,7 +397,7 @@ def plan_under_uncertainty(spec: FuturesSpec, risk: str | None = None, alpha: fl
     ws = 0.0
     ev_build, ev_power = {}, {}
     for f in spec.futures:
-        cost, build, power = deterministic_plan(f.scenario, spec.penalty_bnusd_per_gw, time_limit)
+        cost, build, power = deterministic_plan(f.scenario, spec.penalty_bnusd, time_limit)
         ws += f.probability * cost
         if f.name == spec.expected:
             ev_build = {k: v for k, v in build.items() if k[1] <= spec.first_stage_last_year}
@@ -464,7 +489,7 @@ def progressive_hedging(spec: FuturesSpec, iterations: int = 300, rho: float = 2
     def creator(name: str, **_: Any) -> ConcreteModel:
         f = by_name[name]
         m = ConcreteModel(name=name)
-        add_future(m, f.scenario, spec.penalty_bnusd_per_gw)
+        add_future(m, f.scenario, spec.penalty_bnusd)
         m.objective = Objective(expr=m.future_cost)
         build_keys, power_keys = keys[0]
         nonants = [m.build_gw[k] for k in build_keys] + [m.power_build_gw[k] for k in power_keys]
@@ -506,7 +531,8 @@ def summary(spec: FuturesSpec, rep: StochasticReport, risk: str | None, alpha: f
     return {
         "status": rp.status, "message": rp.message, "futures_file": spec.source_file,
         "first_stage_last_year": spec.first_stage_last_year,
-        "penalty": {"value": spec.penalty_bnusd_per_gw * 1e9, "unit": "USD/GW"},
+        "penalty": ({"value": spec.penalty_bnusd * 1e9, "unit": "USD/GW"} if spec.penalty_unit == "GW"
+                    else {"value": spec.penalty_bnusd * 1e9 / 1e18, "unit": "USD/(FLOP/s)"}),
         "risk": {"measure": risk or "expected cost", "alpha": alpha if risk else None, "weight": weight if risk else 0.0},
         "expected_cost": _fig(rp.expected_cost_bnusd),
         "cvar": {**_fig(rp.cvar_bnusd), "alpha": alpha},
@@ -584,6 +610,19 @@ def _plot(spec: FuturesSpec, rep: StochasticReport, out: Path) -> None:
     plt.close(fig)
 
 
+def shortfall_text(value_: float, unit: str) -> str:
+    """A shortfall with its unit (GW for a power target, EFLOP/s = 1e18 FLOP/s for a compute target).
+
+    Examples
+    --------
+    >>> shortfall_text(2.0, "GW")
+    '2.00 GW'
+    >>> shortfall_text(1234.5, "EFLOP/s")
+    '1,234.50 EFLOP/s'
+    """
+    return f"{value_:,.2f} {unit}"
+
+
 def main(argv: Sequence[str]) -> int:
     from model.cli import EXIT_INPUT, EXIT_OK, EXIT_SOLVER, _common, _fail
     from model.errors import ResultSetError
@@ -646,8 +685,9 @@ def main(argv: Sequence[str]) -> int:
     for f in spec.futures:
         short = rep.rp.shortfall_by_future[f.name]
         print(f"  {f.name:40s} p={f.probability:.3f}  {rep.rp.cost_by_future[f.name] / 1e3:8.3f} trillion USD"
-              + (f"  target missed by {short:.2f}" if short > 1e-6 else ""))
-    print(f"Probability of missing the target: {rep.miss_probability:.1%}; expected shortfall {rep.expected_shortfall:.2f}")
+              + (f"  target missed by {shortfall_text(short, spec.penalty_unit)}" if short > 1e-6 else ""))
+    print(f"Probability of missing the target: {rep.miss_probability:.1%}; expected shortfall "
+          f"{shortfall_text(rep.expected_shortfall, spec.penalty_unit)}")
     vss = "not finite (see note)" if rep.vss_bnusd is None else f"{rep.vss_bnusd:.4g} billion USD"
     print(f"VSS: {vss}; EVPI: {rep.evpi_bnusd:.4g} billion USD")
     for d in rep.differences[:8]:

@@ -84,14 +84,55 @@ def test_vss_and_evpi_are_never_negative(tmp_path, penalty, p_late):
 
 
 def test_cvar_weights_the_bad_future(tmp_path):
-    # with penalty 3 the risk-neutral plan waits (E = 4x + 0.5*2(2-x) + 0.5*3(2-x) = 5 + 1.5x);
-    # all weight on CVaR_0.5 (= the late future's cost) makes building now worth it (4x + 3(2-x) = 6 + x... vs late)
-    spec = load_futures(toy_with_two_futures(tmp_path, "3e9 USD/GW"), tmp_path / "in", target=TargetSpec("2GW"))
+    # penalty 5 per GW missed; x GW bought in 2026 (first stage) cost 4 x.
+    #   on time: 4x + 2(2 - x) = 4 + 2x;   late: 4x + 5(2 - x) = 10 - x
+    #   risk-neutral E = 7 + x/2  ->  x = 0 (E = 7, CVaR_0.5 = the late future's 10)
+    #   CVaR_0.5 with two futures of p = 0.5 is the dearer one: max(4 + 2x, 10 - x) is least at x = 2 (8 = 8)
+    spec = load_futures(toy_with_two_futures(tmp_path, "5e9 USD/GW"), tmp_path / "in", target=TargetSpec("2GW"))
     neutral = extensive_form(spec)
     averse = extensive_form(spec, risk="cvar", alpha=0.5, weight=1.0)
-    assert first_stage_gw(neutral) == pytest.approx(0.0)
-    assert averse.cvar_bnusd <= neutral.cvar_bnusd + 1e-9
-    assert first_stage_gw(averse) >= first_stage_gw(neutral)
+    assert first_stage_gw(neutral) == pytest.approx(0.0, abs=1e-6)
+    assert neutral.expected_cost_bnusd == pytest.approx(7.0) and neutral.cvar_bnusd == pytest.approx(10.0)
+    assert first_stage_gw(averse) == pytest.approx(2.0)
+    assert averse.cvar_bnusd == pytest.approx(8.0) and averse.expected_cost_bnusd == pytest.approx(8.0)
+    assert averse.cost_by_future == pytest.approx({"on time": 8.0, "late": 8.0})
+
+
+def test_compute_target_takes_its_penalty_per_flops(tmp_path):
+    # 1 GW of the toy's chips (1 kW, 1e15 FLOP/s each) is 1e21 FLOP/s = 1000 EFLOP/s, so 1e7 USD per EFLOP/s
+    # is the 10e9 USD/GW of the power case: the same hedge (x = 2 GW, expected cost 8 billion USD)
+    spec = load_futures(toy_with_two_futures(tmp_path, "1e7 USD/(EFLOP/s)"), tmp_path / "in",
+                        target=TargetSpec("2000 EFLOP/s", 2027))
+    assert spec.penalty_unit == "EFLOP/s" and spec.penalty_bnusd == pytest.approx(0.01)
+    rep = plan_under_uncertainty(spec)
+    assert first_stage_gw(rep.rp) == pytest.approx(2.0)
+    assert rep.rp.expected_cost_bnusd == pytest.approx(8.0)
+    # a low penalty (2e6 USD per EFLOP/s = 2e9 USD/GW) accepts the miss: 2000 EFLOP/s short in the late future
+    low = load_futures(toy_with_two_futures(tmp_path / "low", "2e6 USD/(EFLOP/s)"), tmp_path / "low" / "in",
+                       target=TargetSpec("2000 EFLOP/s", 2027))
+    assert extensive_form(low).shortfall_by_future["late"] == pytest.approx(2000.0)
+
+
+@pytest.mark.parametrize("target, penalty, words", [
+    (TargetSpec("2000 EFLOP/s", 2027), "10e9 USD/GW", "per FLOP/s"),
+    (TargetSpec("2GW"), "1e7 USD/(EFLOP/s)", "per GW"),
+])
+def test_a_penalty_in_the_other_targets_unit_is_refused_saying_why(tmp_path, target, penalty, words):
+    with pytest.raises(InputErrors) as exc:
+        load_futures(toy_with_two_futures(tmp_path, penalty), tmp_path / "in", target=target)
+    e = exc.value.errors[0]
+    assert e.field == "penalty" and words in str(e) and "target is" in str(e)
+
+
+def test_stochastic_cli_prints_shortfalls_with_units(tmp_path, capsys):
+    from model.stochastic import main
+
+    path = toy_with_two_futures(tmp_path, "2e9 USD/GW")
+    code = main(["--inputs", str(tmp_path / "in"), "--futures", str(path), "--target", "2GW",
+                 "--results", str(tmp_path / "r"), "--name", "st", "--no-plots"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "target missed by 2.00 GW" in out and "expected shortfall 1.00 GW" in out
 
 
 def test_vss_and_evpi_stay_risk_neutral_under_a_cvar_objective(tmp_path):
