@@ -302,6 +302,32 @@ def _series(facts: list[Fact], years: tuple[int, ...], errors: list[InputError])
     return interpolate({f.keys["year"]: f.value for f in dated}, years)
 
 
+def whole_years(value: float, fact: Fact | None, param: str, errors: list[InputError]) -> int | None:
+    """A lifetime or lead time as a whole number of years; a fraction is refused, never rounded.
+
+    The plan counts years as whole planning periods, so ``2.5 a`` (or ``30 month``)
+    cannot be represented; rounding it silently (half to even: 2.5 -> 2,
+    3.5 -> 4) changed the plan. The error names the row (file and line, the
+    ``--set`` key or the scenario file entry) the value came from.
+
+    Examples
+    --------
+    >>> whole_years(3.0, None, "lifetime", [])
+    3
+    >>> errs = []; whole_years(2.5, None, "lifetime", errs), len(errs)
+    (None, 1)
+    """
+    whole = round(value)
+    if abs(value - whole) <= 1e-6 * max(1.0, abs(value)):
+        return int(whole)
+    file, row = (fact.file, fact.row) if fact is not None else ("inputs/parameters.yaml", param)
+    error = InputError(file, row, "value", f"a whole number of years for '{param}' (plans count whole years; "
+                       f"write {math.floor(value):g} a or {math.ceil(value):g} a)", f"{value:g} a")
+    if error not in errors:       # one --set row applies to every offer: say it once
+        errors.append(error)
+    return None
+
+
 def _group(facts: list[Fact], *cols: str) -> dict[tuple, list[Fact]]:
     out: dict[tuple, list[Fact]] = {}
     for f in facts:
@@ -623,7 +649,9 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
             else:
                 continue
             if param == "lifetime":
-                lifetime[o] = max(1, int(round(value)))
+                whole = whole_years(value, facts[0] if facts else None, param, errors)
+                if whole is not None:
+                    lifetime[o] = max(1, whole)
             elif param == "cumulative_cap":
                 cum_cap[o] = value
             else:
@@ -842,7 +870,10 @@ def _assemble_energy(rows, catalogue: Catalogue, errors: list[InputError], years
             if value is None:
                 continue
             if param in ("lead_time", "lifetime"):
-                value = int(round(value)) if param == "lead_time" else max(1, int(round(value)))
+                value = whole_years(value, facts[0] if facts else None, param, errors)
+                if value is None:
+                    continue
+                value = value if param == "lead_time" else max(1, value)
             out[fieldname][name] = value
         for param, fieldname in series.items():
             facts = grouped.get((name, param), [])
