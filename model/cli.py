@@ -173,11 +173,14 @@ def cmd_run(rest: list[str], full_argv: list[str]) -> int:
         return _fail(f"--time-limit: expected a positive number of seconds, found {a.time_limit!r}", EXIT_INPUT)
 
     from model.solution import to_dataset
-    from model.solve import solve_plan
+    from model.solve import ModelCodeError, solve_plan
 
     print(f"Solving scenario '{s.name}': {len(s.offers)} offers, {len(s.regions)} regions, "
           f"{s.first_year}-{s.last_year} ...", flush=True)
-    outcome = solve_plan(s, a.objective, a.time_limit)
+    try:
+        outcome = solve_plan(s, a.objective, a.time_limit)
+    except ModelCodeError as exc:   # a bug in our code: nothing is written, never called a solver failure
+        return _fail(f"{exc}; nothing was written", EXIT_SOLVER)
     ds = to_dataset(s, outcome)
     t0 = time.perf_counter()
     try:

@@ -18,7 +18,9 @@ The flow for a run:
 from __future__ import annotations
 
 import time
+import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pyomo.contrib.appsi.base import TerminationCondition
@@ -31,6 +33,50 @@ from model.scenario import Scenario
 
 #: Duals smaller than this (model units: billion USD or GW per unit) are not "binding".
 DUAL_TOLERANCE = 1e-7
+
+_MODEL_ROOT = Path(__file__).resolve().parent
+
+
+class ModelCodeError(RuntimeError):
+    """An exception inside the project's own build/solve/check code: a bug, never reported as a solver failure.
+
+    ``where`` names the innermost frame of the project's code (``model/solve.py:123 in explain_duals``)
+    and, when the exception was raised deeper (in Pyomo), that frame too. Picklable.
+    """
+
+    def __init__(self, detail: str, where: str) -> None:
+        self.detail, self.where = detail, where
+        super().__init__(f"internal error in the model code, not a solver failure ({where}): {detail}")
+
+    def __reduce__(self):
+        return (ModelCodeError, (self.detail, self.where))
+
+    @classmethod
+    def from_exception(cls, exc: BaseException) -> "ModelCodeError":
+        frames = traceback.extract_tb(exc.__traceback__)
+        ours = [f for f in frames if Path(f.filename).resolve().is_relative_to(_MODEL_ROOT)]
+        where = []
+        if ours:
+            f = ours[-1]
+            where.append(f"model/{Path(f.filename).resolve().relative_to(_MODEL_ROOT).as_posix()}:{f.lineno} "
+                         f"in {f.name}")
+        if frames and (not ours or frames[-1] is not ours[-1]):
+            f = frames[-1]
+            where.append(f"raised in {Path(f.filename).name}:{f.lineno} in {f.name}")
+        return cls(f"{type(exc).__name__}: {exc}", "; ".join(where) or "no traceback")
+
+
+def _raised_by_solver(exc: BaseException) -> bool:
+    """True when HiGHS itself failed: raised while HiGHS ran (appsi's ``_solve``, highspy) or HiGHS is missing.
+
+    Building HiGHS's problem from our model (``set_instance``/``update``: evaluating
+    our expressions and Params) is our code's work; an exception there is a bug.
+    """
+    for f in traceback.extract_tb(exc.__traceback__):
+        path = Path(f.filename).as_posix()
+        if "/highspy/" in path or (f.name in ("_solve", "_postsolve") and path.endswith("appsi/solvers/highs.py")):
+            return True
+    return "is not available" in str(exc)
 
 
 @dataclass
@@ -162,8 +208,10 @@ def _solve(opt: Highs, m: ConcreteModel) -> tuple[str, Any]:
     """Solve and map HiGHS's termination to our status words."""
     try:
         res = opt.solve(m)
-    except Exception as exc:  # HiGHS or the interface failed: a status with its reason, not a crash
-        return "solver_error", exc
+    except Exception as exc:
+        if _raised_by_solver(exc):   # HiGHS failed: a status with its reason, not a crash
+            return "solver_error", exc
+        raise ModelCodeError.from_exception(exc) from exc
     tc = res.termination_condition
     if tc == TerminationCondition.optimal:
         res.solution_loader.load_vars()
@@ -181,6 +229,27 @@ def _solve(opt: Highs, m: ConcreteModel) -> tuple[str, Any]:
 
 def solve_plan(s: Scenario, objective: str = "min-cost", time_limit: float | None = None) -> Outcome:
     """Build and solve the plan for ``s``; diagnose when the target cannot be met.
+
+    Raises
+    ------
+    ModelCodeError
+        For any exception in the project's own code on the way (building the
+        model, handing it to HiGHS, reading duals, the post-solve check):
+        that is a bug, never reported as a solver failure. A failure of
+        HiGHS itself is an outcome with status ``solver_error``.
+    """
+    if objective not in ("min-cost", "max-capacity"):
+        raise ValueError(f"unknown objective {objective!r}")
+    try:
+        return _solve_plan(s, objective, time_limit)
+    except ModelCodeError:
+        raise
+    except Exception as exc:
+        raise ModelCodeError.from_exception(exc) from exc
+
+
+def _solve_plan(s: Scenario, objective: str, time_limit: float | None) -> Outcome:
+    """:func:`solve_plan` without the translation of our own exceptions.
 
     Parameters
     ----------
