@@ -399,10 +399,11 @@ def available_scenarios(inputs_dir: Path = DEFAULT_INPUTS) -> dict[str, str]:
     out = {}
     for p in sorted((inputs_dir / "scenarios").glob("*.yaml")):
         try:
-            doc = yaml.safe_load(p.read_text()) or {}
-            desc = str(doc.get("description", "")).strip().splitlines()
-        except Exception:
-            desc = ["(unreadable)"]
+            doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+            desc = str(doc.get("description", "")).strip().splitlines() if isinstance(doc, dict) else [
+                f"(not a scenario file: a {type(doc).__name__}, expected a mapping)"]
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            desc = [f"(unreadable: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"]
         out[p.stem] = desc[0] if desc else ""
     return out
 
@@ -431,13 +432,33 @@ def _read_files(inputs_dir: Path, scenario: str | None, errors: list[InputError]
             extra_files.append(path)
             try:
                 overrides += apply_scenario_file(tables, catalogue, path)
-            except InputErrors as exc:
+            except InputErrors as exc:     # an unreadable file is reported there, with its line
                 errors.extend(exc.errors)
-            try:
-                description = str((yaml.safe_load(path.read_text()) or {}).get("description", "")).strip()
-            except Exception:
-                pass
+            else:
+                description = scenario_description(path, errors)
     return catalogue, tables, overrides, extra_files, description
+
+
+def scenario_description(path: Path, errors: list[InputError]) -> str:
+    """The ``description`` of a scenario file (text); a description that is not text is a problem naming the file."""
+    import yaml
+
+    from model.inputs import _display
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        errors.append(InputError(_display(path), 1, "description", "a readable scenario file",
+                                 str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+        return ""
+    text = doc.get("description", "") if isinstance(doc, dict) else ""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        errors.append(InputError(_display(path), "description", "description", "a text (one or more sentences)",
+                                 f"a {type(text).__name__}: {text!r}"[:200]))
+        return ""
+    return text.strip()
 
 
 def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None,

@@ -65,3 +65,4 @@ def test_fractional_lifetime_in_a_scenario_file_is_refused_naming_the_file(tmp_p
 def test_whole_years_in_other_units_are_kept(tmp_path):
     s = load_scenario(write_inputs(tmp_path / "in", **with_gas(value=24, unit="month")), sets=["lifetime.buy=4a"])
     assert s.power_lead_time_yr["gas-r"] == 2 and s.lifetime_yr["buy"] == 4
+
