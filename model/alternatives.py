@@ -30,6 +30,7 @@ import pandas as pd
 from pyomo.environ import Constraint, Objective, maximize, minimize, value
 
 from model.build import build_model
+from model.checks import CheckResult, check_plan, merge
 from model.scenario import DEFAULT_INPUTS, Scenario, TargetSpec, load_scenario
 from model.solve import _solve, make_solver
 
@@ -57,6 +58,7 @@ class AlternativesResult:
     alternatives: list[Alternative]
     candidates: int
     timings: dict[str, float]
+    check: CheckResult | None = None    # the post-solve check of every plan solved (model.checks)
 
 
 def _mix(m, s: Scenario, year: int) -> tuple[dict[str, float], dict[str, float]]:
@@ -92,6 +94,9 @@ def generate_alternatives(s: Scenario, slack: float = 0.05, count: int = 6,
         return AlternativesResult(status, "the least-cost plan could not be found (is the target reachable? "
                                   "run 'run.py --target ...' for the diagnosis)", slack, None, [], 0,
                                   {"total_s": time.perf_counter() - t0})
+    checks: list[tuple[str, CheckResult]] = [("plan 'least cost'", check_plan(m, s))]
+    if not checks[-1][1].passed:
+        return _refused(checks, slack, t0)
     least = value(m.total_cost)
     base = Alternative("least cost", least, *_mix(m, s, year), build_gw=_builds(m))
     cost_expr = m.total_cost.expr
@@ -111,8 +116,11 @@ def generate_alternatives(s: Scenario, slack: float = 0.05, count: int = 6,
                 st, _ = _solve(opt, m)
                 if st != "optimal":
                     continue
-                candidates.append(Alternative(f"{word} {label} ({dimension})", value(cost_expr), *_mix(m, s, year),
-                                              build_gw=_builds(m)))
+                name = f"{word} {label} ({dimension})"
+                checks.append((f"plan '{name}'", check_plan(m, s)))   # the budget row is checked with the rest
+                if not checks[-1][1].passed:
+                    return _refused(checks, slack, t0)
+                candidates.append(Alternative(name, value(cost_expr), *_mix(m, s, year), build_gw=_builds(m)))
     vendors, hosts = list(s.vendors), list(s.hosts)
     kept = [base]
     pool = list(candidates)
@@ -123,7 +131,14 @@ def generate_alternatives(s: Scenario, slack: float = 0.05, count: int = 6,
             break
         kept.append(pool.pop(best))
     return AlternativesResult("optimal", f"{len(kept)} plans within {slack:.1%} of the least cost", slack, least,
-                              kept, len(candidates), {"total_s": time.perf_counter() - t0})
+                              kept, len(candidates), {"total_s": time.perf_counter() - t0}, merge(checks))
+
+
+def _refused(checks: list[tuple[str, CheckResult]], slack: float, t0: float) -> AlternativesResult:
+    """A plan HiGHS returned breaks a limit when recomputed: refuse the whole run as a solver error."""
+    merged = merge(checks)
+    return AlternativesResult("solver_error", merged.message(), slack, None, [], len(checks) - 1,
+                              {"total_s": time.perf_counter() - t0}, merged)
 
 
 def summary(s: Scenario, r: AlternativesResult) -> dict:
@@ -205,7 +220,8 @@ def write(root: Path, name: str, s: Scenario, r: AlternativesResult, argv: list[
             df.to_csv(tmp / "tables" / f"{tname}.csv", index=False)
         manifest = {"tool": "compute-energy-plan", "command": "alternatives", "command_line": argv,
                     "scenario": s.name, "overrides": [o.__dict__ for o in s.overrides], "inputs_sha256": s.input_files,
-                    "slack": r.slack, "status": r.status, "timings_s": r.timings, "versions": package_versions()}
+                    "slack": r.slack, "status": r.status, "timings_s": r.timings, "versions": package_versions(),
+                    "solver": {"check": r.check.as_json() if r.check is not None else None}}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
         if plots and r.alternatives:
             (tmp / "plots").mkdir()

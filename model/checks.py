@@ -121,7 +121,8 @@ def _describe(s: Scenario | None, name: str, index: Any) -> tuple[str, str]:
     return f"model row {name}[{idx}]", "model units"
 
 
-def check_plan(m: ConcreteModel, s: Scenario | None = None) -> CheckResult:
+def check_plan(m: ConcreteModel, s: Scenario | None = None, descend_into: bool = True,
+               skip_prefix: str | None = None) -> CheckResult:
     """Recompute every active constraint and variable bound of a solved model from its variable values.
 
     For every active row ``lower <= body(x) <= upper`` and every variable bound:
@@ -140,6 +141,13 @@ def check_plan(m: ConcreteModel, s: Scenario | None = None) -> CheckResult:
     s : Scenario, optional
         The scenario, to name broken limits in the user's words
         (:func:`model.build.describe_limit`).
+    descend_into : bool
+        Also check the rows and variables of sub-blocks (default). The
+        stochastic extensive form checks each future's block with its own
+        scenario and then its own top-level rows with ``descend_into=False``.
+    skip_prefix : str, optional
+        Leave out components whose name starts with it (rows a decomposition
+        library adds to our model, e.g. ``"_mpisppy"``).
 
     Returns
     -------
@@ -149,7 +157,9 @@ def check_plan(m: ConcreteModel, s: Scenario | None = None) -> CheckResult:
     violations: list[tuple[float, Violation]] = []
     worst = 0.0
     rows = 0
-    for con in m.component_data_objects(Constraint, active=True, descend_into=True):
+    for con in m.component_data_objects(Constraint, active=True, descend_into=descend_into):
+        if skip_prefix and con.name.startswith(skip_prefix):
+            continue
         rows += 1
         found = value(con.body, exception=False)
         lower, upper = con.lb, con.ub
@@ -176,7 +186,9 @@ def check_plan(m: ConcreteModel, s: Scenario | None = None) -> CheckResult:
             name = f"{comp.local_name}[{','.join(map(str, idx)) if isinstance(idx, tuple) else idx}]"
             violations.append((miss / tol, Violation(name, label, unit, side, bound, found, miss, tol)))
     bounds = 0
-    for var in m.component_data_objects(Var, active=True, descend_into=True):
+    for var in m.component_data_objects(Var, active=True, descend_into=descend_into):
+        if skip_prefix and var.name.startswith(skip_prefix):
+            continue
         x = var.value
         if x is None:
             continue   # not in the solved problem (appears in no active row)
@@ -193,3 +205,16 @@ def check_plan(m: ConcreteModel, s: Scenario | None = None) -> CheckResult:
                 violations.append((miss / tol, Violation(var.name, label, "model units", side, bound, x, miss, tol)))
     violations.sort(key=lambda t: -t[0])
     return CheckResult(rows, bounds, [v for _, v in violations], worst)
+
+
+def merge(results: list[tuple[str, CheckResult]]) -> CheckResult:
+    """One result for several checked plans (or parts of one): each violation's label prefixed with its part.
+
+    ``results`` pairs a label (``"future 'late'"``, ``"plan 'most AMD (vendor)'"``) with its check.
+    """
+    violations = [Violation(v.constraint, f"{label}: {v.label}" if label else v.label, v.unit, v.side, v.bound,
+                            v.found, v.excess, v.tolerance)
+                  for label, r in results for v in r.violations]
+    violations.sort(key=lambda v: -(v.excess / v.tolerance if v.tolerance > 0 and math.isfinite(v.excess) else math.inf))
+    return CheckResult(sum(r.rows for _, r in results), sum(r.bounds for _, r in results), violations,
+                       max([r.worst_ratio for _, r in results] or [0.0]))

@@ -54,6 +54,7 @@ from pyomo.environ import (Block, ConcreteModel, Constraint, Expression, NonNega
                            minimize, value)
 
 from model.build import build_model
+from model.checks import CheckResult, check_plan, merge
 from model.errors import InputError, InputErrors
 from model.scenario import DEFAULT_INPUTS, Scenario, TargetSpec, load_scenario
 from model.solve import _solve, make_solver
@@ -267,6 +268,19 @@ class StochasticResult:
     builds_by_future: dict[str, dict[tuple[str, int], float]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     size: dict[str, int] = field(default_factory=dict)
+    check: CheckResult | None = None     # the post-solve check of every future's plan (model.checks)
+
+
+def check_extensive_form(m: ConcreteModel, spec: FuturesSpec) -> CheckResult:
+    """Recompute every row of the extensive form: each future's block with its own scenario, then the shared rows.
+
+    The shared rows are non-anticipativity (first-stage decisions equal across
+    futures) and, under CVaR, the excess rows; a broken one is named by its
+    component in model units.
+    """
+    parts = [(f"future '{f.name}'", check_plan(m.future[i], f.scenario)) for i, f in enumerate(spec.futures)]
+    parts.append(("shared rows", check_plan(m, None, descend_into=False)))
+    return merge(parts)
 
 
 def extensive_form(spec: FuturesSpec, risk: str | None = None, alpha: float = 0.9, weight: float = 0.5,
@@ -332,6 +346,13 @@ def extensive_form(spec: FuturesSpec, risk: str | None = None, alpha: float = 0.
         return StochasticResult(status, "the extensive form has no solution" + (
             " with the first stage fixed to the expected-value plan" if fixed_first_stage else ""),
             timings={"build_s": build_s, "solve_s": solve_s}, size=size)
+    t0 = time.perf_counter()
+    checked = check_extensive_form(m, spec)
+    check_s = time.perf_counter() - t0
+    if not checked.passed:
+        return StochasticResult("solver_error", checked.message(), timings={"build_s": build_s, "solve_s": solve_s,
+                                                                            "check_s": check_s},
+                                size=size, check=checked)
     costs = {names[i]: value(m.future[i].future_cost) for i in m.FUTURES}
     shortfall = {names[i]: max([value(v) for v in m.future[i].shortfall.values()] or [0.0]) for i in m.FUTURES}
     first_build = {k: float(value(var("build", i, k))) for k, i in build_ref.items()}
@@ -341,7 +362,8 @@ def extensive_form(spec: FuturesSpec, risk: str | None = None, alpha: float = 0.
     exp_cost = sum(prob[n] * c for n, c in costs.items())
     return StochasticResult("optimal", "the hedged plan is optimal across the futures", value(m.objective), exp_cost,
                             value(cvar) if cvar is not None else cvar_of(costs, prob, alpha), costs, shortfall,
-                            first_build, first_power, builds, {"build_s": build_s, "solve_s": solve_s}, size)
+                            first_build, first_power, builds, {"build_s": build_s, "solve_s": solve_s,
+                                                               "check_s": check_s}, size, checked)
 
 
 def cvar_of(costs: dict[str, float], prob: dict[str, float], alpha: float) -> float:
@@ -367,6 +389,9 @@ def deterministic_plan(s: Scenario, penalty: float, time_limit: float | None = N
     status, _ = _solve(opt, m)
     if status != "optimal":
         raise RuntimeError(f"future {s.name!r} has no plan even with the target softened ({status})")
+    checked = check_plan(m, s)
+    if not checked.passed:
+        raise RuntimeError(f"future {s.name!r} planned alone: {checked.message()}")
     build = {k: float(v or 0.0) for k, v in m.build_gw.extract_values().items()}
     power = {k: float(v or 0.0) for k, v in m.power_build_gw.extract_values().items()} if hasattr(m, "power_build_gw") else {}
     return value(m.objective), build, power
@@ -403,8 +428,12 @@ def plan_under_uncertainty(spec: FuturesSpec, risk: str | None = None, alpha: fl
             ev_build = {k: v for k, v in build.items() if k[1] <= spec.first_stage_last_year}
             ev_power = {k: v for k, v in power.items() if k[1] <= spec.first_stage_last_year}
     eev = extensive_form(spec, None, fixed_first_stage=(ev_build, ev_power), time_limit=time_limit)
+    if eev.status in ("solver_error", "time_limit"):
+        raise RuntimeError("the expected-value plan carried through every future: " + eev.message)
     # VSS and EVPI are defined on the expected cost: with a CVaR objective, compare with the risk-neutral plan
     neutral = rp if risk is None else extensive_form(spec, None, time_limit=time_limit)
+    if neutral.status != "optimal":
+        raise RuntimeError("the risk-neutral plan (for VSS and EVPI): " + neutral.message)
     note = "" if risk is None else "VSS and EVPI compare expected costs with the risk-neutral recourse plan"
     if eev.status == "optimal":
         eev_cost = eev.expected_cost_bnusd
@@ -472,18 +501,26 @@ def progressive_hedging(spec: FuturesSpec, iterations: int = 300, rho: float = 2
     rho 1 left PH's expected cost 0.26 % below the extensive form after 200
     iterations, while rho 10..30 matched it to about 1e-6 in 300.
 
-    Returns the expected cost of the (converged) plan and its first stage.
+    Returns the expected cost of the plan PH ends with and its first stage,
+    with ``status``: ``"converged"`` when the convergence metric fell below
+    ``threshold``, else ``"iteration_limit"`` (PH stopped at ``iterations``
+    without converging: the first stage may still differ between futures),
+    and ``message`` saying which, with the metric and the relative gap
+    between the expected cost and PH's lower bound. Every future's plan is
+    recomputed by :func:`model.checks.check_plan` (``check``); a plan that
+    breaks a limit raises RuntimeError.
     Requires the futures to share their first-stage decisions (futures that
     add or remove offers or change lead times before the first-stage end
-    must use the extensive form).
+    must use the extensive form): :func:`ph_suitability` says so before
+    anything is built.
     """
     import mpisppy.opt.ph
     from mpisppy.utils import sputils
 
+    problem = ph_suitability(spec)
+    if problem:
+        raise ValueError(problem)
     keys = [first_stage_keys(f.scenario, spec.first_stage_last_year) for f in spec.futures]
-    if any(k != keys[0] for k in keys):
-        raise ValueError("progressive hedging needs the same first-stage decisions in every future; "
-                         "use the extensive form for futures that change offers or lead times")
     by_name = {f.name: f for f in spec.futures}
 
     def creator(name: str, **_: Any) -> ConcreteModel:
@@ -513,9 +550,42 @@ def progressive_hedging(spec: FuturesSpec, iterations: int = 300, rho: float = 2
         first = {k: float(value(m.build_gw[k])) for k in bk}
         first.update({("power",) + k: float(value(m.power_build_gw[k])) for k in pk})
         break
-    return {"expected_cost_bnusd": float(expected), "first_stage": first, "convergence": float(conv),
-            "bound_bnusd": float(bound) if bound is not None else None, "iterations": int(ph._PHIter),
-            "solve_s": time.perf_counter() - t0}
+    checked = merge([(f"future '{name}' (progressive hedging)",
+                      check_plan(m, by_name[name].scenario, skip_prefix="_mpisppy"))
+                     for name, m in ph.local_scenarios.items()])
+    if not checked.passed:
+        raise RuntimeError(checked.message())
+    iters = int(ph._PHIter)
+    conv = float(conv) if conv is not None else math.inf
+    gap = (float(expected) - float(bound)) / max(1.0, abs(float(expected))) if bound is not None else None
+    converged = conv < threshold
+    gap_text = "unknown" if gap is None else f"{gap:.3%}"
+    message = (f"progressive hedging converged in {iters} iterations (metric {conv:.3g} < {threshold:g}; gap to "
+               f"its lower bound {gap_text})" if converged else
+               f"progressive hedging stopped at the iteration limit ({iterations} iterations) without converging: "
+               f"gap {gap_text} to its lower bound, metric {conv:.3g} (converged below {threshold:g}); its plan "
+               f"is not optimal and its first stage may still differ between futures")
+    return {"status": "converged" if converged else "iteration_limit", "message": message,
+            "expected_cost_bnusd": float(expected), "first_stage": first, "convergence": conv,
+            "bound_bnusd": float(bound) if bound is not None else None, "gap": gap, "iterations": iters,
+            "iteration_limit": iterations, "check": checked.as_json(), "solve_s": time.perf_counter() - t0}
+
+
+def ph_suitability(spec: FuturesSpec) -> str:
+    """Why progressive hedging cannot solve these futures (empty when it can); cheap, nothing is built.
+
+    PH here needs every future to have the same first-stage decisions: futures
+    that add or remove offers or power sources, or move lead times, before
+    the first-stage end break that.
+    """
+    keys = [first_stage_keys(f.scenario, spec.first_stage_last_year) for f in spec.futures]
+    differ = [f.name for f, k in zip(spec.futures, keys) if k != keys[0]]
+    if differ:
+        return (f"{spec.source_file}: progressive hedging needs the same first-stage decisions in every future, "
+                f"but {', '.join(repr(n) for n in differ[:3])}{' ...' if len(differ) > 3 else ''} change(s) the offers, "
+                f"power sources or lead times before {spec.first_stage_last_year + 1}; use the extensive form "
+                f"(without --method ph)")
+    return ""
 
 
 # ----------------------------------------------------------------------------
@@ -571,7 +641,8 @@ def write(root: Path, name: str, spec: FuturesSpec, rep: StochasticReport, summ:
                     "futures": [{"name": f.name, "probability": f.probability,
                                  "overrides": [o.__dict__ for o in f.scenario.overrides],
                                  "inputs_sha256": f.scenario.input_files} for f in spec.futures],
-                    "timings_s": rep.rp.timings, "versions": package_versions()}
+                    "timings_s": rep.rp.timings, "versions": package_versions(),
+                    "solver": {"check": rep.rp.check.as_json() if rep.rp.check is not None else None}}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
         if plots:
             (tmp / "plots").mkdir()
@@ -663,6 +734,8 @@ def main(argv: Sequence[str]) -> int:
     except ResultSetError as exc:
         return _fail(str(exc), EXIT_INPUT)
     risk = "cvar" if a.risk == "cvar" else None
+    if a.method == "ph" and (problem := ph_suitability(spec)):     # before anything is built
+        return _fail(problem, EXIT_INPUT)
     print(f"Planning across {len(spec.futures)} futures (first stage to {spec.first_stage_last_year}) ...",
           file=sys.stderr, flush=True)
     try:
@@ -670,12 +743,20 @@ def main(argv: Sequence[str]) -> int:
     except RuntimeError as exc:
         return _fail(str(exc), EXIT_SOLVER)
     summ = summary(spec, rep, risk, a.alpha, a.weight)
+    ph_stopped = False
     if a.method == "ph":
         try:
-            summ["progressive_hedging"] = progressive_hedging(spec)
+            ph_result = progressive_hedging(spec)
         except ValueError as exc:
             return _fail(str(exc), EXIT_INPUT)
-        summ["progressive_hedging"]["first_stage"] = {str(k): v for k, v in summ["progressive_hedging"]["first_stage"].items()}
+        except RuntimeError as exc:
+            return _fail(str(exc), EXIT_SOLVER)
+        ph_result["first_stage"] = {str(k): v for k, v in ph_result["first_stage"].items()}
+        summ["progressive_hedging"] = ph_result
+        if ph_result["status"] != "converged":     # never "optimal" when PH did not converge
+            ph_stopped = True
+            summ["status"] = ph_result["status"]
+            summ["message"] = ph_result["message"] + " (the other figures are the extensive form's)"
     try:
         path = write(a.results, name, spec, rep, summ, ["run.py", "stochastic", *argv], plots=not a.no_plots)
     except ResultSetError as exc:
@@ -692,5 +773,7 @@ def main(argv: Sequence[str]) -> int:
     print(f"VSS: {vss}; EVPI: {rep.evpi_bnusd:.4g} billion USD")
     for d in rep.differences[:8]:
         print(f"  hedge: {d['meaning']}")
+    if a.method == "ph":
+        print(("warning: " if ph_stopped else "") + summ["progressive_hedging"]["message"])
     print(f"\nResult set: {path}")
-    return EXIT_OK
+    return EXIT_SOLVER if ph_stopped else EXIT_OK

@@ -179,6 +179,7 @@ def test_progressive_hedging_agrees_with_the_extensive_form(tmp_path):
     spec = load_futures(toy_with_two_futures(tmp_path, "10e9 USD/GW"), tmp_path / "in", target=TargetSpec("2GW"))
     ef = extensive_form(spec)
     ph = progressive_hedging(spec, iterations=300)
+    assert ph["status"] == "converged" and ph["message"].startswith("progressive hedging converged in")
     assert ph["expected_cost_bnusd"] == pytest.approx(ef.expected_cost_bnusd, rel=2e-3)
     assert sum(v for k, v in ph["first_stage"].items()) == pytest.approx(first_stage_gw(ef), abs=2e-2)
 
