@@ -67,16 +67,32 @@ class ModelCodeError(RuntimeError):
 
 
 def _raised_by_solver(exc: BaseException) -> bool:
-    """True when HiGHS itself failed: raised while HiGHS ran (appsi's ``_solve``, highspy) or HiGHS is missing.
+    """False when the exception came from handing our model to HiGHS, True when HiGHS (or its stand-in) failed.
 
-    Building HiGHS's problem from our model (``set_instance``/``update``: evaluating
-    our expressions and Params) is our code's work; an exception there is a bug.
+    Building HiGHS's problem from our model (appsi's ``set_instance``/``update``:
+    evaluating our expressions and Params in ``pyomo.core``/``pyomo.repn``) is
+    our code's work, and an exception there is a bug. An exception raised while
+    HiGHS runs (appsi's ``_solve``, highspy) or by the solver object itself is a
+    solver failure.
     """
-    for f in traceback.extract_tb(exc.__traceback__):
+    frames = traceback.extract_tb(exc.__traceback__)
+    for f in frames:
         path = Path(f.filename).as_posix()
         if "/highspy/" in path or (f.name in ("_solve", "_postsolve") and path.endswith("appsi/solvers/highs.py")):
             return True
-    return "is not available" in str(exc)
+    for f in frames:
+        path = Path(f.filename).as_posix()
+        if "/pyomo/core/" in path or "/pyomo/repn/" in path or (
+                "/pyomo/contrib/appsi/" in path and f.name in _TRANSLATION_STEPS):
+            return False
+    return True
+
+
+#: appsi's steps that translate our model into HiGHS's problem (an exception in them is our model's)
+_TRANSLATION_STEPS = frozenset({"set_instance", "update", "add_variables", "add_params", "add_constraints",
+                                "add_block", "set_objective", "_add_variables", "_add_params", "_add_constraints",
+                                "_set_objective", "update_variables", "update_params", "remove_constraints",
+                                "remove_variables", "remove_block", "_update_variables", "_update_params"})
 
 
 @dataclass
