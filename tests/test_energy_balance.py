@@ -93,3 +93,28 @@ def assert_energy_by_source_adds_up(power: pd.DataFrame, hours_twh: float) -> No
         ["region", "year"])["value"].reindex(region.index, fill_value=0.0)
     assert (grid <= region["grid_power"] * hours_twh + 1e-6).all()
     assert (grid - region["grid_energy"]).abs().max() <= 1e-9
+
+
+def test_existing_grid_delivers_first_when_a_new_interconnection_costs_the_same(tmp_path):
+    # 2 GW at 50 % utilisation use 8.76 TWh: exactly what the existing 1 GW grid can deliver. The new
+    # interconnection (built for firm power, same price and emission factor as the grid) delivers nothing.
+    t = included_power_toy()
+    t["scalars"][1] = q("utilisation", 50, "percent")
+    t["power_sources"] = [{**t["power_sources"][0], "power_source": "grid-r", "kind": "grid"}]
+    t["power_source_parameters"] = [{"power_source": "grid-r", "year": "", **q(p, v, u)} for p, v, u in (
+        ("build_cap", 10, "GW/a"), ("capex", 1e9, "USD/GW"), ("lifetime", 20, "a"))]
+    s = load_scenario(write_inputs(tmp_path / "in", **t), target=TargetSpec("2GW", 2027))
+    ds = to_dataset(s, solve_plan(s))
+    assert float(ds["power_in_service_gw"].sel(power_source="grid-r", year=2027)) == pytest.approx(1.0)
+    assert float(ds["grid_energy_twh"].sel(region="R", year=2027)) == pytest.approx(8.76)
+    assert float(ds["source_energy_twh"].sel(power_source="grid-r", year=2027)) == pytest.approx(0.0, abs=1e-9)
+    assert float(ds["grid_emissions_mt"].sel(region="R", year=2027)) == pytest.approx(8.76 * 0.3)
+    # any split the LP may return between the two is read out the same way
+    from model.concerns.power import existing_grid_first
+
+    grid, source = [[0.0, 0.0, 2.0]], {("grid-r", 2027): 6.76}
+    existing_grid_first(s, grid, source)
+    assert grid[0][2] == pytest.approx(8.76) and source["grid-r", 2027] == pytest.approx(0.0, abs=1e-12)
+    grid, source = [[0.0, 0.0, 1.0]], {("grid-r", 2027): 9.0}          # 10 TWh: the grid's 8.76, then 1.24
+    existing_grid_first(s, grid, source)
+    assert grid[0][2] == pytest.approx(8.76) and source["grid-r", 2027] == pytest.approx(1.24)

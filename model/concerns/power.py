@@ -264,6 +264,36 @@ LIMITS = {
 }
 
 
+def existing_grid_first(s: Scenario, grid_energy: list[list[float]], source_energy: dict[tuple[str, int], float]) -> None:
+    """Read out equal-price grid energy as the existing grid's first, then the new interconnections' (in place).
+
+    A new grid interconnection (kind ``grid``) that takes the region's electricity
+    price and grid emission factor delivers the same energy as the existing grid
+    at the same cost and emissions, so the LP's split between them is arbitrary.
+    Per region and year the sum over the existing grid and those sources is
+    kept and re-split: the existing grid up to grid_power x hours, the rest to
+    the sources in proportion to the LP's values (never more than the LP gave
+    each, so every cap still holds). Cost, emissions and the energy balance are
+    unchanged.
+    """
+    hours_twh = s.hours_per_year / 1000.0
+    for i, r in enumerate(s.regions):
+        for j, y in enumerate(s.years):
+            price, factor = s.electricity_price_bnusd_per_twh.get((r, y), 0.0), s.grid_emissions_t_per_mwh.get((r, y), 0.0)
+            same = [p for p, src in s.power_sources.items() if src.region == r and src.kind == "grid"
+                    and (p, y) in source_energy
+                    and abs(s.source_energy_price_bnusd_per_twh.get((p, y), 0.0) - price) <= 1e-12
+                    and abs(s.source_emissions_t_per_mwh.get((p, y), 0.0) - factor) <= 1e-12]
+            from_sources = sum(source_energy[p, y] for p in same)
+            if from_sources <= 0.0:
+                continue
+            total = grid_energy[i][j] + from_sources
+            grid_energy[i][j] = min(total, s.grid_power_gw.get((r, y), 0.0) * hours_twh)
+            share = (total - grid_energy[i][j]) / from_sources
+            for p in same:
+                source_energy[p, y] *= share
+
+
 def report(m: ConcreteModel, s: Scenario) -> xr.Dataset:
     """Facility power, firm power by source, energy and emissions by region and year."""
     from pyomo.environ import value
@@ -277,6 +307,8 @@ def report(m: ConcreteModel, s: Scenario) -> xr.Dataset:
     energy_rows = set(m.GRID_INDEX)
     grid_energy = [[float(value(m.grid_energy_twh[r, y])) if (r, y) in energy_rows else 0.0 for y in years]
                    for r in regions]
+    source_energy = {k: float(value(m.source_energy_twh[k])) for k in m.DISPATCH_INDEX}
+    existing_grid_first(s, grid_energy, source_energy)
     # energy of offers whose lease includes power: delivered like the rest, paid by the host
     host_paid = [[sum(float(in_service[o, y] or 0.0) * s.energy_twh_per_gw(r, y) for o in s.offers_where(region=r)
                       if not s.offers[o].energy_billed) for y in years] for r in regions]
@@ -299,8 +331,7 @@ def report(m: ConcreteModel, s: Scenario) -> xr.Dataset:
         built = m.power_build_gw.extract_values()
         src_build = [[float(built.get((p, y)) or 0.0) for y in years] for p in sources]
         src_service = [[float(value(m.power_in_service_gw[p, y])) for y in years] for p in sources]
-        src_energy = [[float(value(m.source_energy_twh[p, y])) if (p, y) in m.DISPATCH_INDEX else 0.0 for y in years]
-                      for p in sources]
+        src_energy = [[source_energy.get((p, y), 0.0) for y in years] for p in sources]
         src_emis = [[src_energy[i][j] * s.source_emissions_t_per_mwh.get((p, y), 0.0) for j, y in enumerate(years)]
                     for i, p in enumerate(sources)]
         sdims = ("power_source", "year")
