@@ -218,3 +218,55 @@ def merge(results: list[tuple[str, CheckResult]]) -> CheckResult:
     violations.sort(key=lambda v: -(v.excess / v.tolerance if v.tolerance > 0 and math.isfinite(v.excess) else math.inf))
     return CheckResult(sum(r.rows for _, r in results), sum(r.bounds for _, r in results), violations,
                        max([r.worst_ratio for _, r in results] or [0.0]))
+
+
+def energy_readout_problems(s: Scenario, ds: Any) -> list[str]:
+    """Recompute the energy balance from a plan's read-out (``model.concerns.power.report``); list what breaks.
+
+    Per region r and year y, and source p (TWh a year):
+
+        energy_twh[r, y]  =  grid_energy_twh[r, y] + sum_{p in P(r)} source_energy_twh[p, y]
+        grid_energy_twh[r, y]  <=  grid_power_gw[r, y] * hours / 1000
+        source_energy_twh[p, y]  <=  capacity_factor[p] * hours / 1000 * power_in_service_gw[p, y]
+
+    with the row tolerance of :func:`row_tolerance`. The LP's own rows are
+    checked by :func:`check_plan`; this checks what is written, after the
+    read-out has split equal-price grid energy.
+    """
+    hours_twh = s.hours_per_year / 1000.0
+    out = []
+    has_sources = "source_energy_twh" in ds
+    regions, sources_all, years = list(s.regions), list(s.power_sources), list(s.years)
+
+    tables: dict[str, tuple[Any, dict[str, int], dict[int, int]]] = {}
+    for name in ("energy_twh", "grid_energy_twh", "source_energy_twh", "power_in_service_gw"):
+        if name not in ds:
+            continue
+        da = ds[name]
+        dim = da.dims[0]
+        keys = [str(k) for k in da[dim].values] if dim in da.indexes else (regions if dim == "region" else sources_all)
+        yrs = [int(v) for v in da["year"].values] if "year" in da.indexes else years
+        tables[name] = (da.transpose(dim, "year").values, {k: i for i, k in enumerate(keys)},
+                        {v: j for j, v in enumerate(yrs)})
+
+    def at(name: str, key: str, y: int) -> float:      # by label where the read-out has coordinates, else by position
+        values, rows, cols = tables[name]
+        return float(values[rows[key], cols[y]])
+
+    for r in s.regions:
+        for y in s.years:
+            used = at("energy_twh", r, y)
+            grid = at("grid_energy_twh", r, y)
+            sources = [p for p, src in s.power_sources.items() if src.region == r] if has_sources else []
+            delivered = grid + sum(at("source_energy_twh", p, y) for p in sources)
+            if abs(used - delivered) > row_tolerance(used, delivered):
+                out.append(f"energy in {r} {y}: {used:.6g} TWh used, {delivered:.6g} TWh delivered")
+            cap = s.grid_power_gw.get((r, y), 0.0) * hours_twh
+            if grid - cap > row_tolerance(cap, grid):
+                out.append(f"grid energy in {r} {y}: {grid:.6g} TWh above the {cap:.6g} TWh the grid can deliver")
+            for p in sources:
+                e = at("source_energy_twh", p, y)
+                cap = s.capacity_factor.get(p, 1.0) * hours_twh * at("power_in_service_gw", p, y)
+                if e - cap > row_tolerance(cap, e):
+                    out.append(f"energy from {p} {y}: {e:.6g} TWh above the {cap:.6g} TWh its capacity can deliver")
+    return out

@@ -118,3 +118,19 @@ def test_existing_grid_delivers_first_when_a_new_interconnection_costs_the_same(
     grid, source = [[0.0, 0.0, 1.0]], {("grid-r", 2027): 9.0}          # 10 TWh: the grid's 8.76, then 1.24
     existing_grid_first(s, grid, source)
     assert grid[0][2] == pytest.approx(8.76) and source["grid-r", 2027] == pytest.approx(1.24)
+
+
+def test_the_energy_readout_check_names_what_does_not_balance(tmp_path):
+    from model.checks import energy_readout_problems
+
+    s = load_scenario(write_inputs(tmp_path / "in", **included_power_toy()), target=TargetSpec("2GW", 2027))
+    ds = to_dataset(s, solve_plan(s))
+    assert energy_readout_problems(s, ds) == []
+    broken = ds.copy(deep=True)
+    broken["grid_energy_twh"].loc[dict(region="R", year=2027)] = 9.76          # 1 TWh more than the grid can give
+    problems = energy_readout_problems(s, broken)
+    assert any(p.startswith("energy in R 2027: 17.52 TWh used, 18.52 TWh delivered") for p in problems)
+    assert any(p.startswith("grid energy in R 2027: 9.76 TWh above the 8.76 TWh") for p in problems)
+    broken = ds.copy(deep=True)
+    broken["source_energy_twh"].loc[dict(power_source="gas-r", year=2027)] = 9.0
+    assert any(p.startswith("energy from gas-r 2027: 9 TWh above the 8.76 TWh") for p in energy_readout_problems(s, broken))

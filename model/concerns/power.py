@@ -343,4 +343,9 @@ def report(m: ConcreteModel, s: Scenario) -> xr.Dataset:
         }).assign_coords(power_source=sources,
                          power_kind=("power_source", [s.power_sources[p].kind for p in sources]),
                          power_region=("power_source", [s.power_sources[p].region for p in sources]))
+    from model.checks import energy_readout_problems
+
+    problems = energy_readout_problems(s, ds)
+    if problems:     # the read-out must balance like the LP: anything else is a bug in it
+        raise RuntimeError("the energy read-out does not balance: " + "; ".join(problems[:3]))
     return ds
