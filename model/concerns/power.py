@@ -4,9 +4,11 @@ Facility power (IT capacity x PUE) in a region must fit within the grid
 power already available to the plan plus the firm part (capacity credit) of
 the power sources it builds: new grid interconnection, on-site gas, nuclear
 or solar+storage contracts. Each source has a lead time from the first
-planning year, build caps, a lifetime and costs. The energy the plan pays
-for (offers whose energy is billed) is dispatched across the grid and the
-sources at their prices; emissions follow from the energy by source.
+planning year, build caps, a lifetime and costs. Every TWh the plan's
+capacity uses, billed to the plan or paid by a host whose lease includes
+power, is delivered by the existing grid (within grid power x hours) or a
+source in service in its region (within capacity factor x hours), cheapest
+first; emissions follow from the energy by source.
 """
 from __future__ import annotations
 
