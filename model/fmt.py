@@ -32,8 +32,8 @@ _SHARE_UNITS = {"dimensionless", "", "1", "fraction"}
 def sig(v: float, digits: int = 3) -> str:
     """``v`` to ``digits`` significant figures, thousands separators, no trailing zeros, never e-notation.
 
-    >>> sig(1597.3), sig(0.58479), sig(-132400.0), sig(2.0), sig(1e-12)
-    ('1,597', '0.585', '-132,400', '2', '0')
+    >>> sig(1597.3), sig(0.58479), sig(-132400.0), sig(2.0), sig(1e-12), sig(1597.3, 4)
+    ('1,600', '0.585', '-132,000', '2', '0', '1,597')
     """
     if not math.isfinite(v):
         return "n/a"
@@ -70,6 +70,8 @@ def quantity(value: Any, unit: str = "", digits: int = 3, missing: str = "n/a") 
     --------
     >>> quantity(7.31e12, "USD"), quantity(3.88e10, "USD/GW"), quantity(1.597e21, "FLOP/s")
     ('7.31 trillion USD', '38.8 billion USD/GW', '1.6 ZFLOP/s')
+    >>> quantity(1.597e24, "FLOP/s")
+    '1,600 ZFLOP/s'
     >>> quantity(4, "a"), quantity(0.25, "GW"), quantity(float("nan"), "GW", missing="not reached")
     ('4 years', '250 MW', 'not reached')
     """
@@ -85,7 +87,7 @@ def quantity(value: Any, unit: str = "", digits: int = 3, missing: str = "n/a") 
                 return f"{sig(v / scale, digits)} {word} {unit}"
         return f"{sig(v, digits)} {unit}"
     if unit in ("FLOP/s", "FLOP"):
-        for scale, prefix in _SI:
+        for scale, prefix in _SI[3:]:     # up to Z: "1,600 ZFLOP/s" reads better than yotta
             if abs(v) >= scale:
                 return f"{sig(v / scale, digits)} {prefix}{unit}"
         return f"{sig(v, digits)} {unit}"
@@ -127,6 +129,18 @@ def percent(share: Any, digits: int = 2, signed: bool = False, missing: str = "n
         return missing
     text = sig(100 * float(share), digits)
     return f"{'+' if signed and share > 0 else ''}{text} %"
+
+
+def span(low: Any, high: Any, unit: str = "", digits: int = 3) -> str:
+    """A range with the unit said once when both ends share it: ``7.06 to 7.52 trillion USD``.
+
+    >>> span(7.06e12, 7.52e12, "USD"), span(5e8, 2e9, "USD")
+    ('7.06 to 7.52 trillion USD', '500 million USD to 2 billion USD')
+    """
+    lo, hi = quantity(low, unit, digits), quantity(high, unit, digits)
+    lo_num, _, lo_unit = lo.partition(" ")
+    hi_num, _, hi_unit = hi.partition(" ")
+    return f"{lo_num} to {hi}" if lo_unit == hi_unit and lo_unit else f"{lo} to {hi}"
 
 
 def signed(value: float, unit: str = "", digits: int = 3) -> str:
@@ -224,5 +238,7 @@ def label(key: str, names: Mapping[str, Mapping[str, str]] | None = None) -> str
     elif re.fullmatch(r"\d{4}", member):
         text = f"{base} {member}"
     else:
-        text = f"{base}: {words(member)}" if member not in ("value",) else base
+        w = words(member)
+        w = w if w.split(" ")[0] in _SMALL.values() else w[:1].lower() + w[1:]
+        text = f"{base}: {w}" if member not in ("value",) else base
     return f"{text} ({words(field).lower()})" if field else text

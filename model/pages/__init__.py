@@ -190,6 +190,8 @@ def finite(x: Any) -> bool:
 def provenance_rows(manifest: Mapping[str, Any]) -> list[list[Any]]:
     """Command line, created, versions and timings of a manifest, as rows for a two-column table."""
     rows: list[list[Any]] = []
+    if manifest.get("status"):
+        rows.append(["status code", Markup("<code>{}</code>").format(manifest["status"])])
     cmd = manifest.get("command_line")
     if cmd:
         rows.append(["command line", Markup("<code>{}</code>").format(" ".join(str(a) for a in cmd))])
