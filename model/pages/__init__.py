@@ -242,9 +242,9 @@ def figure_block(f: dict[str, str] | None) -> dict[str, Any] | None:
     return None if f is None else {"kind": "figure", "figure": f}
 
 
-def figures_block(fs: Sequence[dict[str, str] | None]) -> dict[str, Any] | None:
+def figures_block(fs: Sequence[dict[str, str] | None], one_column: bool = False) -> dict[str, Any] | None:
     items = [f for f in fs if f]
-    return {"kind": "figures", "items": items} if items else None
+    return {"kind": "figures", "items": items, "one": one_column} if items else None
 
 
 def details(summary: str, blocks: Sequence[dict[str, Any] | None]) -> dict[str, Any]:
