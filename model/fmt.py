@@ -138,6 +138,8 @@ def span(low: Any, high: Any, unit: str = "", digits: int = 3) -> str:
     ('7.06 to 7.52 trillion USD', '500 million USD to 2 billion USD')
     """
     lo, hi = quantity(low, unit, digits), quantity(high, unit, digits)
+    if lo == hi:
+        return lo
     lo_num, _, lo_unit = lo.partition(" ")
     hi_num, _, hi_unit = hi.partition(" ")
     return f"{lo_num} to {hi}" if lo_unit == hi_unit and lo_unit else f"{lo} to {hi}"

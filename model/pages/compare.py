@@ -248,9 +248,17 @@ def input_blocks(set_dir: Path, labels: Sequence[str]) -> list[Any]:
             blocks.append(p("The input files are identical in every set (same sha256)."))
         else:
             wide = dif.pivot(index="file", columns="set", values="sha256").reindex(columns=list(labels))
-            blocks += [h3("Input files whose sha256 differs"), table_block(table(
-                ["file", *labels], [[f, *[("not used" if h in ("absent", "unknown") else str(h)[:12]) for h in vals]]
-                                    for f, vals in wide.iterrows()]))]
+
+            def state(h: Any, ref_h: Any) -> str:
+                if h in ("absent", "unknown"):
+                    return "not used"
+                return "as in the first set" if h == ref_h else "differs"
+
+            blocks += [h3("Input files that differ"), table_block(table(
+                ["file", *labels], [[f, *[state(h, vals.iloc[0]) for h in vals]] for f, vals in wide.iterrows()])),
+                details("their sha256 (first 12 hex digits)", [table_block(table(
+                    ["file", *labels], [[f, *[("not used" if h in ("absent", "unknown") else str(h)[:12])
+                                              for h in vals]] for f, vals in wide.iterrows()]))])]
     over = read_csv(set_dir / "tables" / "overrides.csv")
     if over is not None and not over.empty:
         dif = over[over["differs"].astype(bool)]

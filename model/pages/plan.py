@@ -559,7 +559,7 @@ def input_blocks(manifest: Mapping[str, Any]) -> list[Any]:
 
     entries = override_entries(manifest.get("overrides") or [])
     if not entries:
-        return [p("None: this run uses the base data as shipped in inputs/.")]
+        return [p("No changes: this run uses the base data as shipped in inputs/.")]
     origins = sorted({e["origin"] for e in entries if e["origin"]})
     rows = [[e["action"], Markup("<span class='mono'>{}</span>").format(e["key"]), e["value"], e["unit"],
              _source(e["source"])] for e in entries]

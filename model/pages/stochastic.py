@@ -45,7 +45,7 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
     if status == "optimal" and exp is not None:
         word, colour = (("Hedged plan", "#1a7f37") if not miss_p else ("Hedged plan, target at risk", "#b35900"))
         sentence = (f"Across {len(futures)} futures the hedged plan costs {fmt.quantity(exp, 'USD')} on expected "
-                    f"value" + (f" ({fmt.span(min(costs), max(costs), 'USD')} by future)" if costs else "") + "; ")
+                    f"value" + (_spread(costs) if costs else "") + "; ")
         if miss_p:
             sentence += (f"it misses the target with a {fmt.percent(miss_p)} chance, by up to "
                          f"{fmt.quantity(worst['shortfall'], short.get('unit', 'GW'))} (in '{worst['name']}'; "
@@ -105,6 +105,11 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
                            f"{(summary.get('risk') or {}).get('measure', 'expected cost')}",
                 verdict=v, headline=cards, sections=sections,
                 footer="Written by compute-energy-plan stochastic; tables in tables/*.csv.")
+
+
+def _spread(costs: list[float]) -> str:
+    text = fmt.span(min(costs), max(costs), "USD")
+    return f" ({text} by future)" if " to " in text else " (about the same in every future)"
 
 
 def _short(text: str, n: int) -> str:
@@ -245,7 +250,12 @@ def paths_plot(set_dir: Path, futures: list[dict[str, Any]], last: Any) -> bytes
     with plt.rc_context(PLOT_STYLE):
         fig, ax = plt.subplots(figsize=(9, 3.8))
         for name in cum.columns:
-            ax.plot(cum.index, cum[name].values, color=MISSED if name in missed else MET, lw=1.2, alpha=0.75)
+            ax.plot(cum.index, cum[name].values, color=MISSED if name in missed else MET, lw=1.2, alpha=0.75,
+                    marker="o", ms=3)
+        years = [int(y) for y in cum.index] + ([int(last)] if last is not None else [])
+        ax.set_xlim(min(years) - 0.5, max(years) + 0.5)
+        ax.set_ylim(0, max(float(cum.values.max()), 1e-9) * 1.1)
+        ax.xaxis.get_major_locator().set_params(integer=True)
         if last is not None:
             ax.axvline(float(last), color=LINE, ls=":", lw=1)
             ax.annotate("end of the first stage", (float(last), ax.get_ylim()[1] * 0.95), xytext=(4, 0),

@@ -99,7 +99,7 @@ def answer(sw: Sweep) -> tuple[str, list[str]]:
     if n_missed == 0 and n_met == n:
         head = f"All {n} cases meet {target}"
     elif n_met == 0:
-        head = f"None of the {n} cases meets {target}"
+        head = f"No case of the {n} meets {target}"
     else:
         head = f"{n_met} of {n} cases meet {target} and {n_missed} miss it"
     if n_failed:
