@@ -113,7 +113,8 @@ def answer(sw: Sweep) -> tuple[str, list[str]]:
             continue
         unit = sw.key_units.get(key, "")
         col = sw.frame[key]
-        if len(vals) <= 7:
+        grouped = sw.manifest.get("method") in ("grid", "oat") and len(vals) <= 7
+        if grouped:
             at = [np.isclose(col.astype(float), v) for v in vals]
             caps = [np.sort(sw.fig(cap_name, mask)) for mask in at]
             same = all(len(c) == len(caps[0]) and np.allclose(c, caps[0], rtol=1e-6, atol=1e-6) for c in caps)
@@ -133,8 +134,17 @@ def answer(sw: Sweep) -> tuple[str, list[str]]:
                 more.append("; ".join(reach) + ".")
             elif caps and all(len(c) for c in caps):
                 more.append(f"{key_label(key)} moves the capacity from {fmt.quantity(float(np.median(caps[0])), cap_unit)}"
-                            f" to {fmt.quantity(float(np.median(caps[-1])), cap_unit)} (medians at its ends); the "
-                            "target is met at every value.")
+                            f" to {fmt.quantity(float(np.median(caps[-1])), cap_unit)} (medians at its ends); some "
+                            "case meets the target at each of its values.")
+        if not grouped and sw.met.any() and sw.missed.any():
+            x = col.astype(float)
+            met_x, missed_x = x[sw.met], x[sw.missed]
+            if met_x.max() < missed_x.min():
+                more.append(f"Every case with {key_label(key)} above {fmt.quantity(float(met_x.max()), unit)} "
+                            "misses the target.")
+            elif missed_x.max() < met_x.min():
+                more.append(f"Every case with {key_label(key)} below {fmt.quantity(float(met_x.min()), unit)} "
+                            "misses the target.")
     dominant = dominant_input(sw)
     if dominant:
         more.append(dominant)
@@ -304,6 +314,17 @@ def case_blocks(sw: Sweep, limit: int = 200) -> list[Any]:
 # ----------------------------------------------------------------------------
 # Pictures
 # ----------------------------------------------------------------------------
+def money_scale(unit: str, values: Any) -> tuple[float, str]:
+    """Divisor and unit words for an axis: trillion, billion or million USD by the largest value; else the unit."""
+    if unit != "USD":
+        return 1.0, unit
+    top = max([abs(float(v)) for v in np.ravel(values) if finite(v)] or [0.0])
+    for scale, word in ((1e12, "trillion USD"), (1e9, "billion USD"), (1e6, "million USD")):
+        if top >= scale:
+            return scale, word
+    return 1.0, "USD"
+
+
 def _plt():
     import matplotlib
 
@@ -337,7 +358,7 @@ def heatmap(sw: Sweep, set_dir: Path) -> bytes | None:
                 j = int(np.argmin([abs(x - r[kx]) for x in xs]))
                 grid[i, j] = r.get(name) if finite(r.get(name)) else np.nan
                 status[i, j] = r.get("status", "")
-            scale, word = (1e12, "trillion USD") if unit == "USD" else (1.0, unit)
+            scale, word = money_scale(unit, grid)
             shown = grid / scale
             im = ax.imshow(np.ma.masked_invalid(shown), origin="lower", aspect="auto", cmap=cmap)
             for i in range(len(ys)):
@@ -377,7 +398,7 @@ def tornado(set_dir: Path, sw: Sweep) -> bytes | None:
         for ax, name in zip(axes[0], panels):
             g = df[df["figure"] == name].copy()
             unit = _unit(g["unit"].iloc[0])
-            scale, word = (1e12, "trillion USD") if unit == "USD" else (1.0, unit)
+            scale, word = money_scale(unit, g[["at_low", "at_high", "base"]].values)
             g["order"] = g["swing"].fillna(-1)
             g = g.sort_values("order", ascending=True)
             base = float(g["base"].iloc[0]) / scale if finite(g["base"].iloc[0]) else 0.0
@@ -389,7 +410,6 @@ def tornado(set_dir: Path, sw: Sweep) -> bytes | None:
                         continue
                     colour = MISSED if st == "target_missed" else MET
                     ax.barh(i, float(end) / scale - base, left=base, color=colour, alpha=0.85, height=0.6)
-                ax.text(ax.get_xlim()[1], i, "", va="center")
             ax.axvline(base, color="black", lw=0.8)
             ax.set_yticks(range(len(g)), [f"{key_label(k)} {fmt.quantity(lo, sw.key_units.get(k, ''))} to "
                                           f"{fmt.quantity(hi, sw.key_units.get(k, ''))}"
@@ -398,9 +418,11 @@ def tornado(set_dir: Path, sw: Sweep) -> bytes | None:
             ax.set_xlabel(f"{FIGURES.get(name, name)} ({word})")
             ax.grid(alpha=0.3, axis="x")
             ax.set_title(f"{FIGURES.get(name, name).split(' (')[0]}: each input alone", loc="left")
-        axes[0][0].barh([], [], color=MET, label="target met")
-        axes[0][0].barh([], [], color=MISSED, label="target missed at this end")
-        fig.legend(loc="lower center", ncol=2, frameon=False, fontsize=8)
+        from matplotlib.patches import Patch
+
+        fig.legend(handles=[Patch(color=MET, label="target met at this end"),
+                            Patch(color=MISSED, label="target missed at this end")],
+                   loc="lower center", ncol=2, frameon=False, fontsize=8)
         fig.tight_layout(rect=(0, 0.07, 1, 1))
         return save_figure(fig, set_dir, "tornado_marked.png")
 
@@ -456,7 +478,7 @@ def distributions(sw: Sweep, set_dir: Path) -> bytes | None:
         fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
         for ax, name in zip(axes, ("total_cost", cap_name)):
             unit = sw.figure_units.get(name, "")
-            scale, word = (1e12, "trillion USD") if unit == "USD" else (1.0, unit)
+            scale, word = money_scale(unit, sw.fig(name))
             met, missed = sw.fig(name, sw.met) / scale, sw.fig(name, sw.missed) / scale
             both = np.concatenate([met, missed])
             if not len(both):
@@ -517,6 +539,7 @@ def fan(set_dir: Path, sw: Sweep) -> bytes | None:
             except Exception:  # a target text the registry cannot read is not drawn
                 pass
         ax.set_ylabel("GW of IT capacity in service")
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_title("Capacity by year over the cases", loc="left")
         ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         ax.grid(alpha=0.3)
