@@ -76,7 +76,7 @@ def write_energy_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path, s: Sc
     ax.set_ylabel("TWh per year")
     ax.set_title("Energy per year against reference figures")
     ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout(rect=(0, 0, 0.74, 1))
+    fig.tight_layout(rect=(0, 0, 0.77, 1))
     fig.savefig(out / "energy_vs_references.png", dpi=110)
     plt.close(fig)
     images["Energy against references"] = out / "energy_vs_references.png"

@@ -136,7 +136,8 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
     sections = [
         section("headline", "Headline figures", headline_blocks(labels, figs, names), nav="Figures"),
         section("plots", "Side by side", [figure_block(image(f, t)) for t, f in (
-            ("IT capacity in service by chip vendor, per set", set_dir / "plots" / "capacity_by_vendor.png"),
+            ("IT capacity in service by chip vendor, per set",
+             vendor_panels(set_dir, labels, figs, names) or set_dir / "plots" / "capacity_by_vendor.png"),
             ("Capacity, facility power and energy", set_dir / "plots" / "power.png"),
             ("Cost", set_dir / "plots" / "cost.png"))], nav="Pictures"),
         section("binding", "Binding limits side by side", binding_blocks(set_dir, labels), nav="Limits"),
@@ -278,3 +279,47 @@ def input_blocks(set_dir: Path, labels: Sequence[str]) -> list[Any]:
         blocks += [h3("Figures some sets do not have"), bullets(
             [f"{r.set} has no {fmt.label(str(r.key)).lower()}: {r.reason}" for r in missing.itertuples()])]
     return blocks or [p("No set records its inputs.")]
+
+
+def vendor_panels(set_dir: Path, labels: Sequence[str], figs: Mapping[str, Mapping[str, tuple[Any, str]]],
+                  names: Mapping[str, Mapping[str, str]]) -> bytes | None:
+    """Capacity by chip vendor per set, with display names and the one colour per vendor (``inputs/colours.csv``)."""
+    cap = read_csv(set_dir / "tables" / "capacity_by_vendor.csv")
+    if cap is None or not {"set", "vendor", "year", "value"} <= set(cap.columns) or not (set_dir / "plots").is_dir():
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from model.colours import colour
+    from model.pages import PLOT_STYLE, save_figure
+
+    present = [lab for lab in labels if lab in set(cap["set"])]
+    if not present:
+        return None
+    vendors = cap.groupby("vendor")["value"].sum().sort_values(ascending=False).index.tolist()
+    ncols = min(3, len(present))
+    nrows = math.ceil(len(present) / ncols)
+    with plt.rc_context(PLOT_STYLE):
+        fig, axes = plt.subplots(nrows, ncols, figsize=(4.4 * ncols + 1.8, 3.4 * nrows), sharey=True, squeeze=False)
+        for ax in axes.flat[len(present):]:
+            ax.set_visible(False)
+        for ax, lab in zip(axes.flat, present):
+            wide = cap[cap["set"] == lab].pivot_table(index="year", columns="vendor", values="value",
+                                                       aggfunc="sum").reindex(columns=vendors).fillna(0.0)
+            ax.stackplot(wide.index, [wide[v].values for v in vendors], colors=[colour("vendor", v) for v in vendors],
+                         labels=[names.get("vendor", {}).get(v, v) for v in vendors], alpha=0.95, lw=0)
+            target, unit = figs.get(lab, {}).get("target", (None, ""))
+            if finite(target) and unit == "GW":
+                ax.axhline(float(target), color="black", ls="--", lw=0.9)
+            ax.set_title(lab if len(lab) <= 34 else lab[:33] + "…", loc="left", fontsize=10)
+            ax.grid(alpha=0.3)
+            ax.set_xlim(wide.index.min(), wide.index.max())
+        axes[0][0].set_ylabel("GW of IT power in service")
+        handles, words = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles[::-1], words[::-1], loc="center right", frameon=False)
+        fig.suptitle("IT capacity in service by chip vendor (dashed: target)", x=0.01, ha="left", fontweight="bold",
+                     fontsize=11)
+        fig.tight_layout(rect=(0, 0, 1 - 1.5 / fig.get_size_inches()[0], 1))
+        return save_figure(fig, set_dir, "capacity_by_vendor.png")

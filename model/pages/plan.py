@@ -110,7 +110,8 @@ def energy_references(text: Any) -> list[dict[str, Any]]:
     out = []
     for times, name, year, twh in _ENERGY_REF.findall(str(text or "")):
         name = " ".join(fmt.words(w) if w.lower() in ("us", "eu", "uk") else w for w in name.strip().split())
-        name = name[:1].upper() + name[1:]
+        if "data centre" not in name.lower():
+            name = name[:1].upper() + name[1:]      # a country or region
         out.append({"times": float(times.replace(",", "")), "name": name, "year": int(year),
                     "twh": float(twh.replace(",", ""))})
     return out
@@ -188,7 +189,8 @@ def plan_verdict(summary: Mapping[str, Any], limits: list[dict[str, Any]], reach
             if costly:
                 top = rollup(costly, _regions_count(summary))[:2]
                 more.append("The costliest limits: " + "; ".join(
-                    f"{r['sentence']} (up to {fmt.quantity(r['max'], r['unit'])})" for r in top) + ".")
+                    f"{r['core']} ({r['count']} limit{'s' if r['count'] != 1 else ''}, up to "
+                    f"{fmt.quantity(r['max'], r['unit'])})" for r in top) + ".")
     return verdict(word, colour, sentence, more)
 
 
@@ -303,8 +305,9 @@ def rollup(limits: Sequence[Mapping[str, Any]], n_regions: int) -> list[dict[str
         when = f" in {fmt.years_span(years)}" if years else ""
         times = f" ({len(items)} limits)" if len(items) > 1 else ""
         verb = "bind" if word.split(" (")[0].endswith("s") else "binds"
-        sentence = f"{word} {verb}{where}{when}{times}"
-        out.append({"family": family, "label": word, "unit": unit, "count": len(items), "regions": regions,
+        core = f"{word} {verb}{where}{when}"
+        sentence = core + times
+        out.append({"core": core, "family": family, "label": word, "unit": unit, "count": len(items), "regions": regions,
                     "who": who,
                     "years": fmt.years_span(years), "max": max(abs(b["value"]) for b in items),
                     "sum": sum(abs(b["value"]) for b in items), "sentence": sentence})
