@@ -298,3 +298,21 @@ def test_page_renders_in_headless_chromium_without_network_and_opens_with_its_ve
         full = shots / f"{kind}_{width}_full.png"
         browser.save_screenshot(str(full))
         assert top.stat().st_size > 20_000 and full.stat().st_size > 40_000, kind
+
+
+def test_reference_labels_on_the_energy_plot_never_overlap():
+    from model.report_energy import _label_positions
+
+    values = [945.0, 512.0, 426.0, 415.0, 176.0]
+    ys = _label_positions(values, 60.0)
+    assert all(a - b >= 60.0 - 1e-9 for a, b in zip(ys, ys[1:]))
+    assert ys[0] == 945.0 and ys[1] == 512.0      # labels that do not crowd stay at their line
+
+
+def test_the_hedge_picture_shows_vendor_host_and_region_hedges(tmp_path):
+    from model.pages.stochastic import hedge_plot
+
+    hedge = [{"dimension": "host", "key": "stargate", "difference": {"value": -0.3, "unit": "GW"}},
+             {"dimension": "region", "key": "US-Texas", "difference": {"value": -0.3, "unit": "GW"}}]
+    png = hedge_plot(hedge, {"host": {"stargate": "Stargate sites"}}, 2027, tmp_path)
+    assert png is not None and len(png) > 5000
