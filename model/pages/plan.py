@@ -476,6 +476,21 @@ def power_blocks(set_dir: Path, summary: Mapping[str, Any], ty: Any) -> list[Any
         blocks += [h3(f"By region in {ty}"),
                    table_block(table(["region"] + [f"{fmt.words(c)} ({units.get(c, '')})" for c in order], rows,
                                      numeric=range(1, len(order) + 1), row_class=[""] * (len(rows) - 1) + ["total"]))]
+    ps = read_csv(set_dir / "tables" / "power_sources.csv")
+    if ps is not None and {"kind", "region", "year", "variable", "value"} <= set(ps.columns) and ty in set(ps["year"]):
+        at = ps[(ps["variable"] == "power_in_service") & (ps["year"] == ty)]
+        wide = at.pivot_table(index="region", columns="kind", values="value", aggfunc="sum").fillna(0.0)
+        wide = wide.loc[:, (wide.abs() > 1e-9).any(axis=0)]
+        wide = wide[(wide.abs() > 1e-9).any(axis=1)]
+        if not wide.empty:
+            wide = wide.loc[wide.sum(axis=1).sort_values(ascending=False).index]
+            kinds = list(wide.columns)
+            rows = [[r] + [_cell(x) for x in vals] + [_cell(vals.sum())] for r, vals in wide.iterrows()]
+            rows.append(["Total"] + [_cell(x) for x in wide.sum(axis=0)] + [_cell(wide.values.sum())])
+            blocks += [h3(f"Power sources the plan builds, in service in {ty} (GW, before capacity credit)"),
+                       table_block(table(["region"] + [str(k).replace("_", " + ") for k in kinds] + ["all"], rows,
+                                         numeric=range(1, len(kinds) + 2),
+                                         row_class=[""] * (len(rows) - 1) + ["total"]))]
     refs = energy_references(summary.get("energy_comparison"))
     if refs:
         blocks += [h3("The plan's energy against reference figures"),
@@ -526,7 +541,7 @@ SHOWN = {"status", "message", "scenario", "target_year", "objective", "total_cos
          "conflicts", "target", "max_reachable", "total_cost", "capacity_in_service", "compute_in_service",
          "capacity_by_vendor", "capacity_by_host", "capacity_by_region", "facility_power", "energy",
          "energy_comparison", "cost_by_part", "spending", "funding", "debt", "funding_gap", "cost_per_gw",
-         "all_in_capex_per_gw", "peak_debt", "assumptions_ranked", "calibration"}
+         "all_in_capex_per_gw", "peak_debt", "assumptions_ranked", "calibration", "power_built"}
 
 
 def more_blocks(summary: Mapping[str, Any], names: Mapping[str, Mapping[str, str]]) -> list[Any]:
@@ -542,6 +557,8 @@ def more_blocks(summary: Mapping[str, Any], names: Mapping[str, Mapping[str, str
             continue      # a per-year series shows its target year only
         if isinstance(value, bool):
             text = "yes" if value else "no"
+        elif fmt.is_number(value) and not unit and float(value).is_integer():
+            text = str(int(value))           # a year or a count, never "2,030"
         elif fmt.is_number(value):
             text = fmt.quantity(value, unit)
         elif value is None:
