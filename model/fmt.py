@@ -108,7 +108,7 @@ def quantity(value: Any, unit: str = "", digits: int = 3, missing: str = "n/a") 
     if unit == "tCO2" or unit == "t":
         for scale, word in ((1e9, "billion"), (1e6, "million")):
             if abs(v) >= scale:
-                return f"{sig(v / scale, digits)} {word} t CO2" if unit == "tCO2" else f"{sig(v / scale, digits)} {word} t"
+                return f"{sig(v / scale, digits)} {word} t" + (" CO2" if unit == "tCO2" else "")
     return f"{sig(v, digits)} {unit}".strip()
 
 

@@ -353,7 +353,8 @@ def write_names(folder: Path, s: Scenario) -> Path:
     with path.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["kind", "id", "name"])
-        for kind, table in (("vendor", dict(s.vendors)), ("host", dict(s.hosts)), ("region", {r: r for r in s.regions})):
+        regions = {r: r for r in s.regions}
+        for kind, table in (("vendor", dict(s.vendors)), ("host", dict(s.hosts)), ("region", regions)):
             for key, name in table.items():
                 w.writerow([kind, key, name])
     return path

@@ -71,15 +71,17 @@ def _label(key: str, names: Mapping[str, Mapping[str, str]]) -> str:
     return fmt.label(key, names)
 
 
-def answer(labels: Sequence[str], figs: Mapping[str, dict[str, tuple[Any, str]]], statuses: Mapping[str, str]) -> list[str]:
+def answer(labels: Sequence[str], figs: Mapping[str, dict[str, tuple[Any, str]]],
+           statuses: Mapping[str, str]) -> list[str]:
     """One sentence per set after the first: what differs that matters."""
     ref = labels[0]
     out = []
     for lab in labels[1:]:
         parts = []
         if statuses.get(lab) != statuses.get(ref):
-            parts.append(f"{STATUS_STYLE.get(statuses.get(lab, ''), (statuses.get(lab, ''),))[0].lower()} "
-                         f"where {ref} is {STATUS_STYLE.get(statuses.get(ref, ''), (statuses.get(ref, ''),))[0].lower()}")
+            word_lab = STATUS_STYLE.get(statuses.get(lab, ""), (statuses.get(lab, ""),))[0].lower()
+            word_ref = STATUS_STYLE.get(statuses.get(ref, ""), (statuses.get(ref, ""),))[0].lower()
+            parts.append(f"{word_lab} where {ref} is {word_ref}")
         cap_a, cap_b = _at_year(figs[ref], "capacity_in_service")[0], _at_year(figs[lab], "capacity_in_service")[0]
         for key, word in (("capacity_in_service", "capacity"), ("total_cost", "discounted cost")):
             a, b = _at_year(figs[ref], key)[0], _at_year(figs[lab], key)[0]
@@ -270,8 +272,8 @@ def input_blocks(set_dir: Path, labels: Sequence[str]) -> list[Any]:
             meta = dif.fillna("").sort_values("source", ascending=False).drop_duplicates("key").set_index("key")
             from model.pages.plan import _source
 
-            rows = [[key, str(meta.loc[key, "unit"]), *[str(x) for x in wide.loc[key]], _source(meta.loc[key, "source"])]
-                    for key in dict.fromkeys(dif["key"])]
+            rows = [[key, str(meta.loc[key, "unit"]), *[str(x) for x in wide.loc[key]],
+                     _source(meta.loc[key, "source"])] for key in dict.fromkeys(dif["key"])]
             blocks += [h3("Overrides (scenario files and --set) that differ"),
                        table_block(table(["key", "unit", *labels, "source or reason"], rows))]
     missing = read_csv(set_dir / "tables" / "missing.csv")

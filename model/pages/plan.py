@@ -9,7 +9,6 @@ calibration, inputs that differ); provenance last.
 """
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -17,9 +16,9 @@ from typing import Any, Mapping, Sequence
 from markupsafe import Markup
 
 from model import fmt
-from model.pages import (STATUS_STYLE, bullets, card, cards_block, details, figure_block, figures_block, finite, h3,
-                         image, manifest_of, names_of, p, page, provenance_rows, read_csv, read_json, section, sha_table, table,
-                         table_block, verdict)
+from model.pages import (STATUS_STYLE, bullets, card, details, figure_block, figures_block, finite, h3, image,
+                         manifest_of, names_of, p, page, provenance_rows, read_csv, read_json, section, sha_table,
+                         table, table_block, verdict)
 
 #: Constraint families in words (the Pyomo component a binding limit belongs to).
 FAMILIES = {
@@ -307,7 +306,8 @@ def rollup(limits: Sequence[Mapping[str, Any]], n_regions: int) -> list[dict[str
         verb = "bind" if word.split(" (")[0].endswith("s") else "binds"
         core = f"{word} {verb}{where}{when}"
         sentence = core + times
-        out.append({"core": core, "family": family, "label": word, "unit": unit, "count": len(items), "regions": regions,
+        out.append({"core": core, "family": family, "label": word, "unit": unit, "count": len(items),
+                    "regions": regions,
                     "who": who,
                     "years": fmt.years_span(years), "max": max(abs(b["value"]) for b in items),
                     "sum": sum(abs(b["value"]) for b in items), "sentence": sentence})
@@ -365,7 +365,8 @@ def limits_blocks(summary: Mapping[str, Any], limits: list[dict[str, Any]], reac
             blocks.append(h3(f"The costliest limits measured in {per} (shadow price in {unit})"))
             blocks.append(table_block(_limit_rows(items[:10])))
             if len(items) > 10:
-                blocks.append(details(f"{len(items) - 10} more limits in {per}", [table_block(_limit_rows(items[10:]))]))
+                blocks.append(details(f"{len(items) - 10} more limits in {per}",
+                                      [table_block(_limit_rows(items[10:]))]))
     if targets:
         blocks += [h3("Targets and milestones"), table_block(_limit_rows(targets))]
     if not blocks:

@@ -9,14 +9,13 @@ the tables; provenance last.
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
 from model import fmt
-from model.pages import (PLOT_STYLE, bullets, card, details, figures_block, finite, h3, image, manifest_of, names_of,
+from model.pages import (PLOT_STYLE, bullets, card, figures_block, finite, image, manifest_of, names_of,
                          p, page, provenance_rows, read_csv, read_json, save_figure, section, table, table_block,
                          verdict)
 

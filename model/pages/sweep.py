@@ -10,14 +10,13 @@ last.
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 
 from model import fmt
-from model.pages import (PLOT_STYLE, bullets, card, details, figures_block, finite, h3, image, manifest_of, p, page,
+from model.pages import (PLOT_STYLE, card, details, figures_block, finite, h3, image, manifest_of, p, page,
                          provenance_rows, read_csv, save_figure, section, table, table_block, verdict)
 
 MET, MISSED, FAILED = "#4c72b0", "#c44e52", "#8c8c8c"
@@ -133,8 +132,9 @@ def answer(sw: Sweep) -> tuple[str, list[str]]:
             if reach:
                 more.append("; ".join(reach) + ".")
             elif caps and all(len(c) for c in caps):
-                more.append(f"{key_label(key)} moves the capacity from {fmt.quantity(float(np.median(caps[0])), cap_unit)}"
-                            f" to {fmt.quantity(float(np.median(caps[-1])), cap_unit)} (medians at its ends); some "
+                more.append(f"{key_label(key)} moves the capacity from "
+                            f"{fmt.quantity(float(np.median(caps[0])), cap_unit)} to "
+                            f"{fmt.quantity(float(np.median(caps[-1])), cap_unit)} (medians at its ends); some "
                             "case meets the target at each of its values.")
         if not grouped and sw.met.any() and sw.missed.any():
             x = col.astype(float)
