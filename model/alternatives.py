@@ -207,9 +207,7 @@ def plot(s: Scenario, r: AlternativesResult, out: Path) -> Path:
 
 def write(root: Path, name: str, s: Scenario, r: AlternativesResult, argv: list[str], plots: bool = True) -> Path:
     """Write the alternatives as one result set (atomic, never overwriting)."""
-    import base64
-    import html
-
+    from model import pages
     from model.results import new_result_dir, package_versions
 
     with new_result_dir(root, name) as tmp:
@@ -225,16 +223,8 @@ def write(root: Path, name: str, s: Scenario, r: AlternativesResult, argv: list[
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
         if plots and r.alternatives:
             (tmp / "plots").mkdir()
-            img = base64.b64encode(plot(s, r, tmp / "plots").read_bytes()).decode()
-            rows = "".join(f"<tr><td>{html.escape(a['name'])}</td><td>{a['total_cost']['value'] / 1e12:.3f} trillion USD"
-                           f"</td><td>+{100 * a['cost_increase']['value']:.2f}%</td></tr>" for a in summ["alternatives"])
-            (tmp / "report.html").write_text(
-                "<!doctype html><html><head><meta charset='utf-8'><title>Alternatives</title><style>"
-                "body{font-family:sans-serif;max-width:1100px;margin:2em auto}td,th{border:1px solid #ccc;"
-                "padding:4px 8px}table{border-collapse:collapse}img{max-width:100%}</style></head><body>"
-                f"<h1>Near-optimal alternatives: {html.escape(s.name)}</h1><p>{html.escape(r.message)}</p>"
-                f"<table><tr><th>plan</th><th>discounted cost</th><th>over least cost</th></tr>{rows}</table>"
-                f"<img alt='alternatives' src='data:image/png;base64,{img}'></body></html>")
+            plot(s, r, tmp / "plots")
+        pages.write("alternatives", tmp, "report.html")
     return root / name
 
 

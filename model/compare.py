@@ -38,7 +38,7 @@ from typing import Any, Sequence
 import pandas as pd
 import pint
 
-from model import __version__
+from model import __version__, pages
 from model.errors import ResultSetError
 from model.resultdir import ensure_free as _ensure_free, new_result_dir
 from model.units import ureg
@@ -796,8 +796,6 @@ def write_comparison(root: Path, name: str, views: Sequence[ResultSetView], argv
         if plots:
             (tmp / "plots").mkdir()
             images = write_plots(views, gathered, tmp / "plots")
-        write_html(tmp, views, headline, _headline_keys(headline, views, every_key), files, overrides, missing,
-                   binding, images, argv)
         manifest = {
             "tool": "compute-energy-plan", "version": __version__, "kind": "comparison",
             "created": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -808,6 +806,7 @@ def write_comparison(root: Path, name: str, views: Sequence[ResultSetView], argv
             "reference": views[0].label,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        pages.write("compare", tmp, "compare.html")
     return final
 
 

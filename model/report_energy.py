@@ -12,10 +12,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from model.colours import colour  # noqa: E402
 from model.scenario import Scenario  # noqa: E402
 
-KIND_COLOURS = {"existing grid": "#8c8c8c", "grid": "#4c72b0", "gas": "#dd8452", "nuclear": "#8172b3",
-                "solar_storage": "#55a868"}
+
+def _label_positions(values: list[float], gap: float) -> list[float]:
+    """Heights for labels of horizontal lines at ``values`` (sorted high to low), at least ``gap`` apart."""
+    out: list[float] = []
+    for v in values:
+        out.append(min(v, out[-1] - gap) if out else v)
+    return out
 
 
 def write_energy_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path, s: Scenario) -> dict[str, Path]:
@@ -39,7 +45,7 @@ def write_energy_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path, s: Sc
     keys = [k for k in layers if np.any(layers[k] > 1e-9)]
     if keys:
         ax.stackplot(years, [layers[k] for k in keys], labels=[k.replace("_", " + ") for k in keys],
-                     colors=[KIND_COLOURS.get(k, "#999999") for k in keys], alpha=0.9)
+                     colors=[colour("power_kind", k) for k in keys], alpha=0.9)
     ax.plot(years, facility, color="black", lw=1.5, label="facility power drawn")
     ax.set_title("Firm power by source (capacity credit applied)")
     ax.set_ylabel("GW")
@@ -51,18 +57,26 @@ def write_energy_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path, s: Sc
     images["Power by source"] = out / "power_by_source.png"
 
     # 2. energy per year against reference figures
-    fig, ax = plt.subplots(figsize=(8, 4.3))
+    fig, ax = plt.subplots(figsize=(9.5, 4.3))
     energy = ds["energy_twh"].sum("region").values
     ax.bar(years, energy, color="#4c72b0", label="facility energy of the plan")
-    for (name, value), style in zip(sorted(s.reference_energy_twh.items(), key=lambda kv: -kv[1]),
-                                    ["--", ":", "-.", (0, (5, 1)), (0, (1, 3))]):
+    refs = sorted(s.reference_energy_twh.items(), key=lambda kv: -kv[1])
+    top = max([float(np.max(energy)) if len(energy) else 0.0] + [v for _, v in refs] + [1e-9]) * 1.08
+    ax.set_ylim(0, top)
+    # labels to the right of the plot, pushed apart so that none overlaps (lines at close values)
+    label_y = _label_positions([v for _, v in refs], 0.055 * top)
+    for (name, value), y, style in zip(refs, label_y, ["--", ":", "-.", (0, (5, 1)), (0, (1, 3))] * 4):
         ax.axhline(value, color="#c44e52", ls=style, lw=1)
-        ax.annotate(f"{name.replace('_', ' ')}: {value:,.0f} TWh", (years[0], value), textcoords="offset points",
-                    xytext=(2, 3), fontsize=7, color="#c44e52")
+        words = name.replace("_", " ")
+        words = " ".join("US" if w == "us" else w for w in words.split())
+        ax.annotate(f"{words[:1].upper() + words[1:]}: {value:,.0f} TWh", xy=(1.0, value),
+                    xycoords=("axes fraction", "data"), xytext=(1.02, y), textcoords=("axes fraction", "data"),
+                    fontsize=7.5, color="#8b1e22", va="center",
+                    arrowprops={"arrowstyle": "-", "color": "#c44e52", "lw": 0.6})
     ax.set_ylabel("TWh per year")
     ax.set_title("Energy per year against reference figures")
     ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 0.77, 1))
     fig.savefig(out / "energy_vs_references.png", dpi=110)
     plt.close(fig)
     images["Energy against references"] = out / "energy_vs_references.png"
@@ -77,7 +91,9 @@ def write_energy_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path, s: Sc
     ax.plot(years, ds["debt_usd"].values / 1e9, color="black", marker="o", lw=1, label="debt at year end")
     gap = summary.get("funding_gap", {})
     if gap.get("value"):
-        ax.set_title(f"Spending against funding (largest gap {gap['value'] / 1e12:,.2f} trillion USD by {gap['year']})")
+        from model import fmt
+
+        ax.set_title(f"Spending against funding (largest gap {fmt.figure(gap)} by {gap.get('year', '')})")
     else:
         ax.set_title("Spending against funding")
     ax.set_ylabel("billion USD")

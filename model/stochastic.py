@@ -622,6 +622,7 @@ def summary(spec: FuturesSpec, rep: StochasticReport, risk: str | None, alpha: f
 
 def write(root: Path, name: str, spec: FuturesSpec, rep: StochasticReport, summ: dict, argv: list[str],
           plots: bool = True) -> Path:
+    from model import pages
     from model.results import new_result_dir, package_versions
 
     with new_result_dir(root, name) as tmp:
@@ -647,6 +648,7 @@ def write(root: Path, name: str, spec: FuturesSpec, rep: StochasticReport, summ:
         if plots:
             (tmp / "plots").mkdir()
             _plot(spec, rep, tmp / "plots")
+        pages.write("stochastic", tmp, "report.html")
     return root / name
 
 

@@ -972,7 +972,7 @@ def write_sweep_set(root: Path, name: str, *, method: str, varies: Sequence[Vary
     ResultSetError
         If ``root/name`` exists.
     """
-    from model import __version__
+    from model import __version__, pages
     from model.resultdir import new_result_dir
 
     final = Path(root) / name
@@ -997,7 +997,7 @@ def write_sweep_set(root: Path, name: str, *, method: str, varies: Sequence[Vary
             (tmp / "plots").mkdir()
             images = sweep_plots(tmp / "plots", method, varies, cases, results, analysed, units, sens, input_units,
                                  reference)
-            write_sweep_report(tmp, manifest, tabs, sens, images, varies, units)
+            pages.write("sweep", tmp, "report.html", manifest=manifest)
         manifest = {**manifest, "files": sorted(p.name for p in tmp.iterdir()) + ["manifest.json"]}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     return final

@@ -1,0 +1,246 @@
+"""Numbers with units as a person reads them: one module for the terminal and every page.
+
+Every figure a person sees goes through :func:`quantity` (or :func:`figure`
+for a summary's ``{"value", "unit"}``), so the same number reads the same on
+the terminal, the plan report, the comparison, the sweep, the stochastic
+and the alternatives pages:
+
+- money in words: ``7.3 trillion USD``, ``38.8 billion USD/GW``, ``132,000 USD/GW``;
+- compute with an SI prefix: ``1.6 ZFLOP/s`` (never ``1.6e+21`` or ``10²¹``);
+- power below 1 GW in MW; years as ``4 years``;
+- shares as percent (:func:`percent`);
+- no NaN, no infinity and no e-notation: a missing or non-finite value is
+  said in words (``not reached``, ``n/a``).
+
+Labels: :func:`label` turns a summary key (``capacity_by_vendor.amd``) into
+words (``AMD capacity``) with the display names of vendors, hosts and regions.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Mapping
+
+#: Prefixes for compute (FLOP/s, FLOP) and energy, largest first.
+_SI = ((1e30, "Q"), (1e27, "R"), (1e24, "Y"), (1e21, "Z"), (1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"),
+       (1e6, "M"), (1e3, "k"))
+_MONEY = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
+_YEAR_UNITS = {"a", "yr", "year", "years"}
+_SHARE_UNITS = {"dimensionless", "", "1", "fraction"}
+
+
+def sig(v: float, digits: int = 3) -> str:
+    """``v`` to ``digits`` significant figures, thousands separators, no trailing zeros, never e-notation.
+
+    >>> sig(1597.3), sig(0.58479), sig(-132400.0), sig(2.0), sig(1e-12), sig(1597.3, 4)
+    ('1,600', '0.585', '-132,000', '2', '0', '1,597')
+    """
+    if not math.isfinite(v):
+        return "n/a"
+    if v == 0 or abs(v) < 1e-9:
+        return "0"
+    if abs(v) >= 10 ** digits:
+        return f"{round(v, -int(math.floor(math.log10(abs(v)))) + digits - 1):,.0f}"
+    decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(v)))))
+    decimals = min(decimals, 9)
+    text = f"{v:,.{decimals}f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if text in ("-0", "0", "") else text
+
+
+def is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def quantity(value: Any, unit: str = "", digits: int = 3, missing: str = "n/a") -> str:
+    """One number with its unit, in the unit a reader expects.
+
+    Parameters
+    ----------
+    value : number or None
+        The magnitude in ``unit``; ``None``, NaN and infinity are said as ``missing``.
+    unit : str
+        The unit as the result set writes it (``USD``, ``USD/GW``, ``GW``, ``TWh``, ``FLOP/s``, ``a``, ...).
+    digits : int
+        Significant figures (default 3).
+    missing : str
+        Words for a value that is not there (default ``n/a``; e.g. ``not reached``).
+
+    Examples
+    --------
+    >>> quantity(7.31e12, "USD"), quantity(3.88e10, "USD/GW"), quantity(1.597e21, "FLOP/s")
+    ('7.31 trillion USD', '38.8 billion USD/GW', '1.6 ZFLOP/s')
+    >>> quantity(1.597e24, "FLOP/s")
+    '1,600 ZFLOP/s'
+    >>> quantity(4, "a"), quantity(0.25, "GW"), quantity(float("nan"), "GW", missing="not reached")
+    ('4 years', '250 MW', 'not reached')
+    """
+    if not is_number(value):
+        return missing if value is None else f"{value} {unit}".strip()
+    v = float(value)
+    if not math.isfinite(v):
+        return missing
+    unit = str(unit or "").strip()
+    if unit == "USD" or (unit.startswith("USD/") and unit != "USD/USD"):
+        for scale, word in _MONEY:
+            if abs(v) >= scale:
+                return f"{sig(v / scale, digits)} {word} {unit}"
+        return f"{sig(v, digits)} {unit}"
+    if unit in ("FLOP/s", "FLOP"):
+        for scale, prefix in _SI[3:]:     # up to Z: "1,600 ZFLOP/s" reads better than yotta
+            if abs(v) >= scale:
+                return f"{sig(v / scale, digits)} {prefix}{unit}"
+        return f"{sig(v, digits)} {unit}"
+    if unit.endswith("FLOP/s") and unit[:-6] in {p for _, p in _SI}:
+        scale = next(s for s, p in _SI if p == unit[:-6])
+        return quantity(v * scale, "FLOP/s", digits, missing)
+    if unit == "GW" and 0 < abs(v) < 1:
+        return f"{sig(v * 1e3, digits)} MW"
+    if unit in _YEAR_UNITS:
+        text = sig(v, digits)
+        return f"{text} year" if text == "1" else f"{text} years"
+    if unit in ("percent", "%"):
+        return f"{sig(v, digits)} %"
+    if unit in _SHARE_UNITS:
+        return sig(v, digits)
+    if unit == "USD/USD":
+        return f"{sig(v, digits)} USD per USD"
+    if unit == "tCO2" or unit == "t":
+        for scale, word in ((1e9, "billion"), (1e6, "million")):
+            if abs(v) >= scale:
+                return f"{sig(v / scale, digits)} {word} t" + (" CO2" if unit == "tCO2" else "")
+    return f"{sig(v, digits)} {unit}".strip()
+
+
+def figure(fig: Any, digits: int = 3, missing: str = "n/a") -> str:
+    """A summary figure ``{"value": ..., "unit": ...}`` as words; anything else as ``missing``."""
+    if isinstance(fig, Mapping) and "value" in fig:
+        return quantity(fig.get("value"), str(fig.get("unit", "")), digits, missing)
+    return missing
+
+
+def percent(share: Any, digits: int = 2, signed: bool = False, missing: str = "n/a") -> str:
+    """A share (0.25) as ``25 %``; ``signed`` puts a + on gains.
+
+    >>> percent(0.2512), percent(-0.52, signed=True), percent(0.05, signed=True)
+    ('25 %', '-52 %', '+5 %')
+    """
+    if not is_number(share) or not math.isfinite(float(share)):
+        return missing
+    text = sig(100 * float(share), digits)
+    return f"{'+' if signed and share > 0 else ''}{text} %"
+
+
+def span(low: Any, high: Any, unit: str = "", digits: int = 3) -> str:
+    """A range with the unit said once when both ends share it: ``7.06 to 7.52 trillion USD``.
+
+    >>> span(7.06e12, 7.52e12, "USD"), span(5e8, 2e9, "USD")
+    ('7.06 to 7.52 trillion USD', '500 million USD to 2 billion USD')
+    """
+    lo, hi = quantity(low, unit, digits), quantity(high, unit, digits)
+    if lo == hi:
+        return lo
+    lo_num, _, lo_unit = lo.partition(" ")
+    hi_num, _, hi_unit = hi.partition(" ")
+    return f"{lo_num} to {hi}" if lo_unit == hi_unit and lo_unit else f"{lo} to {hi}"
+
+
+def signed(value: float, unit: str = "", digits: int = 3) -> str:
+    """A difference with its sign: ``+12.5 GW``, ``-1.2 trillion USD``."""
+    text = quantity(value, unit, digits)
+    return text if text.startswith("-") or not is_number(value) or value <= 0 else "+" + text
+
+
+def shadow_price(price: Mapping[str, Any]) -> str:
+    """A shadow price as a person reads it: ``-25.5 billion USD/GW``, ``0.585 USD per USD``."""
+    return quantity(price.get("value"), str(price.get("unit", "")))
+
+
+def years_span(years: list[int]) -> str:
+    """``[2032, 2033]`` -> ``2032-33``; ``[2031]`` -> ``2031``; gaps listed: ``2028, 2030-31``."""
+    ys = sorted({int(y) for y in years})
+    if not ys:
+        return ""
+    runs, start, prev = [], ys[0], ys[0]
+    for y in ys[1:] + [None]:
+        if y is not None and y == prev + 1:
+            prev = y
+            continue
+        if start == prev:
+            runs.append(str(start))
+        else:
+            end = str(prev)
+            runs.append(f"{start}-{end[2:] if end[:2] == str(start)[:2] else end}")
+        if y is not None:
+            start = prev = y
+    return ", ".join(runs)
+
+
+# ----------------------------------------------------------------------------
+# Labels for summary keys
+# ----------------------------------------------------------------------------
+#: Words for the summary keys a reader meets (dotted breakdowns are built from the parent's entry).
+LABELS = {
+    "status": "Status", "target": "Target", "target_year": "Target year", "max_reachable": "Largest reachable",
+    "total_cost": "Total discounted cost", "capacity_in_service": "IT capacity in service",
+    "compute_in_service": "Compute in service", "facility_power": "Facility power", "energy": "Energy used",
+    "energy_cost": "Energy cost", "emissions": "Emissions", "power_built": "Power built",
+    "energy_comparison": "Energy against references", "spending": "Spending", "funding": "Funding before borrowing",
+    "debt": "Debt", "funding_gap": "Largest funding gap", "cost_per_gw": "Cost per GW",
+    "all_in_capex_per_gw": "All-in capital cost per GW", "peak_debt": "Peak debt", "target_binds": "Target binds",
+    "capacity_by_vendor": "capacity", "capacity_by_host": "capacity", "capacity_by_region": "capacity",
+    "capacity_by_kind": "capacity", "cost_by_part": "cost", "power_built_by_kind": "power built",
+    "scenario": "Scenario", "objective": "Objective", "message": "Message", "total_cost_basis": "Cost basis",
+    "expected_cost": "Expected cost", "cvar": "CVaR", "vss": "Value of the stochastic solution",
+    "evpi": "Expected value of perfect information", "miss_probability": "Chance of missing the target",
+    "expected_shortfall": "Expected shortfall", "least_cost": "Least cost", "slack": "Cost slack",
+    "marginal_cost_of_target": "Marginal cost of the target",
+}
+#: Parents whose members are named companies or places: ``capacity_by_vendor.amd`` -> ``AMD capacity``.
+_MEMBER_FIRST = {"capacity_by_vendor": "vendor", "capacity_by_host": "host", "capacity_by_region": "region",
+                 "capacity_by_kind": "kind", "cost_by_part": "part", "power_built_by_kind": "kind",
+                 "power_built": "kind", "energy_comparison": "reference"}
+_SMALL = {"it": "IT", "gw": "GW", "usd": "USD", "twh": "TWh", "pue": "PUE", "cvar": "CVaR", "co2": "CO2",
+          "us": "US", "uae": "UAE", "flop": "FLOP"}
+
+
+def words(key: str) -> str:
+    """``capacity_by_vendor`` -> ``Capacity by vendor`` (known abbreviations kept upright)."""
+    parts = [_SMALL.get(w.lower(), w) for w in re.split(r"[_\s]+", str(key).strip()) if w]
+    if not parts:
+        return ""
+    first = parts[0]
+    parts[0] = first if first in _SMALL.values() else first[:1].upper() + first[1:]
+    return " ".join(parts)
+
+
+def label(key: str, names: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """A summary key (possibly dotted) in words.
+
+    ``names`` maps a dimension (``vendor``, ``host``, ``region``) to display
+    names by id.
+
+    >>> label("capacity_by_vendor.amd", {"vendor": {"amd": "AMD"}})
+    'AMD capacity'
+    >>> label("capacity_in_service.2033"), label("funding_gap.year"), label("total_cost")
+    ('IT capacity in service 2033', 'Largest funding gap: year', 'Total discounted cost')
+    """
+    names = names or {}
+    key = str(key)
+    parent, _, rest = key.partition(".")
+    if not rest:
+        return LABELS.get(key, words(key))
+    member, _, field = rest.partition(".")
+    base = LABELS.get(parent, words(parent))
+    if parent in _MEMBER_FIRST:
+        dim = _MEMBER_FIRST[parent]
+        who = names.get(dim, {}).get(member) or words(member.replace("-", " ")) if dim != "region" else \
+            names.get(dim, {}).get(member, member)
+        text = f"{who} {base}" if base[:1].islower() else f"{base}: {who}"
+    elif re.fullmatch(r"\d{4}", member):
+        text = f"{base} {member}"
+    else:
+        w = words(member)
+        w = w if w.split(" ")[0] in _SMALL.values() else w[:1].lower() + w[1:]
+        text = f"{base}: {w}" if member not in ("value",) else base
+    return f"{text} ({words(field).lower()})" if field else text

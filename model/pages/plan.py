@@ -1,0 +1,589 @@
+"""The page of one plan (``report.html``), rendered from the result set on disk.
+
+First screen: the verdict (target met or missed, at what cost and on which
+basis, the money it needs), the figures that matter, the energy comparison;
+then the pictures (capacity by vendor, the binding limits); then the binding
+limits ranked by cost and rolled up by family, region and year; then the
+detail (the plan over time, power, cost, assumptions to read before quoting,
+calibration, inputs that differ); provenance last.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from markupsafe import Markup
+
+from model import fmt
+from model.pages import (STATUS_STYLE, bullets, card, details, figure_block, figures_block, finite, h3, image,
+                         manifest_of, names_of, p, page, provenance_rows, read_csv, read_json, section, sha_table,
+                         table, table_block, verdict)
+
+#: Constraint families in words (the Pyomo component a binding limit belongs to).
+FAMILIES = {
+    "build_cap": "offer build caps", "cumulative_cap": "offer cumulative caps", "ramp": "offer ramps",
+    "vendor_supply_cap": "vendor supply", "deal_minimum_gw": "deal minimums", "deal_maximum_gw": "deal maximums",
+    "deal_minimum_spend": "deal minimum spending", "deal_maximum_spend": "deal maximum spending",
+    "grid_power": "grid connection", "power_build_cap": "power build-out (yearly caps and lead times)",
+    "power_cumulative_cap": "power build-out (cumulative caps)", "power_kind_supply_cap": "power equipment supply",
+    "source_energy_cap": "energy per power source", "funding_balance": "funding",
+    "debt_limit": "debt limit", "portfolio_share": "portfolio rules", "target_capacity": "the target",
+    "milestone_capacity": "milestones", "target_compute": "the target", "milestone_compute": "milestones",
+}
+TARGET_FAMILIES = ("target_capacity", "target_compute", "milestone_capacity", "milestone_compute")
+_ENERGY_REF = re.compile(r"([\d.,]+)x ([^;(]+?) (\d{4}) \(([\d,.]+) TWh\)")
+
+
+def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
+    """``report.html`` of a plan's result set, from its files."""
+    set_dir = Path(set_dir)
+    summary = read_json(set_dir / "summary.json")
+    manifest = manifest_of(set_dir, manifest)
+    names = names_of(set_dir, manifest)
+    status = str(summary.get("status", "unknown"))
+    ty = summary.get("target_year")
+    regions = _regions(set_dir, summary)
+    limits = binding_frame(summary.get("binding") or [], regions, names)
+    reach = binding_frame(summary.get("limits_on_reach") or [], regions, names)
+    plots = set_dir / "plots"
+
+    v = plan_verdict(summary, limits, reach, manifest)
+    sections = [
+        section("pictures", "The plan in pictures", [figures_block([
+            image(plots / "capacity_by_vendor.png", "IT capacity in service by chip vendor"),
+            image(plots / "binding.png", "Binding limits ranked by shadow price")])], nav="Pictures"),
+        section("limits", "What limits the plan", limits_blocks(summary, limits, reach, regions), nav="Limits"),
+        section("quote", "Read before quoting", quote_blocks(summary)),
+        section("plan", "The plan over time", plan_blocks(set_dir, names, ty), nav="Plan"),
+        section("power", "Power and energy", power_blocks(set_dir, summary, ty), nav="Power"),
+        section("money", "Cost and money", money_blocks(set_dir, summary), nav="Money"),
+        section("more", "More figures", more_blocks(summary, names)),
+        section("inputs", "Inputs that differ from the base data", input_blocks(manifest), nav="Inputs"),
+        section("provenance", "Provenance", [table_block(table(["", ""], provenance_rows(manifest))),
+                                            details(f"sha256 of the {len(manifest.get('inputs_sha256') or {})} "
+                                                    "input files", [table_block(t) for t in
+                                                                    [sha_table(manifest.get("inputs_sha256") or {})]
+                                                                    if t])]),
+    ]
+    scenario = str(summary.get("scenario") or manifest.get("scenario") or "")
+    description = manifest.get("scenario_description") or ("The base data, no scenario applied."
+                                                           if scenario in ("", "base") else "")
+    return page("plan.html", title=f"Compute plan {scenario}", heading=f"Compute plan · {scenario}",
+                subheading=str(description or ""), verdict=v, headline=headline_cards(summary), sections=sections,
+                footer="Written by compute-energy-plan. Figures are model results on sourced public inputs, not "
+                       "forecasts; inputs/README.md gives every input's source.")
+
+
+# ----------------------------------------------------------------------------
+# Verdict and headline
+# ----------------------------------------------------------------------------
+def _basis(fig: Any) -> str:
+    return str(fig.get("basis", "")) if isinstance(fig, dict) else ""
+
+
+def money_verdict(summary: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
+    """``needs 8.3 trillion USD of borrowing by 2033; no debt limit set`` (or that it needs none)."""
+    peak = summary.get("peak_debt")
+    if not (isinstance(peak, dict) and finite(peak.get("value"))):
+        debt = summary.get("debt")
+        if isinstance(debt, dict) and debt and all(isinstance(x, dict) for x in debt.values()):
+            year, fig = max(debt.items(), key=lambda kv: kv[1].get("value") or 0.0)
+            peak = {"value": fig.get("value"), "unit": fig.get("unit", "USD"), "year": year}
+        else:
+            return ""
+    limit = summary.get("debt_limit")
+    limit_text = "no debt limit set"
+    if isinstance(limit, dict) and finite(limit.get("value")):
+        limit_text = f"within a debt limit of {fmt.figure(limit)}"
+    elif any(str((o or {}).get("target", "")).startswith("debt_limit") for o in manifest.get("overrides") or []):
+        limit_text = "within the debt limit set for this run"
+    if not finite(peak.get("value")) or float(peak["value"]) <= 1e3:
+        return "It needs no borrowing: revenue, equity and vendor financing cover the spending every year."
+    return (f"It needs {fmt.figure(peak)} of borrowing by {peak.get('year', 'the last year')} "
+            f"(the most debt outstanding in any year); {limit_text}.")
+
+
+def energy_references(text: Any) -> list[dict[str, Any]]:
+    """The summary's ``energy_comparison`` sentence as ``[{times, name, year, twh}]``."""
+    out = []
+    for times, name, year, twh in _ENERGY_REF.findall(str(text or "")):
+        name = " ".join(fmt.words(w) if w.lower() in ("us", "eu", "uk") else w for w in name.strip().split())
+        if "data centre" not in name.lower():
+            name = name[:1].upper() + name[1:]      # a country or region
+        out.append({"times": float(times.replace(",", "")), "name": name, "year": int(year),
+                    "twh": float(twh.replace(",", ""))})
+    return out
+
+
+def energy_sentence(summary: Mapping[str, Any]) -> str:
+    """``It uses 1,870 TWh in 2033: 3.6x Germany's use in 2024 (512 TWh), 2.0x ...``."""
+    refs = energy_references(summary.get("energy_comparison"))
+    energy = summary.get("energy")
+    if not refs or not isinstance(energy, dict):
+        return ""
+    countries = [r for r in refs if "data centre" not in r["name"].lower()]
+    first = (countries or refs)[0]
+    rest = [r for r in refs if r is not first][:2]
+
+    def ref(r: dict[str, Any], owner: bool) -> str:
+        name = r["name"]
+        name = name[:1].upper() + name[1:] if "data centre" not in name.lower() else name
+        what = f"{name}'s use in {r['year']}" if owner else f"{name} in {r['year']}"
+        return f"{r['times']:.1f}× {what} ({fmt.quantity(r['twh'], 'TWh')})"
+
+    return (f"It uses {fmt.figure(energy)} of electricity in {summary.get('target_year')}: "
+            + ref(first, "data centre" not in first["name"].lower())
+            + "".join(f"; {ref(r, False)}" for r in rest) + ".")
+
+
+def plan_verdict(summary: Mapping[str, Any], limits: list[dict[str, Any]], reach: list[dict[str, Any]],
+                 manifest: Mapping[str, Any]) -> dict[str, Any]:
+    status = str(summary.get("status", "unknown"))
+    word, colour = STATUS_STYLE.get(status, (fmt.words(status), "#59636e"))
+    ty = summary.get("target_year")
+    target = summary.get("target")
+    cost = summary.get("total_cost")
+    basis = summary.get("total_cost_basis") or _basis(cost)
+    more: list[str] = []
+    if status == "optimal" and isinstance(target, dict):
+        sentence = (f"The plan holds {fmt.figure(target)} of IT capacity in service from {ty} on, at a discounted "
+                    f"cost of {fmt.figure(cost)}" + (f" ({basis})" if basis else "") + ".")
+        t_limits = [b for b in limits if b["family"] in ("target_capacity", "target_compute")
+                    and b.get("year") == ty]
+        if t_limits:
+            per_unit = t_limits[0]["unit"].split("/", 1)
+            added = (fmt.quantity(abs(t_limits[0]["value"]), per_unit[0]) if len(per_unit) == 2
+                     else fmt.quantity(abs(t_limits[0]["value"]), t_limits[0]["unit"]))
+            more.append(f"Each {per_unit[-1]} more of the target would add {added} to that cost.")
+    elif status == "target_missed" and isinstance(target, dict):
+        reachable = summary.get("max_reachable")
+        share = (float(reachable["value"]) / float(target["value"])
+                 if isinstance(reachable, dict) and finite(reachable.get("value")) and target.get("value") else None)
+        sentence = (f"The target of {fmt.figure(target)} by {ty} cannot be met: at most "
+                    f"{fmt.figure(reachable, missing='an unknown amount')}"
+                    + (f" ({fmt.percent(share)} of the target)" if share is not None else "")
+                    + " can be in service; the plan below is the least-cost plan for that figure"
+                    + (f", at a discounted cost of {fmt.figure(cost)}" if isinstance(cost, dict) else "") + ".")
+        if reach:
+            more.append("What stops more: " + "; ".join(rollup_sentences(reach, _regions_count(summary))[:2]) + ".")
+    elif status == "infeasible":
+        sentence = ("The inputs contradict each other even without the target, so there is no plan; the limits "
+                    "that would have to give are listed below.")
+    else:
+        sentence = f"The solver did not produce a plan ({fmt.words(status).lower()}): {summary.get('message', '')}"
+    if status in ("optimal", "target_missed"):
+        per = summary.get("all_in_capex_per_gw") or summary.get("cost_per_gw")
+        if isinstance(per, dict) and finite(per.get("value")):
+            label = "All-in capital cost" if "all_in_capex_per_gw" in summary else "Cost"
+            more.append(f"{label} per GW: {fmt.figure(per)}" + (f" ({_basis(per)})" if _basis(per) else "") + ".")
+        money = money_verdict(summary, manifest)
+        if money:
+            more.append(money)
+        energy = energy_sentence(summary)
+        if energy:
+            more.append(energy)
+        if status == "optimal":
+            costly = [b for b in limits if b["family"] not in TARGET_FAMILIES and b["unit"] == "USD/GW"]
+            if costly:
+                top = rollup(costly, _regions_count(summary))[:2]
+                more.append("The costliest limits: " + "; ".join(
+                    f"{r['core']} ({r['count']} limit{'s' if r['count'] != 1 else ''}, up to "
+                    f"{fmt.quantity(r['max'], r['unit'])})" for r in top) + ".")
+    return verdict(word, colour, sentence, more)
+
+
+def headline_cards(summary: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The three to six figures that matter, with their basis."""
+    ty = summary.get("target_year")
+    out = []
+    target = summary.get("target")
+    reach = summary.get("max_reachable")
+    if isinstance(target, dict):
+        out.append(card("Target", fmt.figure(target), f"in service from {ty}"))
+    if summary.get("status") == "target_missed" and isinstance(reach, dict):
+        out.append(card("Largest reachable", fmt.figure(reach, missing="not reached"), "the most the limits allow",
+                        "warn"))
+    if isinstance(summary.get("total_cost"), dict):
+        out.append(card("Total discounted cost", fmt.figure(summary["total_cost"]),
+                        str(summary.get("total_cost_basis") or _basis(summary["total_cost"]))))
+    for key, word in (("all_in_capex_per_gw", "All-in capital cost per GW"), ("cost_per_gw", "Cost per GW")):
+        fig = summary.get(key)
+        if isinstance(fig, dict) and finite(fig.get("value")):
+            out.append(card(word, fmt.figure(fig), _basis(fig)))
+    if isinstance(summary.get("facility_power"), dict):
+        out.append(card("Facility power", fmt.figure(summary["facility_power"]), f"in {ty}, IT load × PUE"))
+    if isinstance(summary.get("energy"), dict):
+        refs = energy_references(summary.get("energy_comparison"))
+        countries = [r for r in refs if "data centre" not in r["name"].lower()]
+        note = (f"in {ty}; {countries[0]['times']:.1f}× {countries[0]['name']} {countries[0]['year']}"
+                if countries else f"in {ty}")
+        out.append(card("Energy used", fmt.figure(summary["energy"]), note))
+    peak = summary.get("peak_debt")
+    if isinstance(peak, dict) and finite(peak.get("value")):
+        out.append(card("Peak debt", fmt.figure(peak), f"in {peak.get('year', '')}".strip(), ""))
+    return out[:7]
+
+
+# ----------------------------------------------------------------------------
+# Binding limits: labels, families, roll-ups
+# ----------------------------------------------------------------------------
+def _regions(set_dir: Path, summary: Mapping[str, Any]) -> list[str]:
+    regions = list((summary.get("capacity_by_region") or {}).keys())
+    pw = read_csv(set_dir / "tables" / "power.csv")
+    if pw is not None and "region" in pw.columns:
+        regions += [str(r) for r in pw["region"].unique() if str(r) not in regions]
+    return regions
+
+
+def _regions_count(summary: Mapping[str, Any]) -> int:
+    return len(summary.get("capacity_by_region") or {}) or 0
+
+
+def binding_frame(items: Sequence[Mapping[str, Any]], regions: Sequence[str],
+                  names: Mapping[str, Mapping[str, str]]) -> list[dict[str, Any]]:
+    """Binding limits with a unique label, their family, region and year, largest shadow price first.
+
+    Two different limits that read alike ("Stargate sites / NVIDIA GPU /
+    US-Ohio build cap 2031" for two offers) get what differs appended: the
+    offer, deal or source id of their constraint.
+    """
+    rows = []
+    for b in items:
+        price = b.get("shadow_price") or {}
+        cons = str(b.get("constraint") or b.get("name") or "")
+        family, _, index = cons.partition("[")
+        index = [x.strip(" '\"") for x in index.rstrip("]").split(",") if x.strip()]
+        year = next((int(x) for x in reversed(index) if re.fullmatch(r"\d{4}", x)), None)
+        text = str(b.get("name") or cons)
+        region = next((r for r in sorted(regions, key=len, reverse=True)
+                       if re.search(rf"(?<![\w-]){re.escape(r)}(?![\w-])", text)), None)
+        who = None
+        if family.startswith("vendor_supply") and index:
+            who = names.get("vendor", {}).get(index[0], index[0])
+        elif family.startswith("deal_") and " deal " in text:
+            who = text.split(" deal ")[0]
+        rows.append({"name": text, "label": text, "family": family, "index": index, "year": year, "who": who,
+                     "region": region, "value": float(price.get("value") or 0.0) if finite(price.get("value"))
+                     else 0.0, "unit": str(price.get("unit", "")), "meaning": str(b.get("meaning") or text)})
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_name.setdefault(r["name"], []).append(r)
+    for same in by_name.values():
+        if len({tuple(r["index"]) for r in same}) > 1:
+            for r in same:
+                ids = [x for x in r["index"] if not re.fullmatch(r"\d{4}", x)]
+                if ids:
+                    r["label"] = f"{r['name']} ({', '.join(ids)})"
+    rows.sort(key=lambda r: -abs(r["value"]))
+    return rows
+
+
+def rollup(limits: Sequence[Mapping[str, Any]], n_regions: int) -> list[dict[str, Any]]:
+    """Limits rolled up by family: how many bind, in which regions and years, the largest shadow price."""
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for b in limits:
+        groups.setdefault((b["family"], b["unit"]), []).append(b)
+    out = []
+    for (family, unit), items in groups.items():
+        regions = sorted({b["region"] for b in items if b["region"]})
+        years = [b["year"] for b in items if b["year"] is not None]
+        word = FAMILIES.get(family, fmt.words(family).lower())
+        where = ""
+        if regions:
+            if n_regions and len(regions) >= n_regions:
+                where = f" in all {n_regions} regions"
+            elif len(regions) <= 3:
+                where = " in " + ", ".join(regions)
+            else:
+                where = f" in {len(regions)} regions"
+        who = list(dict.fromkeys(b["who"] for b in items if b.get("who")))
+        if who and not where:
+            sep = "; " if any("," in w for w in who) else ", "
+            where = " for " + (sep.join(who) if len(who) <= 3 else f"{sep.join(who[:2])} and {len(who) - 2} more")
+        when = f" in {fmt.years_span(years)}" if years else ""
+        times = f" ({len(items)} limits)" if len(items) > 1 else ""
+        verb = "bind" if word.split(" (")[0].endswith("s") else "binds"
+        core = f"{word} {verb}{where}{when}"
+        sentence = core + times
+        out.append({"core": core, "family": family, "label": word, "unit": unit, "count": len(items),
+                    "regions": regions,
+                    "who": who,
+                    "years": fmt.years_span(years), "max": max(abs(b["value"]) for b in items),
+                    "sum": sum(abs(b["value"]) for b in items), "sentence": sentence})
+    out.sort(key=lambda r: (r["unit"] != "USD/GW", -r["max"]))
+    return out
+
+
+def rollup_sentences(limits: Sequence[Mapping[str, Any]], n_regions: int) -> list[str]:
+    return [r["sentence"] for r in rollup(limits, n_regions)]
+
+
+def _limit_rows(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    biggest = max((abs(b["value"]) for b in items), default=0.0) or 1.0
+    rows = [[b["label"], b["meaning"], fmt.quantity(b["value"], b["unit"]),
+             Markup("<div class='bar' style='width:{}px'></div>").format(int(110 * abs(b["value"]) / biggest))]
+            for b in items]
+    return table(["limit", "in words", "shadow price", ""], rows, numeric=(2,))
+
+
+def limits_blocks(summary: Mapping[str, Any], limits: list[dict[str, Any]], reach: list[dict[str, Any]],
+                  regions: Sequence[str]) -> list[Any]:
+    n_regions = _regions_count(summary) or len(regions)
+    blocks: list[Any] = []
+    if summary.get("conflicts"):
+        blocks += [h3("Limits that contradict each other (each would have to give)"),
+                   bullets([str(c.get("meaning", c.get("name", ""))) if isinstance(c, dict) else str(c)
+                            for c in summary["conflicts"]])]
+    if reach:
+        blocks += [h3("What stops more capacity (limits on the largest reachable figure)"),
+                   bullets([s[:1].upper() + s[1:] for s in rollup_sentences(reach, n_regions)[:6]]),
+                   table_block(_limit_rows(reach[:10]))]
+        if len(reach) > 10:
+            blocks.append(details(f"{len(reach) - 10} more limits on the largest reachable figure",
+                                  [table_block(_limit_rows(reach[10:]))]))
+    others = [b for b in limits if b["family"] not in TARGET_FAMILIES]
+    targets = [b for b in limits if b["family"] in TARGET_FAMILIES]
+    if limits:
+        blocks.append(p(f"{len(limits)} limits bind. A limit's shadow price is how much the total cost would "
+                        "change with one unit more room in it; limits are ranked by it within each unit.", "note"))
+    if others:
+        groups = rollup(others, n_regions)
+        blocks += [h3("Rolled up by family, region and year"),
+                   table_block(table(["family", "binds", "where", "when", "largest shadow price"],
+                                     [[g["label"][:1].upper() + g["label"][1:], str(g["count"]),
+                                       (f"all {n_regions} regions" if n_regions and len(g["regions"]) >= n_regions
+                                        else ", ".join(g["regions"]) or ", ".join(g["who"]) or "·"),
+                                       g["years"] or "the whole horizon", fmt.quantity(g["max"], g["unit"])]
+                                      for g in groups], numeric=(1, 4)))]
+        by_unit: dict[str, list[dict[str, Any]]] = {}
+        for b in others:
+            by_unit.setdefault(b["unit"], []).append(b)
+        ordered = sorted(by_unit.items(), key=lambda kv: (kv[0] != "USD/GW", -len(kv[1])))
+        for unit, items in ordered:
+            per = unit.split("/", 1)[-1] if "/" in unit else unit
+            blocks.append(h3(f"The costliest limits measured in {per} (shadow price in {unit})"))
+            blocks.append(table_block(_limit_rows(items[:10])))
+            if len(items) > 10:
+                blocks.append(details(f"{len(items) - 10} more limits in {per}",
+                                      [table_block(_limit_rows(items[10:]))]))
+    if targets:
+        blocks += [h3("Targets and milestones"), table_block(_limit_rows(targets))]
+    if not blocks:
+        blocks.append(p("No limit binds (or the run produced no plan to read them from)."))
+    return blocks
+
+
+# ----------------------------------------------------------------------------
+# Read before quoting: assumption ranking and calibration (when the summary has them)
+# ----------------------------------------------------------------------------
+def quote_blocks(summary: Mapping[str, Any]) -> list[Any]:
+    blocks: list[Any] = []
+    ranked = (summary.get("assumptions_ranked") or {}).get("value") if isinstance(
+        summary.get("assumptions_ranked"), dict) else None
+    if ranked:
+        blocks.append(p("The assumptions that move the headline most, each from its low to its high value with "
+                        "everything else as in this run. Quote a figure with the first few in mind."))
+        rows = []
+        for a in ranked:
+            unit = str(a.get("unit") or "")
+            rng = f"{fmt.quantity(a.get('low'), unit)} to {fmt.quantity(a.get('high'), unit)}"
+            rows.append([str(a.get("label") or fmt.words(str(a.get("key", "")))), rng,
+                         f"{fmt.quantity(a.get('cost_low'), 'USD')} to {fmt.quantity(a.get('cost_high'), 'USD')}",
+                         f"{fmt.quantity(a.get('capacity_low'), 'GW')} to {fmt.quantity(a.get('capacity_high'), 'GW')}",
+                         fmt.quantity(a.get("swing"), str(a.get("swing_unit") or ""))])
+        blocks.append(table_block(table(["assumption", "range", "total cost", "capacity", "swing"], rows,
+                                        numeric=(4,))))
+    cal = (summary.get("calibration") or {}).get("value") if isinstance(summary.get("calibration"), dict) else None
+    if cal:
+        blocks.append(h3("Calibration: the plan's early years against reported figures"))
+        rows = [[str(c.get("figure", "")), fmt.quantity(c.get("plan"), str(c.get("unit", ""))),
+                 fmt.quantity(c.get("reported"), str(c.get("unit", ""))),
+                 Markup("{}{}").format(c.get("note") or "", "") if c.get("note") else "",
+                 _source(c.get("source"))] for c in cal]
+        blocks.append(table_block(table(["figure", "plan", "reported", "note", "source"], rows, numeric=(1, 2))))
+    return blocks
+
+
+def _source(text: Any) -> Any:
+    from model.pages import autolink
+
+    return autolink(text) if text else ""
+
+
+# ----------------------------------------------------------------------------
+# Detail: plan over time, power, money, more figures, inputs
+# ----------------------------------------------------------------------------
+def _year_table(df, coord: str, names: Mapping[str, str], ty: Any, unit: str = "GW") -> dict[str, Any]:
+    wide = df.pivot_table(index=coord, columns="year", values="value", aggfunc="sum").fillna(0.0)
+    wide = wide.sort_values(ty, ascending=False) if ty in wide.columns else wide
+    wide = wide[(wide.abs() > 1e-9).any(axis=1)]
+    years = list(wide.columns)
+    rows, classes, cells = [], [], {}
+    for r, (member, vals) in enumerate(wide.iterrows()):
+        rows.append([names.get(str(member), str(member))] + [_cell(x) for x in vals])
+        classes.append("")
+        for i, x in enumerate(vals):
+            if abs(x) < 0.05:
+                cells[(r, i + 1)] = "zero"
+    rows.append(["Total"] + [_cell(x) for x in wide.sum(axis=0)])
+    classes.append("total")
+    for r in range(len(rows)):
+        for i, y in enumerate(years):
+            if y == ty:
+                cells[(r, i + 1)] = (cells.get((r, i + 1), "") + " hl").strip()
+    word = {"vendor": "chip vendor", "offer_region": "region"}.get(coord, coord)
+    return table([f"{word} ({unit})"] + [str(y) for y in years], rows, numeric=range(1, len(years) + 1),
+                 row_class=classes, cell_class=cells)
+
+
+def _cell(v: float) -> str:
+    return "·" if abs(v) < 0.05 else f"{v:,.1f}"
+
+
+def plan_blocks(set_dir: Path, names: Mapping[str, Mapping[str, str]], ty: Any) -> list[Any]:
+    blocks: list[Any] = []
+    for coord, word, png in (("vendor", "chip vendor", "capacity_by_vendor.png"),
+                             ("host", "host", "capacity_by_host.png"),
+                             ("region", "region", "capacity_by_region.png")):
+        df = read_csv(set_dir / "tables" / f"capacity_by_{coord}.csv")
+        img = image(set_dir / "plots" / png, f"IT capacity in service by {word}") if coord != "vendor" else None
+        if df is None and img is None:
+            continue
+        blocks.append(h3(f"By {word} (GW of IT power in service)"))
+        blocks.append(figure_block(img))
+        if df is not None and {coord, "year", "value"} <= set(df.columns):
+            blocks.append(table_block(_year_table(df, coord, names.get(coord, {}), ty)))
+    if not blocks:
+        blocks.append(p("This run has no plan to show."))
+    return blocks
+
+
+def power_blocks(set_dir: Path, summary: Mapping[str, Any], ty: Any) -> list[Any]:
+    plots = set_dir / "plots"
+    blocks: list[Any] = [figures_block([image(plots / "power_and_energy.png", "Facility power and energy"),
+                                        image(plots / "power_by_source.png", "Firm power by source"),
+                                        image(plots / "energy_vs_references.png", "Energy against references")])]
+    pw = read_csv(set_dir / "tables" / "power.csv")
+    if pw is not None and {"region", "year", "variable", "value", "unit"} <= set(pw.columns) and ty in set(pw["year"]):
+        at = pw[pw["year"] == ty]
+        wide = at.pivot_table(index="region", columns="variable", values="value", aggfunc="sum")
+        units = at.groupby("variable")["unit"].first().to_dict()
+        order = [c for c in ("it_power", "facility_power", "grid_power", "energy") if c in wide.columns]
+        order += [c for c in wide.columns if c not in order]
+        wide = wide[order].sort_values(order[0], ascending=False)
+        rows = [[r] + [_cell(x) for x in vals] for r, vals in wide.iterrows()]
+        rows.append(["Total"] + [_cell(x) for x in wide.sum(axis=0)])
+        blocks += [h3(f"By region in {ty}"),
+                   table_block(table(["region"] + [f"{fmt.words(c)} ({units.get(c, '')})" for c in order], rows,
+                                     numeric=range(1, len(order) + 1), row_class=[""] * (len(rows) - 1) + ["total"]))]
+    ps = read_csv(set_dir / "tables" / "power_sources.csv")
+    if ps is not None and {"kind", "region", "year", "variable", "value"} <= set(ps.columns) and ty in set(ps["year"]):
+        at = ps[(ps["variable"] == "power_in_service") & (ps["year"] == ty)]
+        wide = at.pivot_table(index="region", columns="kind", values="value", aggfunc="sum").fillna(0.0)
+        wide = wide.loc[:, (wide.abs() > 1e-9).any(axis=0)]
+        wide = wide[(wide.abs() > 1e-9).any(axis=1)]
+        if not wide.empty:
+            wide = wide.loc[wide.sum(axis=1).sort_values(ascending=False).index]
+            kinds = list(wide.columns)
+            rows = [[r] + [_cell(x) for x in vals] + [_cell(vals.sum())] for r, vals in wide.iterrows()]
+            rows.append(["Total"] + [_cell(x) for x in wide.sum(axis=0)] + [_cell(wide.values.sum())])
+            blocks += [h3(f"Power sources the plan builds, in service in {ty} (GW, before capacity credit)"),
+                       table_block(table(["region"] + [str(k).replace("_", " + ") for k in kinds] + ["all"], rows,
+                                         numeric=range(1, len(kinds) + 2),
+                                         row_class=[""] * (len(rows) - 1) + ["total"]))]
+    refs = energy_references(summary.get("energy_comparison"))
+    if refs:
+        blocks += [h3("The plan's energy against reference figures"),
+                   table_block(table(["reference", "its energy", "the plan uses"],
+                                     [[f"{r['name'][:1].upper()}{r['name'][1:]} {r['year']}",
+                                       fmt.quantity(r["twh"], "TWh"), f"{r['times']:.1f}×"]
+                                      for r in refs], numeric=(1, 2)))]
+    return blocks
+
+
+def money_blocks(set_dir: Path, summary: Mapping[str, Any]) -> list[Any]:
+    plots = set_dir / "plots"
+    blocks: list[Any] = []
+    if isinstance(summary.get("total_cost"), dict):
+        blocks.append(p(f"Total discounted cost {fmt.figure(summary['total_cost'])} "
+                        f"({summary.get('total_cost_basis') or _basis(summary['total_cost'])})."))
+    for key in ("all_in_capex_per_gw", "cost_per_gw"):
+        fig = summary.get(key)
+        if isinstance(fig, dict) and finite(fig.get("value")):
+            blocks.append(p(f"{fmt.LABELS.get(key, fmt.words(key))}: {fmt.figure(fig)}"
+                            + (f" ({_basis(fig)})." if _basis(fig) else ".")))
+    gap = summary.get("funding_gap")
+    if isinstance(gap, dict) and finite(gap.get("value")) and gap["value"] > 0:
+        blocks.append(p(f"Spending exceeds revenue, equity and vendor financing by up to {fmt.figure(gap)}"
+                        + (f" (in {gap['year']})" if gap.get("year") else "")
+                        + "; the plan borrows the difference (the debt by year is in the table below)."))
+    blocks.append(figures_block([image(plots / "costs.png", "Yearly cost by part and cash spent"),
+                                 image(plots / "spending_vs_funding.png", "Spending against funding")]))
+    parts = summary.get("cost_by_part")
+    if isinstance(parts, dict) and parts:
+        total = sum(f.get("value", 0.0) for f in parts.values() if isinstance(f, dict) and finite(f.get("value")))
+        rows = [[fmt.words(k), fmt.figure(f), fmt.percent(f["value"] / total) if total else ""]
+                for k, f in sorted(parts.items(), key=lambda kv: -(kv[1].get("value") or 0.0))
+                if isinstance(f, dict) and finite(f.get("value")) and abs(f["value"]) > 0]
+        blocks.append(table_block(table(["part", "discounted, all years", "share"], rows, numeric=(1, 2),
+                                        caption="Total discounted cost by part")))
+    series = [k for k in ("spending", "funding", "debt") if isinstance(summary.get(k), dict)]
+    if series:
+        years = list(summary[series[0]].keys())
+        rows = [[y] + [fmt.figure(summary[k].get(y)) for k in series] for y in years]
+        blocks.append(details("Spending, funding and debt by year (nominal)", [table_block(table(
+            ["year"] + [fmt.LABELS.get(k, fmt.words(k)) for k in series], rows, numeric=range(1, len(series) + 1)))]))
+    return blocks
+
+
+#: Keys the sections above show, or that are words and lists rather than figures.
+SHOWN = {"status", "message", "scenario", "target_year", "objective", "total_cost_basis", "binding", "limits_on_reach",
+         "conflicts", "target", "max_reachable", "total_cost", "capacity_in_service", "compute_in_service",
+         "capacity_by_vendor", "capacity_by_host", "capacity_by_region", "facility_power", "energy",
+         "energy_comparison", "cost_by_part", "spending", "funding", "debt", "funding_gap", "cost_per_gw",
+         "all_in_capex_per_gw", "peak_debt", "assumptions_ranked", "calibration", "power_built"}
+
+
+def more_blocks(summary: Mapping[str, Any], names: Mapping[str, Mapping[str, str]]) -> list[Any]:
+    """Figures the sections above do not place (keys added later), with labels and units, never raw keys."""
+    from model.compare import flatten_summary
+
+    other = {k: v for k, v in summary.items() if k not in SHOWN}
+    rows = []
+    ty = str(summary.get("target_year", ""))
+    for key, (value, unit) in flatten_summary(other).items():
+        parts = key.split(".")
+        if len(parts) > 1 and re.fullmatch(r"\d{4}", parts[1]) and parts[1] != ty:
+            continue      # a per-year series shows its target year only
+        if isinstance(value, bool):
+            text = "yes" if value else "no"
+        elif fmt.is_number(value) and not unit and float(value).is_integer():
+            text = str(int(value))           # a year or a count, never "2,030"
+        elif fmt.is_number(value):
+            text = fmt.quantity(value, unit)
+        elif value is None:
+            continue
+        else:
+            text = str(value)
+        rows.append([fmt.label(key, names), text])
+    ct = summary.get("compute_in_service")
+    if isinstance(ct, dict) and ty in ct:
+        rows.insert(0, [f"Compute in service {ty}", fmt.figure(ct[ty])])
+    if not rows:
+        return []
+    return [table_block(table(["figure", "value"], rows, numeric=(1,)))]
+
+
+def input_blocks(manifest: Mapping[str, Any]) -> list[Any]:
+    from model.report import override_entries
+
+    entries = override_entries(manifest.get("overrides") or [])
+    if not entries:
+        return [p("No changes: this run uses the base data as shipped in inputs/.")]
+    origins = sorted({e["origin"] for e in entries if e["origin"]})
+    rows = [[e["action"], Markup("<span class='mono'>{}</span>").format(e["key"]), e["value"], e["unit"],
+             _source(e["source"])] for e in entries]
+    return [p(f"{len(entries)} changes on top of the base data" + (f", from {', '.join(origins)}" if origins else "")
+              + "; each with its source or reason."),
+            table_block(table(["change", "key", "value", "unit", "source or reason"], rows))]
