@@ -82,6 +82,17 @@ class ForesightError(ValueError):
     """Bad foresight options (exit 2)."""
 
 
+class HistoryError(ValueError):
+    """New inputs contradict decisions fixed as history (exit 2); ``problems`` names each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+    def __reduce__(self):
+        return (HistoryError, (self.problems,))
+
+
 @dataclass
 class Shortfall:
     """A floor a step could not meet: which row, in which year, by how much, and why."""
@@ -96,7 +107,7 @@ class Shortfall:
     reason: str
 
     def sentence(self) -> str:
-        amount = f"{self.amount * 1e9:,.4g} USD" if self.unit == "bnUSD" else f"{self.amount:,.4g} {self.unit}"
+        amount = _money_text(self.amount * 1e9) if self.unit == "bnUSD" else f"{self.amount:,.4g} {self.unit}"
         return (f"step {self.step} (window {self.window[0]}-{self.window[1]}) cannot meet '{self.label}' "
                 f"in {self.year}: short by {amount}; {self.reason}")
 
@@ -268,8 +279,11 @@ class Stepper:
             if y is None or y not in years:
                 continue
             if values is not None:
-                v = values.get(var.parent_component().local_name, {}).get(var.index())
-                if v is None:
+                name = var.parent_component().local_name
+                if name not in values:          # not part of the history given (e.g. dispatch): left free
+                    continue
+                v = values[name].get(var.index())
+                if v is None:                   # not in the history (e.g. an offer added since): nothing built
                     v = 0.0
             else:
                 v = var.value if var.value is not None else 0.0
@@ -313,6 +327,46 @@ class Stepper:
         return out
 
 
+def history_contradictions(st: Stepper) -> list[str]:
+    """Limits the fixed history alone already breaks under the current inputs, in the user's words.
+
+    A row whose variables are all fixed is recomputed against both bounds; a cap
+    whose free variables all have non-negative coefficients is broken when the
+    fixed part alone exceeds it (a cumulative cap or a deal maximum already used up).
+    """
+    from pyomo.repn import generate_standard_repn
+
+    from model.checks import row_tolerance
+
+    out = []
+    for con in st.m.component_data_objects(Constraint, active=True, descend_into=True):
+        repn = generate_standard_repn(con.body, compute_values=True, quadratic=False)
+        fixed_part = float(value(repn.constant)) if repn.constant is not None else 0.0
+        free_coefs = []
+        for coef, var in zip(repn.linear_coefs, repn.linear_vars):
+            if var.fixed:
+                fixed_part += coef * float(var.value)
+            else:
+                free_coefs.append(coef)
+        if not repn.linear_vars and repn.constant is None:
+            continue
+        lower, upper = con.lb, con.ub
+        broken = None
+        if upper is not None and fixed_part - upper > row_tolerance(upper) and all(c >= 0 for c in free_coefs):
+            broken = ("exceeds", upper)
+        elif lower is not None and not free_coefs and lower - fixed_part > row_tolerance(lower):
+            broken = ("falls below", lower)
+        if broken is None:
+            continue
+        comp = con.parent_component()
+        lim = describe_limit(st.s, comp.local_name, con.index())
+        label = lim.label if lim else f"model row {comp.local_name}[{con.index()}]"
+        unit, scale = ("USD", 1e9) if lim and lim.unit == "bnUSD" else ((lim.unit if lim else "model units"), 1.0)
+        out.append(f"the history {broken[0]} '{label}': {fixed_part * scale:,.6g} {unit} against "
+                   f"{broken[1] * scale:,.6g} {unit}")
+    return out
+
+
 # ----------------------------------------------------------------------------
 # Runs
 # ----------------------------------------------------------------------------
@@ -351,6 +405,9 @@ def solve_foresight(s: Scenario, mode: str = "myopic", look_ahead: int | None = 
     if history is not None:
         st.fix_decisions([y for y in st.years if y < start], history)
         st.free_history_shortfalls(start)
+        problems = history_contradictions(st)
+        if problems:
+            raise HistoryError(problems)
 
     # perfect foresight (the reference, and the plan when mode == "perfect")
     st.set_window(s.last_year)
@@ -494,7 +551,8 @@ def _short_json(st: Stepper, i: int, v: float) -> dict[str, Any]:
     unit_out, scale = ("USD", 1e9) if unit == "bnUSD" else (unit, 1.0)
     return {"constraint": f"{name}[{idx}]", "name": label, "year": year,
             "shortfall": {"value": v * scale, "unit": unit_out},
-            "meaning": f"'{label}' is short by {v * scale:,.4g} {unit_out} in {year}"}
+            "meaning": f"'{label}' is short by "
+                       f"{_money_text(v * scale) if unit_out == 'USD' else f'{v:,.4g} {unit_out}'} in {year}"}
 
 
 def _no_plan_message(status: str, time_limit: float | None, what: str) -> str:
@@ -693,7 +751,7 @@ def insert_section(report: Path, section: str) -> None:
 
 def write_foresight_set(root: Path, name: str, s: Scenario, r: ForesightResult, argv: list[str],
                         timings: dict[str, float], plots: bool = True,
-                        replan: dict[str, Any] | None = None) -> Path:
+                        replan: dict[str, Any] | None = None, plan_inputs: dict[str, Any] | None = None) -> Path:
     """Write the plan's result set (the plan's layout) plus ``tables/steps.csv`` and the foresight keys."""
     import json
 
@@ -705,6 +763,8 @@ def write_foresight_set(root: Path, name: str, s: Scenario, r: ForesightResult, 
     if replan:
         extra["replan"] = {k: replan[k] for k in ("source", "source_name", "from")}
     man_extra = {"kind": "plan", "foresight": extra["foresight"]}
+    if plan_inputs is not None:
+        man_extra["plan_inputs"] = plan_inputs
     if replan:
         man_extra["replan"] = replan
 
