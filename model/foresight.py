@@ -669,7 +669,6 @@ def summary_keys(r: ForesightResult) -> dict[str, Any]:
         }
         out["foresight_steps"] = {str(st.year): {
             "window": f"{st.window[0]}-{st.window[1]}", "status": st.status, "check_passed": st.check_passed,
-            "solve_time": {"value": st.solve_s, "unit": "s"},
             "capacity_built": {"value": sum(d["value"] for d in st.decisions if d["decision"] == "build"),
                                "unit": "GW"},
             "power_ordered": {"value": sum(d["value"] for d in st.decisions if d["decision"] == "power_order"),
