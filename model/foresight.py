@@ -559,7 +559,8 @@ def _no_plan_message(status: str, time_limit: float | None, what: str) -> str:
     if status == "time_limit":
         return f"{what}: HiGHS stopped at the time limit ({time_limit:g} s) without a proven optimum"
     if status in ("infeasible", "infeasible_or_unbounded"):
-        return f"{what}: the inputs contradict each other even without the target (run without --foresight to name the limits)"
+        return (f"{what}: the inputs contradict each other even without the target "
+                "(run without --foresight to name the limits)")
     return f"{what}: HiGHS failed without a usable answer ({status})"
 
 
@@ -681,6 +682,11 @@ def summary_keys(r: ForesightResult) -> dict[str, Any]:
     return out
 
 
+def _bn(bnusd: float | None) -> float | None:
+    """Billion USD to USD (None stays None)."""
+    return None if bnusd is None else bnusd * 1e9
+
+
 def _money_text(usd: float | None) -> str:
     if usd is None:
         return "not available"
@@ -715,7 +721,7 @@ def report_section(r: ForesightResult, replan: dict[str, Any] | None = None) -> 
         f"and carries capacity, power ordered, debt and deal progress forward.</p>"
         f"<p><b>Regret: {e(_money_text(regret * 1e9 if regret is not None else None))}</b> "
         f"(myopic {e(_money_text(r.outcome.objective_bnusd * 1e9 if r.outcome.objective_bnusd is not None else None))} "
-        f"against perfect foresight {e(_money_text(r.reference_cost_bnusd * 1e9 if r.reference_cost_bnusd is not None else None))}, "
+        f"against perfect foresight {e(_money_text(_bn(r.reference_cost_bnusd)))}, "
         f"discounted total cost, same inputs)."
         + ("" if r.comparable else " The plans do not deliver the same: a target is missed.") + "</p>")
     if r.final_shortfalls:
@@ -786,7 +792,7 @@ def print_result(r: ForesightResult, path: Path) -> None:
         print(f"Total discounted cost: {_money_text(o.objective_bnusd * 1e9)}")
     if r.mode == "myopic":
         regret = r.regret_bnusd
-        print(f"Perfect foresight, same inputs: {_money_text(r.reference_cost_bnusd * 1e9 if r.reference_cost_bnusd is not None else None)}")
+        print(f"Perfect foresight, same inputs: {_money_text(_bn(r.reference_cost_bnusd))}")
         print(f"Regret (myopic - perfect, look-ahead {r.look_ahead} a): "
               f"{_money_text(regret * 1e9 if regret is not None else None)}"
               + ("" if r.comparable else "  (a target is missed: not a pure cost of myopia)"))

@@ -177,8 +177,9 @@ def history_values(s, ds, from_year: int) -> tuple[dict[str, dict], list[str]]:
                 if y - lead >= from_year:
                     continue
                 if y not in s.power_build_years(p):
+                    first = s.power_build_years(p)[0] if s.power_build_years(p) else "never"
                     problems.append(f"power source '{p}' was ordered for {y} ({v:,.4g} GW), but with the new inputs "
-                                    f"it can serve only from {s.power_build_years(p)[0] if s.power_build_years(p) else 'never'}")
+                                    f"(lead time {lead} a) it can serve only from {first}")
                     continue
                 power[p, y] = v
     borrow, repay = {}, {}
