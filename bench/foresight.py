@@ -33,8 +33,7 @@ def one(k: int, look_ahead: int) -> dict:
     myopic_s = time.perf_counter() - t0
     regret = r.regret_bnusd
     short = max((f.amount for f in r.final_shortfalls if f.unit == "GW" and "target" in f.label), default=0.0)
-    equal = (r.outcome.objective_bnusd - r.equal_delivery_cost_bnusd
-             if r.equal_delivery_cost_bnusd is not None and r.outcome.objective_bnusd is not None else None)
+    equal = r.regret_at_equal_delivery_bnusd
     return {"scale": k, "look_ahead": look_ahead, "perfect_status": pf.status, "myopic_status": r.outcome.status,
             "perfect_s": perfect_s, "myopic_s": myopic_s, "ratio": myopic_s / perfect_s, "steps": len(r.steps),
             "regret_bnusd": regret, "regret_equal_delivery_bnusd": equal, "target_shortfall_gw": short}

@@ -149,9 +149,17 @@ class ForesightResult:
 
     @property
     def regret_bnusd(self) -> float | None:
+        """Myopic minus perfect-foresight total cost (billion USD); 0 within the solver's tolerance."""
         if self.mode != "myopic" or self.reference_cost_bnusd is None or self.outcome.objective_bnusd is None:
             return None
-        return self.outcome.objective_bnusd - self.reference_cost_bnusd
+        return _snap(self.outcome.objective_bnusd - self.reference_cost_bnusd, self.reference_cost_bnusd)
+
+    @property
+    def regret_at_equal_delivery_bnusd(self) -> float | None:
+        """Myopic total cost minus perfect foresight's for what the myopic plan delivers (billion USD)."""
+        if self.equal_delivery_cost_bnusd is None or self.outcome.objective_bnusd is None:
+            return None
+        return _snap(self.outcome.objective_bnusd - self.equal_delivery_cost_bnusd, self.equal_delivery_cost_bnusd)
 
     @property
     def comparable(self) -> bool:
@@ -166,6 +174,11 @@ class ForesightResult:
 # ----------------------------------------------------------------------------
 # The stepper: one built model, one persistent solver
 # ----------------------------------------------------------------------------
+def _snap(difference: float, scale: float) -> float:
+    """``difference``, or 0 when it is within the solver's relative tolerance of ``scale`` (1e-7: HiGHS's)."""
+    return 0.0 if abs(difference) <= 1e-7 * max(1.0, abs(scale)) else difference
+
+
 def year_of(index: Any, years: frozenset[int]) -> int | None:
     """The planning year in a component index (its last member that is a year), or None."""
     items = index if isinstance(index, tuple) else (index,)
@@ -655,19 +668,20 @@ def summary_keys(r: ForesightResult) -> dict[str, Any]:
         regret = r.regret_bnusd
         out["regret"] = {
             **(_usd(regret) if regret is not None else {"value": None, "unit": "USD"}),
-            "myopic_cost": _usd(r.outcome.objective_bnusd) if r.outcome.objective_bnusd is not None else None,
-            "perfect_foresight_cost": _usd(r.reference_cost_bnusd) if r.reference_cost_bnusd is not None else None,
             "perfect_foresight_status": r.reference_status,
             "comparable": r.comparable,
-            **({"at_equal_delivery": _usd(r.outcome.objective_bnusd - r.equal_delivery_cost_bnusd),
-                "equal_delivery_basis": "myopic total cost minus the least cost, with perfect foresight, of "
-                                        "delivering what the myopic plan delivers (its shortfalls kept)"}
-               if r.equal_delivery_cost_bnusd is not None and r.outcome.objective_bnusd is not None else {}),
             "basis": ("myopic total cost minus the perfect-foresight total cost for the same inputs"
                       + (" and history" if r.history_from is not None else "") + ", both discounted as total_cost"
                       + ("" if r.comparable else "; the plans do not deliver the same (a target is missed), "
                                                  "so the difference is not a pure cost of myopia")),
         }
+        if r.reference_cost_bnusd is not None:
+            out["perfect_foresight_cost"] = {**_usd(r.reference_cost_bnusd), "status": r.reference_status}
+        equal = r.regret_at_equal_delivery_bnusd
+        if equal is not None:
+            out["regret_at_equal_delivery"] = {
+                **_usd(equal), "basis": "myopic total cost minus the least cost, with perfect foresight, of "
+                                        "delivering what the myopic plan delivers (its shortfalls kept)"}
         out["foresight_steps"] = {str(st.year): {
             "window": f"{st.window[0]}-{st.window[1]}", "status": st.status, "check_passed": st.check_passed,
             "capacity_built": {"value": sum(d["value"] for d in st.decisions if d["decision"] == "build"),
@@ -723,7 +737,10 @@ def report_section(r: ForesightResult, replan: dict[str, Any] | None = None) -> 
         f"(myopic {e(_money_text(r.outcome.objective_bnusd * 1e9 if r.outcome.objective_bnusd is not None else None))} "
         f"against perfect foresight {e(_money_text(_bn(r.reference_cost_bnusd)))}, "
         f"discounted total cost, same inputs)."
-        + ("" if r.comparable else " The plans do not deliver the same: a target is missed.") + "</p>")
+        + ("" if r.comparable else
+           " The plans do not deliver the same: a target is missed. Against the least cost, with perfect "
+           f"foresight, of delivering what the myopic plan delivers, myopia costs "
+           f"{e(_money_text(_bn(r.regret_at_equal_delivery_bnusd)))}.") + "</p>")
     if r.final_shortfalls:
         parts.append("<ul>" + "".join(f"<li>{e(f.sentence())}</li>" for f in r.final_shortfalls) + "</ul>")
     head = ["step", "window", "status", "capacity built (GW)", "power ordered (GW)", "shortfall", "check"]
@@ -796,6 +813,9 @@ def print_result(r: ForesightResult, path: Path) -> None:
         print(f"Regret (myopic - perfect, look-ahead {r.look_ahead} a): "
               f"{_money_text(regret * 1e9 if regret is not None else None)}"
               + ("" if r.comparable else "  (a target is missed: not a pure cost of myopia)"))
+        if not r.comparable:
+            print(f"Regret at equal delivery (perfect foresight delivering what the myopic plan delivers): "
+                  f"{_money_text(_bn(r.regret_at_equal_delivery_bnusd))}")
         for f in r.final_shortfalls[:10]:
             print(f"  - {f.sentence()}")
     print(f"\nResult set: {path}  (open {path / 'report.html'}; decisions per step in tables/steps.csv)")
