@@ -206,6 +206,10 @@ class Stepper:
         self._add_shortfalls()
         self.build_s = time.perf_counter() - t0
         self.opt = make_solver(time_limit)
+        # a fixed variable is a column with equal bounds (a bound change in HiGHS), not a parameter that
+        # makes Pyomo rebuild every row and the objective it appears in; named expressions never change here
+        self.opt.update_config.treat_fixed_vars_as_params = False
+        self.opt.update_config.update_named_expressions = False
         self.time_limit = time_limit
         self.discount = {y: float(value(self.m.discount_factor[y])) for y in self.years}
         self.solver_info = {"name": "HiGHS", "version": highs_version(), "interface": "pyomo.contrib.appsi",
@@ -448,7 +452,8 @@ def solve_foresight(s: Scenario, mode: str = "myopic", look_ahead: int | None = 
             return ForesightResult(mode, None, out, "solver_error", None, history_from=history_from)
         binding = [] if ref_shortfalls else explain_duals(s, st.opt.get_duals(), "bnUSD")
         if ref_shortfalls:
-            msg = "the target cannot be met from the history: " + "; ".join(r["meaning"] for r in ref_shortfalls[:3])
+            msg = (f"the target cannot be met{' from the history' if history is not None else ''}: "
+                   + "; ".join(r["meaning"] for r in ref_shortfalls[:3]))
             out = Outcome("target_missed", msg, st.m, ref_cost, timings=timings, solver=st.solver_info)
         else:
             out = Outcome("optimal", "the target is met at least cost", st.m, ref_cost, binding=binding,
