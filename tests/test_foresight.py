@@ -217,3 +217,20 @@ def test_replan_of_a_myopic_plan_keeps_its_foresight_and_reproduces_it(lead_toy,
         assert b["regret"]["value"] == pytest.approx(1.2e9 if year == 2025 else 0.0, abs=1e-3)
         steps = (res / f"rp{year}" / "tables" / "steps.csv").read_text().splitlines()[1:]
         assert all(int(line.split(",")[0]) >= year for line in steps)
+
+
+def test_replan_names_a_limit_the_history_already_breaks(source_plan, tmp_path, capsys):
+    # the source built 2 GW of 'buy' in 2027; new inputs cap it at 1 GW/a: history from 2028 breaks the cap
+    capped = tmp_path / "capped"
+    t = lead_time_toy()
+    t["offer_parameters"] = default_tables()["offer_parameters"] + [{"offer": "buy", "year": "",
+                                                                     **q("build_cap", 1, "GW/a")}]
+    write_inputs(capped, **t)
+    res = source_plan.parent
+    assert run_main(["replan", str(source_plan), "--from", "2028", "--inputs", str(capped),
+                     "--results", str(res)]) == 2
+    err = capsys.readouterr().err
+    assert "the history exceeds 'Self-build / Acme GPU / R build cap 2027': 2 GW against 1 GW" in err
+    # from 2027 the same inputs are no contradiction: 2027 is planned again (1 GW bought, 1 GW rented)
+    assert run_main(["replan", str(source_plan), "--from", "2027", "--inputs", str(capped), "--name", "ok",
+                     "--results", str(res), "--no-plots"]) == 0
