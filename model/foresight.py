@@ -214,9 +214,9 @@ class Stepper:
         self.discount = {y: float(value(self.m.discount_factor[y])) for y in self.years}
         self.solver_info = {"name": "HiGHS", "version": highs_version(), "interface": "pyomo.contrib.appsi",
                             "time_limit_s": time_limit, **solver_options(self.opt)}
-        # every row with its year (None: no year, always active)
+        # every row the build made active, with its year (None: no year, always active)
         self.rows: list[tuple[Any, int | None]] = []
-        for con in self.m.component_data_objects(Constraint, descend_into=True):
+        for con in self.m.component_data_objects(Constraint, active=True, descend_into=True):
             self.rows.append((con, year_of(con.index(), self.year_set)))
         self.decision_vars: list[tuple[Any, int | None]] = []
         for comp in self.m.component_objects(Var, descend_into=True):
