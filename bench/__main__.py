@@ -4,6 +4,7 @@
     python -m bench model [--scales 1 10 100] [--json FILE]
     python -m bench sweep [--cases 50] [--json FILE]
     python -m bench stochastic [--futures 10 100 1000] [--json FILE]
+    python -m bench foresight [--scales 1 10] [--look-ahead 1 2 4] [--json FILE]   # see bench/foresight.py
     python -m bench sweep [--cases 50] [--json FILE]   # see bench/sweep.py
 
 ``model`` times load, build, solve, write and total wall time for the base
@@ -160,11 +161,17 @@ def main(argv=None) -> int:
     ps.add_argument("--json", help="also write the figures to this file")
     sub.add_parser("stochastic", help="extensive form at 10, 100, 1000 futures (see bench/stochastic.py)",
                    add_help=False)
+    sub.add_parser("foresight", help="myopic against perfect foresight at 1x and 10x (see bench/foresight.py)",
+                   add_help=False)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "stochastic":
         from bench.stochastic import main as stochastic_main
 
         return stochastic_main(argv[1:])
+    if argv and argv[0] == "foresight":
+        from bench.foresight import main as foresight_main
+
+        return foresight_main(argv[1:])
     if not argv or argv[0] not in ("model", "_one", "sweep", "-h", "--help"):
         argv = ["model", *argv]
     args = p.parse_args(argv)

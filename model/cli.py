@@ -24,6 +24,7 @@ MODULE_COMMANDS = {
     "verify": "model.verify:main",
     "stochastic": "model.stochastic:main",
     "alternatives": "model.alternatives:main",
+    "replan": "model.replan:main",
 }
 
 
@@ -53,6 +54,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--results", type=Path, default=Path("results"), help="folder for result sets (default results/)")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS", help="HiGHS time limit per solve")
     p.add_argument("--no-plots", action="store_true", help="skip plots and report.html (faster)")
+    p.add_argument("--foresight", choices=("perfect", "myopic"), default="perfect",
+                   help="plan every year at once (perfect, default) or year by year seeing --look-ahead years "
+                        "(myopic; summary.json gives the regret against perfect foresight)")
+    p.add_argument("--look-ahead", type=int, default=None, metavar="N",
+                   help="years each myopic step sees, its own included (default 2; needs --foresight myopic)")
     _common(p)
     return p
 
@@ -171,6 +177,13 @@ def cmd_run(rest: list[str], full_argv: list[str]) -> int:
         return _fail(str(exc), EXIT_INPUT)
     if a.time_limit is not None and not 0 < a.time_limit < float("inf"):  # also refuses nan
         return _fail(f"--time-limit: expected a positive number of seconds, found {a.time_limit!r}", EXIT_INPUT)
+
+    if a.look_ahead is not None and a.foresight != "myopic":
+        return _fail("--look-ahead: applies only with --foresight myopic", EXIT_INPUT)
+    if a.foresight == "myopic":
+        from model.foresight import run_from_cli
+
+        return run_from_cli(a, s, name, ["run.py", *full_argv], timings)
 
     from model.solution import to_dataset
     from model.solve import ModelCodeError, solve_plan

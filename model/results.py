@@ -24,7 +24,7 @@ import platform
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 import xarray as xr
@@ -286,7 +286,8 @@ def manifest(s: Scenario, outcome: Outcome, argv: list[str], timings: dict[str, 
 
 def write_result_set(root: Path, name: str, s: Scenario, outcome: Outcome, ds: xr.Dataset,
                      argv: list[str], timings: dict[str, float], plots: bool = True,
-                     extra_manifest: dict[str, Any] | None = None) -> Path:
+                     extra_manifest: dict[str, Any] | None = None,
+                     finish: Callable[[Path], None] | None = None) -> Path:
     """Write the whole set into a temporary folder, then rename it into place.
 
     Raises
@@ -311,6 +312,8 @@ def write_result_set(root: Path, name: str, s: Scenario, outcome: Outcome, ds: x
 
             images.update(write_energy_plots(ds, summ, tmp / "plots", s))
             write_report(tmp, summ, images, s, man)
+        if finish is not None:   # a caller's additions (e.g. model.foresight: steps table, summary keys)
+            finish(tmp)
         (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str) + "\n")
     return root / name
 
