@@ -866,7 +866,9 @@ def report_text(views: Sequence[ResultSetView], headline: pd.DataFrame, files: p
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run.py compare",
+    from model.cli_common import ArgumentParser  # says 'did you mean' for a mistyped option
+
+    p = ArgumentParser(prog="run.py compare",
                                 description="Compare result sets side by side: headline figures with units and "
                                             "differences, the inputs that differ, plots and compare.html.")
     p.add_argument("sets", nargs="+", type=Path, metavar="RESULT_SET",
