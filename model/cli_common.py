@@ -88,7 +88,7 @@ class ArgumentParser(argparse.ArgumentParser):
             name, value, choices = m.group(1), m.group(2), re.findall(r"'([^']*)'", m.group(3))
             if name == "COMMAND":
                 return f"unknown command '{value}'{did_you_mean(value, choices)}"
-            return (f"{name}: unknown choice '{value}'{did_you_mean(value, choices)} "
+            return (f"{name}: invalid choice '{value}'{did_you_mean(value, choices)} "
                     f"(one of {', '.join(choices)})")
         return message
 

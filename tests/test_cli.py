@@ -132,7 +132,7 @@ def test_help_lists_every_command_with_one_line_each(capsys):
     (["check", "--sceanrio", "base"], "unknown option '--sceanrio'; did you mean '--scenario'?"),
     (["sweep", "--vray", "pue=1.1:1.3"], "unknown option '--vray'; did you mean '--vary'?"),
     (["alternatives", "--slak", "5%"], "unknown option '--slak'; did you mean '--slack'?"),
-    (["--objective", "max-capcity"], "unknown choice 'max-capcity'; did you mean 'max-capacity'?"),
+    (["--objective", "max-capcity"], "invalid choice 'max-capcity'; did you mean 'max-capacity'?"),
     (["--year", "2030", "sweep"], "a command must be the first word"),
 ])
 def test_a_mistyped_command_or_option_is_refused_with_the_closest_name(argv, said, tmp_path, capsys):
