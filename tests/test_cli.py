@@ -179,3 +179,32 @@ def test_facility_basis_shows_in_the_output_and_the_folder_name(toy, tmp_path, c
     assert "Target: 2.00 GW of accelerator IT capacity from 2027" in capsys.readouterr().out
     (folder,) = (tmp_path / "it").iterdir()
     assert "_2GW-2027_" in folder.name and "facility" not in folder.name
+
+
+def test_compare_of_a_plan_and_a_stochastic_set_says_so_and_compares_what_they_share(toy, tmp_path, capsys):
+    import yaml
+
+    futures = toy / "futures.yaml"
+    futures.write_text(yaml.safe_dump({"first_stage_last_year": 2026, "penalty": "1e12 USD/GW",
+                                       "futures": [{"name": "only", "probability": 1.0}]}))
+    r = tmp_path / "r"
+    assert run("--inputs", str(toy), "--target", "2GW", "--results", str(r), "--name", "plan", "--no-plots") == 0
+    assert run("stochastic", "--inputs", str(toy), "--target", "2GW", "--futures", str(futures),
+               "--results", str(r), "--name", "futures", "--no-plots") == 0
+    capsys.readouterr()
+    assert run("compare", str(r / "plan"), str(r / "futures"), "--results", str(tmp_path / "c"), "--out", "x",
+               "--no-plots") == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Note: {r / 'plan'} is a plan and {r / 'futures'} a stochastic set: "
+                          "only the figures both have are compared"), out[:300]
+    headline = pd.read_csv(tmp_path / "c" / "x" / "tables" / "headline.csv")
+    assert "missing" not in set(headline["note"].dropna())            # not "every figure missing"
+    assert set(headline["key"]) == {"status"}                         # the one figure both kinds have
+    assert "only a plan has it" in out and "only a stochastic set has it" in out
+    assert "is a plan and" in (tmp_path / "c" / "x" / "compare.html").read_text()
+    # a sweep is refused as a sweep, not as 'not a result set'
+    sweep = tmp_path / "r" / "sw"
+    sweep.mkdir()
+    (sweep / "cases.csv").write_text("case\n0\n")
+    assert run("compare", str(r / "plan"), str(sweep), "--results", str(tmp_path / "c")) == 2
+    assert f"{sweep} is a sweep" in capsys.readouterr().err
