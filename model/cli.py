@@ -26,8 +26,13 @@ from model.exitcodes import EXIT_INPUT, EXIT_INTERRUPT, EXIT_OK, EXIT_SOLVER, EX
 
 # Older names, kept for callers on other branches: the helpers live in model.cli_common.
 _common, _fail = add_input_options, fail
-__all__ = ["main", "parser", "cmd_run", "cmd_check", "cmd_scenarios", "print_summary", "COMMANDS",
+__all__ = ["main", "parser", "HELP_EXAMPLES", "cmd_run", "cmd_check", "cmd_scenarios", "print_summary", "COMMANDS",
            "MODULE_COMMANDS", "EXIT_OK", "EXIT_WRITE", "EXIT_INPUT", "EXIT_TARGET", "EXIT_SOLVER", "EXIT_INTERRUPT"]
+
+
+#: The examples ``run.py --help`` shows; tests/test_readme_examples.py runs each (exit 0).
+HELP_EXAMPLES = ("run.py --target 250GW", 'run.py --target "400 ZFLOP/s" --year 2030', "run.py check --set pue=1.3",
+                 "run.py sweep --vary pue=1.1:1.5 --method oat")
 
 
 def parser(commands: bool = False) -> argparse.ArgumentParser:
@@ -41,9 +46,7 @@ def parser(commands: bool = False) -> argparse.ArgumentParser:
         prog="run.py", add_help=False,
         usage="run.py [COMMAND] [options]   (without a COMMAND: run)",
         description="Plan AI compute capacity and its energy: which chips, from whom, where, when, at what cost.",
-        epilog="Each command has its own help: run.py COMMAND --help. Examples: run.py --target 250GW; "
-               "run.py --target \"400 ZFLOP/s\" --year 2030; run.py check --set pue=1.3; "
-               "run.py sweep --vary pue=1.1:1.5 --method oat.")
+        epilog="Each command has its own help: run.py COMMAND --help. Examples: " + "; ".join(HELP_EXAMPLES) + ".")
     if commands:
         listing = p.add_subparsers(title="commands", dest="command", metavar="COMMAND")
         for name, command in COMMANDS.items():
