@@ -38,8 +38,7 @@ README = ROOT / "README.md"
 #: Examples that take minutes, by a word of their line: why they are skipped (measured on 2 busy cores).
 SLOW = {
     "--method ph": "progressive hedging: up to 300 iterations over 9 futures, 176 s measured",
-    "--samples 500": "a 500-sample Monte Carlo sweep",
-    "--samples 256": "a 256-sample Sobol sweep: 256 x (2 + 2) = 1,024 cases",
+    "--samples 500": "a 500-sample Monte Carlo sweep over dists.yaml, a file the user writes (none is shipped)",
 }
 #: Commands that write a result set and take --name / --no-plots.
 WRITES = {"run", "stochastic", "alternatives", "sweep"}
