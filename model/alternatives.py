@@ -229,11 +229,12 @@ def write(root: Path, name: str, s: Scenario, r: AlternativesResult, argv: list[
 
 
 def main(argv: Sequence[str]) -> int:
-    from model.cli import EXIT_INPUT, EXIT_OK, EXIT_SOLVER, EXIT_TARGET, _common, _fail
+    from model.cli_common import ArgumentParser, add_input_options as _common, fail as _fail
+    from model.exitcodes import EXIT_INPUT, EXIT_OK, EXIT_SOLVER, EXIT_TARGET
     from model.errors import InputError, InputErrors, ResultSetError
     from model.units import UnitParseError, parse_quantity
 
-    p = argparse.ArgumentParser(prog="run.py alternatives",
+    p = ArgumentParser(prog="run.py alternatives",
                                 description="Plans within a cost slack of the least cost whose vendor and host mix "
                                             "differ most (modelling to generate alternatives).")
     p.add_argument("--target", help="power (250GW) or compute (500 EFLOP/s) target")

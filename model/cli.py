@@ -1,5 +1,12 @@
 """Command line: ``python run.py --target 250GW`` and its sub-commands.
 
+``main`` hands the command line to :func:`model.cli_common.dispatch`, which
+finds the command in :data:`model.cli_common.COMMANDS`; ``run`` (the
+default), ``check`` and ``scenarios`` live here, the others in their own
+modules, each parsing its own arguments. The shared options, errors and exit
+codes are in ``model.cli_common`` and ``model.exitcodes`` so that no command
+module imports this one.
+
 Exit codes: 0 solved; 1 the result set could not be written (disk full,
 permissions; nothing partial is left); 2 bad input or usage (nothing
 written); 3 the target cannot be met or the inputs contradict each other (a
@@ -14,36 +21,39 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-EXIT_OK, EXIT_INPUT, EXIT_TARGET, EXIT_SOLVER, EXIT_INTERRUPT = 0, 2, 3, 4, 130
-EXIT_WRITE = 1   # the result set could not be written (OSError); the temporary folder is removed
-COMMANDS = ("run", "check", "scenarios")
-#: Sub-commands that live in their own modules: name -> "module:function(argv) -> exit code".
-MODULE_COMMANDS = {
-    "compare": "model.compare:main",
-    "sweep": "model.sweep:main",
-    "verify": "model.verify:main",
-    "stochastic": "model.stochastic:main",
-    "alternatives": "model.alternatives:main",
-    "replan": "model.replan:main",
-}
+from model.cli_common import COMMANDS, MODULE_COMMANDS, ArgumentParser, add_input_options, dispatch, fail
+from model.exitcodes import EXIT_INPUT, EXIT_INTERRUPT, EXIT_OK, EXIT_SOLVER, EXIT_TARGET, EXIT_WRITE
+
+# Older names, kept for callers on other branches: the helpers live in model.cli_common.
+_common, _fail = add_input_options, fail
+__all__ = ["main", "parser", "HELP_EXAMPLES", "cmd_run", "cmd_check", "cmd_scenarios", "print_summary", "COMMANDS",
+           "MODULE_COMMANDS", "EXIT_OK", "EXIT_WRITE", "EXIT_INPUT", "EXIT_TARGET", "EXIT_SOLVER", "EXIT_INTERRUPT"]
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--scenario", help="apply inputs/scenarios/NAME.yaml on top of the base data")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                   help="override one parameter with units, e.g. pue=1.2, discount_rate=8%%, "
-                        "electricity_price=90USD/MWh, pue.US-Texas=1.3 (repeatable)")
-    p.add_argument("--inputs", type=Path, default=None, help="inputs folder (default: the project's inputs/)")
+#: The examples ``run.py --help`` shows; tests/test_readme_examples.py runs each (exit 0).
+HELP_EXAMPLES = ("run.py --target 250GW", 'run.py --target "400 ZFLOP/s" --year 2030', "run.py check --set pue=1.3",
+                 "run.py sweep --vary pue=1.1:1.5 --method oat")
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="run.py",
+def parser(commands: bool = False) -> argparse.ArgumentParser:
+    """The ``run`` options; ``--help`` shows them with every command, one line each.
+
+    ``commands=True`` adds the commands as argparse sub-parsers, for the help
+    text only: the command word is read by :func:`model.cli_common.dispatch`,
+    so a stray word after the options is refused rather than taken for a command.
+    """
+    p = ArgumentParser(
+        prog="run.py", add_help=False,
+        usage="run.py [COMMAND] [options]   (without a COMMAND: run)",
         description="Plan AI compute capacity and its energy: which chips, from whom, where, when, at what cost.",
-        epilog="Other commands: 'run.py check [--scenario NAME]' validates inputs without solving; "
-               "'run.py scenarios' lists the shipped scenarios.")
+        epilog="Each command has its own help: run.py COMMAND --help. Examples: " + "; ".join(HELP_EXAMPLES) + ".")
+    if commands:
+        listing = p.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+        for name, command in COMMANDS.items():
+            listing.add_parser(name, help=command.help, add_help=False)
+    p.add_argument("-h", "--help", action=_HelpWithCommands, help="show this help (options and commands) and exit")
     p.add_argument("--target", help="what must be in service: a power (250GW, 250000 MW) or a compute rate "
-                                    "(5e29 FLOP/s, 500 EFLOP/s). Default: inputs/scalars.csv default_target")
+                                    "(400 ZFLOP/s, 4e23 FLOP/s). Default: inputs/scalars.csv default_target")
     p.add_argument("--year", type=int, help="year the target must be met by (default 2033); it then holds to the "
                                             "end of the horizon")
     p.add_argument("--target-basis", choices=("it", "facility"), default="it",
@@ -59,45 +69,25 @@ def parser() -> argparse.ArgumentParser:
                         "(myopic; summary.json gives the regret against perfect foresight)")
     p.add_argument("--look-ahead", type=int, default=None, metavar="N",
                    help="years each myopic step sees, its own included (default 2; needs --foresight myopic)")
-    _common(p)
+    add_input_options(p)
     return p
 
 
-def _fail(msg: str, code: int) -> int:
-    print(f"error: {msg}", file=sys.stderr)
-    return code
+class _HelpWithCommands(argparse.Action):
+    """``-h`` / ``--help``: the run options and every command, then exit 0."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, p, namespace, values, option_string=None) -> None:
+        parser(commands=True).print_help()
+        p.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in MODULE_COMMANDS:
-        import importlib
-
-        module, func = MODULE_COMMANDS[argv[0]].split(":")
-        try:
-            entry = getattr(importlib.import_module(module), func)
-        except ModuleNotFoundError as exc:
-            if exc.name == module:
-                return _fail(f"'{argv[0]}' is not available in this version", EXIT_INPUT)
-            raise
-        try:
-            return int(entry(argv[1:]) or 0)
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return EXIT_INTERRUPT
-    if argv and argv[0] in COMMANDS:
-        command, rest = argv[0], argv[1:]
-    else:
-        command, rest = "run", argv
-    try:
-        if command == "scenarios":
-            return cmd_scenarios(rest)
-        if command == "check":
-            return cmd_check(rest)
-        return cmd_run(rest, argv)
-    except KeyboardInterrupt:
-        print("interrupted: no partial result set was left", file=sys.stderr)
-        return EXIT_INTERRUPT
+    """``run.py``: run one command line and return its exit code (see the module docstring)."""
+    return dispatch(list(sys.argv[1:] if argv is None else argv))
 
 
 def cmd_scenarios(rest: list[str]) -> int:
@@ -108,7 +98,7 @@ def cmd_scenarios(rest: list[str]) -> int:
 
     from model.scenario import DEFAULT_INPUTS, available_scenarios
 
-    p = argparse.ArgumentParser(prog="run.py scenarios", description="List the shipped scenarios.")
+    p = ArgumentParser(prog="run.py scenarios", description="List the shipped scenarios.")
     p.add_argument("--inputs", type=Path, default=DEFAULT_INPUTS)
     p.add_argument("--long", action="store_true", help="print each scenario's whole description and notes")
     a = p.parse_args(rest)
@@ -140,20 +130,29 @@ def cmd_check(rest: list[str]) -> int:
     from model.errors import InputErrors
     from model.scenario import DEFAULT_INPUTS, load_scenario
 
-    p = argparse.ArgumentParser(prog="run.py check", description="Validate the inputs without solving; "
+    p = ArgumentParser(prog="run.py check", description="Validate the inputs without solving; "
                                                                   "list every problem at once.")
-    _common(p)
+    add_input_options(p)
     a = p.parse_args(rest)
     try:
         s = load_scenario(a.inputs or DEFAULT_INPUTS, a.scenario, a.sets)
     except InputErrors as exc:
-        return _fail(str(exc), EXIT_INPUT)
+        return fail(str(exc), EXIT_INPUT)
     print(f"inputs OK: scenario {s.name}, {len(s.offers)} offers, {len(s.deals)} deals, "
           f"{len(s.regions)} regions, years {s.first_year}-{s.last_year}")
     return EXIT_OK
 
 
-def cmd_run(rest: list[str], full_argv: list[str]) -> int:
+def cmd_run(rest: list[str]) -> int:
+    """``run.py [run] [options]``: load, solve, write one result set, print its summary."""
+    try:
+        return _run(list(rest))
+    except KeyboardInterrupt:
+        print("interrupted: no partial result set was left", file=sys.stderr)
+        return EXIT_INTERRUPT
+
+
+def _run(rest: list[str]) -> int:
     from model.errors import InputError, InputErrors, ResultSetError
     from model.scenario import DEFAULT_INPUTS, TargetSpec, load_scenario
 
@@ -163,20 +162,20 @@ def cmd_run(rest: list[str], full_argv: list[str]) -> int:
     try:
         s = load_scenario(a.inputs or DEFAULT_INPUTS, a.scenario, a.sets, TargetSpec(a.target, a.year, a.target_basis))
     except InputErrors as exc:
-        return _fail(str(exc), EXIT_INPUT)
+        return fail(str(exc), EXIT_INPUT)
     except InputError as exc:
-        return _fail(str(exc), EXIT_INPUT)
+        return fail(str(exc), EXIT_INPUT)
     timings["load_s"] = time.perf_counter() - t0
 
     from model.results import default_name, ensure_free, write_result_set
 
-    name = a.name or default_name(s)
+    name = a.name or default_name(s, objective=a.objective)
     try:
         ensure_free(a.results, name)
     except ResultSetError as exc:
-        return _fail(str(exc), EXIT_INPUT)
+        return fail(str(exc), EXIT_INPUT)
     if a.time_limit is not None and not 0 < a.time_limit < float("inf"):  # also refuses nan
-        return _fail(f"--time-limit: expected a positive number of seconds, found {a.time_limit!r}", EXIT_INPUT)
+        return fail(f"--time-limit: expected a positive number of seconds, found {a.time_limit!r}", EXIT_INPUT)
 
     if a.look_ahead is not None and a.foresight != "myopic":
         return _fail("--look-ahead: applies only with --foresight myopic", EXIT_INPUT)
@@ -197,12 +196,12 @@ def cmd_run(rest: list[str], full_argv: list[str]) -> int:
     ds = to_dataset(s, outcome)
     t0 = time.perf_counter()
     try:
-        path = write_result_set(a.results, name, s, outcome, ds, ["run.py", *full_argv], timings,
+        path = write_result_set(a.results, name, s, outcome, ds, ["run.py", *rest], timings,
                                 plots=not a.no_plots)
     except ResultSetError as exc:
-        return _fail(str(exc), EXIT_INPUT)
+        return fail(str(exc), EXIT_INPUT)
     except OSError as exc:  # disk full, permissions: write_result_set removed its temporary folder
-        return _fail(f"could not write the result set {a.results / name}: {exc}; "
+        return fail(f"could not write the result set {a.results / name}: {exc}; "
                      "nothing was written (no partial set is left)", EXIT_WRITE)
     timings["write_s"] = time.perf_counter() - t0
     from model.results import read_summary
@@ -224,7 +223,7 @@ def print_summary(summary: dict, s, result_set: Path) -> None:
 
     ty = summary["target_year"]
     print(f"\nStatus: {summary['status']}  ({summary.get('message', '')})")
-    print(f"Target: {_fmt(summary['target'])} from {ty}")
+    print(target_line(summary, s))
     if "max_reachable" in summary:
         print(f"Largest reachable: {_fmt(summary['max_reachable'])}")
     if summary.get("conflicts"):
@@ -257,6 +256,24 @@ def print_summary(summary: dict, s, result_set: Path) -> None:
         print("\nLimits on the largest reachable figure:")
         for b in summary["limits_on_reach"][:10]:
             print(f"  - {b['meaning']}")
+
+
+def target_line(summary: dict, s) -> str:
+    """What the run asked for, in words: the target and its basis, or the most capacity by a year.
+
+    ``Target: 250.00 GW of facility power (IT x PUE) from 2033``; under
+    ``--objective max-capacity``, ``Objective: the most accelerator IT capacity in service by 2030``
+    (the target is not used then, so it is not shown).
+    """
+    from model.report import _fmt
+
+    t, ty = s.main_target, summary["target_year"]
+    basis = ("" if t.kind != "power" else
+             " of facility power (IT x PUE)" if t.basis == "facility" else " of accelerator IT capacity")
+    if summary.get("objective") == "max-capacity":
+        what = "compute" if t.kind != "power" else basis.removeprefix(" of ")
+        return f"Objective: the most {what} in service by {ty}"
+    return f"Target: {_fmt(summary['target'])}{basis} from {ty}"
 
 
 def _by_year(result_set: Path, coord: str):

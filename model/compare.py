@@ -68,6 +68,12 @@ class ResultSetView:
     path: Path
     summary: dict[str, Any]
     manifest: dict[str, Any] | None
+    kind: str = "plan"     # plan | stochastic | alternatives (see set_kind)
+
+    @property
+    def kind_words(self) -> str:
+        """``a plan``, ``a stochastic set``, ``a set of alternatives``."""
+        return KIND_WORDS.get(self.kind, f"a {self.kind} set")
 
     @property
     def status(self) -> str:
@@ -76,6 +82,52 @@ class ResultSetView:
     @property
     def version(self) -> str:
         return str((self.manifest or {}).get("version", "unknown"))
+
+
+#: The kinds of result set compare reads, in words.
+KIND_WORDS = {"plan": "a plan", "stochastic": "a stochastic set", "alternatives": "a set of alternatives"}
+
+
+def set_kind(summary: dict[str, Any], manifest: dict[str, Any] | None) -> str:
+    """Which command wrote a result set: ``plan``, ``stochastic``, ``alternatives``, ``sweep``, ``comparison``.
+
+    Read from the manifest (its ``kind`` or ``command``, else the command word
+    of its command line), else from keys only one kind of summary has.
+
+    Examples
+    --------
+    >>> set_kind({"status": "optimal"}, {"command_line": ["run.py", "--target", "250GW"]})
+    'plan'
+    >>> set_kind({"status": "optimal", "expected_cost": {}}, None)
+    'stochastic'
+    """
+    m = manifest or {}
+    named = {"stochastic": "stochastic", "alternatives": "alternatives", "sweep": "sweep", "compare": "comparison",
+             "comparison": "comparison", "run": "plan", "plan": "plan"}
+    for word in (m.get("kind"), m.get("command")):
+        if isinstance(word, str) and word in named:
+            return named[word]
+    argv = m.get("command_line")
+    if isinstance(argv, list) and len(argv) > 1 and isinstance(argv[1], str) and argv[1] in named:
+        return named[argv[1]]
+    if "expected_cost" in summary or "futures_file" in summary:
+        return "stochastic"
+    if "alternatives" in summary and "least_cost" in summary:
+        return "alternatives"
+    return "plan"
+
+
+def kinds_note(views: Sequence[ResultSetView]) -> str | None:
+    """One sentence when the sets are of different kinds (``None`` when they are all alike).
+
+    ``results/A is a plan and results/B a stochastic set: only the figures both have are compared``.
+    """
+    if len({v.kind for v in views}) < 2:
+        return None
+    parts = [f"{v.path} {'is ' if i == 0 else ''}{v.kind_words}" for i, v in enumerate(views)]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return (f"{listed}: only the figures {'both' if len(views) == 2 else 'all'} have are compared "
+            "(the others are listed, not shown as missing)")
 
 
 def _read_json(f: Path, what: str) -> dict[str, Any]:
@@ -113,12 +165,16 @@ def open_result_set(path: Path, label: str | None = None) -> ResultSetView:
     if not path.is_dir():
         raise ResultSetError(f"{path} is not a result set: it is a file, not a folder")
     if not (path / "summary.json").exists():
+        if (path / "cases.csv").exists():
+            raise ResultSetError(f"{path} is a sweep, which compare does not take (it compares plans, stochastic "
+                                 f"sets and alternatives); the sweep's cases are compared in {path / 'report.html'} "
+                                 f"and {path / 'summary.csv'}")
         raise ResultSetError(f"{path} is not a result set: {path / 'summary.json'} is missing")
     summary = _read_json(path / "summary.json", "the headline figures")
     if "status" not in summary:
         raise ResultSetError(f"{path / 'summary.json'} is corrupt: it has no 'status' key")
     manifest = _read_json(path / "manifest.json", "the manifest") if (path / "manifest.json").exists() else None
-    return ResultSetView(label or path.name, path, summary, manifest)
+    return ResultSetView(label or path.name, path, summary, manifest, set_kind(summary, manifest))
 
 
 def unique_labels(paths: Sequence[Path]) -> list[str]:
@@ -217,6 +273,9 @@ def compare_figures(views: Sequence[ResultSetView]) -> pd.DataFrame:
     keys: list[str] = []
     for f in flat:
         keys += [k for k in f if k not in set(keys)]
+    if kinds_note(views):   # sets of different kinds: a figure only one kind has is not 'missing' from the other
+        tops = [set(v.summary) for v in views]
+        keys = [k for k in keys if all(k.split(".", 1)[0] in t for t in tops)]
     parents = [{k.rsplit(".", 1)[0] for k in f if "." in k} for f in flat]
     rows = []
     for key in keys:
@@ -290,7 +349,10 @@ def missing_keys(views: Sequence[ResultSetView], headline: pd.DataFrame) -> pd.D
             if key in v.summary:
                 continue
             having = [o for o in views if key in o.summary]
-            if v.status not in PLAN_STATUSES and any(o.status in PLAN_STATUSES for o in having):
+            if having and all(o.kind != v.kind for o in having):
+                kinds = sorted({o.kind_words for o in having})
+                reason = f"only {' and '.join(kinds)} has it; this set is {v.kind_words} (not compared)"
+            elif v.status not in PLAN_STATUSES and any(o.status in PLAN_STATUSES for o in having):
                 reason = f"status {v.status}: the run has no plan"
             elif having and all(o.status != v.status for o in having):
                 reason = (f"written only for status {', '.join(sorted({o.status for o in having}))}; "
@@ -661,6 +723,8 @@ def write_html(folder: Path, views: Sequence[ResultSetView], headline: pd.DataFr
     header = (f"<h1>Comparison of {len(views)} result sets</h1>"
               f"<p>{esc(' · '.join(labels))}. Differences are relative to the first set, "
               f"<b>{esc(labels[0])}</b>.</p>")
+    if kinds_note(views):   # sets of different kinds: say so before any figure
+        header += f"<p class='note'><b>{esc(kinds_note(views))}.</b></p>"
     body = []
     rows = []
     for v in views:
@@ -814,15 +878,18 @@ def report_text(views: Sequence[ResultSetView], headline: pd.DataFrame, files: p
                 overrides: pd.DataFrame, missing: pd.DataFrame, every_key: bool = False) -> str:
     """The comparison as the terminal shows it."""
     labels = [v.label for v in views]
-    out = [f"Comparing {len(views)} result sets; differences are relative to the first, '{labels[0]}':"]
-    out.append(_text_table(["set", "status", "scenario", "folder"],
-                           [[v.label, v.status, str(v.summary.get("scenario", "")), str(v.path)] for v in views],
-                           max_width=70))
+    note = kinds_note(views)
+    out = [f"Note: {note}.", ""] if note else []
+    out.append(f"Comparing {len(views)} result sets; differences are relative to the first, '{labels[0]}':")
+    out.append(_text_table(["set", "kind", "status", "scenario", "folder"],
+                           [[v.label, v.kind, v.status, str(v.summary.get("scenario", "")), str(v.path)]
+                            for v in views], max_width=70))
     keys = _headline_keys(headline, views, every_key)
     diff = set(differing_keys(headline))
     out.append("")
     if not diff:
-        out.append("Headline figures: no differences (every figure is the same in every set).")
+        out.append("Headline figures: no differences (every figure is the same in every set)." if not note else
+                   "Headline figures they share: no differences.")
     else:
         out.append(f"Headline figures ({len([k for k in keys if k in diff])} of {len(keys)} differ; "
                    "value, then (difference, %) to the first set):")
@@ -865,7 +932,9 @@ def report_text(views: Sequence[ResultSetView], headline: pd.DataFrame, files: p
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run.py compare",
+    from model.cli_common import ArgumentParser  # says 'did you mean' for a mistyped option
+
+    p = ArgumentParser(prog="run.py compare",
                                 description="Compare result sets side by side: headline figures with units and "
                                             "differences, the inputs that differ, plots and compare.html.")
     p.add_argument("sets", nargs="+", type=Path, metavar="RESULT_SET",

@@ -67,7 +67,8 @@ class ParameterSpec:
         """Plain words for the allowed units, e.g. ``a power (e.g. GW)``."""
         from model.units import dimension_name
 
-        parts = [f"{_article(dimension_name(ureg.Unit(u)))} (e.g. {u})" for _, u in self.alternatives]
+        parts = ["a plain number (unit 'dimensionless' or '%')" if ureg.Unit(u).dimensionless
+                 else f"{_article(dimension_name(ureg.Unit(u)))} (e.g. {u})" for _, u in self.alternatives]
         return " or ".join(parts)
 
 
@@ -419,9 +420,10 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
     Raises
     ------
     InputError
-        For an unknown key or member, a missing ``=``, or a scale factor that
-        is not a non-negative plain number. The value of a ``set`` is checked
-        with every other row when the tables are validated.
+        For an unknown key or member, a missing ``=``, a scale factor that
+        is not a non-negative plain number, or a value the parameter refuses
+        (wrong dimension, out of range): checked once here, naming the key,
+        rather than once for each row the value would become.
     """
     where = row or f"--set {assignment}"
     if "=" not in assignment:
@@ -457,7 +459,8 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
         except UnitParseError:
             raise InputError(origin, where, key, "a plain non-negative number (a factor)", repr(value)) from None
         if factor.dimensionality != ureg.Unit("dimensionless").dimensionality or factor.to("").magnitude < 0:
-            raise InputError(origin, where, key, "a plain non-negative number (a factor)", describe(factor))
+            raise InputError(origin, where, key, "a plain non-negative number (a factor)",
+                             repr(value) if factor.dimensionless else describe(factor))
         f = float(factor.to("").magnitude)
         new_rows = []
         for r in table.rows:
@@ -484,7 +487,16 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
         q = parse_quantity(value)
         num, unit = _fmt(q.magnitude), f"{q.units:~}" if not q.dimensionless else str(q.units)
     except UnitParseError:
-        num, unit = value, ""  # validation reports it with the row's origin
+        num, unit = value, ""
+    # Check the value once, here, naming the key: the rows it becomes (one per region, vendor, ...)
+    # would each report the same problem, and a refused scalar would look like a missing row.
+    problems: list[InputError] = []
+    parse_value(RawRow({"value": num, "unit": unit}, origin, where), param, problems)
+    if problems:   # the value as typed, or its dimension when that is what is wrong
+        wrong_unit = problems[0].field == "unit"
+        found = (problems[0].found if wrong_unit and unit not in ("", "dimensionless")
+                 else f"{value!r} (a plain number, no unit)" if wrong_unit and unit else repr(value))
+        raise InputError(origin, where, problems[0].field, problems[0].expected, found)
     kept = tuple(r for r in table.rows if not (r.get("parameter") == param.row_name
                                                and (not members or r.get(spec.qualifier) in members)))
     today = _dt.date.today().isoformat()
@@ -677,17 +689,17 @@ def parse_value(row: RawRow, spec: ParameterSpec, errors: list[InputError],
             value = float(q.to(model_unit).magnitude)
             if not math.isfinite(value):  # e.g. 1e308 TW overflows in GW
                 errors.append(InputError(row.file, row.row, value_col,
-                                         f"'{spec.row_name}' that is finite in {model_unit}", f"{text} {unit_text}"))
+                                         f"'{spec.row_name}' that is finite in {model_unit}", _as_given(text, unit_text)))
                 return None
             if spec.minimum is not None and value < spec.minimum - 1e-12:
                 errors.append(InputError(row.file, row.row, value_col,
                                          f"'{spec.row_name}' of at least {_in_units(spec.minimum, model_unit, unit_text)}",
-                                         f"{text} {unit_text}"))
+                                         _as_given(text, unit_text)))
                 return None
             if spec.maximum is not None and value > spec.maximum + 1e-12:
                 errors.append(InputError(row.file, row.row, value_col,
                                          f"'{spec.row_name}' of at most {_in_units(spec.maximum, model_unit, unit_text)}",
-                                         f"{text} {unit_text}"))
+                                         _as_given(text, unit_text)))
                 return None
             return value, model_unit
     errors.append(InputError(row.file, row.row, unit_col, f"{spec.expected} for '{spec.row_name}'",
@@ -695,7 +707,14 @@ def parse_value(row: RawRow, spec: ParameterSpec, errors: list[InputError],
     return None
 
 
+def _as_given(text: str, unit_text: str) -> str:
+    """A value as the user gave it, without the word 'dimensionless' after a plain number."""
+    return text if unit_text in ("", "dimensionless") else f"{text} {unit_text}"
+
+
 def _in_units(value: float, model_unit: str, user_unit: str) -> str:
+    if ureg.Unit(model_unit).dimensionless and user_unit in ("", "dimensionless"):
+        return f"{value:g}"
     try:
         q = Q_(value, model_unit).to(parse_quantity(f"1 {user_unit}").units)
         return f"{q.magnitude:g} {user_unit}"

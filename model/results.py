@@ -39,11 +39,21 @@ from model.units import quantity_json
 PACKAGES = ("pyomo", "highspy", "pint", "numpy", "pandas", "xarray", "netCDF4", "matplotlib", "PyYAML")
 
 
-def default_name(s: Scenario, now: _dt.datetime | None = None) -> str:
-    """``<scenario>_<target>_<timestamp>``, e.g. ``base_250GW-2033_20261123T101500``."""
+def default_name(s: Scenario, now: _dt.datetime | None = None, objective: str = "min-cost") -> str:
+    """``<scenario>_<target>-<year>_<timestamp>``, e.g. ``base_250GW-2033_20261123T101500``.
+
+    A facility-power target says so (``base_250GW-facility-2033_...``); with
+    ``objective="max-capacity"`` the name says what is maximised, not the
+    target it ignores (``base_most-capacity-2030_...``).
+    """
     now = now or _dt.datetime.now()
     t = s.main_target
-    target = f"{t.value:g}GW" if t.kind == "power" else f"{t.value * 1e18:.3g}FLOPs"
+    facility = t.kind == "power" and t.basis == "facility"
+    if objective == "max-capacity":
+        target = "most-" + ("compute" if t.kind != "power" else "facility-power" if facility else "capacity")
+    else:
+        target = (f"{t.value:g}GW" + ("-facility" if facility else "") if t.kind == "power"
+                  else f"{t.value * 1e18:.3g}FLOPs")
     year = min(x.year for x in s.targets if x.main)
     return f"{s.name}_{target}-{year}_{now.strftime('%Y%m%dT%H%M%S')}".replace("+", "")
 

@@ -371,7 +371,7 @@ def parse_target(text: str, option: str = "--target") -> tuple[float, str]:
     InputError
         Naming ``option`` when the text is not a power or a compute rate, or is negative.
     """
-    expected = "a power (e.g. 250GW, 250000 MW) or a compute rate (e.g. 5e29 FLOP/s, 500 EFLOP/s)"
+    expected = "a power (e.g. 250GW, 250000 MW) or a compute rate (e.g. 400 ZFLOP/s, 4e23 FLOP/s)"
     try:
         q = parse_quantity(text)
     except UnitParseError:
@@ -521,6 +521,11 @@ def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None
     return replace(scen, overrides=tuple(overrides), input_files=input_hashes(inputs_dir, extra_files))
 
 
+def _has_row(table: RawTable, parameter: str) -> bool:
+    """Whether ``table`` has a row for ``parameter`` (a refused one was reported already: not 'missing')."""
+    return any(r.get("parameter") == parameter for r in table.rows)
+
+
 def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[InputError], name: str,
               description: str, target_value: tuple[float, str] | None,
               target_year: int | None, target_basis: str = "it") -> Scenario | None:
@@ -536,7 +541,7 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
     for key in ("first_year", "last_year", "default_target_year"):
         r = horizon_rows.get(key)
         if r is None:
-            if "horizon.csv" in tables:
+            if "horizon.csv" in tables and not _has_row(tables["horizon.csv"], key):
                 errors.append(InputError(tables["horizon.csv"].file, 1, "parameter", f"a row for '{key}'", "none"))
             continue
         try:
@@ -586,7 +591,7 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
     # scalars
     scalar = {f.parameter: f for f in facts_from(rows("scalars.csv", horizon), ())}
     for key in ("discount_rate", "utilisation", "hours_per_year", "default_target"):
-        if key not in scalar and "scalars.csv" in tables:
+        if key not in scalar and "scalars.csv" in tables and not _has_row(tables["scalars.csv"], key):
             errors.append(InputError(tables["scalars.csv"].file, 1, "parameter", f"a row for '{key}'", "none"))
 
     # generations -> EFLOP/s per GW by (family, vintage year)

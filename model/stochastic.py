@@ -697,10 +697,11 @@ def shortfall_text(value_: float, unit: str) -> str:
 
 
 def main(argv: Sequence[str]) -> int:
-    from model.cli import EXIT_INPUT, EXIT_OK, EXIT_SOLVER, _common, _fail
+    from model.cli_common import ArgumentParser, add_input_options as _common, fail as _fail
+    from model.exitcodes import EXIT_INPUT, EXIT_OK, EXIT_SOLVER
     from model.errors import ResultSetError
 
-    p = argparse.ArgumentParser(prog="run.py stochastic", description="A two-stage plan that holds up across futures.")
+    p = ArgumentParser(prog="run.py stochastic", description="A two-stage plan that holds up across futures.")
     p.add_argument("--target")
     p.add_argument("--year", type=int)
     p.add_argument("--target-basis", choices=("it", "facility"), default="it")

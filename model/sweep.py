@@ -1125,7 +1125,9 @@ def _range_text(v: Vary) -> str:
 # The command
 # ----------------------------------------------------------------------------
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    from model.cli_common import ArgumentParser  # says 'did you mean' for a mistyped option
+
+    p = ArgumentParser(
         prog="run.py sweep",
         description="Re-solve one scenario for many values of a few inputs and gather the cases in one result set "
                     "(tornado, grid, Monte Carlo, Sobol and Morris sensitivity).",

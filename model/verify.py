@@ -136,7 +136,7 @@ def rerun_argv(man: dict[str, Any], results: Path, name: str) -> list[str]:
         out.append(arg)
     if not has_inputs and man.get("inputs_dir"):
         out += ["--inputs", man["inputs_dir"]]
-    from model.cli import COMMANDS, MODULE_COMMANDS
+    from model.cli_common import COMMANDS, MODULE_COMMANDS
 
     is_run = not out or out[0] == "run" or (out[0] not in MODULE_COMMANDS and out[0] not in COMMANDS)
     if is_run and "--no-plots" not in out:
@@ -257,7 +257,9 @@ def _headline(key: str) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``run.py verify RESULT_SET``: re-run from the manifest, compare figures, report changed inputs."""
-    p = argparse.ArgumentParser(prog="run.py verify",
+    from model.cli_common import ArgumentParser  # says 'did you mean' for a mistyped option
+
+    p = ArgumentParser(prog="run.py verify",
                                 description="Re-run a result set from its manifest (into a temporary folder) and "
                                             "report whether the figures match and which inputs changed since.")
     p.add_argument("result_set", type=Path, help="a result set folder, e.g. results/base_250GW-2033_...")
@@ -304,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = rerun_argv(man, tmp, "rerun")
         print(f"\nRe-running: run.py {' '.join(args[:-4])}  (into a temporary folder)")
-        from model.cli import main as cli_main
+        from model.cli_common import dispatch as cli_main
 
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

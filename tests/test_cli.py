@@ -107,3 +107,104 @@ def test_run_py_works_as_a_script_from_any_folder(toy, tmp_path):
                            "--name", "script", "--no-plots"], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "results" / "script" / "summary.json").exists()
+
+
+# ----------------------------------------------------------------------------
+# What a new user meets: --help, typos, labels (issue 12, items 9 and 10)
+# ----------------------------------------------------------------------------
+EVERY_COMMAND = ("run", "check", "scenarios", "compare", "sweep", "verify", "stochastic", "alternatives")
+
+
+def test_help_lists_every_command_with_one_line_each(capsys):
+    assert run("--help") == 0
+    out = capsys.readouterr().out
+    lines = {ln.split()[0]: ln for ln in out.splitlines() if ln.startswith("    ") and ln.split()}
+    for name in EVERY_COMMAND:
+        assert name in lines and len(lines[name].split()) > 2, f"{name} is not listed with a line of help:\n{out}"
+    assert "--target" in out and "--objective" in out   # and the default command's options
+    assert "5e29" not in out                             # the old, unreachable compute example
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["sweeep"], "unknown command 'sweeep'; did you mean 'sweep'?"),
+    (["comapre", "results/a", "results/b"], "unknown command 'comapre'; did you mean 'compare'?"),
+    (["--traget", "250GW"], "unknown option '--traget'; did you mean '--target'?"),
+    (["check", "--sceanrio", "base"], "unknown option '--sceanrio'; did you mean '--scenario'?"),
+    (["sweep", "--vray", "pue=1.1:1.3"], "unknown option '--vray'; did you mean '--vary'?"),
+    (["alternatives", "--slak", "5%"], "unknown option '--slak'; did you mean '--slack'?"),
+    (["--objective", "max-capcity"], "invalid choice 'max-capcity'; did you mean 'max-capacity'?"),
+    (["--year", "2030", "sweep"], "a command must be the first word"),
+])
+def test_a_mistyped_command_or_option_is_refused_with_the_closest_name(argv, said, tmp_path, capsys):
+    assert run(*argv, "--results", str(tmp_path / "r")) == 2
+    assert said in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_no_command_module_imports_model_cli_back():
+    """compare, sweep, verify, stochastic, alternatives (and later commands) import model.cli_common instead."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent / "model"
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "cli.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+                     if isinstance(node, ast.ImportFrom) else [])
+            if any(n == "model.cli" or n.startswith("model.cli.") for n in names):
+                offenders.append(f"{path.relative_to(root.parent)}:{node.lineno}")
+    assert not offenders, offenders
+
+
+def test_max_capacity_says_what_it_maximises_not_the_target_it_ignores(toy_capped, tmp_path, capsys):
+    assert run("--inputs", str(toy_capped), "--objective", "max-capacity", "--results", str(tmp_path / "r")) == 0
+    out = capsys.readouterr().out
+    assert "Objective: the most accelerator IT capacity in service by 2027" in out
+    assert "Target:" not in out
+    (folder,) = (tmp_path / "r").iterdir()
+    assert "_most-capacity-2027_" in folder.name, folder.name
+    assert "2GW" not in folder.name
+
+
+def test_facility_basis_shows_in_the_output_and_the_folder_name(toy, tmp_path, capsys):
+    assert run("--inputs", str(toy), "--target", "2GW", "--target-basis", "facility",
+               "--results", str(tmp_path / "r"), "--no-plots") == 0
+    assert "Target: 2.00 GW of facility power (IT x PUE) from 2027" in capsys.readouterr().out
+    (folder,) = (tmp_path / "r").iterdir()
+    assert "_2GW-facility-2027_" in folder.name, folder.name
+    assert run("--inputs", str(toy), "--target", "2GW", "--results", str(tmp_path / "it"), "--no-plots") == 0
+    assert "Target: 2.00 GW of accelerator IT capacity from 2027" in capsys.readouterr().out
+    (folder,) = (tmp_path / "it").iterdir()
+    assert "_2GW-2027_" in folder.name and "facility" not in folder.name
+
+
+def test_compare_of_a_plan_and_a_stochastic_set_says_so_and_compares_what_they_share(toy, tmp_path, capsys):
+    import yaml
+
+    futures = toy / "futures.yaml"
+    futures.write_text(yaml.safe_dump({"first_stage_last_year": 2026, "penalty": "1e12 USD/GW",
+                                       "futures": [{"name": "only", "probability": 1.0}]}))
+    r = tmp_path / "r"
+    assert run("--inputs", str(toy), "--target", "2GW", "--results", str(r), "--name", "plan", "--no-plots") == 0
+    assert run("stochastic", "--inputs", str(toy), "--target", "2GW", "--futures", str(futures),
+               "--results", str(r), "--name", "futures", "--no-plots") == 0
+    capsys.readouterr()
+    assert run("compare", str(r / "plan"), str(r / "futures"), "--results", str(tmp_path / "c"), "--out", "x",
+               "--no-plots") == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Note: {r / 'plan'} is a plan and {r / 'futures'} a stochastic set: "
+                          "only the figures both have are compared"), out[:300]
+    headline = pd.read_csv(tmp_path / "c" / "x" / "tables" / "headline.csv")
+    assert "missing" not in set(headline["note"].dropna())            # not "every figure missing"
+    assert set(headline["key"]) == {"status"}                         # the one figure both kinds have
+    assert "only a plan has it" in out and "only a stochastic set has it" in out
+    assert "is a plan and" in (tmp_path / "c" / "x" / "compare.html").read_text()
+    # a sweep is refused as a sweep, not as 'not a result set'
+    sweep = tmp_path / "r" / "sw"
+    sweep.mkdir()
+    (sweep / "cases.csv").write_text("case\n0\n")
+    assert run("compare", str(r / "plan"), str(sweep), "--results", str(tmp_path / "c")) == 2
+    assert f"{sweep} is a sweep" in capsys.readouterr().err

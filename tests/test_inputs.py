@@ -109,7 +109,7 @@ def test_unreadable_or_missing_file_is_named(tmp_path):
     ("colour=blue", "colour", "one of"),
     ("pue=1.3 GW", "unit", "dimensionless"),
     ("pue=0.8", "value", "at least 1"),
-    ("discount_rate=80%", "value", "at most 50"),
+    ("discount_rate=80%", "value", "at most 50 percent"),
     ("electricity_price=90 USD", "unit", "money per energy"),
     ("pue.Atlantis=1.2", "pue.Atlantis", "region"),
     ("supply_scale=-1", "supply_scale", "non-negative"),
@@ -120,6 +120,33 @@ def test_set_refuses_unknown_keys_wrong_dimensions_and_ranges(toy, assignment, f
     assert errs[0].field == field
     assert f"--set {assignment}" in str(errs[0])
     assert words.lower() in str(errs[0]).lower()
+
+
+@pytest.mark.parametrize("assignment, expected, found", [
+    ("pue=0.9", "'pue' of at least 1", "'0.9'"),                       # one row per region: once, not per region
+    ("discount_rate=5GW", "a plain number (unit 'dimensionless' or '%') for 'discount_rate'",    # a scalar
+     "'5.0 GW' (power)"),
+    ("utilisation=1.5", "'utilisation' of at most 1", "'1.5'"),
+    ("discount_rate=120%", "'discount_rate' of at most 50 percent", "'120%'"),
+    ("pue=abc", "a number for 'pue'", "'abc'"),
+])
+def test_a_bad_set_value_is_one_problem_naming_the_key_in_plain_words(tmp_path, assignment, expected, found):
+    """A --set value the parameter refuses is reported once, under its --set, and nothing else.
+
+    Before: ``--set pue=0.9`` gave the same problem once per region, a refused scalar added
+    "scalars.csv line 1 ... expected a row for 'discount_rate'", and messages read
+    "expected a plain number (dimensionless) (e.g. dimensionless)" or "found 0.9 dimensionless".
+    """
+    regions = [{"region": r, "name": f"Region {r}", **SRC2} for r in ("R", "S", "T")]
+    rows = default_tables()["region_parameters"] + [
+        {"region": r, "year": "", **q(p, v, u)} for r in ("S", "T")
+        for p, v, u in (("grid_power", 100, "GW"), ("pue", 1.0, "dimensionless"), ("electricity_price", 0, "USD/MWh"))]
+    folder = write_inputs(tmp_path / "in", regions=regions, region_parameters=rows)
+    field = "unit" if "GW" in assignment else "value"
+    errs = errors_of(folder, sets=[assignment])
+    assert [str(e) for e in errs] == [f"command line, --set {assignment}, field '{field}': "
+                                      f"expected {expected}, found {found}"]
+    assert "(dimensionless) (e.g." not in str(errs[0]) and "dimensionless, found" not in str(errs[0])
 
 
 def test_set_overrides_apply_with_units(toy):
@@ -158,3 +185,10 @@ def test_target_year_outside_the_horizon_is_refused(toy):
 def test_assumptions_must_give_a_reason(tmp_path):
     err, _ = one_error(tmp_path, **with_row("offer_parameters", 0, source="assumption:"))
     assert err.field == "source"
+
+
+def test_a_refused_scalar_row_is_not_also_reported_missing(tmp_path):
+    rows = [dict(r) for r in default_tables()["scalars"]]
+    rows[1].update(value=120)      # utilisation 120 percent
+    errs = errors_of(write_inputs(tmp_path / "in", scalars=rows))
+    assert [(e.file.split("/")[-1], e.row, e.field) for e in errs] == [("scalars.csv", 3, "value")], errs
