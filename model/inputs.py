@@ -83,6 +83,7 @@ class Settable:
     parameter: str
     qualifier: str | None
     mode: str  # "set" or "scale"
+    also: tuple[str, ...] = ()   # scale: further parameters of the same file scaled with it
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def load_catalogue(path: Path) -> Catalogue:
             in_file=entry.get("name_in_file", ""),
         )
     settable = {
-        key: Settable(key, v["parameter"], v.get("qualifier"), v.get("mode", "set"))
+        key: Settable(key, v["parameter"], v.get("qualifier"), v.get("mode", "set"), tuple(v.get("also") or ()))
         for key, v in (raw.get("settable") or {}).items()
     }
     return Catalogue(params, settable)
@@ -183,6 +184,12 @@ def _catalogue_problems(raw: Any, shown: str) -> list[InputError]:
         if not isinstance(entry, dict) or entry.get("parameter") not in params:
             out.append(InputError(shown, f"settable.{key}", "parameter", "the name of a parameter in 'parameters'",
                                   repr(entry.get("parameter") if isinstance(entry, dict) else entry)))
+            continue
+        for extra in entry.get("also") or ():
+            if extra not in params or params[extra].get("file") != params[entry["parameter"]].get("file"):
+                out.append(InputError(shown, f"settable.{key}", "also",
+                                      f"parameters of {params[entry['parameter']].get('file')} in 'parameters'",
+                                      repr(extra)))
     return out
 
 
@@ -222,8 +229,8 @@ SCHEMAS: dict[str, FileSchema] = {s.name: s for s in [
                optional=("note", "confidence"), references={"vendor": "vendors.csv"}, choices={"kind": KINDS}),
     FileSchema("generations.csv", ("family", "generation", "year") + _Q + _P, ("family", "generation", "parameter"),
                quantity=True, references={"family": "families.csv"}, years={"year": "any"}),
-    FileSchema("region_parameters.csv", ("region", "year") + _Q + _P, ("region", "year", "parameter"),
-               quantity=True, references={"region": "regions.csv"}, years={"year": "optional"}),
+    FileSchema("region_parameters.csv", ("region", "year") + _Q + _P, ("region", "component", "year", "parameter"),
+               optional=("note", "component"), quantity=True, references={"region": "regions.csv"}, years={"year": "optional"}),
     FileSchema("offers.csv", ("offer", "vendor", "family", "host", "region", "contract", "first_year",
                               "description") + PROVENANCE, ("offer",), optional=("note", "confidence", "energy"),
                references={"vendor": "vendors.csv", "family": "families.csv", "host": "hosts.csv",
@@ -459,9 +466,10 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
         if factor.dimensionality != ureg.Unit("dimensionless").dimensionality or factor.to("").magnitude < 0:
             raise InputError(origin, where, key, "a plain non-negative number (a factor)", describe(factor))
         f = float(factor.to("").magnitude)
+        names = {param.row_name, *(catalogue.parameters[a].row_name for a in spec.also)}
         new_rows = []
         for r in table.rows:
-            hit = r.get("parameter") == param.row_name and (not members or r.get(spec.qualifier) in members)
+            hit = r.get("parameter") in names and (not members or r.get(spec.qualifier) in members)
             if hit:
                 try:
                     scaled = _fmt(float(r.get("value")) * f)
@@ -771,7 +779,7 @@ def check_rows(table: RawTable, schema: FileSchema, catalogue: Catalogue,
         parsed: dict[str, Any] = {c: row.get(c) for c in table.columns}
         for col in schema.key + schema.required:
             if col in schema.years or col in PROVENANCE or col in ("value", "unit", "confidence", "description",
-                                                                  "name", "scope"):
+                                                                  "name", "scope", "component"):
                 continue
             if row.get(col) == "":
                 errors.append(InputError(row.file, row.row, col, f"a value for '{col}'", "an empty cell"))
