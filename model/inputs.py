@@ -214,6 +214,7 @@ class FileSchema:
     years: dict[str, str] = field(default_factory=dict)  # column -> "required" | "optional" | "vintage"
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     optional_file: bool = False   # absent file = no rows (energy and money inputs came later)
+    parameters_of: str = ""       # take the parameters of this file (default: its own)
 
 
 _Q = ("parameter", "value", "unit")
@@ -255,6 +256,9 @@ SCHEMAS: dict[str, FileSchema] = {s.name: s for s in [
     FileSchema("power_source_parameters.csv", ("power_source", "year") + _Q + _P, ("power_source", "year", "parameter"),
                quantity=True, references={"power_source": "power_sources.csv"}, years={"year": "optional"},
                optional_file=True),
+    FileSchema("power_kind_parameters.csv", ("kind", "year") + _Q + _P, ("kind", "year", "parameter"), quantity=True,
+               years={"year": "optional"}, choices={"kind": POWER_KINDS}, optional_file=True,
+               parameters_of="power_source_parameters.csv"),
     FileSchema("power_kind_supply.csv", ("kind", "year") + _Q + _P, ("kind", "year", "parameter"), quantity=True,
                years={"year": "optional"}, choices={"kind": POWER_KINDS}, optional_file=True),
     FileSchema("finance.csv", ("year",) + _Q + _P, ("year", "parameter"), quantity=True, years={"year": "optional"},
@@ -370,6 +374,29 @@ def read_raw_tables(inputs_dir: Path, errors: list[InputError]) -> dict[str, Raw
         if table is not None:
             tables[name] = table
     return tables
+
+
+def expand_kind_defaults(tables: dict[str, RawTable]) -> None:
+    """Copy the rows of ``power_kind_parameters.csv`` to every power source of that kind that has no row
+    of the parameter in ``power_source_parameters.csv`` (in place, before any override).
+
+    A kind row is a default: one sourced figure (e.g. the gas price) for every source of the kind.
+    The copies keep the kind file's name and line, so a bad value is reported where it was written;
+    ``--set`` and scenario files then see one row per source, as before.
+    """
+    kinds, params = tables.get("power_kind_parameters.csv"), tables.get("power_source_parameters.csv")
+    sources = tables.get("power_sources.csv")
+    if kinds is None or params is None or sources is None or not kinds.rows:
+        return
+    have = {(r.get("power_source"), r.get("parameter")) for r in params.rows}
+    added = []
+    for src in sources.rows:
+        name, kind = src.get("power_source"), src.get("kind")
+        for r in kinds.rows:
+            if r.get("kind") == kind and (name, r.get("parameter")) not in have:
+                vals = {c: r.values.get(c, "") for c in params.columns if c != "power_source"}
+                added.append(RawRow({"power_source": name, **vals}, r.file, r.row))
+    tables["power_source_parameters.csv"] = replace(params, rows=params.rows + tuple(added))
 
 
 def input_hashes(inputs_dir: Path, extra: Iterable[Path] = ()) -> dict[str, str]:
@@ -770,7 +797,7 @@ def check_rows(table: RawTable, schema: FileSchema, catalogue: Catalogue,
     for quantity tables, ``_value`` / ``_unit`` in model units. ``_file`` and
     ``_row`` keep the origin.
     """
-    params = catalogue.for_file(schema.name)
+    params = catalogue.for_file(schema.parameters_of or schema.name)
     seen: dict[tuple, int | str] = {}
     out = []
     for row in table.rows:

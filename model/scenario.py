@@ -20,8 +20,8 @@ import numpy as np
 
 from model.errors import InputError, InputErrors
 from model.inputs import (ENTITY_KEY, SCHEMAS, RawRow, parse_value, Catalogue, Fact, Override, RawTable, apply_scenario_file, apply_set,
-                          check_rows, facts_from, input_hashes, load_catalogue, parse_scope, read_raw_tables,
-                          _display)
+                          check_rows, expand_kind_defaults, facts_from, input_hashes, load_catalogue, parse_scope,
+                          read_raw_tables, _display)
 from model.units import COMPUTE, POWER, UnitParseError, describe, parse_quantity
 
 DEFAULT_INPUTS = Path(__file__).resolve().parent.parent / "inputs"
@@ -391,6 +391,7 @@ def _read_files(inputs_dir: Path, scenario: str | None, errors: list[InputError]
 
     catalogue = load_catalogue(inputs_dir / "parameters.yaml")
     tables = read_raw_tables(inputs_dir, errors)
+    expand_kind_defaults(tables)
     overrides: list[Override] = []
     extra_files: list[Path] = []
     description = ""
@@ -983,6 +984,7 @@ def _assemble_energy(rows, catalogue: Catalogue, errors: list[InputError], years
                 continue
             for y, v in s.items():
                 out[fieldname][name, y] = v
+    rows("power_kind_parameters.csv", horizon, ids)   # checked here; its rows reach the sources as copies
     kinds = _group(facts_from(rows("power_kind_supply.csv", horizon, ids), ("kind", "year")), "kind")
     for (kind, param), facts in kinds.items():
         s = _series(facts, years, errors)
