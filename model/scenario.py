@@ -800,6 +800,11 @@ def _grown(points: dict[int, float], years: tuple[int, ...], growth: float, line
     return out
 
 
+def _row_already_refused(errors: list[InputError], file: str, keys: tuple[str, ...]) -> bool:
+    """True if a row of ``file`` or a ``--set`` of one of ``keys`` was refused already (its absence follows)."""
+    return any(str(e.file).endswith(file) or any(k in str(e.row) for k in keys) for e in errors)
+
+
 def _assemble_supply(facts: list[Fact], vendors: Iterable[str], years: tuple[int, ...],
                      errors: list[InputError]) -> dict[tuple[str, int], float]:
     """Each vendor's supply cap to this plan (GW/a), from ``vendor_supply.csv``.
@@ -830,6 +835,8 @@ def _assemble_supply(facts: list[Fact], vendors: Iterable[str], years: tuple[int
                                      f"buyer_share rows for vendor {v}", "both"))
             continue
         if world and not share or share and not world:
+            if _row_already_refused(errors, "vendor_supply.csv", ("buyer_share", "world_output", "supply_scale")):
+                continue      # the missing row was refused already; say it once
             f = (world or share)[0]
             missing = "buyer_share" if world else "world_output"
             errors.append(InputError(f.file, f.row, "parameter", f"a '{missing}' row for vendor {v} as well "
@@ -897,6 +904,8 @@ def _regional_firm_power(facts: list[Fact], region: str, years: tuple[int, ...],
         credit = by.get((c, "capacity_credit")) or by.get(("", "capacity_credit"), [])
         growth = by.get((c, "regional_power_growth"), [])
         if not share:
+            if _row_already_refused(errors, "region_parameters.csv", ("grid_share", "grid_power_scale")):
+                continue      # the missing row was refused already; say it once
             f = regional[0]
             errors.append(InputError(f.file, f.row, "parameter", f"a 'buyer_share' row for {region} / {c} as well "
                                      "(grid_power = regional_power x buyer_share x capacity_credit)", "none"))

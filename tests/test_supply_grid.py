@@ -172,3 +172,11 @@ def test_set_overrides_a_kind_default_for_one_source(tmp_path):
 def test_a_bad_kind_default_is_reported_in_the_kind_file(tmp_path):
     with pytest.raises(InputErrors, match=r"power_kind_parameters.csv, line 2, field 'unit'"):
         load_scenario(kind_toy(tmp_path, kind_rows=(("lead_time", 3, "GW"),)))
+
+
+def test_a_refused_share_is_reported_once_not_again_as_missing(tmp_path):
+    tables = default_tables()
+    tables["vendor_supply"] = supply_rows((2025, "world_output", 10, "GW/a"), ("", "buyer_share", 10, "percent"))
+    with pytest.raises(InputErrors) as err:
+        load_scenario(write_inputs(tmp_path / "in", **tables), sets=["buyer_share.acme=130%"])
+    assert len(err.value.errors) == 1 and "at most 100 percent" in str(err.value.errors[0])
