@@ -84,6 +84,7 @@ class Settable:
     parameter: str
     qualifier: str | None
     mode: str  # "set" or "scale"
+    also: tuple[str, ...] = ()   # scale: further parameters of the same file scaled with it
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def load_catalogue(path: Path) -> Catalogue:
             in_file=entry.get("name_in_file", ""),
         )
     settable = {
-        key: Settable(key, v["parameter"], v.get("qualifier"), v.get("mode", "set"))
+        key: Settable(key, v["parameter"], v.get("qualifier"), v.get("mode", "set"), tuple(v.get("also") or ()))
         for key, v in (raw.get("settable") or {}).items()
     }
     return Catalogue(params, settable)
@@ -184,6 +185,12 @@ def _catalogue_problems(raw: Any, shown: str) -> list[InputError]:
         if not isinstance(entry, dict) or entry.get("parameter") not in params:
             out.append(InputError(shown, f"settable.{key}", "parameter", "the name of a parameter in 'parameters'",
                                   repr(entry.get("parameter") if isinstance(entry, dict) else entry)))
+            continue
+        for extra in entry.get("also") or ():
+            if extra not in params or params[extra].get("file") != params[entry["parameter"]].get("file"):
+                out.append(InputError(shown, f"settable.{key}", "also",
+                                      f"parameters of {params[entry['parameter']].get('file')} in 'parameters'",
+                                      repr(extra)))
     return out
 
 
@@ -208,6 +215,7 @@ class FileSchema:
     years: dict[str, str] = field(default_factory=dict)  # column -> "required" | "optional" | "vintage"
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     optional_file: bool = False   # absent file = no rows (energy and money inputs came later)
+    parameters_of: str = ""       # take the parameters of this file (default: its own)
 
 
 _Q = ("parameter", "value", "unit")
@@ -223,8 +231,8 @@ SCHEMAS: dict[str, FileSchema] = {s.name: s for s in [
                optional=("note", "confidence"), references={"vendor": "vendors.csv"}, choices={"kind": KINDS}),
     FileSchema("generations.csv", ("family", "generation", "year") + _Q + _P, ("family", "generation", "parameter"),
                quantity=True, references={"family": "families.csv"}, years={"year": "any"}),
-    FileSchema("region_parameters.csv", ("region", "year") + _Q + _P, ("region", "year", "parameter"),
-               quantity=True, references={"region": "regions.csv"}, years={"year": "optional"}),
+    FileSchema("region_parameters.csv", ("region", "year") + _Q + _P, ("region", "component", "year", "parameter"),
+               optional=("note", "component"), quantity=True, references={"region": "regions.csv"}, years={"year": "optional"}),
     FileSchema("offers.csv", ("offer", "vendor", "family", "host", "region", "contract", "first_year",
                               "description") + PROVENANCE, ("offer",), optional=("note", "confidence", "energy"),
                references={"vendor": "vendors.csv", "family": "families.csv", "host": "hosts.csv",
@@ -249,6 +257,9 @@ SCHEMAS: dict[str, FileSchema] = {s.name: s for s in [
     FileSchema("power_source_parameters.csv", ("power_source", "year") + _Q + _P, ("power_source", "year", "parameter"),
                quantity=True, references={"power_source": "power_sources.csv"}, years={"year": "optional"},
                optional_file=True),
+    FileSchema("power_kind_parameters.csv", ("kind", "year") + _Q + _P, ("kind", "year", "parameter"), quantity=True,
+               years={"year": "optional"}, choices={"kind": POWER_KINDS}, optional_file=True,
+               parameters_of="power_source_parameters.csv"),
     FileSchema("power_kind_supply.csv", ("kind", "year") + _Q + _P, ("kind", "year", "parameter"), quantity=True,
                years={"year": "optional"}, choices={"kind": POWER_KINDS}, optional_file=True),
     FileSchema("finance.csv", ("year",) + _Q + _P, ("year", "parameter"), quantity=True, years={"year": "optional"},
@@ -366,6 +377,29 @@ def read_raw_tables(inputs_dir: Path, errors: list[InputError]) -> dict[str, Raw
     return tables
 
 
+def expand_kind_defaults(tables: dict[str, RawTable]) -> None:
+    """Copy the rows of ``power_kind_parameters.csv`` to every power source of that kind that has no row
+    of the parameter in ``power_source_parameters.csv`` (in place, before any override).
+
+    A kind row is a default: one sourced figure (e.g. the gas price) for every source of the kind.
+    The copies keep the kind file's name and line, so a bad value is reported where it was written;
+    ``--set`` and scenario files then see one row per source, as before.
+    """
+    kinds, params = tables.get("power_kind_parameters.csv"), tables.get("power_source_parameters.csv")
+    sources = tables.get("power_sources.csv")
+    if kinds is None or params is None or sources is None or not kinds.rows:
+        return
+    have = {(r.get("power_source"), r.get("parameter")) for r in params.rows}
+    added = []
+    for src in sources.rows:
+        name, kind = src.get("power_source"), src.get("kind")
+        for r in kinds.rows:
+            if r.get("kind") == kind and (name, r.get("parameter")) not in have:
+                vals = {c: r.values.get(c, "") for c in params.columns if c != "power_source"}
+                added.append(RawRow({"power_source": name, **vals}, r.file, r.row))
+    tables["power_source_parameters.csv"] = replace(params, rows=params.rows + tuple(added))
+
+
 def input_hashes(inputs_dir: Path, extra: Iterable[Path] = ()) -> dict[str, str]:
     """sha256 of every input file (and any scenario file used), by display path."""
     paths = sorted({*(inputs_dir / n for n in SCHEMAS), inputs_dir / "parameters.yaml", *extra})
@@ -462,9 +496,10 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
             raise InputError(origin, where, key, "a plain non-negative number (a factor)",
                              repr(value) if factor.dimensionless else describe(factor))
         f = float(factor.to("").magnitude)
+        names = {param.row_name, *(catalogue.parameters[a].row_name for a in spec.also)}
         new_rows = []
         for r in table.rows:
-            hit = r.get("parameter") == param.row_name and (not members or r.get(spec.qualifier) in members)
+            hit = r.get("parameter") in names and (not members or r.get(spec.qualifier) in members)
             if hit:
                 try:
                     scaled = _fmt(float(r.get("value")) * f)
@@ -781,7 +816,7 @@ def check_rows(table: RawTable, schema: FileSchema, catalogue: Catalogue,
     for quantity tables, ``_value`` / ``_unit`` in model units. ``_file`` and
     ``_row`` keep the origin.
     """
-    params = catalogue.for_file(schema.name)
+    params = catalogue.for_file(schema.parameters_of or schema.name)
     seen: dict[tuple, int | str] = {}
     out = []
     for row in table.rows:
@@ -790,7 +825,7 @@ def check_rows(table: RawTable, schema: FileSchema, catalogue: Catalogue,
         parsed: dict[str, Any] = {c: row.get(c) for c in table.columns}
         for col in schema.key + schema.required:
             if col in schema.years or col in PROVENANCE or col in ("value", "unit", "confidence", "description",
-                                                                  "name", "scope"):
+                                                                  "name", "scope", "component"):
                 continue
             if row.get(col) == "":
                 errors.append(InputError(row.file, row.row, col, f"a value for '{col}'", "an empty cell"))

@@ -20,8 +20,8 @@ import numpy as np
 
 from model.errors import InputError, InputErrors
 from model.inputs import (ENTITY_KEY, SCHEMAS, RawRow, parse_value, Catalogue, Fact, Override, RawTable, apply_scenario_file, apply_set,
-                          check_rows, facts_from, input_hashes, load_catalogue, parse_scope, read_raw_tables,
-                          _display)
+                          check_rows, expand_kind_defaults, facts_from, input_hashes, load_catalogue, parse_scope,
+                          read_raw_tables, _display)
 from model.units import COMPUTE, POWER, UnitParseError, describe, parse_quantity
 
 DEFAULT_INPUTS = Path(__file__).resolve().parent.parent / "inputs"
@@ -418,6 +418,7 @@ def _read_files(inputs_dir: Path, scenario: str | None, errors: list[InputError]
 
     catalogue = load_catalogue(inputs_dir / "parameters.yaml")
     tables = read_raw_tables(inputs_dir, errors)
+    expand_kind_defaults(tables)
     overrides: list[Override] = []
     extra_files: list[Path] = []
     description = ""
@@ -629,13 +630,33 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
                                      "in generations.csv", repr(o.family)))
 
     # region parameters
-    region_facts = facts_from(rows("region_parameters.csv", horizon, ids), ("region", "year"))
+    region_facts = facts_from(rows("region_parameters.csv", horizon, ids), ("region", "year", "component"))
+    grid_facts = [f for f in region_facts if f.parameter in GRID_SUPPLY_PARAMETERS]
+    region_facts = [f for f in region_facts if f.parameter not in GRID_SUPPLY_PARAMETERS]
+    for f in region_facts:
+        if f.keys.get("component"):
+            errors.append(InputError(f.file, f.row, "component", f"an empty component for '{f.parameter}' (components "
+                                     f"name the regional figures of {', '.join(GRID_SUPPLY_PARAMETERS)})",
+                                     repr(f.keys["component"])))
+    grid_grouped = _group(grid_facts, "region")
     grouped = _group(region_facts, "region")
     region_param: dict[str, dict[tuple[str, int], float]] = {"grid_power": {}, "pue": {}, "electricity_price": {},
                                                                "grid_emissions": {}}
     for region in ids.get("regions.csv", set()):
+        firm = _regional_firm_power([f for fs in (grid_grouped.get((region, p), []) for p in GRID_SUPPLY_PARAMETERS)
+                                     for f in fs], region, years, errors)
         for param, out in region_param.items():
             facts = grouped.get((region, param), [])
+            if param == "grid_power" and firm is not None:
+                if facts:
+                    f = facts[0]
+                    errors.append(InputError(f.file, f.row, "parameter",
+                                             f"either grid_power rows or regional_power rows for region {region}",
+                                             "both"))
+                    continue
+                for y, v in firm.items():
+                    out[region, y] = v
+                continue
             spec = catalogue.parameters[param]
             if facts:
                 s = _series(facts, years, errors)
@@ -706,33 +727,9 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
             errors.append(InputError(tables["offers.csv"].file, line, "contract",
                                      f"a capex row in offer_parameters.csv for purchase offer {o}", "none"))
 
-    # vendor supply
-    sup_facts = facts_from(rows("vendor_supply.csv", horizon, ids), ("vendor", "year"))
-    grouped = _group(sup_facts, "vendor")
-    supply: dict[tuple[str, int], float] = {}
-    for v in ids.get("vendors.csv", set()):
-        caps = grouped.get((v, "supply_cap"), [])
-        growth_f = grouped.get((v, "supply_growth"), [])
-        for f in growth_f:
-            if f.keys.get("year") is not None:
-                errors.append(InputError(f.file, f.row, "year", "an empty year for 'supply_growth'",
-                                         repr(f.keys["year"])))
-        if not caps:
-            continue
-        if any(f.keys.get("year") is None for f in caps):
-            s = _series(caps, years, errors)
-            if s is None:
-                continue
-        else:
-            points = {f.keys["year"]: f.value for f in caps}
-            growth = growth_f[0].value if growth_f else 0.0
-            last = max(points)
-            s = interpolate(points, [y for y in years if y <= last])
-            for y in years:
-                if y > last:
-                    s[y] = points[last] * (1.0 + growth) ** (y - last)
-        for y, val in s.items():
-            supply[v, y] = val
+    # vendor supply: supply_cap rows, or world_output x buyer_share
+    supply = _assemble_supply(facts_from(rows("vendor_supply.csv", horizon, ids), ("vendor", "year")),
+                              ids.get("vendors.csv", set()), years, errors)
 
     # opening stock
     opening: dict[tuple[str, int], float] = {}
@@ -845,6 +842,142 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
     )
 
 
+
+def _grown(points: dict[int, float], years: tuple[int, ...], growth: float, linear: bool = False) -> dict[int, float]:
+    """A series given in some years: interpolated between them, flat before the first, and after
+    the last grown by ``growth`` per year (compound share, or GW/a added when ``linear``)."""
+    last = max(points)
+    out = interpolate(points, [y for y in years if y <= last])
+    for y in years:
+        if y > last:
+            out[y] = points[last] + growth * (y - last) if linear else points[last] * (1.0 + growth) ** (y - last)
+    return out
+
+
+def _row_already_refused(errors: list[InputError], file: str, keys: tuple[str, ...]) -> bool:
+    """True if a row of ``file`` or a ``--set`` of one of ``keys`` was refused already (its absence follows)."""
+    return any(str(e.file).endswith(file) or any(k in str(e.row) for k in keys) for e in errors)
+
+
+def _assemble_supply(facts: list[Fact], vendors: Iterable[str], years: tuple[int, ...],
+                     errors: list[InputError]) -> dict[tuple[str, int], float]:
+    """Each vendor's supply cap to this plan (GW/a), from ``vendor_supply.csv``.
+
+    Two forms, one per vendor:
+
+        supply_cap[v, y]                                  (rows for given years, grown at supply_growth after)
+        world_output[v, y] x buyer_share[v, y]            (world output grown at supply_growth after its
+                                                           last year; the share interpolated, flat outside)
+
+    A vendor with neither is not capped.
+    """
+    grouped = _group(facts, "vendor")
+    supply: dict[tuple[str, int], float] = {}
+    for v in sorted(vendors):
+        caps = grouped.get((v, "supply_cap"), [])
+        world = grouped.get((v, "world_output"), [])
+        share = grouped.get((v, "buyer_share"), [])
+        growth_f = grouped.get((v, "supply_growth"), [])
+        for f in growth_f:
+            if f.keys.get("year") is not None:
+                errors.append(InputError(f.file, f.row, "year", "an empty year for 'supply_growth'",
+                                         repr(f.keys["year"])))
+        growth = growth_f[0].value if growth_f else 0.0
+        if caps and (world or share):
+            f = (world or share)[0]
+            errors.append(InputError(f.file, f.row, "parameter", f"either supply_cap rows or world_output and "
+                                     f"buyer_share rows for vendor {v}", "both"))
+            continue
+        if world and not share or share and not world:
+            if _row_already_refused(errors, "vendor_supply.csv", ("buyer_share", "world_output", "supply_scale")):
+                continue      # the missing row was refused already; say it once
+            f = (world or share)[0]
+            missing = "buyer_share" if world else "world_output"
+            errors.append(InputError(f.file, f.row, "parameter", f"a '{missing}' row for vendor {v} as well "
+                                     f"(supply = world_output x buyer_share)", "none"))
+            continue
+        series_facts = caps or world
+        if not series_facts:
+            continue
+        if any(f.keys.get("year") is None for f in series_facts):
+            s = _series(series_facts, years, errors)
+        else:
+            s = _grown({f.keys["year"]: f.value for f in series_facts}, years, growth)
+        if s is None:
+            continue
+        if world:
+            s_share = _series(share, years, errors)
+            if s_share is None:
+                continue
+            s = {y: s[y] * s_share[y] for y in years}
+        for y, val in s.items():
+            supply[v, y] = val
+    return supply
+
+
+GRID_SUPPLY_PARAMETERS = ("regional_power", "regional_power_growth", "buyer_share", "capacity_credit")
+
+
+def _regional_firm_power(facts: list[Fact], region: str, years: tuple[int, ...],
+                         errors: list[InputError]) -> dict[int, float] | None:
+    """Firm facility power the grid gives the plan in ``region`` (GW), or None if the region has no
+    ``regional_power`` rows (it may give ``grid_power`` rows directly).
+
+    Each ``component`` of the region is one sourced regional figure (a utility's contracted
+    data-centre load, a market's generation added, a site's supply contract):
+
+        grid_power[r, y] = sum_c  regional_power[c, y] x buyer_share[c, y] x capacity_credit[c]
+
+    ``regional_power`` (GW) is interpolated between its years, flat before the first, and grows by
+    ``regional_power_growth`` GW/a after its last; ``buyer_share`` is this plan's share of it;
+    ``capacity_credit`` (default 1) is the firm part of a nameplate figure. A ``buyer_share`` or
+    ``capacity_credit`` row with an empty component applies to every component of the region that
+    has none of its own (``--set grid_share.REGION=...`` writes such a row).
+    """
+    if not facts:
+        return None
+    by: dict[tuple[str, str], list[Fact]] = defaultdict(list)
+    for f in facts:
+        by[f.keys.get("component") or "", f.parameter].append(f)
+        if f.parameter in ("regional_power_growth", "capacity_credit") and f.keys.get("year") is not None:
+            errors.append(InputError(f.file, f.row, "year", f"an empty year for '{f.parameter}' (one value per "
+                                     "component)", repr(f.keys["year"])))
+    components = sorted({c for c, p in by if p == "regional_power"})
+    for (c, param), fs in by.items():
+        if c and c not in components:
+            errors.append(InputError(fs[0].file, fs[0].row, "component",
+                                     f"a component of region {region} with a 'regional_power' row "
+                                     f"(one of {', '.join(components) or 'none'})", repr(c)))
+        if not c and param in ("regional_power", "regional_power_growth"):
+            errors.append(InputError(fs[0].file, fs[0].row, "component",
+                                     f"the name of the regional figure for '{param}'", "an empty cell"))
+    total = {y: 0.0 for y in years}
+    for c in components:
+        regional = by[c, "regional_power"]
+        share = by.get((c, "buyer_share")) or by.get(("", "buyer_share"), [])
+        credit = by.get((c, "capacity_credit")) or by.get(("", "capacity_credit"), [])
+        growth = by.get((c, "regional_power_growth"), [])
+        if not share:
+            if _row_already_refused(errors, "region_parameters.csv", ("grid_share", "grid_power_scale")):
+                continue      # the missing row was refused already; say it once
+            f = regional[0]
+            errors.append(InputError(f.file, f.row, "parameter", f"a 'buyer_share' row for {region} / {c} as well "
+                                     "(grid_power = regional_power x buyer_share x capacity_credit)", "none"))
+            continue
+        if any(f.keys.get("year") is None for f in regional):
+            s = _series(regional, years, errors)
+        else:
+            s = _grown({f.keys["year"]: f.value for f in regional}, years, growth[0].value if growth else 0.0,
+                       linear=True)
+        s_share = _series(share, years, errors)
+        if s is None or s_share is None:
+            continue
+        cc = credit[0].value if credit else 1.0
+        for y in years:
+            total[y] += s[y] * s_share[y] * cc
+    return total
+
+
 def _resolve_scope(r: dict[str, Any], offers: dict[str, Offer], errors: list[InputError]) -> tuple[str, ...] | None:
     """The offers a row's ``scope`` selects; an error if it is malformed or selects none."""
     try:
@@ -917,6 +1050,7 @@ def _assemble_energy(rows, catalogue: Catalogue, errors: list[InputError], years
                 continue
             for y, v in s.items():
                 out[fieldname][name, y] = v
+    rows("power_kind_parameters.csv", horizon, ids)   # checked here; its rows reach the sources as copies
     kinds = _group(facts_from(rows("power_kind_supply.csv", horizon, ids), ("kind", "year")), "kind")
     for (kind, param), facts in kinds.items():
         s = _series(facts, years, errors)

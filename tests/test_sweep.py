@@ -116,14 +116,14 @@ def base_sweep():
     The last case's target (2000 GW) cannot be met, so the largest-reachable path is exercised too.
     """
     base = read_base_inputs()
-    texts = ("electricity_price=60:120USD/MWh", "pue=1.1:1.3", "supply_growth.nvidia=20:40%",
-             "target=200:2000GW", "deal_minimum.amd_instinct=3:6GW")
+    texts = ("electricity_price=60:120USD/MWh", "pue=1.1:1.25", "supply_growth.nvidia=20:40%",
+             "target=50:2000GW", "deal_minimum.amd_instinct=3:6GW")
     varies = [sweep.parse_vary(t, base.catalogue) for t in texts]
-    cases = [{"electricity_price": 60.0, "pue": 1.1, "supply_growth.nvidia": 20.0, "target": 200.0,
+    cases = [{"electricity_price": 60.0, "pue": 1.1, "supply_growth.nvidia": 20.0, "target": 60.0,
               "deal_minimum.amd_instinct": 3.0},
-             {"electricity_price": 95.0, "pue": 1.27, "supply_growth.nvidia": 33.0, "target": 240.0,
+             {"electricity_price": 95.0, "pue": 1.22, "supply_growth.nvidia": 33.0, "target": 90.0,
               "deal_minimum.amd_instinct": 5.5},
-             {"electricity_price": 120.0, "pue": 1.3, "supply_growth.nvidia": 40.0, "target": 2000.0,
+             {"electricity_price": 120.0, "pue": 1.25, "supply_growth.nvidia": 40.0, "target": 2000.0,
               "deal_minimum.amd_instinct": 6.0}]
     prep = sweep.prepare(base, [], TargetSpec("250GW"), "grid", varies, cases)
     return base, prep, cases
