@@ -24,6 +24,7 @@ MODULE_COMMANDS = {
     "verify": "model.verify:main",
     "stochastic": "model.stochastic:main",
     "alternatives": "model.alternatives:main",
+    "serve": "model.serve:main",
 }
 
 
