@@ -827,6 +827,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sock = socket.socket(socket.AF_INET6 if ":" in a.host else socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((a.host, a.port))
+        sock.listen(128)               # connections wait in the backlog until uvicorn accepts them
     except OSError as exc:
         print(f"error: command line, --host/--port: cannot listen on {a.host}:{a.port} ({exc.strerror or exc})",
               file=sys.stderr)
