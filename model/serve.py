@@ -9,7 +9,9 @@ endpoint the page and scripts use:
 * ``POST /api/solve`` with ``{"target": "250GW", "year": 2033, "set": {"pue": "1.4"}}``
   returns that case's ``summary.json`` figures (the keys and units ``run.py``
   writes, built by :func:`model.results.summary`); ``"detail": true`` adds the
-  series the page draws (``series``) and how the case was solved (``solve``).
+  series the page draws (``series``) and how the case was solved (``solve``);
+  ``"figures": "page"`` answers with the figures the page shows first, read
+  from the solution's arrays (:func:`page_figures`, a tenth of the read-out).
   Bad input: HTTP 422 with the CLI's error text.
 * ``POST /api/save`` with the same body (and an optional ``name``) writes the case
   as a normal result set (``run.py compare`` and ``run.py verify`` work on it).
@@ -97,10 +99,12 @@ def parse_request(body: Any, default: WhatIf) -> WhatIf:
         raise RequestError("request: expected a JSON object such as "
                            '{"target": "250GW", "year": 2033, "set": {"pue": "1.4"}}, '
                            f"found {type(body).__name__}")
-    unknown = sorted(set(body) - {"target", "year", "set", "detail", "name"})
+    unknown = sorted(set(body) - {"target", "year", "set", "detail", "figures", "name"})
     if unknown:
-        raise RequestError(f"request, field '{unknown[0]}': expected one of target, year, set, detail, name, "
-                           f"found {unknown[0]!r}")
+        raise RequestError(f"request, field '{unknown[0]}': expected one of target, year, set, detail, figures, "
+                           f"name, found {unknown[0]!r}")
+    if body.get("figures", "summary") not in ("summary", "page"):
+        raise RequestError(f"request, field 'figures': expected summary or page, found {body['figures']!r}")
     target = body.get("target", default.target)
     if target is not None and not isinstance(target, (str, int, float)) or isinstance(target, bool):
         raise RequestError(f"command line, --target, field '--target': expected a power (e.g. 250GW) or a "
@@ -227,10 +231,17 @@ def compile_warm(s: Any) -> WarmPlan:
 def _changed_figures(plan: WarmPlan, s: Any) -> dict[tuple, Any]:
     """The input figures of ``s`` that differ from the warm plan's reference, by path (number -> path,
     anything else -> (path, value): a switch or a whole-year figure is proven value by value)."""
-    from model.fastsolve import MISSING, _same, flatten
+    from dataclasses import fields
 
-    ref = plan.flat
-    now = flatten(s)
+    from model.fastsolve import METADATA_FIELDS, MISSING, _flatten, _same
+
+    ref, now = {}, {}
+    for f in fields(s):
+        a, b = getattr(plan.reference, f.name), getattr(s, f.name)
+        if f.name in METADATA_FIELDS or a == b:       # most fields are equal: compared whole, in C
+            continue
+        _flatten(a, (f.name,), ref)
+        _flatten(b, (f.name,), now)
     out: dict[tuple, Any] = {}
     for path in set(ref) | set(now):
         a, b = ref.get(path, MISSING), now.get(path, MISSING)
@@ -327,8 +338,18 @@ class Planner:
         return load_variant(self.base, (), TargetSpec(text, year, t.basis))
 
     # -- solving ---------------------------------------------------------------
-    def solve(self, w: WhatIf) -> Answer:
+    def solve(self, w: WhatIf, figures: str = "summary") -> Answer:
         """Validate, solve and read out one case.
+
+        Parameters
+        ----------
+        w : WhatIf
+            The case.
+        figures : {"summary", "page"}
+            ``"summary"``: every figure of ``summary.json`` (the read-out ``run.py``
+            uses: :func:`model.solution.to_dataset` and :func:`model.results.summary`).
+            ``"page"``: the figures the page shows, from the solution's arrays
+            (:func:`page_figures`; the same formulas, a tenth of the time).
 
         Raises
         ------
@@ -341,17 +362,23 @@ class Planner:
         plan = self.warm(s)
         with self.lock:
             t1 = time.perf_counter()
-            outcome, path, reason = self._solve_warm(plan, s)
+            outcome, path, reason, x = self._solve_warm(plan, s)
             t_solve = time.perf_counter() - t1
             if outcome is not None:
-                answer = self._answer(s, outcome, plan)
+                if figures == "page" and (x is not None or not outcome.has_plan):
+                    figs = page_figures(s, outcome, plan, x)
+                    answer = Answer(figs, figs.pop("series"), {})
+                else:
+                    if x is not None:
+                        outcome.model = self._load(plan.cost_out, x, self._values).model
+                    answer = self._answer(s, outcome)
         if outcome is None:            # a fresh build: nothing shared, no lock needed
             from model.solve import solve_plan
 
             t1 = time.perf_counter()
             outcome = solve_plan(s, "min-cost")
             t_solve = time.perf_counter() - t1
-            answer = self._answer(s, outcome, None)
+            answer = self._answer(s, outcome)
         answer.solve = {"path": path, "reason": reason, "load_ms": 1e3 * t_load, "solve_ms": 1e3 * t_solve,
                         "server_ms": 1e3 * (time.perf_counter() - t0),
                         "overrides": [o.__dict__ for o in s.overrides], "command": ["run.py", *w.argv()]}
@@ -395,8 +422,11 @@ class Planner:
         plan.proven.update(new)
         return ""
 
-    def _solve_warm(self, plan: WarmPlan, s: Any) -> tuple[Any, str, str]:
-        """(Outcome or None, path, reason): the warm solve, or None where a fresh build must answer.
+    def _solve_warm(self, plan: WarmPlan, s: Any) -> tuple[Any, str, str, Any]:
+        """(Outcome or None, path, reason, column values): the warm solve, or None where a fresh build must answer.
+
+        The Outcome holds no model: the caller reads the plan out of the column
+        values (:meth:`_full` through the Pyomo model, :func:`page_figures` from arrays).
 
         The steps are those of :func:`model.solve.solve_plan`, on one HiGHS
         instance, in the order and with the changes Pyomo's persistent
@@ -414,24 +444,24 @@ class Planner:
 
         why = self._route(plan, s)
         if why:
-            return None, "rebuilt", why
+            return None, "rebuilt", why, None
         values = ParamSource(plan.names)(s)
+        self._values = values
         hp = plan.cost
         hp.reset()                                   # every request starts from the same state
         try:
             hp.set_params(hp.param_vector(values))
         except IndexChanged as exc:
-            return None, "rebuilt", f"{exc}; built afresh"
+            return None, "rebuilt", f"{exc}; built afresh", None
         hp.h.clearSolver()                           # cold, as run.py's first solve
         status = hp.run()
         out = plan.cost_out
         if status == "optimal":
-            self._load(out, hp.col_values(), values)
             binding = self._binding(out.row_cons, hp, s, "bnUSD")
-            return (Outcome("optimal", "the target is met at least cost", out.model, self._cost(out.model),
-                            binding=binding, solver=self._solver_info()), "warm", "")
+            return (Outcome("optimal", "the target is met at least cost", None, hp.objective(),
+                            binding=binding, solver=self._solver_info()), "warm", "", hp.col_values())
         if status not in ("infeasible", "infeasible_or_unbounded"):
-            return Outcome(status, self._failure(hp, status), None, solver=self._solver_info()), "warm", ""
+            return Outcome(status, self._failure(hp, status), None, solver=self._solver_info()), "warm", "", None
 
         # the largest reachable figure: the target's rows out, ``reachable`` and its rows in
         rp = plan.reach
@@ -468,9 +498,9 @@ class Planner:
         h.changeColsCost(n + 1, every, costs)
         status = hp.run()
         if status in ("infeasible", "infeasible_or_unbounded", "unbounded"):
-            return None, "rebuilt", "the inputs contradict each other; a fresh build names the limits"
+            return None, "rebuilt", "the inputs contradict each other; a fresh build names the limits", None
         if status != "optimal":
-            return Outcome(status, self._failure(hp, status), None, solver=self._solver_info()), "warm", ""
+            return Outcome(status, self._failure(hp, status), None, solver=self._solver_info()), "warm", "", None
         kind = s.main_target.kind
         reach = float(hp.col_values()[n])
         reach_binding = self._binding(rows, hp, s, "GW" if kind == "power" else "EFLOP/s")
@@ -486,8 +516,8 @@ class Planner:
         status = hp.run()
         if status != "optimal":
             return Outcome(status, self._failure(hp, status), None, max_reachable=reach,
-                           reach_binding=reach_binding, solver=self._solver_info()), "warm", ""
-        self._load(out, hp.col_values()[:n], values)
+                           reach_binding=reach_binding, solver=self._solver_info()), "warm", "", None
+        x = hp.col_values()[:n]
         binding = self._binding(rows, hp, s, "bnUSD")
         from model.concerns.targets import main_targets
 
@@ -498,8 +528,8 @@ class Planner:
 
         msg = (f"the target of {shown(s.main_target.value)} from {years[0]} cannot be met; "
                f"the most that can be held is {shown(reach)}")
-        return (Outcome("target_missed", msg, out.model, self._cost(out.model), max_reachable=reach,
-                        binding=binding, reach_binding=reach_binding, solver=self._solver_info()), "warm", "")
+        return (Outcome("target_missed", msg, None, hp.objective(), max_reachable=reach,
+                        binding=binding, reach_binding=reach_binding, solver=self._solver_info()), "warm", "", x)
 
     @staticmethod
     def _failure(hp: Any, status: str) -> str:
@@ -508,12 +538,6 @@ class Planner:
         if status == "solver_error" and hp.check_message:
             return hp.check_message
         return _failure_message(status, None)
-
-    @staticmethod
-    def _cost(m: Any) -> float:
-        from pyomo.environ import value
-
-        return float(value(m.total_cost))
 
     @staticmethod
     def _solver_info() -> dict[str, Any]:
@@ -552,12 +576,13 @@ class Planner:
         return explain_duals(s, {row_cons[r]: float(duals[r]) for r in rows.tolist()
                                  if row_cons[r] is not None}, objective)
 
-    def _answer(self, s: Any, outcome: Any, plan: WarmPlan | None) -> Answer:
+    def _answer(self, s: Any, outcome: Any) -> Answer:
         from model.results import summary
         from model.solution import to_dataset
 
         ds = to_dataset(s, outcome)
-        return Answer(json.loads(json.dumps(summary(s, outcome, ds))), series(s, ds), {})
+        ins = ds["in_service_gw"].transpose("offer", "year").values if "in_service_gw" in ds else None
+        return Answer(json.loads(json.dumps(summary(s, outcome, ds))), series(s, ins), {})
 
     # -- saving ------------------------------------------------------------------
     def save(self, w: WhatIf, root: Path, name: str | None = None) -> Path:
@@ -589,25 +614,95 @@ class Planner:
                                 extra_manifest={"written_by": "run.py serve (the what-if page)"})
 
 
-def series(s: Any, ds: Any) -> dict[str, Any]:
-    """What the page draws over the years: capacity by vendor, host and region; power, energy, spending."""
+def series(s: Any, ins: Any) -> dict[str, Any]:
+    """What the page draws over the years, from capacity in service by offer and year (GW): capacity by
+    vendor, host and region, facility power (IT x PUE) and energy (as :func:`model.concerns.power.report`)."""
+    import numpy as np
+
     years = [int(y) for y in s.years]
     out: dict[str, Any] = {"years": years}
-    if "in_service_gw" not in ds:
+    if ins is None:
         return out
-    ins = ds["in_service_gw"]
-    for coord, name, names in (("vendor", "vendor", s.vendors), ("host", "host", s.hosts),
-                               ("offer_region", "region", s.regions)):
-        g = ins.groupby(coord).sum()
+    ins = np.asarray(ins, dtype=float)
+    offers = list(s.offers.values())
+    for attr, name, names in (("vendor", "vendor", s.vendors), ("host", "host", s.hosts),
+                              ("region", "region", s.regions)):
+        keys = list(dict.fromkeys(getattr(o, attr) for o in offers))
+        index = np.array([keys.index(getattr(o, attr)) for o in offers])
+        total = np.zeros((len(keys), len(years)))
+        np.add.at(total, index, ins)
         rows = []
-        for k, vals in zip(g[coord].values.tolist(), g.transpose(coord, "year").values.tolist()):
-            label = str(names.get(k, k)).split(":")[0].strip() or str(k)
+        for k, vals in zip(keys, total.tolist()):
             if max(abs(v) for v in vals) > 1e-9:
-                rows.append({"name": label, "values": [max(0.0, float(v)) for v in vals]})
+                label = str(names.get(k, k)).split(":")[0].strip() or str(k)
+                rows.append({"name": label, "values": [max(0.0, v) for v in vals]})
         out[f"capacity_by_{name}"] = {"unit": "GW", "rows": rows}
-    out["facility_power"] = {"unit": "GW", "values": [float(v) for v in ds["facility_power_gw"].sum("region").values]}
-    out["energy"] = {"unit": "TWh", "values": [float(v) for v in ds["energy_twh"].sum("region").values]}
-    out["spending"] = {"unit": "USD", "values": [float(v) for v in ds["spending_usd"].values]}
+    it = _it_by_region(s, ins)
+    regions = list(s.regions)
+    pue = np.array([[s.pue[r, y] for y in s.years] for r in regions])
+    per_gw = np.array([[s.energy_twh_per_gw(r, y) for y in s.years] for r in regions])
+    out["facility_power"] = {"unit": "GW", "values": (it * pue).sum(axis=0).tolist()}
+    out["energy"] = {"unit": "TWh", "values": (it * per_gw).sum(axis=0).tolist()}
+    return out
+
+
+def _it_by_region(s: Any, ins: Any) -> Any:
+    import numpy as np
+
+    regions = list(s.regions)
+    it = np.zeros((len(regions), len(s.years)))
+    np.add.at(it, np.array([regions.index(o.region) for o in s.offers.values()]), ins)
+    return it
+
+
+def page_figures(s: Any, outcome: Any, plan: WarmPlan, x: Any) -> dict[str, Any]:
+    """The figures the page shows, from the least-cost LP's column values, with summary.json's keys and units.
+
+    The formulas are those of :func:`model.results.summary` over
+    :func:`model.solution.to_dataset`: capacity in service is the
+    ``in_service_gw`` columns, facility power IT x PUE, energy IT x the
+    region's TWh per GW, the total cost the objective; binding limits are the
+    same sentences. Figures that need the cost read-out (energy cost,
+    emissions, spending, funding) are left to ``figures="summary"``.
+    """
+    import numpy as np
+
+    from model.results import figure
+
+    t = s.main_target
+    ty = min(y.year for y in s.targets if y.main)
+    out: dict[str, Any] = {
+        "status": outcome.status, "message": outcome.message, "scenario": s.name,
+        "target": figure(t.value, "GW") if t.kind == "power" else figure(t.value * 1e18, "FLOP/s"),
+        "target_year": ty,
+        "objective": "min-cost" if outcome.status != "optimal" or outcome.max_reachable is None else "max-capacity",
+    }
+    if outcome.max_reachable is not None:
+        out["max_reachable"] = (figure(outcome.max_reachable, "GW") if t.kind == "power"
+                                else figure(outcome.max_reachable * 1e18, "FLOP/s"))
+    if outcome.conflicts:
+        out["conflicts"] = outcome.conflicts
+    if x is None or not outcome.has_plan:
+        out["binding"] = []
+        out["series"] = series(s, None)
+        return out
+    ins = np.asarray(x)[plan.cost.a.ins_cols]
+    j = list(s.years).index(ty)
+    out["total_cost"] = figure(outcome.objective_bnusd * 1e9, "USD")
+    out["capacity_in_service"] = {str(y): figure(float(v), "GW") for y, v in zip(s.years, ins.sum(axis=0))}
+    for key, attr in (("capacity_by_vendor", "vendor"), ("capacity_by_host", "host"),
+                      ("capacity_by_region", "region")):
+        got: dict[str, float] = {}
+        for o, v in zip(s.offers.values(), ins[:, j].tolist()):
+            got[getattr(o, attr)] = got.get(getattr(o, attr), 0.0) + v
+        out[key] = {k: figure(v, "GW") for k, v in sorted(got.items())}
+    sr = series(s, ins)
+    out["facility_power"] = figure(sr["facility_power"]["values"][j], "GW")
+    out["energy"] = figure(sr["energy"]["values"][j], "TWh")
+    out["binding"] = [b.as_json() for b in outcome.binding]
+    if outcome.reach_binding:
+        out["limits_on_reach"] = [b.as_json() for b in outcome.reach_binding]
+    out["series"] = sr
     return out
 
 
@@ -743,7 +838,7 @@ def make_app(planner: Planner, results: Path) -> Any:
     async def api_solve(request: Request) -> JSONResponse:
         try:
             w, body = await body_of(request)
-            answer = await run_in_threadpool(planner.solve, w)
+            answer = await run_in_threadpool(planner.solve, w, body.get("figures", "summary"))
         except RequestError as exc:
             return refuse(str(exc))
         except (InputErrors, InputError) as exc:

@@ -385,3 +385,17 @@ def test_page_missed_target_shows_the_largest_reachable_figure(browser, server):
                    "document.getElementById('verdict').className === 'target_missed'")
     assert _shown(browser, "max_reachable") == pytest.approx(3.0, rel=1e-9)
     assert "cannot be met" in browser.find_element("id", "verdict").text
+
+
+def test_page_figures_from_arrays_equal_the_summary_read_out(toy_inputs):
+    """figures="page" (read from the solution's arrays) gives the summary's own figures, key for key."""
+    from model.serve import Planner, WhatIf
+
+    planner = Planner(toy_inputs, None, WhatIf("2GW", 2027))
+    for w in (WhatIf("2GW", 2027, ("capex_scale=0.7",)), WhatIf("4GW", 2027, ("pue=1.2",)),
+              WhatIf("2.5GW", 2026, ("electricity_price=80USD/MWh",))):
+        page, full = planner.solve(w, "page"), planner.solve(w, "summary")
+        assert page.solve["path"] == full.solve["path"] == "warm"
+        assert set(page.summary) <= set(full.summary)
+        assert differences(page.summary, {k: full.summary[k] for k in page.summary}) == []
+        assert differences(page.series, full.series) == []
