@@ -539,11 +539,12 @@ class Planner:
             return hp.check_message
         return _failure_message(status, None)
 
-    @staticmethod
-    def _solver_info() -> dict[str, Any]:
+    def _solver_info(self) -> dict[str, Any]:
         from model.solve import highs_version
 
-        return {"name": "HiGHS", "version": highs_version(), "interface": "highspy (warm, model.fastsolve)"}
+        if not hasattr(self, "_solver"):            # package metadata is slow to read: once per server
+            self._solver = {"name": "HiGHS", "version": highs_version(), "interface": "highspy (model.fastsolve)"}
+        return dict(self._solver)
 
     @staticmethod
     def _load(out: _Readout, x: Any, values: Mapping[str, Mapping]) -> _Readout:
