@@ -359,10 +359,13 @@ class Planner:
         t0 = time.perf_counter()
         s = self.load(w)
         t_load = time.perf_counter() - t0
-        plan = self.warm(s)
+        try:
+            plan = self.warm(s)
+        except Exception as exc:  # noqa: BLE001 -- a plan the fast path cannot hold: run.py's own path answers
+            plan, why = None, f"the warm plan could not be built ({type(exc).__name__}: {exc}); built afresh"
         with self.lock:
             t1 = time.perf_counter()
-            outcome, path, reason, x = self._solve_warm(plan, s)
+            outcome, path, reason, x = self._solve_warm(plan, s) if plan is not None else (None, "rebuilt", why, None)
             t_solve = time.perf_counter() - t1
             if outcome is not None:
                 if figures == "page" and (x is not None or not outcome.has_plan):
@@ -844,6 +847,8 @@ def make_app(planner: Planner, results: Path) -> Any:
             return refuse(str(exc))
         except (InputErrors, InputError) as exc:
             return refuse(str(exc))
+        except Exception as exc:  # noqa: BLE001 -- a bug must not take the server down; say what happened
+            return refuse(f"the server could not solve this case ({type(exc).__name__}: {exc})", 500)
         out = dict(answer.summary)
         if body.get("detail"):
             out["series"] = answer.series
