@@ -854,7 +854,10 @@ def make_app(planner: Planner, results: Path) -> Any:
             out["series"] = answer.series
             out["solve"] = answer.solve
         timing = f"solve;dur={answer.solve['server_ms']:.1f}"
-        return JSONResponse(out, headers={"Server-Timing": timing, "X-Plan-Path": answer.solve["path"]})
+        headers = {"Server-Timing": timing, "X-Plan-Path": answer.solve["path"]}
+        if answer.solve["reason"]:      # why the case was built afresh (a lifetime changes the LP's shape, ...)
+            headers["X-Plan-Reason"] = answer.solve["reason"].encode("ascii", "replace").decode()[:500]
+        return JSONResponse(out, headers=headers)
 
     async def api_save(request: Request) -> JSONResponse:
         try:
