@@ -925,8 +925,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputErrors, InputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    print(f"Building the warm plan for scenario '{planner.reference.name}' ...", flush=True)
-    planner.warm(planner.reference)
     try:
         sock = socket.socket(socket.AF_INET6 if ":" in a.host else socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -937,6 +935,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_INPUT
     port = sock.getsockname()[1]
+    print(f"Building the warm plan for scenario '{planner.reference.name}' ...", flush=True)
+    planner.warm(planner.reference)
     host = f"[{a.host}]" if ":" in a.host else a.host
     print(f"Serving the what-if page at http://{host}:{port}/ (ready in {time.perf_counter() - t0:.1f} s; "
           "Ctrl-C stops)", flush=True)

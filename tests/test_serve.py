@@ -402,3 +402,15 @@ def test_page_figures_from_arrays_equal_the_summary_read_out(toy_inputs):
         assert set(page.summary) <= set(full.summary)
         assert differences(page.summary, {k: full.summary[k] for k in page.summary}) == []
         assert differences(page.series, full.series) == []
+
+
+def test_server_refuses_a_port_in_use_with_exit_2(toy_inputs, capsys):
+    import socket
+
+    from model.serve import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        assert main(["--inputs", str(toy_inputs), "--port", str(taken.getsockname()[1])]) == 2
+    assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
