@@ -414,3 +414,28 @@ def test_server_refuses_a_port_in_use_with_exit_2(toy_inputs, capsys):
         taken.listen()
         assert main(["--inputs", str(toy_inputs), "--port", str(taken.getsockname()[1])]) == 2
     assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
+
+
+def test_warm_answers_on_the_base_model_are_run_py_plans_not_just_as_cheap_ones():
+    """The base LP has many equally cheap plans; the server must give the one run.py gives.
+
+    A warm start from another basis finds another vertex (another split between hosts and regions at
+    the same cost); the server repeats solve_plan's steps on HiGHS, so the plan is the same. For a
+    missed target the shadow prices of degenerate limits may differ; the plan and the figures may not.
+    """
+    from model.results import summary
+    from model.scenario import DEFAULT_INPUTS, TargetSpec, load_scenario
+    from model.serve import Planner, WhatIf
+    from model.solution import to_dataset
+    from model.solve import solve_plan
+
+    planner = Planner(DEFAULT_INPUTS, None, WhatIf("250GW", 2033))
+    for sets in (("electricity_price=120USD/MWh", "capex_scale=1.2"), ("pue=1.4",)):
+        got = planner.solve(WhatIf("250GW", 2033, sets))
+        s = load_scenario(DEFAULT_INPUTS, None, list(sets), TargetSpec("250GW", 2033))
+        o = solve_plan(s)
+        expected = json.loads(json.dumps(summary(s, o, to_dataset(s, o))))
+        assert got.solve["path"] == "warm"
+        if expected["status"] == "target_missed":
+            got.summary.pop("binding"), expected.pop("binding")
+        assert differences(got.summary, expected) == []
