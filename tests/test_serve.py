@@ -439,3 +439,19 @@ def test_warm_answers_on_the_base_model_are_run_py_plans_not_just_as_cheap_ones(
         if expected["status"] == "target_missed":
             got.summary.pop("binding"), expected.pop("binding")
         assert differences(got.summary, expected) == []
+
+
+def test_page_save_button_writes_the_case_shown_as_a_result_set(browser, server):
+    url, results = server
+    _open(browser, url)
+    n = _updates(browser)
+    _move(browser, "capex_scale", 1.2)
+    _wait(browser, f"return parseInt(document.body.dataset.updates) > {n} && !window.inflightRequest()")
+    name = browser.find_element("id", "save-name")
+    name.clear()
+    name.send_keys("from-the-page")
+    browser.find_element("id", "save-button").click()
+    _wait(browser, "return document.getElementById('saved').textContent.startsWith('written')", TIMEOUT_S)
+    man = json.loads((results / "from-the-page" / "manifest.json").read_text())
+    assert "capex_scale=1.2" in man["command_line"]
+    assert str(results / "from-the-page") in browser.find_element("id", "saved").text
