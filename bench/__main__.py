@@ -5,6 +5,7 @@
     python -m bench sweep [--cases 50] [--json FILE]
     python -m bench stochastic [--futures 10 100 1000] [--json FILE]
     python -m bench foresight [--scales 1 10] [--look-ahead 1 2 4] [--json FILE]   # see bench/foresight.py
+    python -m bench serve [--changes 42] [--json FILE]  # the what-if page; see bench/serve.py
     python -m bench sweep [--cases 50] [--json FILE]   # see bench/sweep.py
 
 ``model`` times load, build, solve, write and total wall time for the base
@@ -164,6 +165,10 @@ def main(argv=None) -> int:
     sub.add_parser("foresight", help="myopic against perfect foresight at 1x and 10x (see bench/foresight.py)",
                    add_help=False)
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "serve":
+        from bench.serve import main as serve_main
+
+        return serve_main(argv[1:])
     if argv and argv[0] == "stochastic":
         from bench.stochastic import main as stochastic_main
 

@@ -41,6 +41,7 @@ COMMANDS: dict[str, Command] = {
                                                    "(expected cost, CVaR, VSS, EVPI)"),
     "alternatives": Command("model.alternatives:main", "near-least-cost plans whose vendor and host mix "
                                                        "differ most"),
+    "serve": Command("model.serve:main", "a live what-if page on localhost: move an assumption, see the plan re-solve"),
     "replan": Command("model.replan:main", "re-plan from a year of an existing plan, its past fixed as history"),
 }
 #: The commands that live in their own modules (kept for callers of the older name).

@@ -24,7 +24,7 @@ from typing import Any, Iterable
 import yaml
 
 from model.errors import InputError, InputErrors
-from model.units import Q_, UnitParseError, describe, parse_quantity, ureg
+from model.units import Q_, UnitParseError, conversion_factor, describe, parse_quantity, parse_unit, ureg
 
 PROVENANCE = ("source", "date")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -709,19 +709,19 @@ def parse_value(row: RawRow, spec: ParameterSpec, errors: list[InputError],
                                  "an empty cell"))
         return None
     try:
-        unit_q = parse_quantity(f"1 {unit_text}" if unit_text not in ("%",) else "1 percent")
+        magnitude, unit = parse_unit(f"1 {unit_text}" if unit_text not in ("%",) else "1 percent")
     except UnitParseError:
         errors.append(InputError(row.file, row.row, unit_col, f"a unit for '{spec.row_name}': {spec.expected}",
                                  repr(unit_text)))
         return None
-    if unit_q.magnitude != 1:  # a number in the unit cell ('0 GW', 'nan GW') would rescale the value silently
+    if magnitude != 1:  # a number in the unit cell ('0 GW', 'nan GW') would rescale the value silently
         errors.append(InputError(row.file, row.row, unit_col, f"a unit without a number for '{spec.row_name}': "
                                  f"{spec.expected}", repr(unit_text)))
         return None
-    q = Q_(number, unit_q.units) * unit_q.magnitude
     for dim, model_unit in spec.alternatives:
-        if q.dimensionality == dim:
-            value = float(q.to(model_unit).magnitude)
+        if unit.dimensionality == dim:
+            factor = conversion_factor(unit, model_unit)   # x * factor: what q.to(model_unit) gives, bit for bit
+            value = float(number * factor) if factor is not None else float(Q_(number, unit).to(model_unit).magnitude)
             if not math.isfinite(value):  # e.g. 1e308 TW overflows in GW
                 errors.append(InputError(row.file, row.row, value_col,
                                          f"'{spec.row_name}' that is finite in {model_unit}", _as_given(text, unit_text)))
@@ -738,7 +738,7 @@ def parse_value(row: RawRow, spec: ParameterSpec, errors: list[InputError],
                 return None
             return value, model_unit
     errors.append(InputError(row.file, row.row, unit_col, f"{spec.expected} for '{spec.row_name}'",
-                             describe(q)))
+                             describe(Q_(number, unit))))
     return None
 
 

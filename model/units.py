@@ -11,6 +11,7 @@ Result sets report money in USD and compute in FLOP/s.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import pint
@@ -69,6 +70,35 @@ def parse_quantity(text: str) -> pint.Quantity:
     if not isinstance(q, pint.Quantity):  # a bare number parses to int/float
         q = ureg.Quantity(q, "dimensionless")
     return q
+
+
+@lru_cache(maxsize=4096)
+def parse_unit(text: str) -> tuple[float, pint.Unit]:
+    """The magnitude and unit of a unit cell's text (``"1 GW"`` -> ``(1, GW)``), parsed once per distinct text.
+
+    The loader reads thousands of rows with a dozen distinct units; pint's
+    parser is the slow part of validation. Only the parse is remembered (a
+    pure function of the text): every row is still checked against it.
+
+    Raises
+    ------
+    UnitParseError
+        As :func:`parse_quantity` (failures are not remembered).
+    """
+    q = parse_quantity(text)
+    return q.magnitude, q.units
+
+
+@lru_cache(maxsize=4096)
+def conversion_factor(unit: pint.Unit, to: str) -> float | None:
+    """The factor f with ``Q_(x, unit).to(to).magnitude == x * f``, or None for units with an offset.
+
+    pint converts a multiplicative unit by one multiplication with this
+    factor, so ``x * f`` is bit for bit what ``Q_(x, unit).to(to)`` gives.
+    """
+    if Q_(0.0, unit).to(to).magnitude != 0.0:
+        return None
+    return float(Q_(1.0, unit).to(to).magnitude)
 
 
 def dimension_name(q: pint.Quantity | pint.Unit) -> str:
