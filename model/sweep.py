@@ -66,9 +66,8 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from model.errors import InputError, InputErrors, ResultSetError
-from model.fastsolve import (CaseDeriver, CaseSolve, HighsPlan, IndexChanged, KeyFit, NotPolynomial, ParamSource,
-                             PlanArrays, changed_params, check_plan_matches, compile_plan, fit_key, plan_readout,
-                             scenario_difference, target_kind)
+from model.fastsolve import (CaseDeriver, CaseSolve, HighsPlan, IndexChanged, ModelCheck, NotPolynomial, PlanArrays,
+                             changed_params, check_plan_matches, compile_plan, plan_readout, target_kind)
 from model.scenario import BaseInputs, Scenario, TargetSpec, load_variant, read_base_inputs
 from model.sensitivity import (DISTRIBUTIONS, Distribution, correlation_table, grid_design, montecarlo_design,
                                morris_design, morris_table, oat_design, sobol_design, sobol_table, tornado_table)
@@ -348,9 +347,10 @@ class CaseResult:
     case: int
     status: str
     message: str = ""
-    inputs: str = ""                  # "patched" or "loader" (how the case's Scenario was made)
+    inputs: str = ""                  # "loader": validated as run.py validates
     path: str = ""                    # "fast", "fast+reach", "rebuild", "diagnosis", "-"
     seconds: float = 0.0
+    note: str = ""                    # why a case left the fast path (rebuilt from scratch)
     figures: dict[str, float] = field(default_factory=dict)
     in_service: np.ndarray | None = None
     build: np.ndarray | None = None
@@ -361,7 +361,7 @@ class CaseResult:
             return None if a is None else np.asarray(a, dtype=float).tolist()
 
         return {"case": self.case, "status": self.status, "message": self.message, "inputs": self.inputs,
-                "path": self.path, "seconds": self.seconds, "figures": self.figures,
+                "path": self.path, "seconds": self.seconds, "note": self.note, "figures": self.figures,
                 "in_service": arr(self.in_service), "build": arr(self.build), "facility": arr(self.facility)}
 
     @classmethod
@@ -370,7 +370,8 @@ class CaseResult:
             return None if a is None else np.asarray(a, dtype=float)
 
         return cls(int(d["case"]), d["status"], d.get("message", ""), d.get("inputs", ""), d.get("path", ""),
-                   float(d.get("seconds", 0.0)), {k: float(v) for k, v in d.get("figures", {}).items()},
+                   float(d.get("seconds", 0.0)), d.get("note", ""),
+                   {k: float(v) for k, v in d.get("figures", {}).items()},
                    arr(d.get("in_service")), arr(d.get("build")), arr(d.get("facility")))
 
 
@@ -383,8 +384,12 @@ class CaseRunner:
         self.plan = HighsPlan(job.plan, job.time_limit) if job.plan is not None else None
         self._reach: HighsPlan | None = None
         self._reach_fresh = False
-        self.source = ParamSource(job.plan.param_names) if job.plan is not None else None
         ref = job.deriver.reference
+        from model.build import param_values
+
+        self.ref_values = param_values(ref)         # what the compiled plan holds for every Param
+        self.mutable = frozenset(job.plan.param_names) if job.plan is not None else frozenset()
+        self._checks: dict[str, ModelCheck] = {}
         self.offers, self.years, self.regions = tuple(ref.offers), tuple(ref.years), tuple(ref.regions)
         self._region_of = np.array([self.regions.index(ref.offers[o].region) for o in self.offers])
         self._vendor_of = np.array([job.vendors.index(ref.offers[o].vendor) for o in self.offers])
@@ -415,16 +420,26 @@ class CaseRunner:
         return out
 
     def _solve(self, case: int, s: Scenario) -> CaseResult:
+        from model.build import param_values
+
         if self.plan is None:
             return self._rebuild(case, s)
+        values = param_values(s)
+        frozen = self.frozen_param(values)
+        if frozen:
+            return self._rebuild(case, s, f"Param {frozen} differs from the compiled plan's and is not mutable in "
+                                          "it (the case moves it beyond the values probed before the sweep)")
         try:
-            values = self.source(s)
             p = self.plan.param_vector(values)
-        except IndexChanged:
-            return self._rebuild(case, s)
+        except IndexChanged as exc:
+            return self._rebuild(case, s, str(exc))
         self.plan.set_params(p)
         r = self.plan.solve_min_cost()
         if r.status == "optimal":
+            why = self.check("min-cost", values, r)
+            if why:
+                return self._rebuild(case, s, f"the fast path's plan fails the check against the case's own model: "
+                                              f"{why}")
             return self._result(case, s, "optimal", "the target is met at least cost", "fast", r, self.job.plan)
         if r.status not in ("infeasible", "infeasible_or_unbounded"):
             return CaseResult(case, r.status, _status_message(r.status, self.job.time_limit), path="fast")
@@ -434,6 +449,10 @@ class CaseRunner:
         reach.set_params(reach.param_vector(values))
         rr = reach.solve_reach()
         if rr.status == "optimal":
+            why = self.check("reach", values, rr)
+            if why:
+                return self._rebuild(case, s, f"the fast path's largest-reachable plan fails the check against the "
+                                              f"case's own model: {why}")
             t = s.main_target
             unit = "GW" if t.kind == "power" else "EFLOP/s"
             msg = (f"the target of {t.value:g} {unit} cannot be met; the most that can be held is "
@@ -454,12 +473,30 @@ class CaseRunner:
             self._reach_fresh = True
         return self._reach
 
-    def _rebuild(self, case: int, s: Scenario) -> CaseResult:
+    def frozen_param(self, values: Mapping[str, Mapping]) -> str:
+        """The first Param that is not mutable in the compiled plan yet differs from its value there ('' if none).
+
+        Such a Param is frozen at the reference's values inside HiGHS: the fast
+        path would solve a stale LP, so the case is built from scratch.
+        """
+        for name in sorted(set(values) | set(self.ref_values)):
+            if name not in self.mutable and values.get(name) != self.ref_values.get(name):
+                return name
+        return ""
+
+    def check(self, kind: str, values: Mapping[str, Mapping], r: CaseSolve) -> str:
+        """:class:`model.fastsolve.ModelCheck` of a fast-path answer ('' when it holds)."""
+        arrays = self.job.plan if kind == "min-cost" else self.job.reach
+        if kind not in self._checks:
+            self._checks[kind] = ModelCheck(self.job.deriver.reference, arrays)
+        return self._checks[kind](values, r.col_value, r.objective_bnusd)
+
+    def _rebuild(self, case: int, s: Scenario, note: str = "") -> CaseResult:
         from model.solve import solve_plan
 
         o = solve_plan(s, "min-cost", self.job.time_limit)
         if not o.has_plan or o.model is None:
-            return CaseResult(case, o.status, o.message, path="rebuild")
+            return CaseResult(case, o.status, o.message, path="rebuild", note=note)
         m = o.model
         ins_v, build_v = m.in_service_gw.extract_values(), m.build_gw.extract_values()
         ins = np.array([[float(ins_v.get((a, y)) or 0.0) for y in self.years] for a in self.offers])
@@ -471,7 +508,7 @@ class CaseRunner:
             dual = float(sum(main))
         r = CaseSolve(o.status, float(o.objective_bnusd), o.max_reachable if o.max_reachable is not None else math.nan,
                       None, dual)
-        return self._figures(CaseResult(case, o.status, o.message, path="rebuild"), s, r, ins, build)
+        return self._figures(CaseResult(case, o.status, o.message, path="rebuild", note=note), s, r, ins, build)
 
     # -- read-out ------------------------------------------------------------
     def _result(self, case: int, s: Scenario, status: str, message: str, path: str, r: CaseSolve,
@@ -511,13 +548,13 @@ class CaseRunner:
     def _compute_weights(self, s: Scenario, year: int) -> tuple[np.ndarray, float]:
         """EFLOP/s in service in ``year`` per GW built (offer x vintage) and from the opening stock.
 
-        Kept for the reference's lifetimes and generations (what patched cases share); computed afresh otherwise.
+        Kept for the reference's lifetimes and generations (what most cases share); computed afresh otherwise.
         """
         from model.concerns.common import active_vintages
 
         ref = self.job.deriver.reference
-        shared = s.lifetime_yr is ref.lifetime_yr and s.eflops_per_gw is ref.eflops_per_gw \
-            and s.opening_gw is ref.opening_gw
+        shared = s.lifetime_yr == ref.lifetime_yr and s.eflops_per_gw == ref.eflops_per_gw \
+            and s.opening_gw == ref.opening_gw
         if shared and year in self._compute_cache:
             return self._compute_cache[year]
         w = np.zeros((len(self.offers), len(self.years)))
@@ -538,6 +575,11 @@ def _status_message(status: str, time_limit: float | None) -> str:
     if status == "unbounded":
         return "the problem is unbounded"
     return "HiGHS failed without a usable answer"
+
+
+def _plain(x: float) -> str:
+    """A number as people write it (``1.25``, not ``np.float64(1.25)`` or ``1.2500000000000002``)."""
+    return f"{float(x):.6g}"
 
 
 def _one_line(exc: BaseException) -> str:
@@ -580,7 +622,6 @@ class Prepared:
     job: SweepJob
     notes: list[str]
     mutable: list[str]
-    patched_keys: list[str]
     fast: bool
     seconds: float
 
@@ -602,7 +643,7 @@ def prepare(base: BaseInputs, fixed_sets: Sequence[str], target: TargetSpec, met
     units = {v.key: v.unit for v in varies}
     factors = {v.key: v.to_canonical for v in varies}
     by_key = {v.key: v for v in varies}
-    tmp = CaseDeriver(base, tuple(fixed_sets), target, units, factors, None, {}, {})   # loads only
+    tmp = CaseDeriver(base, tuple(fixed_sets), target, units, factors, None, {})   # loads only
 
     def load(values: Mapping[str, float]) -> Scenario:
         return tmp.exact(values)
@@ -622,22 +663,16 @@ def prepare(base: BaseInputs, fixed_sets: Sequence[str], target: TargetSpec, met
                 try:
                     load({v.key: ref_values[v.key]})
                 except InputErrors as one:
-                    raise SweepUsageError(f"{v.option}: {ref_values[v.key]:g} {v.unit} is refused by the "
-                                          f"loader: {_one_line(one)}") from None
+                    raise SweepUsageError(f"{v.option}: {_plain(ref_values[v.key])} {v.unit} is refused by the "
+                                          f"loader: {_one_line(one)}".replace("  ", " ")) from None
         raise SweepUsageError(f"the swept values together are refused by the loader: {_one_line(exc)}") from None
     log(f"reference case loaded ({time.perf_counter() - t0:.1f} s)")
 
+    # each key at a few values: which Params the sweep moves (made mutable), and a proof of the compiled plan
     probes: dict[str, list[tuple[float, Scenario]]] = {}
     for v in varies:
         if v.distribution is not None:
             probes[v.key] = _probe_distribution(v, ref_values, reference, load)
-            if len(probes[v.key]) < 3:
-                notes.append(f"{v.key}: the loader refuses the distribution's quartiles; each case goes through "
-                             "the loader")
-            elif probes[v.key][0][0] > v.distribution.quantile(0.01) or \
-                    probes[v.key][-1][0] < v.distribution.quantile(0.99):
-                notes.append(f"{v.key}: cases outside {probes[v.key][0][0]:g} .. {probes[v.key][-1][0]:g} "
-                             f"{v.unit} go through the loader (it refuses values beyond)".replace("  ", " "))
             continue
         got: list[tuple[float, Scenario]] = []
         for x in _probe_points(v, ref_values):
@@ -647,60 +682,22 @@ def prepare(base: BaseInputs, fixed_sets: Sequence[str], target: TargetSpec, met
             try:
                 got.append((x, load({**ref_values, v.key: x})))
             except InputErrors as exc:
-                raise SweepUsageError(f"{v.option}: {x:g} {v.unit} is refused by the loader: "
-                                      f"{_one_line(exc)}") from None
+                raise SweepUsageError(f"{v.option}: {_plain(x)} {v.unit} is refused by the loader: "
+                                      f"{_one_line(exc)}".replace("  ", " ")) from None
         probes[v.key] = got
     log(f"each swept key loaded at 3 values ({time.perf_counter() - t0:.1f} s)")
-
-    # the Scenario shortcut: fit what each key moves, check targets, refuse overlaps
-    fits: dict[str, KeyFit] = {}
-    for v in varies:
-        if v.key == "target" or len(probes[v.key]) < 3:
-            continue
-        fit = fit_key(v.key, reference, [(x * v.to_canonical, s) for x, s in probes[v.key]])
-        if fit.patchable:
-            fits[v.key] = fit
-        else:
-            notes.append(f"{v.key}: each case goes through the loader ({fit.reason})")
-    kind_of_target = None
-    if "target" in by_key and probes.get("target"):
-        v = by_key["target"]
-        kind = target_kind(reference)
-        if all(not scenario_difference(reference.with_target(x * v.to_canonical, *kind), s)
-               for x, s in probes["target"]):
-            kind_of_target = kind
-        else:
-            notes.append("target: each case goes through the loader (with_target differs from the loader)")
-    keys = list(fits)
-    for i, a in enumerate(keys):
-        for b in keys[i + 1:]:
-            if a in fits and b in fits and set(fits[a].leaves) & set(fits[b].leaves):
-                notes.append(f"{a} and {b} move the same input figures: their cases go through the loader")
-                fits.pop(a)
-                fits.pop(b)
-    deriver = CaseDeriver(base, tuple(fixed_sets), target, units, factors, reference, ref_values, fits,
-                          kind_of_target)
-
-    # prove the shortcut against the loader on the first and last case and on every key at once at each end
     combos = [dict(cases[0]), dict(cases[-1])]
     for side in (0, -1):
         combo = {k: ps[side][0] for k, ps in probes.items() if ps}
         if combo and combo != ref_values:
             combos.append(combo)
-    unique = list({json.dumps(c, sort_keys=True): c for c in combos}.values())
     checked: list[Scenario] = []
-    for case in unique:
+    for case in list({json.dumps(c, sort_keys=True): c for c in combos}.values()):
         try:
-            exact = deriver.exact(case)
+            checked.append(tmp.exact(case))
         except InputErrors:
             continue
-        checked.append(exact)
-        if deriver.patchable(case):
-            diff = scenario_difference(deriver.derive(case)[0], exact)
-            if diff:
-                notes.append(f"patched inputs differ from the loader's ({diff}): every case goes through the loader")
-                deriver = replace(deriver, fits={}, target_kind=None)
-    log(f"input shortcuts fitted and checked ({time.perf_counter() - t0:.1f} s)")
+    deriver = CaseDeriver(base, tuple(fixed_sets), target, units, factors, reference, ref_values)
 
     # the fast plan: only the Params the keys move are mutable; prove the pushed LP equals a fresh build
     others = [s for ps in probes.values() for _, s in ps if s is not reference] + checked
@@ -732,8 +729,7 @@ def prepare(base: BaseInputs, fixed_sets: Sequence[str], target: TargetSpec, met
             plan = None
     log(f"model built and compiled once, fast path {'proven' if plan else 'off'} ({time.perf_counter() - t0:.1f} s)")
     job = SweepJob(uuid.uuid4().hex, deriver, plan, reach, time_limit, tuple(reference.vendors))
-    return Prepared(job, notes, sorted(changed), sorted(deriver.fits) + (["target"] if kind_of_target else []),
-                    plan is not None, time.perf_counter() - t0)
+    return Prepared(job, notes, sorted(changed), plan is not None, time.perf_counter() - t0)
 
 
 def _probe_distribution(v: Vary, ref_values: Mapping[str, float], reference: Scenario,
@@ -906,7 +902,7 @@ def tables_of(results: Sequence[CaseResult], cases: Sequence[Mapping[str, float]
     summary_rows, status_rows = [], []
     for r in results:
         status_rows.append({"case": r.case, "status": r.status, "message": r.message, "inputs": r.inputs,
-                            "path": r.path, "seconds": r.seconds})
+                            "path": r.path, "note": r.note, "seconds": r.seconds})
         for name, value in r.figures.items():
             fig, _, group = name.partition(":")
             fig = "capacity_by_vendor" if fig == "capacity_by_vendor" else fig
@@ -919,7 +915,8 @@ def tables_of(results: Sequence[CaseResult], cases: Sequence[Mapping[str, float]
     return {
         "cases": pd.DataFrame(case_rows, columns=["case", "key", "value", "unit", "origin"]),
         "summary": pd.DataFrame(summary_rows, columns=["case", "status", "figure", "group", "value", "unit"]),
-        "status": pd.DataFrame(status_rows, columns=["case", "status", "message", "inputs", "path", "seconds"]),
+        "status": pd.DataFrame(status_rows, columns=["case", "status", "message", "inputs", "path", "note",
+                                                     "seconds"]),
     }
 
 
@@ -1330,9 +1327,10 @@ def _run(a: argparse.Namespace, argv: list[str], resume: Mapping[str, Any] | Non
         "target": {"text": a.target, "year": a.year, "kind": target_kind(base_case)[0],
                    "year_used": target_kind(base_case)[1]},
         "inputs_sha256": base_case.input_files,
-        "fast_path": {"on": prep.fast, "mutable_params": prep.mutable, "patched_keys": prep.patched_keys,
-                      "notes": prep.notes, "paths": paths,
-                      "inputs": {k: sum(r.inputs == k for r in results) for k in ("patched", "loader")}},
+        "fast_path": {"on": prep.fast, "mutable_params": prep.mutable, "notes": prep.notes, "paths": paths,
+                      "inputs": "every case loaded and validated by the loader, as run.py",
+                      "rebuilt": {"cases": sum(bool(r.note) for r in results),
+                                  "why": [{"case": r.case, "note": r.note} for r in results if r.note][:100]}},
         "execution": {"workers": 1 if a.scheduler else min(workers, max(1, len(todo))), "scheduler": a.scheduler,
                       "chunk_size": chunk, "resumed": resume is not None},
         "solver": {"name": "HiGHS", "version": highs_version(), "time_limit_s": a.time_limit},

@@ -11,6 +11,7 @@ Result sets report money in USD and compute in FLOP/s.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import pint
@@ -69,6 +70,34 @@ def parse_quantity(text: str) -> pint.Quantity:
     if not isinstance(q, pint.Quantity):  # a bare number parses to int/float
         q = ureg.Quantity(q, "dimensionless")
     return q
+
+
+@lru_cache(maxsize=4096)
+def unit_cell(text: str) -> pint.Quantity:
+    """The unit cell of an input row (``"USD/MWh"``, ``"%"``) as the quantity ``1 <unit>``, parsed once per text.
+
+    The loader reads the same few dozen unit texts in hundreds of cells per
+    load (and a sweep loads every case): pint's parser is the loader's main
+    cost, so each text is parsed once per process. The result is shared:
+    callers must not change it.
+
+    Raises
+    ------
+    UnitParseError
+        As :func:`parse_quantity` (a refused text is not cached).
+    """
+    return parse_quantity("1 percent" if text == "%" else f"1 {text}")
+
+
+@lru_cache(maxsize=4096)
+def conversion_factor(units: pint.Unit, model_unit: str) -> float | None:
+    """The factor from ``units`` to ``model_unit`` (``x units == x * factor model_unit``), or None.
+
+    None when the conversion is not a plain factor (an offset unit such as
+    degC); the caller then converts with pint.
+    """
+    one, two = (float(Q_(x, units).to(model_unit).magnitude) for x in (1.0, 2.0))
+    return one if two == 2.0 * one else None
 
 
 def dimension_name(q: pint.Quantity | pint.Unit) -> str:
