@@ -512,9 +512,9 @@ def lp_difference(a: Mapping[str, Any], b: Mapping[str, Any]) -> str:
         x, y = np.asarray(a[name]), np.asarray(b[name])
         if not np.allclose(x, y, rtol=MATCH_RTOL, atol=1e-12, equal_nan=True):
             i = int(np.flatnonzero(~np.isclose(x, y, rtol=MATCH_RTOL, atol=1e-12, equal_nan=True))[0])
-            return f"{name}[{i}]: {x[i]!r} vs {y[i]!r}"
+            return f"{name}[{i}]: {_num(x[i])} vs {_num(y[i])} (model units)"
     if not math.isclose(a["offset"], b["offset"], rel_tol=MATCH_RTOL, abs_tol=1e-12):
-        return f"objective offset {a['offset']!r} vs {b['offset']!r}"
+        return f"objective offset {_num(a['offset'])} vs {_num(b['offset'])} billion USD"
     ka, va = _entries(a)
     kb, vb = _entries(b)
     keys = np.union1d(ka, kb)
@@ -525,8 +525,15 @@ def lp_difference(a: Mapping[str, Any], b: Mapping[str, Any]) -> str:
     bad = np.flatnonzero(np.abs(xa - xb) > MATCH_RTOL * scale)
     if len(bad):
         r, c = divmod(int(keys[bad[0]]), int(a["num_col"]))
-        return f"matrix[{r},{c}]: {xa[bad[0]]!r} vs {xb[bad[0]]!r}"
+        return f"matrix[{r},{c}]: {_num(xa[bad[0]])} vs {_num(xb[bad[0]])} (model units)"
     return ""
+
+
+def _num(x: Any) -> str:
+    """A number as people write it (``3.5``, never ``np.float64(3.5)``); anything else as ``repr``."""
+    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
+        return f"{float(x):.10g}"
+    return repr(x)
 
 
 def _entries(lp: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -979,9 +986,9 @@ def scenario_difference(a: Scenario, b: Scenario) -> str:
         x, y = fa.get(path, MISSING), fb.get(path, MISSING)
         if isinstance(x, float) and isinstance(y, float):
             if not _close(x, y):
-                return f"{'.'.join(map(str, path))}: {x!r} vs {y!r}"
+                return f"{'.'.join(map(str, path))}: {_num(x)} vs {_num(y)}"
         elif not _same(x, y):
-            return f"{'.'.join(map(str, path))}: {x!r} vs {y!r}"
+            return f"{'.'.join(map(str, path))}: {_num(x)} vs {_num(y)}"
     return ""
 
 

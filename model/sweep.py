@@ -70,7 +70,8 @@ from model.fastsolve import (CaseDeriver, CaseSolve, HighsPlan, IndexChanged, Mo
                              changed_params, check_plan_matches, compile_plan, plan_readout, target_kind)
 from model.scenario import BaseInputs, Scenario, TargetSpec, load_variant, read_base_inputs
 from model.sensitivity import (DISTRIBUTIONS, Distribution, correlation_table, grid_design, montecarlo_design,
-                               morris_design, morris_table, oat_design, sobol_design, sobol_table, tornado_table)
+                               morris_design, morris_table, oat_design, sobol_design, sobol_note, sobol_table,
+                               tornado_table)
 
 EXIT_OK, EXIT_WRITE, EXIT_INPUT, EXIT_SOLVER, EXIT_INTERRUPT = 0, 1, 2, 4, 130
 METHODS = ("grid", "oat", "montecarlo", "sobol", "morris")
@@ -166,6 +167,14 @@ def _match_dimension(q: Any, dims: list[tuple[Any, str]], option: str, field_nam
     raise SweepUsageError(f"{option}: expected {words}, found {describe(q)}")
 
 
+def _dimension_words(dims: list[tuple[Any, str]]) -> str:
+    """``money per energy (e.g. USD/MWh)``: what a key's values may be measured in."""
+    from model.units import dimension_name, ureg
+
+    return " or ".join(f"{dimension_name(ureg.Unit(u) if u else ureg.Unit('dimensionless'))} (e.g. {u or '1.2'})"
+                       for _, u in dims)
+
+
 def parse_vary(text: str, catalogue: Any) -> Vary:
     """Read ``KEY=LOW:HIGH[UNIT]`` (``pue=1.1:1.5``, ``electricity_price=60:120USD/MWh``, ``target=200:300GW``).
 
@@ -221,7 +230,10 @@ def parse_distributions(path: Path, catalogue: Any) -> list[Vary]:
         target: {distribution: lognormal, median: 250, sigma: 0.1, unit: GW}
 
     ``lognormal`` takes the median and the standard deviation of the
-    logarithm. ``unit`` may be left out for plain numbers.
+    logarithm (a plain number). ``unit`` may be left out for plain numbers.
+    A value may carry its own unit (``mean: 60 USD/MWh``, ``low: 20%``): it
+    is converted to the entry's ``unit`` (or, without one, to the unit of
+    its first value that has one); a value of another dimension is refused.
 
     Raises
     ------
@@ -230,7 +242,7 @@ def parse_distributions(path: Path, catalogue: Any) -> list[Vary]:
     """
     import yaml
 
-    from model.units import Q_, UnitParseError, parse_quantity
+    from model.units import Q_, UnitParseError, dimension_name, parse_quantity, ureg
 
     shown = str(path)
     try:
@@ -262,15 +274,46 @@ def parse_distributions(path: Path, catalogue: Any) -> list[Vary]:
             errors.append(InputError(shown, key, key, "a settable key or 'target'", str(exc).split(": ", 1)[-1]))
             continue
         unit_text = str(entry.get("unit", "") or "").strip()
+        scaled = [n for n in DISTRIBUTIONS[kind] if not (kind == "lognormal" and n == "sigma")]  # sigma: log space
+        unit_field, unit_shown = "unit", repr(unit_text)
+        if not unit_text:               # no 'unit': the unit of the first value written with one ("60 USD/MWh")
+            for name in scaled:
+                v = entry.get(name)
+                if isinstance(v, str):
+                    try:
+                        first = parse_quantity(v)
+                    except UnitParseError:
+                        continue
+                    if first.units != ureg.dimensionless:
+                        unit_text, unit_field, unit_shown = f"{first.units}", name, repr(v)
+                        break
+        words = _dimension_words(dims)
         try:
             q = parse_quantity(f"1 {unit_text}" if unit_text else "1")
+        except UnitParseError:
+            errors.append(InputError(shown, key, "unit", words, unit_shown))
+            continue
+        try:
             canonical = _match_dimension(q, dims, option)
-        except (UnitParseError, SweepUsageError) as exc:
-            errors.append(InputError(shown, key, "unit", "a unit of the key's dimension", str(exc).split(": ", 1)[-1]))
+        except SweepUsageError:
+            errors.append(InputError(shown, key, unit_field, words, f"{unit_shown} ({dimension_name(q)})"))
             continue
         params: dict[str, float] = {}
         for name in DISTRIBUTIONS[kind]:
             v = entry.get(name)
+            if isinstance(v, str) and name in scaled:
+                try:
+                    value_q = parse_quantity(v)
+                except UnitParseError:
+                    value_q = None
+                if value_q is not None and value_q.units == ureg.dimensionless:
+                    v = float(value_q.magnitude)         # a plain number: in the entry's unit
+                elif value_q is not None and value_q.dimensionality == q.dimensionality:
+                    v = float(value_q.to(q.units).magnitude)
+                else:
+                    found = repr(v) if value_q is None else f"{v!r} ({dimension_name(value_q)})"
+                    errors.append(InputError(shown, key, name, f"a number or a value in {words}", found))
+                    continue
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 errors.append(InputError(shown, key, name, f"a number for the {kind} distribution", repr(v)))
             else:
@@ -1170,16 +1213,30 @@ def _fail(msg: str, code: int = EXIT_INPUT) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``run.py sweep ...``; the exit code: 0 done (whatever the cases' statuses), 1 the set could not be written,
-    2 bad options (nothing ran), 4 a worker failed, 130 interrupted (finished cases kept for ``--resume``)."""
+    """``run.py sweep ...``; the exit code: 0 done (some case has an answer; each case's status is in
+    status.csv), 1 the set could not be written, 2 bad options (nothing ran), 4 a worker failed or no case was
+    solved (every case failed: the set is written with their errors), 130 interrupted (finished cases kept for
+    ``--resume``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     a = parser().parse_args(argv)
     if a.resume:
+        from model.resultdir import check_name
+
+        try:
+            check_name(a.resume, "interrupted sweep", "--resume")      # before any file is read
+        except ResultSetError as exc:
+            return _fail(str(exc))
         folder = partial_dir(a.results, a.resume)
         state_file = folder / "sweep.json"
         if not state_file.exists():
             return _fail(f"--resume {a.resume}: no interrupted sweep at {folder}")
-        state = json.loads(state_file.read_text())
+        try:
+            state = json.loads(state_file.read_text())
+            if not isinstance(state, dict) or not isinstance(state.get("argv"), list) or \
+                    not isinstance(state.get("cases"), list):
+                raise ValueError("not a sweep's state")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            return _fail(f"--resume {a.resume}: {state_file} cannot be read ({exc}); start a new sweep")
         b = parser().parse_args(state["argv"])
         b.workers, b.scheduler, b.no_progress = a.workers, a.scheduler, a.no_progress or b.no_progress
         b.results, b.name = a.results, a.resume
@@ -1247,6 +1304,8 @@ def _run(a: argparse.Namespace, argv: list[str], resume: Mapping[str, Any] | Non
             cases = design(a.method, varies, a.steps, a.samples, a.seed, a.levels)
         except SweepUsageError as exc:
             return _fail(str(exc))
+        if a.method == "sobol" and sobol_note(a.samples or 64):
+            print(f"  note: {sobol_note(a.samples or 64)}", file=sys.stderr)
     name = a.name or f"sweep-{a.method}_{base_case.name}_{_dt.datetime.now().strftime('%Y%m%dT%H%M%S')}"
     try:
         check_name(name)
@@ -1279,6 +1338,8 @@ def _run(a: argparse.Namespace, argv: list[str], resume: Mapping[str, Any] | Non
             "created": _dt.datetime.now().astimezone().isoformat(timespec="seconds")}, indent=1))
     done = load_chunks(folder)
     todo = [c for c in chunks_of(cases, chunk) if c[0][0] not in done]
+    if resume is not None:
+        print(f"resuming {name}: {sum(len(c) for c in todo)} of {len(cases)} cases left", file=sys.stderr, flush=True)
     workers = a.workers or os.cpu_count() or 1
     progress = _progress(len(cases), len(done), a.no_progress)
     failures = sum(r.status in FAILED for r in done.values())
@@ -1355,6 +1416,11 @@ def _run(a: argparse.Namespace, argv: list[str], resume: Mapping[str, Any] | Non
     shutil.rmtree(folder, ignore_errors=True)
     print_summary(results, counts, path, time.perf_counter() - t_start, solve_s, prep, t0,
                   sum(len(c) for c in todo))
+    if all(r.status in FAILED for r in results):
+        first = next((r for r in results if r.message), results[0])
+        return _fail("no case was solved: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+                     + f" (case {first.case}: {first.message or first.status}); the set {path} keeps every "
+                     "case's error", EXIT_SOLVER)
     return EXIT_OK
 
 

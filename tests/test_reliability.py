@@ -843,3 +843,103 @@ def test_verify_resolves_a_relative_inputs_folder_from_the_runs_own_folder(toy, 
 def test_verify_refuses_a_folder_that_is_not_a_result_set(tmp_path, capsys):
     assert main(["verify", str(tmp_path)]) == 2
     assert "not a result set" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------
+# verify rebuilds the command from an allow-list (crafted manifests)
+# ----------------------------------------------------------------------------
+@pytest.fixture
+def planned_set(toy_capped, tmp_path, monkeypatch):
+    """A real plan's result set (tmp_path/r/v; its project is tmp_path, where the toy inputs are)."""
+    assert main(["--inputs", str(toy_capped), "--results", str(tmp_path / "r"), "--name", "v", "--no-plots"]) == 0
+    return tmp_path / "r" / "v"
+
+
+def _craft(result_set: Path, **changes: Any) -> None:
+    man = _manifest(result_set)
+    man.update(changes)
+    (result_set / "manifest.json").write_text(json.dumps(man))
+
+
+def _nothing_runs(monkeypatch) -> list[str]:
+    """Every way verify could run or read something: each records its name (and must not be reached)."""
+    import model.cli
+    import model.stochastic
+    import model.sweep
+    import model.verify
+
+    reached: list[str] = []
+
+    def spy(name):
+        def fail(*a, **k):
+            reached.append(name)
+            raise AssertionError(f"{name} was reached")
+        return fail
+
+    monkeypatch.setattr(model.cli, "main", spy("run.py"))
+    monkeypatch.setattr(model.sweep, "main", spy("sweep"))
+    monkeypatch.setattr(model.sweep, "_execute_dask", spy("dask"))
+    monkeypatch.setattr(model.stochastic, "load_futures", spy("futures"))
+    monkeypatch.setattr(model.verify, "_sha256", spy("an input file"))
+    return reached
+
+
+@pytest.mark.parametrize("command, words", [
+    (["run.py", "sweep", "--vary", "pue=1.1:1.2", "--scheduler", "tcp://203.0.113.5:8786"], "'--scheduler'"),
+    (["run.py", "stochastic", "--futures", "/etc/passwd", "--target", "2GW"], "--futures"),
+    (["run.py", "sweep", "--method", "montecarlo", "--distributions", "../../../etc/passwd"], "--distributions"),
+    (["run.py", "--scenario", "../../../../etc/passwd"], "--scenario"),
+    (["run.py", "--scenario", "nonexistent"], "--scenario"),
+    (["run.py", "sweep", "--resume", "../../x"], "--resume"),
+    (["run.py", "--inputs", "/etc"], "--inputs"),
+    (["run.py", "--target", "2GW", "--evil-option", "x"], "'--evil-option'"),
+    (["run.py", "compare", "results/a", "results/b"], "'compare'"),
+    (["run.py", "--target", "2GW", "stray"], "'stray'"),
+    (["run.py", "--year", "2030; rm -rf /"], "--year"),
+])
+def test_verify_refuses_a_crafted_command_line_naming_the_field_before_anything_runs(planned_set, capsys,
+                                                                                     monkeypatch, command, words):
+    _craft(planned_set, command_line=command)
+    reached = _nothing_runs(monkeypatch)
+    import model.verify
+
+    assert model.verify.main([str(planned_set)]) == 2
+    err = capsys.readouterr().err
+    assert "field 'command_line'" in err and words in err, err
+    assert reached == []
+
+
+def test_verify_refuses_inputs_outside_the_project(planned_set, tmp_path, capsys, monkeypatch):
+    elsewhere = write_inputs(tmp_path.parent / f"{tmp_path.name}-elsewhere" / "inputs")
+    _craft(planned_set, inputs_dir=str(elsewhere), command_line=["run.py", "--inputs", str(elsewhere)])
+    reached = _nothing_runs(monkeypatch)
+    import model.verify
+
+    assert model.verify.main([str(planned_set)]) == 2
+    err = capsys.readouterr().err
+    assert "field 'inputs_dir'" in err and "inside the project" in err and reached == []
+
+
+def test_verify_reads_no_input_file_outside_the_inputs_folder(planned_set, capsys, monkeypatch):
+    man = _manifest(planned_set)
+    _craft(planned_set, inputs_sha256={**man["inputs_sha256"], "/etc/hostname": "0" * 64})
+    reached = _nothing_runs(monkeypatch)
+    import model.verify
+
+    assert model.verify.main([str(planned_set)]) == 2
+    err = capsys.readouterr().err
+    assert "field 'inputs_sha256'" in err and "/etc/hostname" in err and reached == []
+
+
+def test_verify_still_redoes_what_the_project_writes(planned_set, toy_capped, capsys):
+    (toy_capped / "scenarios" / "half.yaml").write_text(
+        "description: half supply\nset:\n  supply_scale: {value: 0.5, source: 'assumption: test'}\n")
+    _craft(planned_set, command_line=["run.py", "--inp", str(toy_capped), "--scenario", "half", "--set", "pue=1.0",
+                                      "--target=2GW", "--objective", "min-cost", "--time-limit", "60",
+                                      "--name", "v", "--results", "elsewhere"])
+    import model.verify
+
+    code = model.verify.main([str(planned_set)])
+    out = capsys.readouterr().out
+    assert "--scenario=half" in out and "--inputs=" in out and "--results=elsewhere" not in out
+    assert code == 1 and re.search(r"scenario\s+base\s+half\s+-\s+-\s+NO", out), out   # re-run, and it differs

@@ -14,7 +14,7 @@ import model.sweep as sweep
 from model.cli import main as run_py
 from model.build import param_values
 from model.errors import InputErrors
-from model.fastsolve import HighsPlan, ParamSource, compile_plan, plan_readout
+from model.fastsolve import HighsPlan, ParamSource, compile_plan, lp_difference, plan_readout
 from model.scenario import TargetSpec, load_scenario, load_variant, read_base_inputs
 from model.sensitivity import analyse, morris_design, morris_table
 from model.solve import solve_plan
@@ -287,7 +287,7 @@ def test_morris_ranks_the_input_that_matters_first():
 # ----------------------------------------------------------------------------
 # Resume, failures, bad options
 # ----------------------------------------------------------------------------
-def test_resume_finishes_exactly_the_missing_cases(toy_energy, tmp_path, monkeypatch):
+def test_resume_finishes_exactly_the_missing_cases(toy_energy, tmp_path, monkeypatch, capsys):
     args = ["--inputs", str(toy_energy), "--vary", "target=1:3GW", "--vary", "electricity_price=20:80USD/MWh",
             "--method", "grid", "--steps", "3", "--chunk-size", "2", "--results", str(tmp_path / "r")]
     assert run_sweep(*args, "--name", "whole") == 0
@@ -312,8 +312,10 @@ def test_resume_finishes_exactly_the_missing_cases(toy_energy, tmp_path, monkeyp
         return run_chunk(job, cases)
 
     monkeypatch.setattr(sweep, "run_chunk", recording)
+    capsys.readouterr()
     assert sweep.main(["--resume", "cut", "--results", str(tmp_path / "r"), "--no-progress", "--workers", "1"]) == 0
     assert sorted(ran) == sorted(set(range(9)) - set(saved))
+    assert f"resuming cut: {9 - len(saved)} of 9 cases left" in capsys.readouterr().err
     assert not (tmp_path / "r" / ".cut.partial").exists()
     assert_same_figures(figures(tmp_path / "r" / "cut"), figures(tmp_path / "r" / "whole"), rel=0)
 
@@ -407,3 +409,98 @@ def test_dask_cluster_gives_the_serial_results_case_for_case(toy_energy, tmp_pat
     with xr.open_dataset(tmp_path / "r" / "dask" / "solution.nc") as a, \
             xr.open_dataset(tmp_path / "r" / "serial" / "solution.nc") as b:
         np.testing.assert_array_equal(a["in_service_gw"].values, b["in_service_gw"].values)
+
+
+# ----------------------------------------------------------------------------
+# Silent behaviour and labels
+# ----------------------------------------------------------------------------
+def test_a_sweep_where_no_case_solves_exits_4_and_says_so(toy_energy, tmp_path, monkeypatch, capsys):
+    def crash(self, case, s):
+        raise RuntimeError("a bug in our own solve code")
+
+    monkeypatch.setattr(sweep.CaseRunner, "_solve", crash)
+    code = run_sweep("--inputs", str(toy_energy), "--vary", "pue=1.1:1.3", "--steps", "2", "--results",
+                     str(tmp_path / "r"), "--name", "dead")
+    err = capsys.readouterr().err
+    assert code == 4 and "no case was solved: error 2" in err and "a bug in our own solve code" in err
+    status = pd.read_csv(tmp_path / "r" / "dead" / "status.csv")
+    assert set(status["status"]) == {"error"}
+
+
+def test_a_sweep_where_some_case_solves_exits_0(toy_energy, tmp_path, monkeypatch):
+    real = sweep.CaseRunner._solve
+
+    def crash_first(self, case, s):
+        if case == 0:
+            raise RuntimeError("a bug in our own solve code")
+        return real(self, case, s)
+
+    monkeypatch.setattr(sweep.CaseRunner, "_solve", crash_first)
+    assert run_sweep("--inputs", str(toy_energy), "--vary", "pue=1.1:1.3", "--steps", "2", "--results",
+                     str(tmp_path / "r"), "--name", "half") == 0
+
+
+def test_distribution_values_may_carry_units_and_are_converted(toy):
+    from model.inputs import load_catalogue
+
+    catalogue = load_catalogue(toy / "parameters.yaml")
+    dists = toy / "d.yaml"
+    dists.write_text("electricity_price: {distribution: triangular, low: 0.05 USD/kWh, mode: 80 USD/MWh, "
+                     "high: 120, unit: USD/MWh}\n"
+                     "supply_growth: {distribution: uniform, low: 20%, high: 40%}\n"
+                     "target: {distribution: lognormal, median: 2000 MW, sigma: 0.1}\n")
+    got = {v.key: v for v in sweep.parse_distributions(dists, catalogue)}
+    assert got["electricity_price"].distribution.params == pytest.approx({"low": 50, "mode": 80, "high": 120})
+    assert got["electricity_price"].unit == "USD/MWh"
+    assert got["supply_growth"].distribution.params == pytest.approx({"low": 20, "high": 40})
+    assert got["supply_growth"].to_canonical == pytest.approx(0.01)
+    assert got["target"].distribution.params == pytest.approx({"median": 2000, "sigma": 0.1})
+    assert got["target"].to_canonical == pytest.approx(1e-3)              # MW -> GW
+
+
+@pytest.mark.parametrize("entry, field, found", [
+    ("{distribution: normal, mean: 60 GW, sd: 5}", "mean", "'60 GW' (power)"),
+    ("{distribution: normal, mean: 60, sd: 5, unit: GW}", "unit", "'GW' (power)"),
+    ("{distribution: normal, mean: 60 USD/MWh, sd: 5 GW}", "sd", "'5 GW' (power)"),
+])
+def test_a_distribution_value_of_the_wrong_dimension_gets_a_clean_message(toy, entry, field, found):
+    from model.inputs import load_catalogue
+
+    dists = toy / "d.yaml"
+    dists.write_text(f"electricity_price: {entry}\n")
+    with pytest.raises(InputErrors) as exc:
+        sweep.parse_distributions(dists, load_catalogue(toy / "parameters.yaml"))
+    (problem,) = exc.value.errors
+    assert problem.field == field and problem.found == found
+    assert "money per energy" in problem.expected and "expected" not in problem.found
+
+
+def test_lp_differences_print_plain_numbers():
+    a = {"num_row": 1, "num_col": 1, "sense": 1, "offset": 0.0, "col_cost": np.array([1.0]),
+         "col_lower": np.array([0.0]), "col_upper": np.array([np.inf]), "row_lower": np.array([1.0]),
+         "row_upper": np.array([np.inf]), "a_start": np.array([0, 1]), "a_index": np.array([0]),
+         "a_value": np.array([1.0])}
+    b = {**a, "row_lower": np.array([1.25])}
+    text = lp_difference(a, b)
+    assert text == "row_lower[0]: 1 vs 1.25 (model units)" and "np." not in text
+
+
+def test_sobol_with_samples_not_a_power_of_two_says_so_in_a_sentence(toy_energy, tmp_path, capsys):
+    pytest.importorskip("SALib")
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert run_sweep("--inputs", str(toy_energy), "--vary", "pue=1.1:1.3", "--method", "sobol", "--samples",
+                         "3", "--results", str(tmp_path / "r"), "--name", "s") == 0
+    assert not [w for w in caught if "power of 2" in str(w.message)]
+    assert "--samples 3 is not a power of 2" in capsys.readouterr().err
+
+
+def test_resume_refuses_a_name_with_a_path_before_reading_anything(tmp_path, capsys, monkeypatch):
+    (tmp_path / "secret").mkdir()
+    (tmp_path / "secret" / "sweep.json").write_text("{}")
+    monkeypatch.setattr(sweep, "load_chunks", lambda folder: pytest.fail("a file was read"))
+    for name in ("../secret", "a/b", ".hidden", ".."):
+        assert sweep.main(["--resume", name, "--results", str(tmp_path / "r")]) == 2
+        assert "--resume" in capsys.readouterr().err
