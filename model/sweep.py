@@ -870,7 +870,7 @@ def _execute_dask(job: SweepJob, chunks: Sequence[list[tuple[int, dict[str, floa
     own = isinstance(scheduler, str)
     if own:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout="30s")      # a loaded machine may take seconds to answer
         except Exception as exc:
             raise SweepUsageError(f"--scheduler {scheduler}: cannot connect ({type(exc).__name__}: {exc})") from None
     else:

@@ -400,10 +400,15 @@ def test_local_processes_give_the_serial_results(toy_energy, tmp_path):
 
 def test_dask_cluster_gives_the_serial_results_case_for_case(toy_energy, tmp_path):
     distributed = pytest.importorskip("distributed")
+    import dask
+
+    # generous connect timeouts: on a loaded machine the workers' start-up and handshakes take seconds
+    stack = dask.config.set({"distributed.comm.timeouts.connect": "120s", "distributed.comm.timeouts.tcp": "120s"})
     args = ["--inputs", str(toy_energy), "--vary", "target=1:4GW", "--vary", "electricity_price=20:90USD/MWh",
             "--method", "grid", "--steps", "3", "--chunk-size", "2", "--results", str(tmp_path / "r")]
     assert run_sweep(*args, "--name", "serial") == 0
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+    with stack, distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                         timeout="120s") as cl:
         assert run_sweep(*args, "--scheduler", cl.scheduler_address, "--name", "dask") == 0
     assert_same_figures(figures(tmp_path / "r" / "dask"), figures(tmp_path / "r" / "serial"), rel=0)
     with xr.open_dataset(tmp_path / "r" / "dask" / "solution.nc") as a, \
@@ -498,8 +503,17 @@ def test_sobol_with_samples_not_a_power_of_two_says_so_in_a_sentence(toy_energy,
 
 
 def test_resume_refuses_a_name_with_a_path_before_reading_anything(tmp_path, capsys, monkeypatch):
-    (tmp_path / "secret").mkdir()
-    (tmp_path / "secret" / "sweep.json").write_text("{}")
+    # '--resume ../secret' would read results/../secret.partial/sweep.json
+    (tmp_path / "secret.partial").mkdir()
+    (tmp_path / "secret.partial" / "sweep.json").write_text("not a sweep's state")
+    real_read = Path.read_text
+
+    def no_state_files(self, *a, **k):
+        if self.name == "sweep.json":
+            pytest.fail(f"{self} was read")
+        return real_read(self, *a, **k)
+
+    monkeypatch.setattr(Path, "read_text", no_state_files)
     monkeypatch.setattr(sweep, "load_chunks", lambda folder: pytest.fail("a file was read"))
     for name in ("../secret", "a/b", ".hidden", ".."):
         assert sweep.main(["--resume", name, "--results", str(tmp_path / "r")]) == 2
