@@ -24,7 +24,7 @@ from typing import Any, Iterable
 import yaml
 
 from model.errors import InputError, InputErrors
-from model.units import Q_, UnitParseError, conversion_factor, describe, parse_quantity, unit_cell, ureg
+from model.units import Q_, UnitParseError, conversion_factor, describe, parse_quantity, unit_parts, ureg
 
 PROVENANCE = ("source", "date")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -662,20 +662,19 @@ def parse_value(row: RawRow, spec: ParameterSpec, errors: list[InputError],
                                  "an empty cell"))
         return None
     try:
-        unit_q = unit_cell(unit_text)           # parsed once per text and process (the loader's main cost)
+        magnitude, units, dimensionality = unit_parts(unit_text)   # parsed once per text and process
     except UnitParseError:
         errors.append(InputError(row.file, row.row, unit_col, f"a unit for '{spec.row_name}': {spec.expected}",
                                  repr(unit_text)))
         return None
-    if unit_q.magnitude != 1:  # a number in the unit cell ('0 GW', 'nan GW') would rescale the value silently
+    if magnitude != 1:  # a number in the unit cell ('0 GW', 'nan GW') would rescale the value silently
         errors.append(InputError(row.file, row.row, unit_col, f"a unit without a number for '{spec.row_name}': "
                                  f"{spec.expected}", repr(unit_text)))
         return None
-    dimensionality = unit_q.dimensionality
     for dim, model_unit in spec.alternatives:
         if dimensionality == dim:
-            factor = conversion_factor(unit_q.units, model_unit)
-            value = number * factor if factor is not None else float(Q_(number, unit_q.units).to(model_unit).magnitude)
+            factor = conversion_factor(units, model_unit)
+            value = number * factor if factor is not None else float(Q_(number, units).to(model_unit).magnitude)
             if not math.isfinite(value):  # e.g. 1e308 TW overflows in GW
                 errors.append(InputError(row.file, row.row, value_col,
                                          f"'{spec.row_name}' that is finite in {model_unit}", f"{text} {unit_text}"))
@@ -692,7 +691,7 @@ def parse_value(row: RawRow, spec: ParameterSpec, errors: list[InputError],
                 return None
             return value, model_unit
     errors.append(InputError(row.file, row.row, unit_col, f"{spec.expected} for '{spec.row_name}'",
-                             describe(Q_(number, unit_q.units))))
+                             describe(Q_(number, units))))
     return None
 
 

@@ -90,6 +90,13 @@ def unit_cell(text: str) -> pint.Quantity:
 
 
 @lru_cache(maxsize=4096)
+def unit_parts(text: str) -> tuple[float, pint.Unit, object]:
+    """(magnitude, units, dimensionality) of :func:`unit_cell`'s quantity, computed once per text."""
+    q = unit_cell(text)
+    return float(q.magnitude), q.units, q.dimensionality
+
+
+@lru_cache(maxsize=4096)
 def conversion_factor(units: pint.Unit, model_unit: str) -> float | None:
     """The factor from ``units`` to ``model_unit`` (``x units == x * factor model_unit``), or None.
 
