@@ -27,21 +27,20 @@ the modelling work once and leaves HiGHS alone with arrays:
   ``row_dual`` as arrays.
 
 * :class:`CaseDeriver` gives a case's :class:`~model.scenario.Scenario`
-  without running the loader: before the sweep starts, each swept key is
-  loaded through the real loader at three values and every field of the
-  Scenario it moves is fitted as an affine function of the value (or as
-  compound growth, ``a (1 + g)^n``, for growth rates); a key whose effect is
-  anything else (an integer lifetime, a switch, a label) goes through the
-  loader for every case. :func:`check_plan_matches` then proves, at the LP
-  level, that pushing a probe's Params into the built plan gives the same LP
-  as building that probe from scratch; a key that fails is solved by a fresh
-  build per case.
+  from the loader (validated as run.py validates). :func:`check_plan_matches`
+  proves, at the LP level, that pushing a probe's Params into the built plan
+  gives the same LP as building that probe from scratch; a sweep whose keys
+  fail is solved by a fresh build per case.
+
+* :class:`ModelCheck` checks each fast answer against the case's own model
+  (the rows that depend on swept Params and the total cost, recomputed from
+  a Pyomo model the worker builds itself), not against the LP HiGHS holds.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields, is_dataclass, replace
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 

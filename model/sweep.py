@@ -15,23 +15,27 @@ How a sweep runs
    any case runs: the key must be a ``settable`` key of
    ``inputs/parameters.yaml`` (``KEY.NAME`` narrows it) or ``target``, the unit
    of the right dimension, low <= high, and the loader must accept both
-   ends. Each key is then loaded at three values and the Scenario figures it
-   moves are fitted (:class:`model.fastsolve.CaseDeriver`), the model is
-   built once with only the Params the keys move made mutable and compiled
-   into arrays (:func:`model.fastsolve.compile_plan`), and both shortcuts are
-   proven against the run path: the patched Scenarios against the loader's,
-   the LP after pushing new Params against a fresh build's. A key that fails
-   a proof takes the slow, exact road (the loader, or a fresh build per
-   case) and the manifest says why.
+   ends. Each key is loaded at three values to learn which Params the sweep
+   moves; the model is built once with only those Params mutable and
+   compiled into arrays (:func:`model.fastsolve.compile_plan`), and the LP
+   after pushing new Params is proven equal to a fresh build's. If the proof
+   fails (a key changes the model's shape), every case is built from
+   scratch and the manifest says why.
 2. **Solve (in chunks).** Cases go in chunks of fixed size to workers (this
-   process, local processes, or Dask workers); a worker builds its HiGHS
-   instance from the arrays once and, per case, pushes the changed
-   coefficients and re-solves warm. A chunk starts from the reference LP and
-   basis, so results do not depend on how many workers ran or in which
-   order. A case whose target cannot be met is re-solved for the largest
-   reachable figure (a second compiled plan); one whose inputs contradict
-   each other is diagnosed with :func:`model.solve.solve_plan`. A case that
-   fails is recorded with its error; the sweep goes on.
+   process, local processes, or Dask workers). Every case's Scenario comes
+   from the loader, so it passes the validation run.py applies (a refused
+   case is an ``input_error``). A worker builds its HiGHS instance from the
+   arrays once and, per case, pushes the changed coefficients and re-solves
+   warm; a case that moves a Param the compiled plan holds fixed, or whose
+   answer fails :class:`model.fastsolve.ModelCheck` (its swept rows and cost
+   recomputed from the case's own model), is built from scratch instead, and
+   ``status.csv`` says why. A chunk starts from the reference LP and basis,
+   so results do not depend on how many workers ran or in which order. A
+   case whose target cannot be met is re-solved for the largest reachable
+   figure (a second compiled plan); one whose inputs contradict each other
+   is diagnosed with :func:`model.solve.solve_plan`. A case that fails is
+   recorded with its error; the sweep goes on (and exits 4 if no case was
+   solved).
 3. **Keep and write.** Each finished chunk is written at once to
    ``results/.NAME.partial/`` (so Ctrl-C or a killed worker loses at most the
    chunks in flight; ``--resume NAME`` runs exactly the missing chunks). At
@@ -59,7 +63,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
