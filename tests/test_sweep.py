@@ -518,3 +518,23 @@ def test_resume_refuses_a_name_with_a_path_before_reading_anything(tmp_path, cap
     for name in ("../secret", "a/b", ".hidden", ".."):
         assert sweep.main(["--resume", name, "--results", str(tmp_path / "r")]) == 2
         assert "--resume" in capsys.readouterr().err
+
+
+def test_every_load_of_a_sweep_reports_a_bad_row_again(tmp_path):
+    # the loader reuses the check of a table it has seen (a sweep loads every case): the problems come back too
+    rows = default_tables()["offer_parameters"]
+    rows[0] = {**rows[0], "value": -1}                          # a negative capex in a table no --set touches
+    base = read_base_inputs(write_inputs(tmp_path / "in", offer_parameters=rows))
+    for pue in ("1.1", "1.2", "1.2"):
+        with pytest.raises(InputErrors) as exc:
+            load_variant(base, [f"pue={pue}"], TargetSpec("2GW"))
+        assert [(e.file.rsplit("/", 1)[-1], e.row, e.field) for e in exc.value.errors] == \
+            [("offer_parameters.csv", 2, "value")]
+
+
+def test_loads_sharing_a_checked_table_give_equal_scenarios(toy_energy):
+    base = read_base_inputs(toy_energy)
+    first = load_variant(base, ["pue=1.3"], TargetSpec("2GW"))
+    load_variant(base, ["pue=1.5", "electricity_price=70USD/MWh"], TargetSpec("3GW"))
+    assert load_variant(base, ["pue=1.3"], TargetSpec("2GW")) == first == load_scenario(toy_energy, sets=["pue=1.3"],
+                                                                                        target=TargetSpec("2GW"))
