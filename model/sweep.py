@@ -436,7 +436,7 @@ class CaseRunner:
 
         self.ref_values = param_values(ref)         # what the compiled plan holds for every Param
         self.mutable = frozenset(job.plan.param_names) if job.plan is not None else frozenset()
-        self._checks: dict[str, ModelCheck] = {}
+        self._checks: dict[str, ModelCheck | str] = {}
         self.offers, self.years, self.regions = tuple(ref.offers), tuple(ref.years), tuple(ref.regions)
         self._region_of = np.array([self.regions.index(ref.offers[o].region) for o in self.offers])
         self._vendor_of = np.array([job.vendors.index(ref.offers[o].vendor) for o in self.offers])
@@ -535,8 +535,12 @@ class CaseRunner:
         """:class:`model.fastsolve.ModelCheck` of a fast-path answer ('' when it holds)."""
         arrays = self.job.plan if kind == "min-cost" else self.job.reach
         if kind not in self._checks:
-            self._checks[kind] = ModelCheck(self.job.deriver.reference, arrays)
-        return self._checks[kind](values, r.col_value, r.objective_bnusd)
+            try:
+                self._checks[kind] = ModelCheck(self.job.deriver.reference, arrays)
+            except Exception as exc:   # no check, no fast answer: every case is built from scratch
+                self._checks[kind] = f"the check could not be set up ({type(exc).__name__}: {exc})"
+        check = self._checks[kind]
+        return check if isinstance(check, str) else check(values, r.col_value, r.objective_bnusd)
 
     def _rebuild(self, case: int, s: Scenario, note: str = "") -> CaseResult:
         from model.solve import solve_plan

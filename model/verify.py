@@ -92,6 +92,8 @@ def compare_inputs(man: dict[str, Any], inputs_dir: Path | None = None,
     from model.inputs import SCHEMAS
 
     cwd = man.get("cwd")
+    if not isinstance(cwd, str) or not cwd:      # sets that record no cwd: paths are relative to their project
+        cwd = str(Path(result_set).resolve().parent.parent) if result_set is not None else None
     inputs_dir = Path(inputs_dir or man.get("inputs_dir") or ".").resolve()
     shown_manifest = (Path(result_set) / "manifest.json") if result_set is not None else "manifest.json"
     hashes = man.get("inputs_sha256") or {}
@@ -108,7 +110,7 @@ def compare_inputs(man: dict[str, Any], inputs_dir: Path | None = None,
         now = _sha256(path) if path.is_file() else None
         state = "missing" if now is None else ("unchanged" if now == recorded else "changed")
         out.append(InputCheck(shown, state, recorded, now))
-    for name in [*SCHEMAS, "parameters.yaml"]:
+    for name in [*SCHEMAS, "parameters.yaml"] if hashes else []:    # a set recording no hashes: nothing to compare
         path = (inputs_dir / name).resolve()
         if path not in seen and path.is_file():
             out.append(InputCheck(str(path), "new", None, _sha256(path)))
@@ -457,7 +459,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if kind not in VERIFIABLE:
             raise Refused(a.result_set / "manifest.json", "command_line",
                           "a set verify can compare figure by figure (" + ", ".join(VERIFIABLE) + ")",
-                          f"a {kind} set (its cases are re-run with run.py {kind} --resume, or a new sweep)")
+                          f"a {kind} set")
         inputs_dir = Path(next(x for x in args if x.startswith("--inputs=")).split("=", 1)[1])
         inputs = compare_inputs(man, inputs_dir, a.result_set)
         recorded = _read_json(a.result_set / "summary.json")

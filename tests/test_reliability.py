@@ -964,3 +964,15 @@ def test_verify_still_redoes_what_the_project_writes(planned_set, toy_capped, ca
     out = capsys.readouterr().out
     assert "--scenario=half" in out and "--inputs=" in out and "--results=elsewhere" not in out
     assert code == 1 and re.search(r"scenario\s+base\s+half\s+-\s+-\s+NO", out), out   # re-run, and it differs
+
+
+def test_verify_redoes_an_alternatives_set_from_another_folder(toy, tmp_path, monkeypatch, capsys):
+    # an alternatives manifest records no cwd: its relative input paths are read from the set's own project
+    monkeypatch.chdir(toy.parent)
+    assert main(["alternatives", "--inputs", toy.name, "--count", "2", "--results", "r", "--name", "alt",
+                 "--no-plots"]) == 0
+    monkeypatch.chdir(tmp_path.parent)
+    capsys.readouterr()
+    assert main(["verify", str(toy.parent / "r" / "alt")]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "the figures match" in out and "unchanged" in out
