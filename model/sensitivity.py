@@ -157,12 +157,28 @@ def sobol_note(samples: int) -> str:
             f"the indices converge more slowly (use {lower} or {lower * 2})")
 
 
+def morris_note(levels: int) -> str:
+    """A sentence when ``levels`` is odd ('' when even): SALib's Morris design is then biased.
+
+    Examples
+    --------
+    >>> morris_note(4)
+    ''
+    """
+    if levels % 2 == 0:
+        return ""
+    return (f"--levels {levels} is odd: Morris's trajectories then sample the levels unevenly (biased); "
+            f"use {levels - 1} or {levels + 1}")
+
+
 def morris_design(bounds: Mapping[str, tuple[float, float]], trajectories: int, seed: int,
                   levels: int = 4) -> list[Case]:
     """Morris's one-at-a-time trajectories on a ``levels`` grid: ``trajectories * (k + 1)`` cases."""
     from SALib.sample import morris as morris_sample
 
-    x = morris_sample.sample(salib_problem(bounds), trajectories, num_levels=levels, seed=seed)
+    with warnings.catch_warnings():           # an odd number of levels: morris_note says so in a sentence
+        warnings.filterwarnings("ignore", message="num_levels should be an even number", category=UserWarning)
+        x = morris_sample.sample(salib_problem(bounds), trajectories, num_levels=levels, seed=seed)
     return [dict(zip(bounds, map(float, row))) for row in x]
 
 

@@ -74,8 +74,8 @@ from model.fastsolve import (CaseDeriver, CaseSolve, HighsPlan, IndexChanged, Mo
                              changed_params, check_plan_matches, compile_plan, plan_readout, target_kind)
 from model.scenario import BaseInputs, Scenario, TargetSpec, load_variant, read_base_inputs
 from model.sensitivity import (DISTRIBUTIONS, Distribution, correlation_table, grid_design, montecarlo_design,
-                               morris_design, morris_table, oat_design, sobol_design, sobol_note, sobol_table,
-                               tornado_table)
+                               morris_design, morris_note, morris_table, oat_design, sobol_design, sobol_note,
+                               sobol_table, tornado_table)
 
 EXIT_OK, EXIT_WRITE, EXIT_INPUT, EXIT_SOLVER, EXIT_INTERRUPT = 0, 1, 2, 4, 130
 METHODS = ("grid", "oat", "montecarlo", "sobol", "morris")
@@ -1312,8 +1312,10 @@ def _run(a: argparse.Namespace, argv: list[str], resume: Mapping[str, Any] | Non
             cases = design(a.method, varies, a.steps, a.samples, a.seed, a.levels)
         except SweepUsageError as exc:
             return _fail(str(exc))
-        if a.method == "sobol" and sobol_note(a.samples or 64):
-            print(f"  note: {sobol_note(a.samples or 64)}", file=sys.stderr)
+        note = sobol_note(a.samples or 64) if a.method == "sobol" else morris_note(a.levels) \
+            if a.method == "morris" else ""
+        if note:
+            print(f"  note: {note}", file=sys.stderr)
     name = a.name or f"sweep-{a.method}_{base_case.name}_{_dt.datetime.now().strftime('%Y%m%dT%H%M%S')}"
     try:
         check_name(name)

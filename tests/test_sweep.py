@@ -502,6 +502,18 @@ def test_sobol_with_samples_not_a_power_of_two_says_so_in_a_sentence(toy_energy,
     assert "--samples 3 is not a power of 2" in capsys.readouterr().err
 
 
+def test_morris_with_an_odd_number_of_levels_says_so_in_a_sentence(toy_energy, tmp_path, capsys):
+    pytest.importorskip("SALib")
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert run_sweep("--inputs", str(toy_energy), "--vary", "pue=1.1:1.3", "--method", "morris", "--samples",
+                         "2", "--levels", "3", "--results", str(tmp_path / "r"), "--name", "m") == 0
+    assert not [w for w in caught if "num_levels" in str(w.message)]
+    assert "--levels 3 is odd" in capsys.readouterr().err
+
+
 def test_resume_refuses_a_name_with_a_path_before_reading_anything(tmp_path, capsys, monkeypatch):
     # '--resume ../secret' would read results/../secret.partial/sweep.json
     (tmp_path / "secret.partial").mkdir()
