@@ -159,7 +159,8 @@ def project_roots(result_set: Path) -> list[Path]:
     """
     from model.scenario import DEFAULT_INPUTS
 
-    return [DEFAULT_INPUTS.parent.resolve(), Path(result_set).resolve().parent.parent]
+    own = Path(result_set).resolve().parent.parent
+    return [DEFAULT_INPUTS.parent.resolve()] + ([own] if own.parent != own else [])   # never the filesystem root
 
 
 def _inside(path: Path, roots: Sequence[Path]) -> bool:
