@@ -664,7 +664,7 @@ def _run_chunk_in_process(cases: Sequence[tuple[int, dict[str, float]]]) -> list
 
 
 # ----------------------------------------------------------------------------
-# Preparing: probes, fits, proofs, the compiled plan
+# Preparing: probes, the compiled plan and its proof
 # ----------------------------------------------------------------------------
 @dataclass
 class Prepared:
@@ -680,7 +680,7 @@ class Prepared:
 def prepare(base: BaseInputs, fixed_sets: Sequence[str], target: TargetSpec, method: str, varies: Sequence[Vary],
             cases: Sequence[Mapping[str, float]], time_limit: float | None = None, rebuild: bool = False,
             log: Callable[[str], None] = lambda _: None) -> Prepared:
-    """Check every swept key against the loader, fit the shortcuts, compile and prove the fast plan.
+    """Check every swept key against the loader, find the Params it moves, compile and prove the fast plan.
 
     Raises
     ------
@@ -693,7 +693,6 @@ def prepare(base: BaseInputs, fixed_sets: Sequence[str], target: TargetSpec, met
     notes: list[str] = []
     units = {v.key: v.unit for v in varies}
     factors = {v.key: v.to_canonical for v in varies}
-    by_key = {v.key: v for v in varies}
     tmp = CaseDeriver(base, tuple(fixed_sets), target, units, factors, None, {})   # loads only
 
     def load(values: Mapping[str, float]) -> Scenario:
