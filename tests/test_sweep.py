@@ -515,7 +515,8 @@ def test_morris_with_an_odd_number_of_levels_says_so_in_a_sentence(toy_energy, t
 
 
 def test_resume_refuses_a_name_with_a_path_before_reading_anything(tmp_path, capsys, monkeypatch):
-    # '--resume ../secret' would read results/../secret.partial/sweep.json
+    # '--resume /../secret' would read results/./../secret.partial/sweep.json (the folder is '.NAME.partial')
+    (tmp_path / "r").mkdir()
     (tmp_path / "secret.partial").mkdir()
     (tmp_path / "secret.partial" / "sweep.json").write_text("not a sweep's state")
     real_read = Path.read_text
@@ -527,7 +528,7 @@ def test_resume_refuses_a_name_with_a_path_before_reading_anything(tmp_path, cap
 
     monkeypatch.setattr(Path, "read_text", no_state_files)
     monkeypatch.setattr(sweep, "load_chunks", lambda folder: pytest.fail("a file was read"))
-    for name in ("../secret", "a/b", ".hidden", ".."):
+    for name in ("/../secret", "../secret", "a/b", ".hidden", ".."):
         assert sweep.main(["--resume", name, "--results", str(tmp_path / "r")]) == 2
         assert "--resume" in capsys.readouterr().err
 
