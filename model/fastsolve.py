@@ -27,21 +27,20 @@ the modelling work once and leaves HiGHS alone with arrays:
   ``row_dual`` as arrays.
 
 * :class:`CaseDeriver` gives a case's :class:`~model.scenario.Scenario`
-  without running the loader: before the sweep starts, each swept key is
-  loaded through the real loader at three values and every field of the
-  Scenario it moves is fitted as an affine function of the value (or as
-  compound growth, ``a (1 + g)^n``, for growth rates); a key whose effect is
-  anything else (an integer lifetime, a switch, a label) goes through the
-  loader for every case. :func:`check_plan_matches` then proves, at the LP
-  level, that pushing a probe's Params into the built plan gives the same LP
-  as building that probe from scratch; a key that fails is solved by a fresh
-  build per case.
+  from the loader (validated as run.py validates). :func:`check_plan_matches`
+  proves, at the LP level, that pushing a probe's Params into the built plan
+  gives the same LP as building that probe from scratch; a sweep whose keys
+  fail is solved by a fresh build per case.
+
+* :class:`ModelCheck` checks each fast answer against the case's own model
+  (the rows that depend on swept Params and the total cost, recomputed from
+  a Pyomo model the worker builds itself), not against the LP HiGHS holds.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields, is_dataclass, replace
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
@@ -281,6 +280,7 @@ class PlanArrays:
     reach_col: int                               # column of ``reachable`` (reach plan), -1 otherwise
     ref_objective: float
     structure: str                               # a fingerprint of the LP's shape (rows, columns, nonzeros)
+    col_vars: tuple[tuple[str, Any], ...] = ()   # column -> (Var name, index): for :class:`ModelCheck`
 
     @property
     def num_col(self) -> int:
@@ -433,6 +433,13 @@ def compile_plan(s: Scenario, mutable: Iterable[str], kind: str = "min-cost",
             if comp is not None:
                 target_rows += [con_row[c] for c in comp.values() if c in con_row]
     reach_col = var_col[id(m.reachable)] if kind == "reach" else -1
+    from pyomo.environ import Var
+
+    col_vars: list[tuple[str, Any]] = [("", None)] * h.getNumCol()
+    for v in m.component_data_objects(Var, descend_into=True):
+        col = var_col.get(id(v))
+        if col is not None:
+            col_vars[col] = (v.parent_component().local_name, v.index())
     a = lp.a_matrix_
     lp_arrays = {
         "num_col": int(lp.num_col_), "num_row": int(lp.num_row_),
@@ -462,7 +469,7 @@ def compile_plan(s: Scenario, mutable: Iterable[str], kind: str = "min-cost",
         alt_cost_slot=np.array(alt_slot, dtype=np.int64), alt_offset=alt_off, alt_offset_slot=alt_off_slot,
         offers=offers, years=years, ins_cols=ins_cols, build_cols=build_cols,
         target_rows=np.array(target_rows, dtype=np.int64), reach_col=reach_col, ref_objective=objective,
-        structure=f"{lp.num_row_}x{lp.num_col_}/{len(a.value_)}",
+        structure=f"{lp.num_row_}x{lp.num_col_}/{len(a.value_)}", col_vars=tuple(col_vars),
     )
 
 
@@ -504,9 +511,9 @@ def lp_difference(a: Mapping[str, Any], b: Mapping[str, Any]) -> str:
         x, y = np.asarray(a[name]), np.asarray(b[name])
         if not np.allclose(x, y, rtol=MATCH_RTOL, atol=1e-12, equal_nan=True):
             i = int(np.flatnonzero(~np.isclose(x, y, rtol=MATCH_RTOL, atol=1e-12, equal_nan=True))[0])
-            return f"{name}[{i}]: {x[i]!r} vs {y[i]!r}"
+            return f"{name}[{i}]: {_num(x[i])} vs {_num(y[i])} (model units)"
     if not math.isclose(a["offset"], b["offset"], rel_tol=MATCH_RTOL, abs_tol=1e-12):
-        return f"objective offset {a['offset']!r} vs {b['offset']!r}"
+        return f"objective offset {_num(a['offset'])} vs {_num(b['offset'])} billion USD"
     ka, va = _entries(a)
     kb, vb = _entries(b)
     keys = np.union1d(ka, kb)
@@ -517,8 +524,15 @@ def lp_difference(a: Mapping[str, Any], b: Mapping[str, Any]) -> str:
     bad = np.flatnonzero(np.abs(xa - xb) > MATCH_RTOL * scale)
     if len(bad):
         r, c = divmod(int(keys[bad[0]]), int(a["num_col"]))
-        return f"matrix[{r},{c}]: {xa[bad[0]]!r} vs {xb[bad[0]]!r}"
+        return f"matrix[{r},{c}]: {_num(xa[bad[0]])} vs {_num(xb[bad[0]])} (model units)"
     return ""
+
+
+def _num(x: Any) -> str:
+    """A number as people write it (``3.5``, never ``np.float64(3.5)``); anything else as ``repr``."""
+    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
+        return f"{float(x):.10g}"
+    return repr(x)
 
 
 def _entries(lp: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -767,6 +781,132 @@ class HighsPlan:
         return _lp_arrays(self.h)
 
 
+class ModelCheck:
+    """Checks a fast-path solution against the case's own model, not against the LP HiGHS holds.
+
+    The fast path solves the reference LP with the coefficients, bounds and
+    costs that depend on the swept Params pushed into HiGHS. Checking the
+    solution against the LP HiGHS holds (as :meth:`HighsPlan.worst_violation`
+    does) cannot catch a wrongly patched LP. This check builds its own Pyomo
+    model of the plan once per worker and reads, from that model's
+    expressions, every row that depends on a swept Param and the total cost
+    as polynomials in the Params (not from the arrays the plan was compiled
+    to, nor from HiGHS). For a case it evaluates them at the case's Param
+    values (computed by the concerns from the case's validated Scenario, as a
+    fresh build would) and recomputes, as :mod:`model.checks` does:
+
+    * every such row: ``lower <= a(p) x <= upper(p)`` within
+      ``1e-6 x max(1, |bound|, sum |a_i x_i|)`` (the other rows are the
+      reference's, the same in HiGHS and in a fresh build of the case, since
+      the sweep rebuilds any case that moves a Param that is not mutable);
+    * the total cost ``c(p) x + c0(p)`` against HiGHS's objective (relative 1e-6).
+
+    Parameters
+    ----------
+    reference : Scenario
+        The scenario the plan was compiled for.
+    arrays : PlanArrays
+        The compiled plan (its mutable Params, kind and column -> Var map).
+    """
+
+    def __init__(self, reference: Scenario, arrays: PlanArrays) -> None:
+        from pyomo.core.expr.visitor import identify_mutable_parameters
+        from pyomo.environ import Constraint
+        from pyomo.repn import generate_standard_repn
+
+        from model.build import build_model
+
+        m = build_model(reference, arrays.param_names)
+        if arrays.kind == "reach":
+            add_reach(m, reference)
+        self.param_index: list[tuple[str, Any]] = []
+        position: dict[int, int] = {}
+        for name in arrays.param_names:
+            comp = getattr(m, name, None)
+            for k in (comp.keys() if comp is not None else ()):
+                position[id(comp[k])] = len(self.param_index)
+                self.param_index.append((name, k))
+        col_of = {}
+        for col, (name, index) in enumerate(arrays.col_vars):
+            if name:
+                comp = getattr(m, name)
+                col_of[id(comp if index is None else comp[index])] = col
+        self.num_col = len(arrays.col_vars)
+
+        def mutable(e: Any) -> bool:
+            return e is not None and not isinstance(e, (int, float)) and \
+                any(True for _ in identify_mutable_parameters(e))
+
+        slots = _Slots()
+        e_row, e_col, e_slot, lo, hi, self.row_names = [], [], [], [], [], []
+        for con in m.component_data_objects(Constraint, active=True, descend_into=True):
+            if not (mutable(con.body) or mutable(con.lower) or mutable(con.upper)):
+                continue
+            i = len(self.row_names)
+            self.row_names.append(con.name)
+            repn = generate_standard_repn(con.body, quadratic=False, compute_values=False)
+            for coef, var in zip(repn.linear_coefs, repn.linear_vars):
+                e_row.append(i)
+                e_col.append(col_of[id(var)])
+                e_slot.append(slots.add(polynomial(coef, position)))
+            constant = polynomial(repn.constant, position)
+            lo.append(slots.add(_add(polynomial(con.lower, position), constant, -1.0)) if con.has_lb() else -1)
+            hi.append(slots.add(_add(polynomial(con.upper, position), constant, -1.0)) if con.has_ub() else -1)
+        repn = generate_standard_repn(m.total_cost.expr, quadratic=False, compute_values=False)
+        o_col = [col_of[id(var)] for var in repn.linear_vars]
+        o_slot = [slots.add(polynomial(coef, position)) for coef in repn.linear_coefs]
+        self.offset_slot = slots.add(polynomial(repn.constant, position))
+        self.e_row, self.e_col, self.e_slot = (np.array(x, dtype=np.int64) for x in (e_row, e_col, e_slot))
+        self.lo_slot, self.hi_slot = np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64)
+        self.o_col, self.o_slot = np.array(o_col, dtype=np.int64), np.array(o_slot, dtype=np.int64)
+        self.mono_slot, self.mono_coef, self.mono_fac = slots.arrays(len(self.param_index))
+        self.n_slots = len(slots.polys)
+
+    def slot_values(self, values: Mapping[str, Mapping]) -> np.ndarray:
+        """Every coefficient, bound and cost of the checked rows at the case's Param values."""
+        p = np.empty(len(self.param_index) + 1)
+        p[-1] = 1.0
+        p[:-1] = [values[name][k] for name, k in self.param_index]
+        if not len(self.mono_slot):
+            return np.zeros(self.n_slots)
+        terms = self.mono_coef * np.prod(p[self.mono_fac], axis=1) if self.mono_fac.shape[1] else self.mono_coef
+        return np.bincount(self.mono_slot, weights=terms, minlength=self.n_slots)
+
+    def __call__(self, values: Mapping[str, Mapping], x: np.ndarray, objective_bnusd: float) -> str:
+        """``""`` when the solution ``x`` holds the case's rows and its cost is ``objective_bnusd``; else what fails.
+
+        ``values``: the case's Param values by name (:func:`model.build.param_values`).
+        """
+        from model.checks import RELATIVE_TOLERANCE
+
+        try:
+            v = self.slot_values(values)
+        except KeyError as exc:
+            return f"the case has no value for Param index {exc.args[0]!r}"
+        x = np.asarray(x, dtype=float)
+        n = len(self.row_names)
+        terms = v[self.e_slot] * x[self.e_col]
+        activity = np.bincount(self.e_row, weights=terms, minlength=n)
+        scale = np.bincount(self.e_row, weights=np.abs(terms), minlength=n)
+        lo = np.where(self.lo_slot >= 0, v[np.maximum(self.lo_slot, 0)], -np.inf)
+        hi = np.where(self.hi_slot >= 0, v[np.maximum(self.hi_slot, 0)], np.inf)
+        with np.errstate(invalid="ignore"):
+            miss = np.maximum(np.where(np.isfinite(lo), lo - activity, 0.0), np.where(np.isfinite(hi), activity - hi, 0.0))
+            bound = np.maximum(np.where(np.isfinite(lo), np.abs(lo), 0.0), np.where(np.isfinite(hi), np.abs(hi), 0.0))
+        tol = RELATIVE_TOLERANCE * np.maximum(np.maximum(1.0, bound), scale)
+        bad = np.flatnonzero(miss > tol)
+        if len(bad):
+            i = int(bad[np.argmax(miss[bad] / tol[bad])])
+            return (f"row {self.row_names[i]} is off by {miss[i]:.3g} (recomputed {activity[i]:.6g}, bounds "
+                    f"{lo[i]:.6g} .. {hi[i]:.6g}) in the case's own model")
+        cost = float(np.dot(v[self.o_slot], x[self.o_col]) + v[self.offset_slot])
+        if not math.isfinite(objective_bnusd) or \
+                abs(cost - objective_bnusd) > RELATIVE_TOLERANCE * max(1.0, abs(cost)):
+            return (f"the total cost in the case's own model is {cost:.9g} billion USD, the fast path's "
+                    f"{objective_bnusd:.9g}")
+        return ""
+
+
 def _highs_lp(arrays: Mapping[str, Any]) -> Any:
     import highspy
 
@@ -826,90 +966,6 @@ def _flatten(v: Any, path: tuple, out: dict[tuple, Any]) -> None:
         out[path] = v
 
 
-def apply_leaves(s: Scenario, updates: Mapping[tuple, Any]) -> Scenario:
-    """``s`` with the figures at ``updates``' paths replaced (``MISSING`` removes a dict entry).
-
-    Raises
-    ------
-    ValueError
-        For a path deeper than ``(field, key, attribute)``.
-    """
-    top: dict[str, Any] = {}
-    nested: dict[str, dict[Any, dict[str, Any]]] = {}
-    for path, v in updates.items():
-        if len(path) == 1:
-            top[path[0]] = v
-        elif len(path) == 2:
-            top.setdefault(path[0], dict(getattr(s, path[0])))
-            if v is MISSING:
-                top[path[0]].pop(path[1], None)
-            else:
-                top[path[0]][path[1]] = v
-        elif len(path) == 3:
-            nested.setdefault(path[0], {}).setdefault(path[1], {})[path[2]] = v
-        else:
-            raise ValueError(f"cannot patch {path}")
-    for name, items in nested.items():
-        container = getattr(s, name)
-        if isinstance(container, tuple):
-            new = list(container)
-            for i, attrs in items.items():
-                new[i] = replace(new[i], **attrs)
-            top[name] = tuple(new)
-        else:
-            new_d = dict(container)
-            for k, attrs in items.items():
-                new_d[k] = replace(new_d[k], **attrs)
-            top[name] = new_d
-    return replace(s, **top) if top else s
-
-
-@dataclass(frozen=True)
-class LeafModel:
-    """How one figure of a Scenario follows one swept value v (canonical units).
-
-    ``form`` is ``"constant"`` (``a``), ``"affine"`` (``a + b v``) or
-    ``"compound"`` (``a (1 + v)^n``, growth rates compounding over n years).
-    """
-
-    form: str
-    a: Any
-    b: float = 0.0
-    n: int = 0
-
-    def __call__(self, v: float) -> Any:
-        if self.form == "constant":
-            return self.a
-        if self.form == "affine":
-            return self.a + self.b * v
-        return self.a * (1.0 + v) ** self.n
-
-
-def fit_leaf(xs: Sequence[float], ys: Sequence[Any]) -> LeafModel | None:
-    """The :class:`LeafModel` through the probes ``(xs[i], ys[i])`` (3 probes: two fit, one checks), or None."""
-    if all(_same(y, ys[0]) for y in ys):
-        return LeafModel("constant", ys[0])
-    if not all(isinstance(y, float) and math.isfinite(y) for y in ys):
-        return None                       # ints (lifetimes), switches, labels, None <-> number: not patchable
-    (x0, y0), (x1, y1) = (xs[0], ys[0]), (xs[-1], ys[-1])
-    if x1 == x0:
-        return None
-    b = (y1 - y0) / (x1 - x0)
-    affine = LeafModel("affine", y0 - b * x0, b)
-    if all(_close(affine(x), y) for x, y in zip(xs, ys)):
-        return affine
-    if all(y > 0 for y in ys) and all(1.0 + x > 0 for x in xs):
-        ratio = math.log((1.0 + x1) / (1.0 + x0))
-        if ratio != 0:
-            n = math.log(y1 / y0) / ratio
-            if abs(n - round(n)) < 1e-6 and round(n) > 0:
-                n = int(round(n))
-                compound = LeafModel("compound", y0 / (1.0 + x0) ** n, 0.0, n)
-                if all(_close(compound(x), y) for x, y in zip(xs, ys)):
-                    return compound
-    return None
-
-
 def _same(a: Any, b: Any) -> bool:
     if a is MISSING or b is MISSING:
         return a is b
@@ -929,55 +985,20 @@ def scenario_difference(a: Scenario, b: Scenario) -> str:
         x, y = fa.get(path, MISSING), fb.get(path, MISSING)
         if isinstance(x, float) and isinstance(y, float):
             if not _close(x, y):
-                return f"{'.'.join(map(str, path))}: {x!r} vs {y!r}"
+                return f"{'.'.join(map(str, path))}: {_num(x)} vs {_num(y)}"
         elif not _same(x, y):
-            return f"{'.'.join(map(str, path))}: {x!r} vs {y!r}"
+            return f"{'.'.join(map(str, path))}: {_num(x)} vs {_num(y)}"
     return ""
 
 
 @dataclass(frozen=True)
-class KeyFit:
-    """What one swept key does to a Scenario: its figures' models over a value interval (canonical units)."""
-
-    key: str
-    leaves: dict[tuple, LeafModel]
-    low: float
-    high: float
-    patchable: bool
-    reason: str = ""
-
-
-def fit_key(key: str, reference: Scenario, probes: Sequence[tuple[float, Scenario]]) -> KeyFit:
-    """Learn how ``key`` moves the Scenario from loader runs at a few values (``probes``: (value, Scenario)).
-
-    Every figure that differs between the reference and a probe is fitted
-    with :func:`fit_leaf`; the key is patchable if every one fits.
-    """
-    xs = [v for v, _ in probes]
-    flat = [flatten(s) for _, s in probes]
-    ref = flatten(reference)
-    paths = {p for f in flat for p, v in f.items() if not _same(ref.get(p, MISSING), v)}
-    paths |= {p for p in ref for f in flat if p not in f}
-    leaves: dict[tuple, LeafModel] = {}
-    for path in sorted(paths, key=repr):
-        fit = fit_leaf(xs, [f.get(path, MISSING) for f in flat])
-        if fit is None:
-            return KeyFit(key, {}, min(xs), max(xs), False,
-                          f"{'.'.join(map(str, path))} does not follow {key} as a + b v or a (1 + v)^n")
-        if len(path) > 3:
-            return KeyFit(key, {}, min(xs), max(xs), False, f"{path} is nested too deep to patch")
-        leaves[path] = fit
-    return KeyFit(key, leaves, min(xs), max(xs), True)
-
-
-@dataclass(frozen=True)
 class CaseDeriver:
-    """The Scenario of a sweep case: patched from a reference where proven equal, else from the loader.
+    """The Scenario of a sweep case, from the loader: every case passes the validation run.py applies.
 
     Parameters
     ----------
     base : BaseInputs
-        The files, read once (for cases that go through the loader).
+        The files, read once.
     fixed_sets : tuple of str
         ``--set`` assignments every case shares.
     target : TargetSpec
@@ -987,15 +1008,17 @@ class CaseDeriver:
     to_canonical : dict
         key -> factor from that unit to the model's unit.
     reference : Scenario
-        The loader's Scenario for ``reference_values``.
+        The loader's Scenario for ``reference_values`` (the plan is compiled for it).
     reference_values : dict
         The swept values the reference was loaded with (empty: the base).
-    fits : dict
-        key -> :class:`KeyFit` for every key that may be patched (fitted
-        around the reference, checked against the loader).
-    target_kind : tuple, optional
-        ``(kind, year, basis)`` when a swept ``target`` may be patched with
-        :meth:`Scenario.with_target`.
+
+    Notes
+    -----
+    An earlier version patched a case's Scenario from fits of each key made
+    before the sweep, checking each key's range alone: a case breaking a rule
+    between values (a deal's minimum above its maximum) was solved although
+    run.py refuses it. The loader is cheap enough now (unit texts are parsed
+    once per process, :func:`model.units.unit_cell`) to run for every case.
     """
 
     base: BaseInputs
@@ -1003,10 +1026,8 @@ class CaseDeriver:
     target: TargetSpec
     units: dict[str, str]
     to_canonical: dict[str, float]
-    reference: Scenario
+    reference: Scenario | None
     reference_values: dict[str, float]
-    fits: dict[str, KeyFit]
-    target_kind: tuple[str, int, str] | None = None
 
     def loader_inputs(self, values: Mapping[str, float]) -> tuple[list[str], TargetSpec]:
         """The ``--set`` assignments and target the loader gets for ``values``."""
@@ -1021,50 +1042,19 @@ class CaseDeriver:
         return sets, target
 
     def exact(self, values: Mapping[str, float]) -> Scenario:
-        """The loader's Scenario for ``values`` (key -> value in the key's unit)."""
-        sets, target = self.loader_inputs(values)
-        return load_variant(self.base, sets, target)
-
-    def patchable(self, values: Mapping[str, float]) -> bool:
-        """Every key fitted, the reference's keys all set, every value inside its probed interval."""
-        if not set(self.reference_values) <= set(values):
-            return False
-        for key, v in values.items():
-            if key == "target":
-                if self.target_kind is None:
-                    return False
-                continue
-            fit = self.fits.get(key)
-            if fit is None:
-                return False
-            c = float(v) * self.to_canonical[key]
-            span = max(abs(fit.low), abs(fit.high), 1.0) * 1e-12
-            if not fit.low - span <= c <= fit.high + span:
-                return False
-        return True
-
-    def derive(self, values: Mapping[str, float]) -> tuple[Scenario, str]:
-        """The case's Scenario and how it was made (``"patched"`` or ``"loader"``).
+        """The loader's Scenario for ``values`` (key -> value in the key's unit).
 
         Raises
         ------
         InputErrors
-            When the loader refuses the case's values.
+            When the loader refuses the case's values, as run.py would.
         """
-        if not self.patchable(values):
-            return self.exact(values), "loader"
-        updates: dict[tuple, Any] = {}
-        for key, v in values.items():
-            if key == "target":
-                continue
-            c = float(v) * self.to_canonical[key]
-            for path, leaf in self.fits[key].leaves.items():
-                updates[path] = leaf(c)
-        s = apply_leaves(self.reference, updates)
-        if "target" in values:
-            kind, year, basis = self.target_kind
-            s = s.with_target(float(values["target"]) * self.to_canonical["target"], kind, year, basis)
-        return s, "patched"
+        sets, target = self.loader_inputs(values)
+        return load_variant(self.base, sets, target)
+
+    def derive(self, values: Mapping[str, float]) -> tuple[Scenario, str]:
+        """The case's Scenario and how it was made (always ``"loader"``)."""
+        return self.exact(values), "loader"
 
 
 def target_kind(s: Scenario) -> tuple[str, int, str]:

@@ -19,12 +19,13 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Iterable
 
 import yaml
 
 from model.errors import InputError, InputErrors
-from model.units import Q_, UnitParseError, conversion_factor, describe, parse_quantity, parse_unit, ureg
+from model.units import Q_, UnitParseError, conversion_factor, describe, parse_quantity, unit_parts, ureg
 
 PROVENANCE = ("source", "date")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -709,7 +710,7 @@ def parse_value(row: RawRow, spec: ParameterSpec, errors: list[InputError],
                                  "an empty cell"))
         return None
     try:
-        magnitude, unit = parse_unit(f"1 {unit_text}" if unit_text not in ("%",) else "1 percent")
+        magnitude, units, dimensionality = unit_parts(unit_text)   # parsed once per text and process
     except UnitParseError:
         errors.append(InputError(row.file, row.row, unit_col, f"a unit for '{spec.row_name}': {spec.expected}",
                                  repr(unit_text)))
@@ -719,9 +720,9 @@ def parse_value(row: RawRow, spec: ParameterSpec, errors: list[InputError],
                                  f"{spec.expected}", repr(unit_text)))
         return None
     for dim, model_unit in spec.alternatives:
-        if unit.dimensionality == dim:
-            factor = conversion_factor(unit, model_unit)   # x * factor: what q.to(model_unit) gives, bit for bit
-            value = float(number * factor) if factor is not None else float(Q_(number, unit).to(model_unit).magnitude)
+        if dimensionality == dim:
+            factor = conversion_factor(units, model_unit)
+            value = number * factor if factor is not None else float(Q_(number, units).to(model_unit).magnitude)
             if not math.isfinite(value):  # e.g. 1e308 TW overflows in GW
                 errors.append(InputError(row.file, row.row, value_col,
                                          f"'{spec.row_name}' that is finite in {model_unit}", _as_given(text, unit_text)))
@@ -738,7 +739,7 @@ def parse_value(row: RawRow, spec: ParameterSpec, errors: list[InputError],
                 return None
             return value, model_unit
     errors.append(InputError(row.file, row.row, unit_col, f"{spec.expected} for '{spec.row_name}'",
-                             describe(Q_(number, unit))))
+                             describe(Q_(number, units))))
     return None
 
 
@@ -807,6 +808,54 @@ def parse_year(row: RawRow, column: str, mode: str, horizon: tuple[int, int] | N
     return year
 
 
+class _CheckedTables:
+    """The result of :func:`check_rows` for the last tables checked, reused when the very same table comes again.
+
+    ``check_rows`` is a pure function of its arguments (the table's rows are
+    immutable text); a sweep loads every case, and a case changes only the
+    few tables its ``--set`` assignments touch (``apply_set`` makes new
+    tables, the others are the same objects). So a table checked before, with
+    the same schema, catalogue, ids and horizon, gets the same good rows and
+    the same problems again: nothing is skipped, the identical check is not
+    redone. Keys hold the objects themselves (compared by identity), so a
+    reused ``id`` can never match a different table. The rows are shared
+    between loads, so they are read-only mappings.
+    """
+
+    def __init__(self, size: int = 128) -> None:
+        import threading
+        from collections import OrderedDict
+
+        self.size = size
+        self.entries: "OrderedDict[tuple, tuple]" = OrderedDict()
+        self.lock = threading.Lock()
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def checked(table, schema, catalogue, ids, horizon, errors):
+            key = (id(table), id(schema), id(catalogue), horizon,
+                   tuple(sorted((k, frozenset(v)) for k, v in ids.items())))
+            with self.lock:
+                hit = self.entries.get(key)
+                if hit is not None and hit[0] is table and hit[1] is schema and hit[2] is catalogue:
+                    self.entries.move_to_end(key)
+                    errors.extend(hit[4])
+                    return list(hit[3])
+            mine: list[InputError] = []
+            rows = tuple(MappingProxyType(r) for r in fn(table, schema, catalogue, ids, horizon, mine))  # read-only
+            errors.extend(mine)
+            with self.lock:
+                self.entries[key] = (table, schema, catalogue, rows, tuple(mine))
+                while len(self.entries) > self.size:
+                    self.entries.popitem(last=False)
+            return list(rows)
+
+        return checked
+
+
+@_CheckedTables()
 def check_rows(table: RawTable, schema: FileSchema, catalogue: Catalogue,
                ids: dict[str, set[str]], horizon: tuple[int, int] | None,
                errors: list[InputError]) -> list[dict[str, Any]]:

@@ -1184,6 +1184,9 @@ def non_finite_problems(s: Scenario | None) -> list[InputError]:
             out.append(InputError("inputs", where, where.split("[")[0].split(".")[-1],
                                   "a finite figure after conversion and derivation", repr(x)))
         elif isinstance(x, dict):
+            values = x.values()
+            if all(type(v) is float for v in values) and all(map(math.isfinite, values)):
+                return          # a table of finite floats (most of a Scenario): nothing to name, no paths built
             for k, v in x.items():
                 walk(v, f"{where}[{k!r}]")
         elif isinstance(x, (tuple, list)):

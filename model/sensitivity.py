@@ -129,12 +129,46 @@ def sobol_design(bounds: Mapping[str, tuple[float, float]], samples: int, seed: 
     """Saltelli's sampling for first-order and total Sobol indices: ``samples * (k + 2)`` cases.
 
     ``samples`` should be a power of two (the Sobol sequence's balance
-    properties hold only then); SALib warns otherwise.
+    properties hold only then); :func:`sobol_note` says so in a sentence
+    (SALib's own UserWarning is not let through).
     """
     from SALib.sample import sobol as sobol_sample
 
-    x = sobol_sample.sample(salib_problem(bounds), samples, calc_second_order=False, seed=seed)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*power of 2", category=UserWarning)
+        x = sobol_sample.sample(salib_problem(bounds), samples, calc_second_order=False, seed=seed)
     return [dict(zip(bounds, map(float, row))) for row in x]
+
+
+def sobol_note(samples: int) -> str:
+    """A sentence when ``samples`` is not a power of two ('' when it is).
+
+    Examples
+    --------
+    >>> sobol_note(64)
+    ''
+    >>> sobol_note(100)[:52]
+    '--samples 100 is not a power of 2: the Sobol sequence'
+    """
+    if samples >= 1 and samples & (samples - 1) == 0:
+        return ""
+    lower = 1 << (samples.bit_length() - 1)
+    return (f"--samples {samples} is not a power of 2: the Sobol sequence is balanced only for powers of 2, so "
+            f"the indices converge more slowly (use {lower} or {lower * 2})")
+
+
+def morris_note(levels: int) -> str:
+    """A sentence when ``levels`` is odd ('' when even): SALib's Morris design is then biased.
+
+    Examples
+    --------
+    >>> morris_note(4)
+    ''
+    """
+    if levels % 2 == 0:
+        return ""
+    return (f"--levels {levels} is odd: Morris's trajectories then sample the levels unevenly (biased); "
+            f"use {levels - 1} or {levels + 1}")
 
 
 def morris_design(bounds: Mapping[str, tuple[float, float]], trajectories: int, seed: int,
@@ -142,7 +176,9 @@ def morris_design(bounds: Mapping[str, tuple[float, float]], trajectories: int, 
     """Morris's one-at-a-time trajectories on a ``levels`` grid: ``trajectories * (k + 1)`` cases."""
     from SALib.sample import morris as morris_sample
 
-    x = morris_sample.sample(salib_problem(bounds), trajectories, num_levels=levels, seed=seed)
+    with warnings.catch_warnings():           # an odd number of levels: morris_note says so in a sentence
+        warnings.filterwarnings("ignore", message="num_levels should be an even number", category=UserWarning)
+        x = morris_sample.sample(salib_problem(bounds), trajectories, num_levels=levels, seed=seed)
     return [dict(zip(bounds, map(float, row))) for row in x]
 
 

@@ -15,23 +15,27 @@ How a sweep runs
    any case runs: the key must be a ``settable`` key of
    ``inputs/parameters.yaml`` (``KEY.NAME`` narrows it) or ``target``, the unit
    of the right dimension, low <= high, and the loader must accept both
-   ends. Each key is then loaded at three values and the Scenario figures it
-   moves are fitted (:class:`model.fastsolve.CaseDeriver`), the model is
-   built once with only the Params the keys move made mutable and compiled
-   into arrays (:func:`model.fastsolve.compile_plan`), and both shortcuts are
-   proven against the run path: the patched Scenarios against the loader's,
-   the LP after pushing new Params against a fresh build's. A key that fails
-   a proof takes the slow, exact road (the loader, or a fresh build per
-   case) and the manifest says why.
+   ends. Each key is loaded at three values to learn which Params the sweep
+   moves; the model is built once with only those Params mutable and
+   compiled into arrays (:func:`model.fastsolve.compile_plan`), and the LP
+   after pushing new Params is proven equal to a fresh build's. If the proof
+   fails (a key changes the model's shape), every case is built from
+   scratch and the manifest says why.
 2. **Solve (in chunks).** Cases go in chunks of fixed size to workers (this
-   process, local processes, or Dask workers); a worker builds its HiGHS
-   instance from the arrays once and, per case, pushes the changed
-   coefficients and re-solves warm. A chunk starts from the reference LP and
-   basis, so results do not depend on how many workers ran or in which
-   order. A case whose target cannot be met is re-solved for the largest
-   reachable figure (a second compiled plan); one whose inputs contradict
-   each other is diagnosed with :func:`model.solve.solve_plan`. A case that
-   fails is recorded with its error; the sweep goes on.
+   process, local processes, or Dask workers). Every case's Scenario comes
+   from the loader, so it passes the validation run.py applies (a refused
+   case is an ``input_error``). A worker builds its HiGHS instance from the
+   arrays once and, per case, pushes the changed coefficients and re-solves
+   warm; a case that moves a Param the compiled plan holds fixed, or whose
+   answer fails :class:`model.fastsolve.ModelCheck` (its swept rows and cost
+   recomputed from the case's own model), is built from scratch instead, and
+   ``status.csv`` says why. A chunk starts from the reference LP and basis,
+   so results do not depend on how many workers ran or in which order. A
+   case whose target cannot be met is re-solved for the largest reachable
+   figure (a second compiled plan); one whose inputs contradict each other
+   is diagnosed with :func:`model.solve.solve_plan`. A case that fails is
+   recorded with its error; the sweep goes on (and exits 4 if no case was
+   solved).
 3. **Keep and write.** Each finished chunk is written at once to
    ``results/.NAME.partial/`` (so Ctrl-C or a killed worker loses at most the
    chunks in flight; ``--resume NAME`` runs exactly the missing chunks). At
@@ -59,19 +63,19 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from model.errors import InputError, InputErrors, ResultSetError
-from model.fastsolve import (CaseDeriver, CaseSolve, HighsPlan, IndexChanged, KeyFit, NotPolynomial, ParamSource,
-                             PlanArrays, changed_params, check_plan_matches, compile_plan, fit_key, plan_readout,
-                             scenario_difference, target_kind)
+from model.fastsolve import (CaseDeriver, CaseSolve, HighsPlan, IndexChanged, ModelCheck, NotPolynomial, PlanArrays,
+                             changed_params, check_plan_matches, compile_plan, plan_readout, target_kind)
 from model.scenario import BaseInputs, Scenario, TargetSpec, load_variant, read_base_inputs
 from model.sensitivity import (DISTRIBUTIONS, Distribution, correlation_table, grid_design, montecarlo_design,
-                               morris_design, morris_table, oat_design, sobol_design, sobol_table, tornado_table)
+                               morris_design, morris_note, morris_table, oat_design, sobol_design, sobol_note,
+                               sobol_table, tornado_table)
 
 EXIT_OK, EXIT_WRITE, EXIT_INPUT, EXIT_SOLVER, EXIT_INTERRUPT = 0, 1, 2, 4, 130
 METHODS = ("grid", "oat", "montecarlo", "sobol", "morris")
@@ -167,6 +171,14 @@ def _match_dimension(q: Any, dims: list[tuple[Any, str]], option: str, field_nam
     raise SweepUsageError(f"{option}: expected {words}, found {describe(q)}")
 
 
+def _dimension_words(dims: list[tuple[Any, str]]) -> str:
+    """``money per energy (e.g. USD/MWh)``: what a key's values may be measured in."""
+    from model.units import dimension_name, ureg
+
+    return " or ".join(f"{dimension_name(ureg.Unit(u) if u else ureg.Unit('dimensionless'))} (e.g. {u or '1.2'})"
+                       for _, u in dims)
+
+
 def parse_vary(text: str, catalogue: Any) -> Vary:
     """Read ``KEY=LOW:HIGH[UNIT]`` (``pue=1.1:1.5``, ``electricity_price=60:120USD/MWh``, ``target=200:300GW``).
 
@@ -222,7 +234,10 @@ def parse_distributions(path: Path, catalogue: Any) -> list[Vary]:
         target: {distribution: lognormal, median: 250, sigma: 0.1, unit: GW}
 
     ``lognormal`` takes the median and the standard deviation of the
-    logarithm. ``unit`` may be left out for plain numbers.
+    logarithm (a plain number). ``unit`` may be left out for plain numbers.
+    A value may carry its own unit (``mean: 60 USD/MWh``, ``low: 20%``): it
+    is converted to the entry's ``unit`` (or, without one, to the unit of
+    its first value that has one); a value of another dimension is refused.
 
     Raises
     ------
@@ -231,7 +246,7 @@ def parse_distributions(path: Path, catalogue: Any) -> list[Vary]:
     """
     import yaml
 
-    from model.units import Q_, UnitParseError, parse_quantity
+    from model.units import Q_, UnitParseError, dimension_name, parse_quantity, ureg
 
     shown = str(path)
     try:
@@ -263,15 +278,46 @@ def parse_distributions(path: Path, catalogue: Any) -> list[Vary]:
             errors.append(InputError(shown, key, key, "a settable key or 'target'", str(exc).split(": ", 1)[-1]))
             continue
         unit_text = str(entry.get("unit", "") or "").strip()
+        scaled = [n for n in DISTRIBUTIONS[kind] if not (kind == "lognormal" and n == "sigma")]  # sigma: log space
+        unit_field, unit_shown = "unit", repr(unit_text)
+        if not unit_text:               # no 'unit': the unit of the first value written with one ("60 USD/MWh")
+            for name in scaled:
+                v = entry.get(name)
+                if isinstance(v, str):
+                    try:
+                        first = parse_quantity(v)
+                    except UnitParseError:
+                        continue
+                    if first.units != ureg.dimensionless:
+                        unit_text, unit_field, unit_shown = f"{first.units}", name, repr(v)
+                        break
+        words = _dimension_words(dims)
         try:
             q = parse_quantity(f"1 {unit_text}" if unit_text else "1")
+        except UnitParseError:
+            errors.append(InputError(shown, key, "unit", words, unit_shown))
+            continue
+        try:
             canonical = _match_dimension(q, dims, option)
-        except (UnitParseError, SweepUsageError) as exc:
-            errors.append(InputError(shown, key, "unit", "a unit of the key's dimension", str(exc).split(": ", 1)[-1]))
+        except SweepUsageError:
+            errors.append(InputError(shown, key, unit_field, words, f"{unit_shown} ({dimension_name(q)})"))
             continue
         params: dict[str, float] = {}
         for name in DISTRIBUTIONS[kind]:
             v = entry.get(name)
+            if isinstance(v, str) and name in scaled:
+                try:
+                    value_q = parse_quantity(v)
+                except UnitParseError:
+                    value_q = None
+                if value_q is not None and value_q.units == ureg.dimensionless:
+                    v = float(value_q.magnitude)         # a plain number: in the entry's unit
+                elif value_q is not None and value_q.dimensionality == q.dimensionality:
+                    v = float(value_q.to(q.units).magnitude)
+                else:
+                    found = repr(v) if value_q is None else f"{v!r} ({dimension_name(value_q)})"
+                    errors.append(InputError(shown, key, name, f"a number or a value in {words}", found))
+                    continue
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 errors.append(InputError(shown, key, name, f"a number for the {kind} distribution", repr(v)))
             else:
@@ -348,9 +394,10 @@ class CaseResult:
     case: int
     status: str
     message: str = ""
-    inputs: str = ""                  # "patched" or "loader" (how the case's Scenario was made)
+    inputs: str = ""                  # "loader": validated as run.py validates
     path: str = ""                    # "fast", "fast+reach", "rebuild", "diagnosis", "-"
     seconds: float = 0.0
+    note: str = ""                    # why a case left the fast path (rebuilt from scratch)
     figures: dict[str, float] = field(default_factory=dict)
     in_service: np.ndarray | None = None
     build: np.ndarray | None = None
@@ -361,7 +408,7 @@ class CaseResult:
             return None if a is None else np.asarray(a, dtype=float).tolist()
 
         return {"case": self.case, "status": self.status, "message": self.message, "inputs": self.inputs,
-                "path": self.path, "seconds": self.seconds, "figures": self.figures,
+                "path": self.path, "seconds": self.seconds, "note": self.note, "figures": self.figures,
                 "in_service": arr(self.in_service), "build": arr(self.build), "facility": arr(self.facility)}
 
     @classmethod
@@ -370,7 +417,8 @@ class CaseResult:
             return None if a is None else np.asarray(a, dtype=float)
 
         return cls(int(d["case"]), d["status"], d.get("message", ""), d.get("inputs", ""), d.get("path", ""),
-                   float(d.get("seconds", 0.0)), {k: float(v) for k, v in d.get("figures", {}).items()},
+                   float(d.get("seconds", 0.0)), d.get("note", ""),
+                   {k: float(v) for k, v in d.get("figures", {}).items()},
                    arr(d.get("in_service")), arr(d.get("build")), arr(d.get("facility")))
 
 
@@ -383,8 +431,12 @@ class CaseRunner:
         self.plan = HighsPlan(job.plan, job.time_limit) if job.plan is not None else None
         self._reach: HighsPlan | None = None
         self._reach_fresh = False
-        self.source = ParamSource(job.plan.param_names) if job.plan is not None else None
         ref = job.deriver.reference
+        from model.build import param_values
+
+        self.ref_values = param_values(ref)         # what the compiled plan holds for every Param
+        self.mutable = frozenset(job.plan.param_names) if job.plan is not None else frozenset()
+        self._checks: dict[str, ModelCheck | str] = {}
         self.offers, self.years, self.regions = tuple(ref.offers), tuple(ref.years), tuple(ref.regions)
         self._region_of = np.array([self.regions.index(ref.offers[o].region) for o in self.offers])
         self._vendor_of = np.array([job.vendors.index(ref.offers[o].vendor) for o in self.offers])
@@ -415,16 +467,26 @@ class CaseRunner:
         return out
 
     def _solve(self, case: int, s: Scenario) -> CaseResult:
+        from model.build import param_values
+
         if self.plan is None:
             return self._rebuild(case, s)
+        values = param_values(s)
+        frozen = self.frozen_param(values)
+        if frozen:
+            return self._rebuild(case, s, f"Param {frozen} differs from the compiled plan's and is not mutable in "
+                                          "it (the case moves it beyond the values probed before the sweep)")
         try:
-            values = self.source(s)
             p = self.plan.param_vector(values)
-        except IndexChanged:
-            return self._rebuild(case, s)
+        except IndexChanged as exc:
+            return self._rebuild(case, s, str(exc))
         self.plan.set_params(p)
         r = self.plan.solve_min_cost()
         if r.status == "optimal":
+            why = self.check("min-cost", values, r)
+            if why:
+                return self._rebuild(case, s, f"the fast path's plan fails the check against the case's own model: "
+                                              f"{why}")
             return self._result(case, s, "optimal", "the target is met at least cost", "fast", r, self.job.plan)
         if r.status not in ("infeasible", "infeasible_or_unbounded"):
             return CaseResult(case, r.status, _status_message(r.status, self.job.time_limit), path="fast")
@@ -434,6 +496,10 @@ class CaseRunner:
         reach.set_params(reach.param_vector(values))
         rr = reach.solve_reach()
         if rr.status == "optimal":
+            why = self.check("reach", values, rr)
+            if why:
+                return self._rebuild(case, s, f"the fast path's largest-reachable plan fails the check against the "
+                                              f"case's own model: {why}")
             t = s.main_target
             unit = "GW" if t.kind == "power" else "EFLOP/s"
             msg = (f"the target of {t.value:g} {unit} cannot be met; the most that can be held is "
@@ -454,12 +520,34 @@ class CaseRunner:
             self._reach_fresh = True
         return self._reach
 
-    def _rebuild(self, case: int, s: Scenario) -> CaseResult:
+    def frozen_param(self, values: Mapping[str, Mapping]) -> str:
+        """The first Param that is not mutable in the compiled plan yet differs from its value there ('' if none).
+
+        Such a Param is frozen at the reference's values inside HiGHS: the fast
+        path would solve a stale LP, so the case is built from scratch.
+        """
+        for name in sorted(set(values) | set(self.ref_values)):
+            if name not in self.mutable and values.get(name) != self.ref_values.get(name):
+                return name
+        return ""
+
+    def check(self, kind: str, values: Mapping[str, Mapping], r: CaseSolve) -> str:
+        """:class:`model.fastsolve.ModelCheck` of a fast-path answer ('' when it holds)."""
+        arrays = self.job.plan if kind == "min-cost" else self.job.reach
+        if kind not in self._checks:
+            try:
+                self._checks[kind] = ModelCheck(self.job.deriver.reference, arrays)
+            except Exception as exc:   # no check, no fast answer: every case is built from scratch
+                self._checks[kind] = f"the check could not be set up ({type(exc).__name__}: {exc})"
+        check = self._checks[kind]
+        return check if isinstance(check, str) else check(values, r.col_value, r.objective_bnusd)
+
+    def _rebuild(self, case: int, s: Scenario, note: str = "") -> CaseResult:
         from model.solve import solve_plan
 
         o = solve_plan(s, "min-cost", self.job.time_limit)
         if not o.has_plan or o.model is None:
-            return CaseResult(case, o.status, o.message, path="rebuild")
+            return CaseResult(case, o.status, o.message, path="rebuild", note=note)
         m = o.model
         ins_v, build_v = m.in_service_gw.extract_values(), m.build_gw.extract_values()
         ins = np.array([[float(ins_v.get((a, y)) or 0.0) for y in self.years] for a in self.offers])
@@ -471,7 +559,7 @@ class CaseRunner:
             dual = float(sum(main))
         r = CaseSolve(o.status, float(o.objective_bnusd), o.max_reachable if o.max_reachable is not None else math.nan,
                       None, dual)
-        return self._figures(CaseResult(case, o.status, o.message, path="rebuild"), s, r, ins, build)
+        return self._figures(CaseResult(case, o.status, o.message, path="rebuild", note=note), s, r, ins, build)
 
     # -- read-out ------------------------------------------------------------
     def _result(self, case: int, s: Scenario, status: str, message: str, path: str, r: CaseSolve,
@@ -511,13 +599,13 @@ class CaseRunner:
     def _compute_weights(self, s: Scenario, year: int) -> tuple[np.ndarray, float]:
         """EFLOP/s in service in ``year`` per GW built (offer x vintage) and from the opening stock.
 
-        Kept for the reference's lifetimes and generations (what patched cases share); computed afresh otherwise.
+        Kept for the reference's lifetimes and generations (what most cases share); computed afresh otherwise.
         """
         from model.concerns.common import active_vintages
 
         ref = self.job.deriver.reference
-        shared = s.lifetime_yr is ref.lifetime_yr and s.eflops_per_gw is ref.eflops_per_gw \
-            and s.opening_gw is ref.opening_gw
+        shared = s.lifetime_yr == ref.lifetime_yr and s.eflops_per_gw == ref.eflops_per_gw \
+            and s.opening_gw == ref.opening_gw
         if shared and year in self._compute_cache:
             return self._compute_cache[year]
         w = np.zeros((len(self.offers), len(self.years)))
@@ -538,6 +626,11 @@ def _status_message(status: str, time_limit: float | None) -> str:
     if status == "unbounded":
         return "the problem is unbounded"
     return "HiGHS failed without a usable answer"
+
+
+def _plain(x: float) -> str:
+    """A number as people write it (``1.25``, not ``np.float64(1.25)`` or ``1.2500000000000002``)."""
+    return f"{float(x):.6g}"
 
 
 def _one_line(exc: BaseException) -> str:
@@ -571,7 +664,7 @@ def _run_chunk_in_process(cases: Sequence[tuple[int, dict[str, float]]]) -> list
 
 
 # ----------------------------------------------------------------------------
-# Preparing: probes, fits, proofs, the compiled plan
+# Preparing: probes, the compiled plan and its proof
 # ----------------------------------------------------------------------------
 @dataclass
 class Prepared:
@@ -580,7 +673,6 @@ class Prepared:
     job: SweepJob
     notes: list[str]
     mutable: list[str]
-    patched_keys: list[str]
     fast: bool
     seconds: float
 
@@ -588,7 +680,7 @@ class Prepared:
 def prepare(base: BaseInputs, fixed_sets: Sequence[str], target: TargetSpec, method: str, varies: Sequence[Vary],
             cases: Sequence[Mapping[str, float]], time_limit: float | None = None, rebuild: bool = False,
             log: Callable[[str], None] = lambda _: None) -> Prepared:
-    """Check every swept key against the loader, fit the shortcuts, compile and prove the fast plan.
+    """Check every swept key against the loader, find the Params it moves, compile and prove the fast plan.
 
     Raises
     ------
@@ -601,8 +693,7 @@ def prepare(base: BaseInputs, fixed_sets: Sequence[str], target: TargetSpec, met
     notes: list[str] = []
     units = {v.key: v.unit for v in varies}
     factors = {v.key: v.to_canonical for v in varies}
-    by_key = {v.key: v for v in varies}
-    tmp = CaseDeriver(base, tuple(fixed_sets), target, units, factors, None, {}, {})   # loads only
+    tmp = CaseDeriver(base, tuple(fixed_sets), target, units, factors, None, {})   # loads only
 
     def load(values: Mapping[str, float]) -> Scenario:
         return tmp.exact(values)
@@ -622,22 +713,16 @@ def prepare(base: BaseInputs, fixed_sets: Sequence[str], target: TargetSpec, met
                 try:
                     load({v.key: ref_values[v.key]})
                 except InputErrors as one:
-                    raise SweepUsageError(f"{v.option}: {ref_values[v.key]:g} {v.unit} is refused by the "
-                                          f"loader: {_one_line(one)}") from None
+                    raise SweepUsageError(f"{v.option}: {_plain(ref_values[v.key])} {v.unit} is refused by the "
+                                          f"loader: {_one_line(one)}".replace("  ", " ")) from None
         raise SweepUsageError(f"the swept values together are refused by the loader: {_one_line(exc)}") from None
     log(f"reference case loaded ({time.perf_counter() - t0:.1f} s)")
 
+    # each key at a few values: which Params the sweep moves (made mutable), and a proof of the compiled plan
     probes: dict[str, list[tuple[float, Scenario]]] = {}
     for v in varies:
         if v.distribution is not None:
             probes[v.key] = _probe_distribution(v, ref_values, reference, load)
-            if len(probes[v.key]) < 3:
-                notes.append(f"{v.key}: the loader refuses the distribution's quartiles; each case goes through "
-                             "the loader")
-            elif probes[v.key][0][0] > v.distribution.quantile(0.01) or \
-                    probes[v.key][-1][0] < v.distribution.quantile(0.99):
-                notes.append(f"{v.key}: cases outside {probes[v.key][0][0]:g} .. {probes[v.key][-1][0]:g} "
-                             f"{v.unit} go through the loader (it refuses values beyond)".replace("  ", " "))
             continue
         got: list[tuple[float, Scenario]] = []
         for x in _probe_points(v, ref_values):
@@ -647,60 +732,22 @@ def prepare(base: BaseInputs, fixed_sets: Sequence[str], target: TargetSpec, met
             try:
                 got.append((x, load({**ref_values, v.key: x})))
             except InputErrors as exc:
-                raise SweepUsageError(f"{v.option}: {x:g} {v.unit} is refused by the loader: "
-                                      f"{_one_line(exc)}") from None
+                raise SweepUsageError(f"{v.option}: {_plain(x)} {v.unit} is refused by the loader: "
+                                      f"{_one_line(exc)}".replace("  ", " ")) from None
         probes[v.key] = got
     log(f"each swept key loaded at 3 values ({time.perf_counter() - t0:.1f} s)")
-
-    # the Scenario shortcut: fit what each key moves, check targets, refuse overlaps
-    fits: dict[str, KeyFit] = {}
-    for v in varies:
-        if v.key == "target" or len(probes[v.key]) < 3:
-            continue
-        fit = fit_key(v.key, reference, [(x * v.to_canonical, s) for x, s in probes[v.key]])
-        if fit.patchable:
-            fits[v.key] = fit
-        else:
-            notes.append(f"{v.key}: each case goes through the loader ({fit.reason})")
-    kind_of_target = None
-    if "target" in by_key and probes.get("target"):
-        v = by_key["target"]
-        kind = target_kind(reference)
-        if all(not scenario_difference(reference.with_target(x * v.to_canonical, *kind), s)
-               for x, s in probes["target"]):
-            kind_of_target = kind
-        else:
-            notes.append("target: each case goes through the loader (with_target differs from the loader)")
-    keys = list(fits)
-    for i, a in enumerate(keys):
-        for b in keys[i + 1:]:
-            if a in fits and b in fits and set(fits[a].leaves) & set(fits[b].leaves):
-                notes.append(f"{a} and {b} move the same input figures: their cases go through the loader")
-                fits.pop(a)
-                fits.pop(b)
-    deriver = CaseDeriver(base, tuple(fixed_sets), target, units, factors, reference, ref_values, fits,
-                          kind_of_target)
-
-    # prove the shortcut against the loader on the first and last case and on every key at once at each end
     combos = [dict(cases[0]), dict(cases[-1])]
     for side in (0, -1):
         combo = {k: ps[side][0] for k, ps in probes.items() if ps}
         if combo and combo != ref_values:
             combos.append(combo)
-    unique = list({json.dumps(c, sort_keys=True): c for c in combos}.values())
     checked: list[Scenario] = []
-    for case in unique:
+    for case in list({json.dumps(c, sort_keys=True): c for c in combos}.values()):
         try:
-            exact = deriver.exact(case)
+            checked.append(tmp.exact(case))
         except InputErrors:
             continue
-        checked.append(exact)
-        if deriver.patchable(case):
-            diff = scenario_difference(deriver.derive(case)[0], exact)
-            if diff:
-                notes.append(f"patched inputs differ from the loader's ({diff}): every case goes through the loader")
-                deriver = replace(deriver, fits={}, target_kind=None)
-    log(f"input shortcuts fitted and checked ({time.perf_counter() - t0:.1f} s)")
+    deriver = CaseDeriver(base, tuple(fixed_sets), target, units, factors, reference, ref_values)
 
     # the fast plan: only the Params the keys move are mutable; prove the pushed LP equals a fresh build
     others = [s for ps in probes.values() for _, s in ps if s is not reference] + checked
@@ -732,8 +779,7 @@ def prepare(base: BaseInputs, fixed_sets: Sequence[str], target: TargetSpec, met
             plan = None
     log(f"model built and compiled once, fast path {'proven' if plan else 'off'} ({time.perf_counter() - t0:.1f} s)")
     job = SweepJob(uuid.uuid4().hex, deriver, plan, reach, time_limit, tuple(reference.vendors))
-    return Prepared(job, notes, sorted(changed), sorted(deriver.fits) + (["target"] if kind_of_target else []),
-                    plan is not None, time.perf_counter() - t0)
+    return Prepared(job, notes, sorted(changed), plan is not None, time.perf_counter() - t0)
 
 
 def _probe_distribution(v: Vary, ref_values: Mapping[str, float], reference: Scenario,
@@ -831,7 +877,7 @@ def _execute_dask(job: SweepJob, chunks: Sequence[list[tuple[int, dict[str, floa
     own = isinstance(scheduler, str)
     if own:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout="30s")      # a loaded machine may take seconds to answer
         except Exception as exc:
             raise SweepUsageError(f"--scheduler {scheduler}: cannot connect ({type(exc).__name__}: {exc})") from None
     else:
@@ -906,7 +952,7 @@ def tables_of(results: Sequence[CaseResult], cases: Sequence[Mapping[str, float]
     summary_rows, status_rows = [], []
     for r in results:
         status_rows.append({"case": r.case, "status": r.status, "message": r.message, "inputs": r.inputs,
-                            "path": r.path, "seconds": r.seconds})
+                            "path": r.path, "note": r.note, "seconds": r.seconds})
         for name, value in r.figures.items():
             fig, _, group = name.partition(":")
             fig = "capacity_by_vendor" if fig == "capacity_by_vendor" else fig
@@ -919,7 +965,8 @@ def tables_of(results: Sequence[CaseResult], cases: Sequence[Mapping[str, float]
     return {
         "cases": pd.DataFrame(case_rows, columns=["case", "key", "value", "unit", "origin"]),
         "summary": pd.DataFrame(summary_rows, columns=["case", "status", "figure", "group", "value", "unit"]),
-        "status": pd.DataFrame(status_rows, columns=["case", "status", "message", "inputs", "path", "seconds"]),
+        "status": pd.DataFrame(status_rows, columns=["case", "status", "message", "inputs", "path", "note",
+                                                     "seconds"]),
     }
 
 
@@ -1175,16 +1222,30 @@ def _fail(msg: str, code: int = EXIT_INPUT) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``run.py sweep ...``; the exit code: 0 done (whatever the cases' statuses), 1 the set could not be written,
-    2 bad options (nothing ran), 4 a worker failed, 130 interrupted (finished cases kept for ``--resume``)."""
+    """``run.py sweep ...``; the exit code: 0 done (some case has an answer; each case's status is in
+    status.csv), 1 the set could not be written, 2 bad options (nothing ran), 4 a worker failed or no case was
+    solved (every case failed: the set is written with their errors), 130 interrupted (finished cases kept for
+    ``--resume``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     a = parser().parse_args(argv)
     if a.resume:
+        from model.resultdir import check_name
+
+        try:
+            check_name(a.resume, "interrupted sweep", "--resume")      # before any file is read
+        except ResultSetError as exc:
+            return _fail(str(exc))
         folder = partial_dir(a.results, a.resume)
         state_file = folder / "sweep.json"
         if not state_file.exists():
             return _fail(f"--resume {a.resume}: no interrupted sweep at {folder}")
-        state = json.loads(state_file.read_text())
+        try:
+            state = json.loads(state_file.read_text())
+            if not isinstance(state, dict) or not isinstance(state.get("argv"), list) or \
+                    not isinstance(state.get("cases"), list):
+                raise ValueError("not a sweep's state")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            return _fail(f"--resume {a.resume}: {state_file} cannot be read ({exc}); start a new sweep")
         b = parser().parse_args(state["argv"])
         b.workers, b.scheduler, b.no_progress = a.workers, a.scheduler, a.no_progress or b.no_progress
         b.results, b.name = a.results, a.resume
@@ -1252,6 +1313,10 @@ def _run(a: argparse.Namespace, argv: list[str], resume: Mapping[str, Any] | Non
             cases = design(a.method, varies, a.steps, a.samples, a.seed, a.levels)
         except SweepUsageError as exc:
             return _fail(str(exc))
+        note = sobol_note(a.samples or 64) if a.method == "sobol" else morris_note(a.levels) \
+            if a.method == "morris" else ""
+        if note:
+            print(f"  note: {note}", file=sys.stderr)
     name = a.name or f"sweep-{a.method}_{base_case.name}_{_dt.datetime.now().strftime('%Y%m%dT%H%M%S')}"
     try:
         check_name(name)
@@ -1284,6 +1349,8 @@ def _run(a: argparse.Namespace, argv: list[str], resume: Mapping[str, Any] | Non
             "created": _dt.datetime.now().astimezone().isoformat(timespec="seconds")}, indent=1))
     done = load_chunks(folder)
     todo = [c for c in chunks_of(cases, chunk) if c[0][0] not in done]
+    if resume is not None:
+        print(f"resuming {name}: {sum(len(c) for c in todo)} of {len(cases)} cases left", file=sys.stderr, flush=True)
     workers = a.workers or os.cpu_count() or 1
     progress = _progress(len(cases), len(done), a.no_progress)
     failures = sum(r.status in FAILED for r in done.values())
@@ -1332,9 +1399,10 @@ def _run(a: argparse.Namespace, argv: list[str], resume: Mapping[str, Any] | Non
         "target": {"text": a.target, "year": a.year, "kind": target_kind(base_case)[0],
                    "year_used": target_kind(base_case)[1]},
         "inputs_sha256": base_case.input_files,
-        "fast_path": {"on": prep.fast, "mutable_params": prep.mutable, "patched_keys": prep.patched_keys,
-                      "notes": prep.notes, "paths": paths,
-                      "inputs": {k: sum(r.inputs == k for r in results) for k in ("patched", "loader")}},
+        "fast_path": {"on": prep.fast, "mutable_params": prep.mutable, "notes": prep.notes, "paths": paths,
+                      "inputs": "every case loaded and validated by the loader, as run.py",
+                      "rebuilt": {"cases": sum(bool(r.note) for r in results),
+                                  "why": [{"case": r.case, "note": r.note} for r in results if r.note][:100]}},
         "execution": {"workers": 1 if a.scheduler else min(workers, max(1, len(todo))), "scheduler": a.scheduler,
                       "chunk_size": chunk, "resumed": resume is not None},
         "solver": {"name": "HiGHS", "version": highs_version(), "time_limit_s": a.time_limit},
@@ -1359,6 +1427,11 @@ def _run(a: argparse.Namespace, argv: list[str], resume: Mapping[str, Any] | Non
     shutil.rmtree(folder, ignore_errors=True)
     print_summary(results, counts, path, time.perf_counter() - t_start, solve_s, prep, t0,
                   sum(len(c) for c in todo))
+    if all(r.status in FAILED for r in results):
+        first = next((r for r in results if r.message), results[0])
+        return _fail("no case was solved: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+                     + f" (case {first.case}: {first.message or first.status}); the set {path} keeps every "
+                     "case's error", EXIT_SOLVER)
     return EXIT_OK
 
 

@@ -73,32 +73,38 @@ def parse_quantity(text: str) -> pint.Quantity:
 
 
 @lru_cache(maxsize=4096)
-def parse_unit(text: str) -> tuple[float, pint.Unit]:
-    """The magnitude and unit of a unit cell's text (``"1 GW"`` -> ``(1, GW)``), parsed once per distinct text.
+def unit_cell(text: str) -> pint.Quantity:
+    """The unit cell of an input row (``"USD/MWh"``, ``"%"``) as the quantity ``1 <unit>``, parsed once per text.
 
-    The loader reads thousands of rows with a dozen distinct units; pint's
-    parser is the slow part of validation. Only the parse is remembered (a
-    pure function of the text): every row is still checked against it.
+    The loader reads the same few dozen unit texts in hundreds of cells per
+    load (and a sweep loads every case): pint's parser is the loader's main
+    cost, so each text is parsed once per process. The result is shared:
+    callers must not change it.
 
     Raises
     ------
     UnitParseError
-        As :func:`parse_quantity` (failures are not remembered).
+        As :func:`parse_quantity` (a refused text is not cached).
     """
-    q = parse_quantity(text)
-    return q.magnitude, q.units
+    return parse_quantity("1 percent" if text == "%" else f"1 {text}")
 
 
 @lru_cache(maxsize=4096)
-def conversion_factor(unit: pint.Unit, to: str) -> float | None:
-    """The factor f with ``Q_(x, unit).to(to).magnitude == x * f``, or None for units with an offset.
+def unit_parts(text: str) -> tuple[float, pint.Unit, object]:
+    """(magnitude, units, dimensionality) of :func:`unit_cell`'s quantity, computed once per text."""
+    q = unit_cell(text)
+    return float(q.magnitude), q.units, q.dimensionality
 
-    pint converts a multiplicative unit by one multiplication with this
-    factor, so ``x * f`` is bit for bit what ``Q_(x, unit).to(to)`` gives.
+
+@lru_cache(maxsize=4096)
+def conversion_factor(units: pint.Unit, model_unit: str) -> float | None:
+    """The factor from ``units`` to ``model_unit`` (``x units == x * factor model_unit``), or None.
+
+    None when the conversion is not a plain factor (an offset unit such as
+    degC); the caller then converts with pint.
     """
-    if Q_(0.0, unit).to(to).magnitude != 0.0:
-        return None
-    return float(Q_(1.0, unit).to(to).magnitude)
+    one, two = (float(Q_(x, units).to(model_unit).magnitude) for x in (1.0, 2.0))
+    return one if two == 2.0 * one else None
 
 
 def dimension_name(q: pint.Quantity | pint.Unit) -> str:

@@ -76,72 +76,251 @@ def _absolute(shown: str, cwd: str | None) -> Path:
     return p if p.is_absolute() else Path(cwd or ".") / p
 
 
-def compare_inputs(man: dict[str, Any]) -> list[InputCheck]:
+def compare_inputs(man: dict[str, Any], inputs_dir: Path | None = None,
+                   result_set: Path | None = None) -> list[InputCheck]:
     """Each input file the manifest names, with its state now; plus input files that appeared since.
 
     Paths in the manifest are as shown at run time (relative to the run's
-    ``cwd`` where possible); they are resolved against that folder.
+    ``cwd`` where possible); they are resolved against that folder. Only files
+    inside ``inputs_dir`` (the checked inputs folder of the re-run) are read.
+
+    Raises
+    ------
+    Refused
+        For a path outside ``inputs_dir`` (field ``inputs_sha256``): nothing outside it is read.
     """
     from model.inputs import SCHEMAS
 
     cwd = man.get("cwd")
+    if not isinstance(cwd, str) or not cwd:      # sets that record no cwd: paths are relative to their project
+        cwd = str(Path(result_set).resolve().parent.parent) if result_set is not None else None
+    inputs_dir = Path(inputs_dir or man.get("inputs_dir") or ".").resolve()
+    shown_manifest = (Path(result_set) / "manifest.json") if result_set is not None else "manifest.json"
+    hashes = man.get("inputs_sha256") or {}
+    if not isinstance(hashes, dict):
+        raise Refused(shown_manifest, "inputs_sha256", "a mapping of input file to sha256", type(hashes).__name__)
     out: list[InputCheck] = []
     seen: set[Path] = set()
-    for shown, recorded in sorted((man.get("inputs_sha256") or {}).items()):
-        path = _absolute(shown, cwd).resolve()
+    for shown, recorded in sorted(hashes.items()):
+        path = _absolute(str(shown), cwd).resolve()
+        if not _inside(path, [inputs_dir]):
+            raise Refused(shown_manifest, "inputs_sha256", f"input files inside the inputs folder {inputs_dir}",
+                          repr(shown))
         seen.add(path)
         now = _sha256(path) if path.is_file() else None
         state = "missing" if now is None else ("unchanged" if now == recorded else "changed")
         out.append(InputCheck(shown, state, recorded, now))
-    inputs_dir = man.get("inputs_dir")
-    if inputs_dir:
-        for name in [*SCHEMAS, "parameters.yaml"]:
-            path = (Path(inputs_dir) / name).resolve()
-            if path not in seen and path.is_file():
-                out.append(InputCheck(str(path), "new", None, _sha256(path)))
+    for name in [*SCHEMAS, "parameters.yaml"] if hashes else []:    # a set recording no hashes: nothing to compare
+        path = (inputs_dir / name).resolve()
+        if path not in seen and path.is_file():
+            out.append(InputCheck(str(path), "new", None, _sha256(path)))
     return out
 
 
 # ----------------------------------------------------------------------------
-# Re-run
+# Re-run: the command is rebuilt from an allow-list, never replayed
 # ----------------------------------------------------------------------------
-def rerun_argv(man: dict[str, Any], results: Path, name: str) -> list[str]:
-    """The manifest's command line, writing to ``results/name`` and reading the recorded inputs folder.
+class Refused(ValueError):
+    """The manifest asks for something verify does not re-run; the message names the manifest field."""
 
-    ``--name`` and ``--results`` are replaced; a relative ``--inputs`` is
-    resolved against the run's ``cwd``; a run that used the default inputs
-    gets the recorded inputs folder explicitly; plots are skipped (they do not
-    change the figures).
+    def __init__(self, manifest: Path | str, field: str, expected: str, found: str) -> None:
+        super().__init__(manifest, field, expected, found)
+        self.manifest, self.field, self.expected, self.found = str(manifest), field, expected, found
+
+    def __str__(self) -> str:
+        return f"{self.manifest}, field '{self.field}': expected {self.expected}, found {self.found}"
+
+
+#: How verify reads each option's value. ``path-*`` values are checked to lie inside the project.
+_COMMON = {"--target": "text", "--year": "int", "--target-basis": "it|facility", "--name": "drop",
+           "--results": "drop", "--time-limit": "float", "--no-plots": "flag", "--scenario": "scenario",
+           "--set": "text", "--inputs": "inputs"}
+#: The kinds of set the project writes, and the options each kind's command line may hold.
+ALLOWED: dict[str, dict[str, str]] = {
+    "run": {**_COMMON, "--objective": "min-cost|max-capacity"},
+    "stochastic": {**_COMMON, "--futures": "path-input", "--risk": "expected|cvar", "--alpha": "float",
+                   "--weight": "float", "--method": "extensive|ph"},
+    "alternatives": {**_COMMON, "--slack": "text", "--count": "int"},
+    "sweep": {**_COMMON, "--vary": "text", "--method": "grid|oat|montecarlo|sobol|morris", "--steps": "int",
+              "--samples": "int", "--levels": "int", "--distributions": "path-input", "--seed": "int",
+              "--chunk-size": "int", "--resume": "resume", "--no-progress": "flag", "--rebuild": "flag",
+              "--workers": "int"},
+}
+#: Kinds verify can compare (their sets hold a summary.json); a sweep's cases are not re-run by verify.
+VERIFIABLE = ("run", "stochastic", "alternatives")
+_PLAIN_NAME = __import__("re").compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
+
+
+def project_roots(result_set: Path) -> list[Path]:
+    """Folders a re-run may read inputs from: this project (where ``inputs/`` is) and the set's own project.
+
+    The set's project is the folder that holds its results folder
+    (``PROJECT/results/NAME``).
     """
-    argv = [str(a) for a in (man.get("command_line") or [])]
-    if argv and Path(argv[0]).name in ("run.py", "compute-plan"):
-        argv = argv[1:]
-    out: list[str] = []
-    skip = False
-    has_inputs = False
-    for i, arg in enumerate(argv):
-        if skip:
-            skip = False
-            continue
-        opt, eq, val = arg.partition("=")
-        if opt in _REPLACED:
-            skip = not eq
-            continue
-        if opt == "--inputs":
-            has_inputs = True
-            value = val if eq else (argv[i + 1] if i + 1 < len(argv) else "")
-            skip = not eq
-            out += ["--inputs", str(_absolute(value, man.get("cwd")))]
-            continue
-        out.append(arg)
-    if not has_inputs and man.get("inputs_dir"):
-        out += ["--inputs", man["inputs_dir"]]
-    from model.cli_common import COMMANDS, MODULE_COMMANDS
+    from model.scenario import DEFAULT_INPUTS
 
-    is_run = not out or out[0] == "run" or (out[0] not in MODULE_COMMANDS and out[0] not in COMMANDS)
-    if is_run and "--no-plots" not in out:
+    own = Path(result_set).resolve().parent.parent
+    return [DEFAULT_INPUTS.parent.resolve()] + ([own] if own.parent != own else [])   # never the filesystem root
+
+
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    p = path.resolve()
+    return any(p == r or r in p.parents for r in roots)
+
+
+def _resolve(value: str, base: Path) -> Path:
+    p = Path(value)
+    return (p if p.is_absolute() else base / p).resolve()
+
+
+def rerun_argv(man: dict[str, Any], results: Path, name: str, result_set: Path | None = None) -> list[str]:
+    """The command that redoes the set: rebuilt from :data:`ALLOWED`, reading only the recorded inputs folder.
+
+    Every token of the manifest's command line must be an option the
+    project writes for the set's kind, with a value of the right form;
+    ``--name`` and ``--results`` are replaced (``results/name``), the inputs
+    folder is the recorded one (``inputs_dir``, else the command line's,
+    else the project's ``inputs/``) and must lie inside the project, as must
+    ``--futures`` / ``--distributions`` files (inside the inputs folder, the
+    project's ``inputs/`` or the set's own folder); ``--scenario`` must name a
+    file of the inputs folder's ``scenarios/``; plots are skipped. Nothing is
+    read before these checks pass.
+
+    Raises
+    ------
+    Refused
+        Naming the manifest field (``command_line``, ``inputs_dir``, ``cwd``)
+        and what is wrong.
+    """
+    from model.scenario import DEFAULT_INPUTS
+
+    shown = (Path(result_set) / "manifest.json") if result_set is not None else "manifest.json"
+    result_set = Path(result_set or ".")
+    roots = project_roots(result_set)
+    raw = man.get("command_line")
+    if not isinstance(raw, list) or not raw or not all(isinstance(a, str) for a in raw):
+        raise Refused(shown, "command_line", "a list of words (the run's command line)", repr(raw)[:200])
+    argv = list(raw)
+    if Path(argv[0]).name in ("run.py", "compute-plan"):
+        argv = argv[1:]
+    kind = "run"
+    if argv and not argv[0].startswith("-"):
+        kind = argv.pop(0)
+        if kind not in ALLOWED:
+            raise Refused(shown, "command_line", "a command line of one of the kinds of set verify redoes ("
+                          + ", ".join(VERIFIABLE) + ")", repr(kind))
+    allowed = ALLOWED[kind]
+    cwd = man.get("cwd")
+    if cwd is not None and not isinstance(cwd, str):
+        raise Refused(shown, "cwd", "a folder name", repr(cwd))
+    base = Path(cwd) if cwd else result_set.resolve().parent.parent
+
+    # 1. every token: an allowed option of this kind, its value of the right form
+    options: list[tuple[str, str | None]] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        opt, eq, value = token.partition("=")
+        if not opt.startswith("--"):
+            raise Refused(shown, "command_line", f"options of a '{kind}' command line", repr(token))
+        full = [o for o in allowed if o == opt] or [o for o in allowed if o.startswith(opt)]
+        if len(full) != 1:
+            raise Refused(shown, "command_line", f"an option verify re-runs for a '{kind}' set (one of "
+                          + ", ".join(sorted(allowed)) + ")", repr(opt))
+        opt, how = full[0], allowed[full[0]]
+        if how == "flag":
+            if eq:
+                raise Refused(shown, "command_line", f"{opt} without a value", repr(token))
+            options.append((opt, None))
+            i += 1
+            continue
+        if not eq:
+            if i + 1 >= len(argv):
+                raise Refused(shown, "command_line", f"a value after {opt}", "the end of the command line")
+            value = argv[i + 1]
+            i += 1
+        i += 1
+        options.append((opt, _checked_value(shown, opt, how, value)))
+    if kind == "sweep":
+        workers = [v for o, v in options if o == "--workers"]
+        resumed = [v for o, v in options if o == "--resume"]
+        if resumed:
+            raise Refused(shown, "command_line", "the command that started the sweep (a resumed sweep records it)",
+                          f"--resume {resumed[0]}")
+        del workers   # the number of local processes does not change a sweep's figures; verify would run one
+
+    # 2. the inputs folder: recorded, inside the project
+    recorded = man.get("inputs_dir")
+    if recorded is not None and not isinstance(recorded, str):
+        raise Refused(shown, "inputs_dir", "a folder name", repr(recorded))
+    given = [v for o, v in options if o == "--inputs"]
+    if recorded:
+        inputs = _resolve(recorded, base)
+        field = "inputs_dir"
+        if given and _resolve(given[-1], base) != inputs:
+            raise Refused(shown, "command_line", f"--inputs naming the recorded inputs folder {recorded}",
+                          repr(given[-1]))
+    elif given:
+        inputs, field = _resolve(given[-1], base), "command_line"
+    else:
+        inputs, field = DEFAULT_INPUTS.resolve(), "inputs_dir"
+    if not _inside(inputs, roots):
+        raise Refused(shown, field, "an inputs folder inside the project (" + " or ".join(map(str, roots)) + ")",
+                      repr(str(inputs)))
+    if not inputs.is_dir():
+        raise Refused(shown, field, "an inputs folder that exists", repr(str(inputs)))
+
+    # 3. scenario names and input files
+    out: list[str] = [] if kind == "run" else [kind]
+    for opt, value in options:
+        how = allowed[opt]
+        if how in ("drop", "inputs") or opt == "--workers":
+            continue
+        if how == "scenario" and not (inputs / "scenarios" / f"{value}.yaml").is_file():
+            raise Refused(shown, "command_line", f"--scenario naming a file of {inputs / 'scenarios'}", repr(value))
+        if how == "path-input":
+            path = _resolve(value, base)
+            where = [inputs, DEFAULT_INPUTS.resolve(), result_set.resolve()]
+            if not _inside(path, where):
+                raise Refused(shown, "command_line", f"{opt} naming a file inside the inputs folder, the project's "
+                              "inputs/ or the set's own folder", repr(value))
+            value = str(path)
+        out.append(opt if value is None else f"{opt}={value}")
+    out.append(f"--inputs={inputs}")
+    if kind in ("run", "stochastic", "alternatives") and "--no-plots" not in out:
         out.append("--no-plots")
-    return out + ["--results", str(results), "--name", name]
+    if kind == "sweep":
+        out += ["--workers=1", "--no-progress"]
+    return out + [f"--results={results}", f"--name={name}"]
+
+
+def _checked_value(shown: Path | str, opt: str, how: str, value: str) -> str:
+    """``value`` if it has the form ``how`` asks for (a number, a choice, a plain name, a path), else Refused."""
+    def refuse(expected: str) -> Refused:
+        return Refused(shown, "command_line", f"{opt} {expected}", repr(value)[:200])
+
+    if "\x00" in value or "\n" in value:
+        raise refuse("without control characters")
+    if how == "int":
+        try:
+            int(value)
+        except ValueError:
+            raise refuse("a whole number") from None
+    elif how == "float":
+        try:
+            float(value)
+        except ValueError:
+            raise refuse("a number") from None
+    elif "|" in how:
+        if value not in how.split("|"):
+            raise refuse("one of " + ", ".join(how.split("|")))
+    elif how in ("scenario", "resume"):
+        if not _PLAIN_NAME.match(value) or value in (".", ".."):
+            raise refuse("a plain name (letters, digits, '.', '_', '-'; no '/')")
+    elif how in ("inputs", "path-input"):
+        if not value or "://" in value:
+            raise refuse("a folder or file of the project")
+    return value
 
 
 # ----------------------------------------------------------------------------
@@ -270,17 +449,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = p.parse_args(list(argv or []))
     try:
         man = _read_json(a.result_set / "manifest.json")
-        recorded = _read_json(a.result_set / "summary.json")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CANNOT
     if not man.get("command_line"):
         print(f"error: {a.result_set / 'manifest.json'} records no command line to re-run", file=sys.stderr)
         return EXIT_CANNOT
+    tmp_root = Path(tempfile.gettempdir())
+    try:
+        args = rerun_argv(man, tmp_root, "rerun", a.result_set)     # every check before any input is read
+        kind = args[0] if args and not args[0].startswith("-") else "run"
+        if kind not in VERIFIABLE:
+            raise Refused(a.result_set / "manifest.json", "command_line",
+                          "a set verify can compare figure by figure (" + ", ".join(VERIFIABLE) + ")",
+                          f"a {kind} set")
+        inputs_dir = Path(next(x for x in args if x.startswith("--inputs=")).split("=", 1)[1])
+        inputs = compare_inputs(man, inputs_dir, a.result_set)
+        recorded = _read_json(a.result_set / "summary.json")
+    except Refused as exc:
+        print(f"error: {exc}; verify re-runs only what the project writes, reading the recorded inputs",
+              file=sys.stderr)
+        return EXIT_CANNOT
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT
 
     print(f"Verifying {a.result_set} (scenario {man.get('scenario', '?')}, run {man.get('created', '?')})")
     # inputs then and now
-    inputs = compare_inputs(man)
     changed = [c for c in inputs if c.state != "unchanged"]
     if changed:
         print(f"\nInputs changed since the run ({len(changed)} of {len(inputs)} files):")
@@ -304,8 +499,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # re-run into a temporary folder
     tmp = Path(tempfile.mkdtemp(prefix="verify-"))
     try:
-        args = rerun_argv(man, tmp, "rerun")
-        print(f"\nRe-running: run.py {' '.join(args[:-4])}  (into a temporary folder)")
+        args = rerun_argv(man, tmp, "rerun", a.result_set)
+        print(f"\nRe-running: run.py {' '.join(args[:-2])}  (into a temporary folder)")
         from model.cli_common import dispatch as cli_main
 
         out, err = io.StringIO(), io.StringIO()

@@ -16,10 +16,8 @@ import hashlib
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -446,17 +444,31 @@ def run_refused(args: list[str], results: Path, capsys, monkeypatch) -> str:
     return err
 
 
-def test_the_catalogue_covers_every_kind_of_bad_input_the_issue_lists():
-    ids = {c.id for c in CASES}
-    for kind in ("energy-where-power", "usd-per-gw-where-usd", "missing-unit", "not-a-number", "nan-value",
-                 "empty-value", "negative-grid-power", "negative-capex", "negative-lead-time",
-                 "utilisation-above-100-percent", "pue-below-1", "year-after-the-horizon",
-                 "deal-window-ends-before-it-starts", "unknown-vendor", "unknown-host", "unknown-region",
-                 "unknown-family", "unknown-offer", "duplicate-parameter-row", "deal-minimum-above-maximum-gw",
-                 "missing-column", "extra-column", "malformed-scenario-yaml", "unknown-scenario", "unknown-set-key",
-                 "directory-in-place-of-a-csv", "csv-with-invalid-utf8"):
-        assert kind in ids
-    assert len(ids) == len(CASES), "case ids must be unique"
+#: The kinds of bad input issue 7 lists; each must be in the catalogue (and so refused by run.py, below).
+ISSUE_KINDS = ("energy-where-power", "usd-per-gw-where-usd", "missing-unit", "not-a-number", "nan-value",
+               "empty-value", "negative-grid-power", "negative-capex", "negative-lead-time",
+               "utilisation-above-100-percent", "pue-below-1", "year-after-the-horizon",
+               "deal-window-ends-before-it-starts", "unknown-vendor", "unknown-host", "unknown-region",
+               "unknown-family", "unknown-offer", "duplicate-parameter-row", "deal-minimum-above-maximum-gw",
+               "missing-column", "extra-column", "malformed-scenario-yaml", "unknown-scenario", "unknown-set-key",
+               "directory-in-place-of-a-csv", "csv-with-invalid-utf8")
+
+
+@pytest.mark.parametrize("kind", ISSUE_KINDS)
+def test_run_py_check_refuses_every_kind_the_issue_lists_naming_file_row_and_field(kind, tmp_path, capsys):
+    # the same bad inputs through 'run.py check' (no solve, no result set): refused with the problem named
+    by_id = {c.id: c for c in CASES}
+    assert len(by_id) == len(CASES), "case ids must be unique"
+    case = by_id[kind]
+    if kind == "negative-lead-time" and "lead_time" not in load_catalogue(PROJECT_INPUTS / "parameters.yaml").parameters:
+        pytest.skip("no lead times in the catalogue yet")
+    folder = build_case(case, tmp_path / "in")
+    assert main(["check", *case.args, "--inputs", str(folder)]) == 2
+    err = capsys.readouterr().err
+    row = f"line {case.row}" if isinstance(case.row, int) else case.row
+    hits = [x for x in problems(err) if x["file"].endswith(case.file) and x["row"] == row and x["field"] == case.field]
+    assert any(case.expected.lower() in x["expected"].lower() and case.found.lower() in x["found"].lower()
+               for x in hits), f"no problem at {case.file} {row} field {case.field!r} in:\n{err}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -597,23 +609,31 @@ def test_an_unexpected_error_while_writing_propagates_and_leaves_nothing(toy, tm
     assert snapshot(results, folder_mtime=False) == before
 
 
-def test_ctrl_c_in_a_real_process_while_writing_leaves_no_partial_set(toy, tmp_path):
+#: A run.py process that sends itself a real SIGINT (Ctrl-C) when it first writes FILE inside its temporary set.
+_SIGINT_AT_WRITE = """
+import os, pathlib, runpy, signal, sys
+original = pathlib.Path.write_text
+def write_text(self, *args, **kwargs):
+    if self.name == {file!r} and any(p.startswith(".tmp-") for p in self.parts):
+        os.kill(os.getpid(), signal.SIGINT)      # delivered now: the next bytecode raises KeyboardInterrupt
+    return original(self, *args, **kwargs)
+pathlib.Path.write_text = write_text
+sys.argv = {argv!r}
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("file", ["summary.json", "manifest.json"])
+def test_ctrl_c_in_a_real_process_while_writing_leaves_no_partial_set(toy, tmp_path, file):
+    # deterministic: the signal is sent at a chosen write inside the temporary set, not raced against the clock
+    # (a signal sent at a random moment could land after the rename, while the summary is printed)
     results = tmp_path / "results"
     results.mkdir()
-    proc = subprocess.Popen([sys.executable, str(RUN), "--inputs", str(toy), "--results", str(results),
-                             "--name", "sigint"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None and not list(results.glob(".tmp-*")):
-        time.sleep(0.002)
-    if proc.poll() is not None:
-        pytest.skip("the run finished before its temporary folder was seen")
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    if proc.returncode == 0:   # the signal arrived after the rename: the set must then be complete
-        assert (results / "sigint" / "manifest.json").exists()
-        return
-    assert proc.returncode == 130, err
-    assert "interrupted" in err
+    argv = [str(RUN), "--inputs", str(toy), "--results", str(results), "--name", "sigint", "--no-plots"]
+    proc = subprocess.run([sys.executable, "-c", _SIGINT_AT_WRITE.format(file=file, argv=argv)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 130, proc.stderr
+    assert "interrupted" in proc.stderr and "no partial" in proc.stderr
     assert list(results.iterdir()) == []
 
 
@@ -627,7 +647,8 @@ def test_two_runs_racing_for_one_name_one_writes_the_other_refuses_and_other_nam
 
     procs = {("same", "1GW"): start("same", "1GW"), ("same", "2GW"): start("same", "2GW"),
              ("other", "1.5GW"): start("other", "1.5GW")}
-    done = {k: (p.wait(timeout=120), *p.communicate()) for k, p in procs.items()}
+    outputs = {k: p.communicate(timeout=600) for k, p in procs.items()}   # reads the pipes while waiting
+    done = {k: (procs[k].returncode, *outputs[k]) for k in procs}
     same = {k: v for k, v in done.items() if k[0] == "same"}
     codes = sorted(v[0] for v in same.values())
     assert codes == [0, 2], {k: v[2] for k, v in done.items()}
@@ -843,3 +864,115 @@ def test_verify_resolves_a_relative_inputs_folder_from_the_runs_own_folder(toy, 
 def test_verify_refuses_a_folder_that_is_not_a_result_set(tmp_path, capsys):
     assert main(["verify", str(tmp_path)]) == 2
     assert "not a result set" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------
+# verify rebuilds the command from an allow-list (crafted manifests)
+# ----------------------------------------------------------------------------
+@pytest.fixture
+def planned_set(toy_capped, tmp_path, monkeypatch):
+    """A real plan's result set (tmp_path/r/v; its project is tmp_path, where the toy inputs are)."""
+    assert main(["--inputs", str(toy_capped), "--results", str(tmp_path / "r"), "--name", "v", "--no-plots"]) == 0
+    return tmp_path / "r" / "v"
+
+
+def _craft(result_set: Path, **changes: Any) -> None:
+    man = _manifest(result_set)
+    man.update(changes)
+    (result_set / "manifest.json").write_text(json.dumps(man))
+
+
+def _nothing_runs(monkeypatch) -> list[str]:
+    """Every way verify could run or read something: each records its name (and must not be reached)."""
+    import model.cli
+    import model.stochastic
+    import model.sweep
+    import model.verify
+
+    reached: list[str] = []
+
+    def spy(name):
+        def fail(*a, **k):
+            reached.append(name)
+            raise AssertionError(f"{name} was reached")
+        return fail
+
+    monkeypatch.setattr(model.cli, "main", spy("run.py"))
+    monkeypatch.setattr(model.sweep, "main", spy("sweep"))
+    monkeypatch.setattr(model.sweep, "_execute_dask", spy("dask"))
+    monkeypatch.setattr(model.stochastic, "load_futures", spy("futures"))
+    monkeypatch.setattr(model.verify, "_sha256", spy("an input file"))
+    return reached
+
+
+@pytest.mark.parametrize("command, words", [
+    (["run.py", "sweep", "--vary", "pue=1.1:1.2", "--scheduler", "tcp://203.0.113.5:8786"], "'--scheduler'"),
+    (["run.py", "stochastic", "--futures", "/etc/passwd", "--target", "2GW"], "--futures"),
+    (["run.py", "sweep", "--method", "montecarlo", "--distributions", "../../../etc/passwd"], "--distributions"),
+    (["run.py", "--scenario", "../../../../etc/passwd"], "--scenario"),
+    (["run.py", "--scenario", "nonexistent"], "--scenario"),
+    (["run.py", "sweep", "--resume", "../../x"], "--resume"),
+    (["run.py", "--inputs", "/etc"], "--inputs"),
+    (["run.py", "--target", "2GW", "--evil-option", "x"], "'--evil-option'"),
+    (["run.py", "compare", "results/a", "results/b"], "'compare'"),
+    (["run.py", "--target", "2GW", "stray"], "'stray'"),
+    (["run.py", "--year", "2030; rm -rf /"], "--year"),
+])
+def test_verify_refuses_a_crafted_command_line_naming_the_field_before_anything_runs(planned_set, capsys,
+                                                                                     monkeypatch, command, words):
+    _craft(planned_set, command_line=command)
+    reached = _nothing_runs(monkeypatch)
+    import model.verify
+
+    assert model.verify.main([str(planned_set)]) == 2
+    err = capsys.readouterr().err
+    assert "field 'command_line'" in err and words in err, err
+    assert reached == []
+
+
+def test_verify_refuses_inputs_outside_the_project(planned_set, tmp_path, capsys, monkeypatch):
+    elsewhere = write_inputs(tmp_path.parent / f"{tmp_path.name}-elsewhere" / "inputs")
+    _craft(planned_set, inputs_dir=str(elsewhere), command_line=["run.py", "--inputs", str(elsewhere)])
+    reached = _nothing_runs(monkeypatch)
+    import model.verify
+
+    assert model.verify.main([str(planned_set)]) == 2
+    err = capsys.readouterr().err
+    assert "field 'inputs_dir'" in err and "inside the project" in err and reached == []
+
+
+def test_verify_reads_no_input_file_outside_the_inputs_folder(planned_set, capsys, monkeypatch):
+    man = _manifest(planned_set)
+    _craft(planned_set, inputs_sha256={**man["inputs_sha256"], "/etc/hostname": "0" * 64})
+    reached = _nothing_runs(monkeypatch)
+    import model.verify
+
+    assert model.verify.main([str(planned_set)]) == 2
+    err = capsys.readouterr().err
+    assert "field 'inputs_sha256'" in err and "/etc/hostname" in err and reached == []
+
+
+def test_verify_still_redoes_what_the_project_writes(planned_set, toy_capped, capsys):
+    (toy_capped / "scenarios" / "half.yaml").write_text(
+        "description: half supply\nset:\n  supply_scale: {value: 0.5, source: 'assumption: test'}\n")
+    _craft(planned_set, command_line=["run.py", "--inp", str(toy_capped), "--scenario", "half", "--set", "pue=1.0",
+                                      "--target=2GW", "--objective", "min-cost", "--time-limit", "60",
+                                      "--name", "v", "--results", "elsewhere"])
+    import model.verify
+
+    code = model.verify.main([str(planned_set)])
+    out = capsys.readouterr().out
+    assert "--scenario=half" in out and "--inputs=" in out and "--results=elsewhere" not in out
+    assert code == 1 and re.search(r"scenario\s+base\s+half\s+-\s+-\s+NO", out), out   # re-run, and it differs
+
+
+def test_verify_redoes_an_alternatives_set_from_another_folder(toy, tmp_path, monkeypatch, capsys):
+    # an alternatives manifest records no cwd: its relative input paths are read from the set's own project
+    monkeypatch.chdir(toy.parent)
+    assert main(["alternatives", "--inputs", toy.name, "--count", "2", "--results", "r", "--name", "alt",
+                 "--no-plots"]) == 0
+    monkeypatch.chdir(tmp_path.parent)
+    capsys.readouterr()
+    assert main(["verify", str(toy.parent / "r" / "alt")]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "the figures match" in out and "unchanged" in out

@@ -12,11 +12,13 @@ import xarray as xr
 
 import model.sweep as sweep
 from model.cli import main as run_py
-from model.fastsolve import HighsPlan, ParamSource, check_plan_matches, compile_plan, scenario_difference
+from model.build import param_values
+from model.errors import InputErrors
+from model.fastsolve import HighsPlan, ParamSource, compile_plan, lp_difference, plan_readout
 from model.scenario import TargetSpec, load_scenario, load_variant, read_base_inputs
 from model.sensitivity import analyse, morris_design, morris_table
 from model.solve import solve_plan
-from toy import default_tables, q, write_inputs
+from toy import deal, default_tables, q, term, write_inputs
 
 FIGURES = ("total_cost", "capacity_in_service", "facility_power", "energy", "max_reachable")
 
@@ -129,16 +131,14 @@ def base_sweep():
     return base, prep, cases
 
 
-def test_patched_case_scenarios_equal_the_loaders(base_sweep):
+def test_every_case_gets_the_loaders_scenario(base_sweep):
     base, prep, cases = base_sweep
     assert prep.fast and not prep.notes
-    assert set(prep.patched_keys) == {"electricity_price", "pue", "supply_growth.nvidia", "target",
-                                      "deal_minimum.amd_instinct"}
     deriver = prep.job.deriver
     for case in cases + [{**cases[1], "supply_growth.nvidia": 27.3, "pue": 1.13}]:
-        patched, how = deriver.derive(case)
-        assert how == "patched"
-        assert scenario_difference(patched, deriver.exact(case)) == ""
+        s, how = deriver.derive(case)
+        sets, target = deriver.loader_inputs(case)
+        assert how == "loader" and s == load_scenario(sets=sets, target=target)
 
 
 def test_resolve_after_param_change_equals_fresh_build(base_sweep):
@@ -146,6 +146,7 @@ def test_resolve_after_param_change_equals_fresh_build(base_sweep):
     runner = sweep.CaseRunner(prep.job)
     results = runner.run_chunk(list(enumerate(cases)))
     assert {r.status for r in results} >= {"optimal", "target_missed"}
+    assert {r.path for r in results} == {"fast", "fast+reach"} and not any(r.note for r in results)
     for r, case in zip(results, cases):
         o = solve_plan(prep.job.deriver.exact(case))
         assert r.status == o.status
@@ -154,10 +155,22 @@ def test_resolve_after_param_change_equals_fresh_build(base_sweep):
             assert r.figures["max_reachable"] == pytest.approx(o.max_reachable, rel=1e-6)
 
 
-def test_pushed_params_give_the_lp_of_a_fresh_build(base_sweep):
+def test_pushed_params_give_the_plan_and_cost_of_a_fresh_build(base_sweep):
+    # the expectation is computed without the fast path: a fresh build and solve of each case (run.py's path)
     base, prep, cases = base_sweep
-    scenarios = [prep.job.deriver.exact(c) for c in cases[1:]]
-    assert check_plan_matches(prep.job.plan, scenarios) == ""
+    plan = HighsPlan(prep.job.plan)
+    names = prep.job.plan.param_names
+    for case in (cases[0], {**cases[0], "pue": 1.2, "electricity_price": 80.0, "supply_growth.nvidia": 30.0}):
+        s = prep.job.deriver.exact(case)
+        plan.set_params(plan.param_vector(param_values(s)))
+        got = plan.solve_min_cost()
+        o = solve_plan(s)
+        assert got.status == o.status == "optimal"
+        assert got.objective_bnusd == pytest.approx(o.objective_bnusd, rel=1e-9)
+        ins, _ = plan_readout(prep.job.plan, got.col_value)
+        expected = np.array([[o.model.in_service_gw[a, y].value for y in s.years] for a in s.offers])
+        np.testing.assert_allclose(ins.sum(axis=0), expected.sum(axis=0), rtol=1e-6, atol=1e-6)
+        assert names and set(names) <= set(param_values(s))
 
 
 def test_compiled_plan_resolves_a_toy_exactly(toy_energy):
@@ -171,7 +184,7 @@ def test_compiled_plan_resolves_a_toy_exactly(toy_energy):
     assert got.objective_bnusd == pytest.approx(solve_plan(new).objective_bnusd, rel=1e-9)
 
 
-def test_fast_path_refuses_a_solution_that_breaks_a_constraint(toy_energy, monkeypatch):
+def test_worst_violation_measures_a_broken_row(toy_energy):
     ref = load_scenario(toy_energy, target=TargetSpec("2GW"))
     plan = HighsPlan(compile_plan(ref, ("target_gw",)))
     assert plan.solve_min_cost().status == "optimal"
@@ -180,9 +193,69 @@ def test_fast_path_refuses_a_solution_that_breaks_a_constraint(toy_energy, monke
     broken = x.copy()
     broken[int(np.argmax(x))] += 5.0                         # 5 GW more of one column breaks its accounting row
     assert plan.worst_violation(broken) > 1.0
-    monkeypatch.setattr(HighsPlan, "worst_violation", lambda self, x=None: 0.5)
-    assert plan.solve_min_cost().status == "solver_error"    # and such a plan is refused, not reported
-    assert "breaks a constraint" in plan.check_message
+
+
+@pytest.fixture
+def toy_runner(toy_energy):
+    """A prepared sweep over the toy's PUE (only the Params PUE moves are mutable in its compiled plan)."""
+    base = read_base_inputs(toy_energy)
+    varies = [sweep.parse_vary("pue=1.1:1.3", base.catalogue)]
+    cases = [{"pue": 1.1}, {"pue": 1.3}]
+    prep = sweep.prepare(base, [], TargetSpec("2GW"), "grid", varies, cases)
+    assert prep.fast and "grid_energy_price" not in prep.mutable
+    return base, prep
+
+
+def test_a_case_that_moves_a_param_frozen_in_the_plan_is_rebuilt_and_says_so(toy_runner):
+    # the electricity price was not moved by any preparation load, so the compiled plan holds it as plain data;
+    # a case whose scenario moves it must not be solved against that stale LP
+    base, prep = toy_runner
+    s = load_variant(base, ["pue=1.2", "electricity_price=90USD/MWh"], TargetSpec("2GW"))
+    out = sweep.CaseRunner(prep.job)._solve(0, s)
+    o = solve_plan(s)
+    assert out.path == "rebuild" and "grid_energy_price" in out.note
+    assert out.figures["total_cost"] == pytest.approx(o.objective_bnusd * 1e9, rel=1e-9)
+
+
+def test_a_wrongly_patched_lp_is_caught_and_the_case_rebuilt(toy_runner, monkeypatch):
+    # a push that forgets what it pushes: HiGHS holds the reference's LP, the answer holds that LP's rows, and
+    # only a check against the case's own model can see that the plan is not the case's
+    base, prep = toy_runner
+    monkeypatch.setattr(HighsPlan, "set_params", lambda self, p: None)
+    s = load_variant(base, ["pue=1.3"], TargetSpec("2GW"))
+    out = sweep.CaseRunner(prep.job)._solve(0, s)
+    o = solve_plan(s)
+    assert out.path == "rebuild" and "check against the case's own model" in out.note
+    assert out.figures["total_cost"] == pytest.approx(o.objective_bnusd * 1e9, rel=1e-9)
+    assert out.figures["facility_power"] == pytest.approx(2.0 * 1.3, rel=1e-6)
+
+
+def test_a_case_breaking_a_rule_between_values_is_refused_as_run_py_refuses_it(tmp_path):
+    t = default_tables()
+    folder = write_inputs(tmp_path / "in", deals=[deal("d", "all", 2025, 2027)],
+                          deal_terms=[term("d", "minimum", 1, "GW"), term("d", "maximum", 5, "GW")])
+    dists = tmp_path / "d.yaml"
+    dists.write_text("deal_minimum.d: {distribution: uniform, low: 1, high: 3, unit: GW}\n"
+                     "deal_maximum.d: {distribution: uniform, low: 1.5, high: 3.5, unit: GW}\n")
+    assert run_sweep("--inputs", str(folder), "--method", "montecarlo", "--distributions", str(dists),
+                     "--samples", "40", "--seed", "3", "--results", str(tmp_path / "r"), "--name", "mc") == 0
+    got = figures(tmp_path / "r" / "mc")
+    cases = pd.read_csv(tmp_path / "r" / "mc" / "cases.csv").pivot(index="case", columns="key", values="value")
+    status = pd.read_csv(tmp_path / "r" / "mc" / "status.csv").set_index("case")
+    crossed = cases["deal_minimum.d"] > cases["deal_maximum.d"]
+    assert crossed.any() and (~crossed).any()
+    for case in cases.index:
+        sets = [f"deal_minimum.d={float(cases.loc[case, 'deal_minimum.d'])!r} GW",
+                f"deal_maximum.d={float(cases.loc[case, 'deal_maximum.d'])!r} GW"]
+        if crossed[case]:
+            with pytest.raises(InputErrors, match="no larger than the maximum"):
+                load_scenario(folder, sets=sets)
+            assert got.loc[case, "status"] == "input_error"
+            assert "no larger than the maximum" in status.loc[case, "message"]
+        else:
+            o = solve_plan(load_scenario(folder, sets=sets))
+            assert got.loc[case, "status"] == o.status
+            assert got.loc[case, "total_cost"] == pytest.approx(o.objective_bnusd * 1e9, rel=1e-9)
 
 
 def test_load_variant_equals_load_scenario(toy_energy):
@@ -214,7 +287,7 @@ def test_morris_ranks_the_input_that_matters_first():
 # ----------------------------------------------------------------------------
 # Resume, failures, bad options
 # ----------------------------------------------------------------------------
-def test_resume_finishes_exactly_the_missing_cases(toy_energy, tmp_path, monkeypatch):
+def test_resume_finishes_exactly_the_missing_cases(toy_energy, tmp_path, monkeypatch, capsys):
     args = ["--inputs", str(toy_energy), "--vary", "target=1:3GW", "--vary", "electricity_price=20:80USD/MWh",
             "--method", "grid", "--steps", "3", "--chunk-size", "2", "--results", str(tmp_path / "r")]
     assert run_sweep(*args, "--name", "whole") == 0
@@ -239,8 +312,10 @@ def test_resume_finishes_exactly_the_missing_cases(toy_energy, tmp_path, monkeyp
         return run_chunk(job, cases)
 
     monkeypatch.setattr(sweep, "run_chunk", recording)
+    capsys.readouterr()
     assert sweep.main(["--resume", "cut", "--results", str(tmp_path / "r"), "--no-progress", "--workers", "1"]) == 0
     assert sorted(ran) == sorted(set(range(9)) - set(saved))
+    assert f"resuming cut: {9 - len(saved)} of 9 cases left" in capsys.readouterr().err
     assert not (tmp_path / "r" / ".cut.partial").exists()
     assert_same_figures(figures(tmp_path / "r" / "cut"), figures(tmp_path / "r" / "whole"), rel=0)
 
@@ -325,12 +400,154 @@ def test_local_processes_give_the_serial_results(toy_energy, tmp_path):
 
 def test_dask_cluster_gives_the_serial_results_case_for_case(toy_energy, tmp_path):
     distributed = pytest.importorskip("distributed")
+    import dask
+
+    # generous connect timeouts: on a loaded machine the workers' start-up and handshakes take seconds
+    stack = dask.config.set({"distributed.comm.timeouts.connect": "120s", "distributed.comm.timeouts.tcp": "120s"})
     args = ["--inputs", str(toy_energy), "--vary", "target=1:4GW", "--vary", "electricity_price=20:90USD/MWh",
             "--method", "grid", "--steps", "3", "--chunk-size", "2", "--results", str(tmp_path / "r")]
     assert run_sweep(*args, "--name", "serial") == 0
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+    with stack, distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                         timeout="120s") as cl:
         assert run_sweep(*args, "--scheduler", cl.scheduler_address, "--name", "dask") == 0
     assert_same_figures(figures(tmp_path / "r" / "dask"), figures(tmp_path / "r" / "serial"), rel=0)
     with xr.open_dataset(tmp_path / "r" / "dask" / "solution.nc") as a, \
             xr.open_dataset(tmp_path / "r" / "serial" / "solution.nc") as b:
         np.testing.assert_array_equal(a["in_service_gw"].values, b["in_service_gw"].values)
+
+
+# ----------------------------------------------------------------------------
+# Silent behaviour and labels
+# ----------------------------------------------------------------------------
+def test_a_sweep_where_no_case_solves_exits_4_and_says_so(toy_energy, tmp_path, monkeypatch, capsys):
+    def crash(self, case, s):
+        raise RuntimeError("a bug in our own solve code")
+
+    monkeypatch.setattr(sweep.CaseRunner, "_solve", crash)
+    code = run_sweep("--inputs", str(toy_energy), "--vary", "pue=1.1:1.3", "--steps", "2", "--results",
+                     str(tmp_path / "r"), "--name", "dead")
+    err = capsys.readouterr().err
+    assert code == 4 and "no case was solved: error 2" in err and "a bug in our own solve code" in err
+    status = pd.read_csv(tmp_path / "r" / "dead" / "status.csv")
+    assert set(status["status"]) == {"error"}
+
+
+def test_a_sweep_where_some_case_solves_exits_0(toy_energy, tmp_path, monkeypatch):
+    real = sweep.CaseRunner._solve
+
+    def crash_first(self, case, s):
+        if case == 0:
+            raise RuntimeError("a bug in our own solve code")
+        return real(self, case, s)
+
+    monkeypatch.setattr(sweep.CaseRunner, "_solve", crash_first)
+    assert run_sweep("--inputs", str(toy_energy), "--vary", "pue=1.1:1.3", "--steps", "2", "--results",
+                     str(tmp_path / "r"), "--name", "half") == 0
+
+
+def test_distribution_values_may_carry_units_and_are_converted(toy):
+    from model.inputs import load_catalogue
+
+    catalogue = load_catalogue(toy / "parameters.yaml")
+    dists = toy / "d.yaml"
+    dists.write_text("electricity_price: {distribution: triangular, low: 0.05 USD/kWh, mode: 80 USD/MWh, "
+                     "high: 120, unit: USD/MWh}\n"
+                     "supply_growth: {distribution: uniform, low: 20%, high: 40%}\n"
+                     "target: {distribution: lognormal, median: 2000 MW, sigma: 0.1}\n")
+    got = {v.key: v for v in sweep.parse_distributions(dists, catalogue)}
+    assert got["electricity_price"].distribution.params == pytest.approx({"low": 50, "mode": 80, "high": 120})
+    assert got["electricity_price"].unit == "USD/MWh"
+    assert got["supply_growth"].distribution.params == pytest.approx({"low": 20, "high": 40})
+    assert got["supply_growth"].to_canonical == pytest.approx(0.01)
+    assert got["target"].distribution.params == pytest.approx({"median": 2000, "sigma": 0.1})
+    assert got["target"].to_canonical == pytest.approx(1e-3)              # MW -> GW
+
+
+@pytest.mark.parametrize("entry, field, found", [
+    ("{distribution: normal, mean: 60 GW, sd: 5}", "mean", "'60 GW' (power)"),
+    ("{distribution: normal, mean: 60, sd: 5, unit: GW}", "unit", "'GW' (power)"),
+    ("{distribution: normal, mean: 60 USD/MWh, sd: 5 GW}", "sd", "'5 GW' (power)"),
+])
+def test_a_distribution_value_of_the_wrong_dimension_gets_a_clean_message(toy, entry, field, found):
+    from model.inputs import load_catalogue
+
+    dists = toy / "d.yaml"
+    dists.write_text(f"electricity_price: {entry}\n")
+    with pytest.raises(InputErrors) as exc:
+        sweep.parse_distributions(dists, load_catalogue(toy / "parameters.yaml"))
+    (problem,) = exc.value.errors
+    assert problem.field == field and problem.found == found
+    assert "money per energy" in problem.expected and "expected" not in problem.found
+
+
+def test_lp_differences_print_plain_numbers():
+    a = {"num_row": 1, "num_col": 1, "sense": 1, "offset": 0.0, "col_cost": np.array([1.0]),
+         "col_lower": np.array([0.0]), "col_upper": np.array([np.inf]), "row_lower": np.array([1.0]),
+         "row_upper": np.array([np.inf]), "a_start": np.array([0, 1]), "a_index": np.array([0]),
+         "a_value": np.array([1.0])}
+    b = {**a, "row_lower": np.array([1.25])}
+    text = lp_difference(a, b)
+    assert text == "row_lower[0]: 1 vs 1.25 (model units)" and "np." not in text
+
+
+def test_sobol_with_samples_not_a_power_of_two_says_so_in_a_sentence(toy_energy, tmp_path, capsys):
+    pytest.importorskip("SALib")
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert run_sweep("--inputs", str(toy_energy), "--vary", "pue=1.1:1.3", "--method", "sobol", "--samples",
+                         "3", "--results", str(tmp_path / "r"), "--name", "s") == 0
+    assert not [w for w in caught if "power of 2" in str(w.message)]
+    assert "--samples 3 is not a power of 2" in capsys.readouterr().err
+
+
+def test_morris_with_an_odd_number_of_levels_says_so_in_a_sentence(toy_energy, tmp_path, capsys):
+    pytest.importorskip("SALib")
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert run_sweep("--inputs", str(toy_energy), "--vary", "pue=1.1:1.3", "--method", "morris", "--samples",
+                         "2", "--levels", "3", "--results", str(tmp_path / "r"), "--name", "m") == 0
+    assert not [w for w in caught if "num_levels" in str(w.message)]
+    assert "--levels 3 is odd" in capsys.readouterr().err
+
+
+def test_resume_refuses_a_name_with_a_path_before_reading_anything(tmp_path, capsys, monkeypatch):
+    # '--resume /../secret' would read results/./../secret.partial/sweep.json (the folder is '.NAME.partial')
+    (tmp_path / "r").mkdir()
+    (tmp_path / "secret.partial").mkdir()
+    (tmp_path / "secret.partial" / "sweep.json").write_text("not a sweep's state")
+    real_read = Path.read_text
+
+    def no_state_files(self, *a, **k):
+        if self.name == "sweep.json":
+            pytest.fail(f"{self} was read")
+        return real_read(self, *a, **k)
+
+    monkeypatch.setattr(Path, "read_text", no_state_files)
+    monkeypatch.setattr(sweep, "load_chunks", lambda folder: pytest.fail("a file was read"))
+    for name in ("/../secret", "../secret", "a/b", ".hidden", ".."):
+        assert sweep.main(["--resume", name, "--results", str(tmp_path / "r")]) == 2
+        assert "--resume" in capsys.readouterr().err
+
+
+def test_every_load_of_a_sweep_reports_a_bad_row_again(tmp_path):
+    # the loader reuses the check of a table it has seen (a sweep loads every case): the problems come back too
+    rows = default_tables()["offer_parameters"]
+    rows[0] = {**rows[0], "value": -1}                          # a negative capex in a table no --set touches
+    base = read_base_inputs(write_inputs(tmp_path / "in", offer_parameters=rows))
+    for pue in ("1.1", "1.2", "1.2"):
+        with pytest.raises(InputErrors) as exc:
+            load_variant(base, [f"pue={pue}"], TargetSpec("2GW"))
+        assert [(e.file.rsplit("/", 1)[-1], e.row, e.field) for e in exc.value.errors] == \
+            [("offer_parameters.csv", 2, "value")]
+
+
+def test_loads_sharing_a_checked_table_give_equal_scenarios(toy_energy):
+    base = read_base_inputs(toy_energy)
+    first = load_variant(base, ["pue=1.3"], TargetSpec("2GW"))
+    load_variant(base, ["pue=1.5", "electricity_price=70USD/MWh"], TargetSpec("3GW"))
+    assert load_variant(base, ["pue=1.3"], TargetSpec("2GW")) == first == load_scenario(toy_energy, sets=["pue=1.3"],
+                                                                                        target=TargetSpec("2GW"))
