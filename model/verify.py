@@ -137,7 +137,7 @@ _COMMON = {"--target": "text", "--year": "int", "--target-basis": "it|facility",
            "--set": "text", "--inputs": "inputs"}
 #: The kinds of set the project writes, and the options each kind's command line may hold.
 ALLOWED: dict[str, dict[str, str]] = {
-    "run": {**_COMMON, "--objective": "min-cost|max-capacity"},
+    "run": {**_COMMON, "--objective": "min-cost|max-capacity", "--foresight": "perfect|myopic", "--look-ahead": "int"},
     "stochastic": {**_COMMON, "--futures": "path-input", "--risk": "expected|cvar", "--alpha": "float",
                    "--weight": "float", "--method": "extensive|ph"},
     "alternatives": {**_COMMON, "--slack": "text", "--count": "int"},
