@@ -142,11 +142,15 @@ def energy_and_money(s: Scenario, ds: xr.Dataset, target_year: int) -> dict[str,
     funding = ds["funding_usd"].values
     out["funding"] = {str(y): figure(float(v), "USD") for y, v in zip(years, funding)}
     out["debt"] = {str(y): figure(float(v), "USD") for y, v in zip(years, ds["debt_usd"].values)}
-    shortfall = [s.opening_cash_bnusd * 1e9 * -1 + float(sum(spending[: i + 1]) - sum(funding[: i + 1]))
-                 for i in range(len(years))]
+    shortfall = [(s.cash_floor_bnusd - s.opening_cash_bnusd) * 1e9
+                 + float(sum(spending[: i + 1]) - sum(funding[: i + 1])) for i in range(len(years))]
     worst = max(range(len(years)), key=lambda i: shortfall[i])
     out["funding_gap"] = {**figure(max(0.0, shortfall[worst]), "USD"), "year": years[worst],
-                          "funding_constraint": "on" if s.funding_on else "off"}
+                          "funding_constraint": "on" if s.funding_on else "off",
+                          "basis": "largest cumulative spending above opening cash less the cash floor plus funding"}
+    if s.funding_on and not s.revenue_bnusd:
+        out["funding_gap"]["note"] = ("funding is on but the inputs give no revenue rows: money comes only from "
+                                      "opening cash, equity, vendor financing and borrowing")
     in_service = float(ds["in_service_gw"].sel(year=target_year).sum())
     spent = float(sum(v for y, v in zip(years, spending) if y <= target_year))
     if in_service > 0:
