@@ -126,8 +126,9 @@ def answer_figures(s: Scenario, outcome: Outcome, ds: xr.Dataset, summ: dict[str
     from model.answer import all_in_capex_per_gw, calibration, target_binds
 
     out: dict[str, Any] = {"all_in_capex_per_gw": all_in_capex_per_gw(s, ds, target_year)}
-    debt = [(float(v), int(y)) for y, v in zip(ds.year.values, ds["debt_usd"].values)]
-    peak, year = max(debt) if debt else (0.0, s.first_year)
+    debt = [(float(v), -int(y)) for y, v in zip(ds.year.values, ds["debt_usd"].values)]
+    peak, year = max(debt) if debt else (0.0, -s.first_year)
+    year = -year                                      # the first year of the peak
     limit = s.debt_limit_bnusd.get(year)
     out["debt_peak"] = {**figure(peak, "USD"), "year": year,
                         "limit": figure(limit * 1e9, "USD") if limit is not None else None}

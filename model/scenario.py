@@ -802,7 +802,7 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
         rules.append(PortfolioRule(f"{r['rule']} {r['scope']} {r['first_year']}-{r['last_year']}", r["rule"],
                                    r["scope"], chosen, r["first_year"], r["last_year"], got[0]))
 
-    commitments = _assemble_commitments(rows, catalogue, errors, years, offers)
+    commitments = _assemble_commitments(rows, catalogue, errors, years, offers, deals)
     energy = _assemble_energy(rows, catalogue, errors, years, ids, region_param)
     money = _assemble_money(rows, errors, years, scalar)
     refs = {r["reference"]: r for r in rows("reference_energy.csv", horizon)}
@@ -852,21 +852,31 @@ def _resolve_scope(r: dict[str, Any], offers: dict[str, Offer], errors: list[Inp
 
 
 def _assemble_commitments(rows, catalogue: Catalogue, errors: list[InputError], years: tuple[int, ...],
-                          offers: dict[str, Offer]) -> tuple[Commitment, ...]:
+                          offers: dict[str, Offer], deals: list[Deal]) -> tuple[Commitment, ...]:
     """Tranches of ``commitments.csv`` (history, scheduled deliveries, stops) in model units.
 
-    A tranche whose years lie wholly outside the horizon (e.g. delayed past it) is kept out.
+    A tranche whose years lie wholly outside the horizon (e.g. delayed past it) is kept out, and so
+    is a scheduled tranche of a deal that is not binding (a letter of intent, cancelled, or dropped by
+    a scenario): its schedule follows the deal.
     """
+    from model.concerns.deals import MINIMUM_ENFORCED
+
+    status = {d.name: d.status for d in deals}
     out: list[Commitment] = []
     spec = catalogue.parameters["commitment"]
     for r in rows("commitments.csv", (years[0], years[-1])):
         if r["first_year"] is None or r["last_year"] is None:
+            continue
+        deal = r.get("deal", "") or ""
+        if r["kind"] == "scheduled" and deal and status.get(deal) not in MINIMUM_ENFORCED:
             continue
         if r["last_year"] < r["first_year"]:
             errors.append(InputError(r["_file"], r["_row"], "last_year", f"a year not before {r['first_year']}",
                                      repr(r["last_year"])))
             continue
         got = parse_value(RawRow({"value": r["value"], "unit": r["unit"]}, r["_file"], r["_row"]), spec, errors)
+        if r["bound"] == "at_most" and _quiet_scope(r, offers) == ():
+            continue        # a cap on offers a scenario dropped caps nothing
         chosen = _resolve_scope(r, offers, errors)
         if got is None or chosen is None:
             continue
@@ -885,6 +895,16 @@ def _assemble_commitments(rows, catalogue: Catalogue, errors: list[InputError], 
         if c.window(years):
             out.append(c)
     return tuple(out)
+
+
+def _quiet_scope(r: dict[str, Any], offers: dict[str, Offer]) -> tuple[str, ...] | None:
+    """The offers a row's scope selects, or None if the scope is malformed (reported by :func:`_resolve_scope`)."""
+    try:
+        terms = parse_scope(r["scope"])
+    except ValueError:
+        return None
+    return tuple(o for o, info in offers.items()
+                 if all(getattr(info, "name" if k == "offer" else k) in vals for k, vals in terms.items()))
 
 
 def _assemble_energy(rows, catalogue: Catalogue, errors: list[InputError], years: tuple[int, ...],
