@@ -118,3 +118,11 @@ def test_the_shipped_commitments_are_sourced_and_the_base_starts_from_reported_s
     assert sum(s.opening_in_service_gw(o, 2025) for o in s.offers) == pytest.approx(0.6)   # end-2024 stock
     hist = next(c for c in s.commitments if c.name == "history_2025")
     assert hist.bound == "exactly" and hist.value == pytest.approx(1.3)                   # 1.9 - 0.6 GW
+
+
+@pytest.mark.parametrize("scenario", ["base", "announced-2025", "nvidia-restructured", "energy-constrained",
+                                      "asic-push", "funding-constrained"])
+def test_every_shipped_scenario_gives_a_plan_with_the_dated_deliveries(scenario):
+    # a scenario that contradicts a scheduled tranche must move or drop it (e.g. the slow grid drops Saline's)
+    o = solve_plan(load_scenario(scenario=scenario))
+    assert o.status in ("optimal", "target_missed"), o.message
