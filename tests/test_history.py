@@ -126,3 +126,16 @@ def test_every_shipped_scenario_gives_a_plan_with_the_dated_deliveries(scenario)
     # a scenario that contradicts a scheduled tranche must move or drop it (e.g. the slow grid drops Saline's)
     o = solve_plan(load_scenario(scenario=scenario))
     assert o.status in ("optimal", "target_missed"), o.message
+
+
+def test_rent_on_the_opening_stock_does_not_count_towards_a_new_deals_money(tmp_path):
+    # 1 GW of rent in service from before the horizon pays 3 bnUSD/a, 9 over 2025..2027; a deal of 6e9 USD
+    # of new capacity still needs 2 GW-years of new rent (the opening stock's rent was an earlier contract)
+    folder = write_inputs(tmp_path / "in", opening_stock=[{"offer": "rent", "vintage": 2024, "value": 1,
+                                                           "unit": "GW", **SRC}],
+                          deals=[deal("cloudco", "host=cloud", 2025, 2027)],
+                          deal_terms=[term("cloudco", "minimum", 6e9, "USD")])
+    s, o = plan(folder, target="0GW")
+    ins = o.model.in_service_gw.extract_values()
+    new = sum(ins[("rent", y)] - s.opening_in_service_gw("rent", y) for y in (2025, 2026, 2027))
+    assert new == pytest.approx(2.0, rel=1e-6)

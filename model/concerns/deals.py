@@ -23,19 +23,22 @@ def capacity_added(m: ConcreteModel, s: Scenario, d: Deal):
 
 
 def spending(m: ConcreteModel, s: Scenario, d: Deal):
-    """Expression: nominal money paid to the deal's offers within its window (billion USD).
+    """Expression: nominal money paid to the deal's offers within its window for new capacity (billion USD).
 
         sum_{o in O(d), y in W(d)} capex[o, y] * build_gw[o, y]
-                                   + (lease_price[o, y] + fixed_cost[o, y]) * in_service_gw[o, y]
+                                   + (lease_price[o, y] + fixed_cost[o, y]) * (in_service_gw[o, y] - opening_gw(o, y))
 
-    Energy is paid to utilities, not to the counterparty, and is left out.
+    Rent on the opening stock (built before the horizon, under earlier contracts) does not count
+    towards a deal: deals buy new ("incremental") capacity. Energy is paid to utilities, not to the
+    counterparty, and is left out.
     """
     expr = 0.0
     for o in d.offers:
         for y in d.window(s.years):
             if (o, y) in m.OFFER_YEARS:
                 expr += m.capex_bnusd_per_gw[o, y] * m.build_gw[o, y]
-            expr += (m.lease_bnusd_per_gw_yr[o, y] + m.fixed_bnusd_per_gw_yr[o, y]) * m.in_service_gw[o, y]
+            expr += (m.lease_bnusd_per_gw_yr[o, y] + m.fixed_bnusd_per_gw_yr[o, y]) * (
+                m.in_service_gw[o, y] - s.opening_in_service_gw(o, y))
     return expr
 
 
