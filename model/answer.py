@@ -177,6 +177,22 @@ class Candidate:
     vary: Callable[[Scenario, float], Scenario]
 
 
+def _member_words(s: Scenario, column: str, member: str, names: dict | None) -> str:
+    """A vendor, region, offer or power source in the user's words."""
+    from model.concerns.common import offer_label
+
+    if column == "offer" and member in s.offers:
+        return offer_label(s, member)
+    if column == "power_source" and member in s.power_sources:
+        src = s.power_sources[member]
+        kind = {"grid": "new grid", "gas": "on-site gas", "nuclear": "nuclear contracts",
+                "solar_storage": "solar + storage"}.get(src.kind, src.kind)
+        return f"{kind} in {src.region}"
+    if column == "region":
+        return member
+    return (names or {}).get(member, member)
+
+
 def _scaled(field: str, pick: Callable[[Any], bool]) -> Callable[[Scenario, float], Scenario]:
     def vary(s: Scenario, f: float) -> Scenario:
         values = getattr(s, field)
@@ -217,11 +233,11 @@ def candidates(s: Scenario, tables: dict[str, Any]) -> list[Candidate]:
              None)):
         past = s.history_last_year or s.first_year - 1
         for member in marked(file, parameter, column):
-            shown = (names or {}).get(member, member)
-            out.append(Candidate(f"{key}.{member}", f"{parameter.replace('_', ' ')} of {shown} (scale)", 0.8, 1.2,
+            shown = _member_words(s, column, member, names)
+            out.append(Candidate(f"{key}.{member}", f"{parameter.replace('_', ' ')} of {shown}", 0.8, 1.2,
                                  "", _scaled(field, lambda k, m=member: k[0] == m and k[1] > past)))
     if marked("finance.csv", "debt_limit", None) and s.debt_limit_bnusd:
-        out.append(Candidate("debt_limit_scale", "debt limit (scale)", 0.8, 1.2, "",
+        out.append(Candidate("debt_limit_scale", "debt limit", 0.8, 1.2, "",
                              _scaled("debt_limit_bnusd", lambda k: True)))
     for key, field, lo, hi, label in (("discount_rate", "discount_rate", -0.02, 0.02, "discount rate"),
                                       ("interest_rate", "interest_rate", -0.02, 0.02, "interest rate"),
@@ -259,6 +275,7 @@ def rank_assumptions(s: Scenario, tables: dict[str, Any], missed: bool, most: in
     rows: list[dict[str, Any]] = []
     skipped = 0
     solver = _Solver(s, changed & SWEEPABLE_PARAMS, missed, time_limit)
+    base = solver(s)[1 if missed else 0]
     for c, lo, hi in variants:
         if len(rows) >= most:
             skipped += 1
@@ -271,12 +288,16 @@ def rank_assumptions(s: Scenario, tables: dict[str, Any], missed: bool, most: in
             row["swing"] = abs(metric[1] - metric[0])
         else:
             ends = [e for e, x in (("low", metric[0]), ("high", metric[1])) if x is None]
-            row["swing"] = None
+            known = [x for x in metric if x is not None]
+            # one end has no plan: the swing is what the other end moves from the base (a lower bound)
+            row["swing"] = abs(known[0] - base) if known and base is not None else None
             row["note"] = (f"no plan at the {' and '.join(ends)} end: the inputs then contradict each other "
-                           "(e.g. scheduled deliveries or deal minimums beyond what is left)")
+                           "(e.g. scheduled deliveries or deal minimums beyond what is left)"
+                           + ("; the swing is the other end's change from the base" if row["swing"] is not None
+                              else ""))
         row["swing_unit"] = "GW" if missed else "USD"
         rows.append(row)
-    rows.sort(key=lambda r: (r["swing"] is not None, -(r["swing"] or 0.0)))
+    rows.sort(key=lambda r: (r["swing"] is None, -(r["swing"] or 0.0), "note" in r))
     out: dict[str, Any] = {"value": rows, "unit": "",
                            "headline": "largest reachable capacity" if missed else "total cost",
                            "method": "one at a time: each assumption-marked input from low to high, the rest at base; "

@@ -294,6 +294,8 @@ def print_answer(summary: dict) -> None:
         for r in ranked[:5]:
             swing = (_fmt({"value": r["swing"], "unit": unit}) if r["swing"] is not None
                      else "no plan at one end (the inputs contradict each other there)")
+            if r["swing"] is not None and r.get("note"):
+                swing += " (no plan at one end: the inputs contradict each other there)"
             print(f"    - {r['label']} ({r['key']}, {r['low']:g}..{r['high']:g}): {swing}")
 
 
