@@ -139,3 +139,27 @@ def test_rent_on_the_opening_stock_does_not_count_towards_a_new_deals_money(tmp_
     ins = o.model.in_service_gw.extract_values()
     new = sum(ins[("rent", y)] - s.opening_in_service_gw("rent", y) for y in (2025, 2026, 2027))
     assert new == pytest.approx(2.0, rel=1e-6)
+
+
+def test_contradictory_tranches_are_named_and_history_is_not_relaxed(tmp_path):
+    # build caps of 0.5 GW/a for buy and rent alike; a tranche asks for 3 GW of rent in 2026: the diagnosis
+    # names what must give, never history
+    rows = default_tables()["offer_parameters"] + [{"offer": o, "year": "", **q("build_cap", 0.5, "GW/a")}
+                                                   for o in ("buy", "rent")]
+    folder = write_inputs(tmp_path / "in", offer_parameters=rows,
+                          commitments=[tranche("history_2025", "history", "all", 2025, 2025, "exactly", 1.0),
+                                       tranche("rent_2026", "scheduled", "offer=rent", 2026, 2026, "at_least", 3)])
+    _, o = plan(folder, target="0GW")
+    assert o.status == "infeasible"
+    names = " ".join(c["name"] for c in o.conflicts)
+    assert ("rent_2026" in names or "build cap 2026" in names) and "history" not in names and "2025" not in names
+
+
+def test_history_beyond_a_past_years_caps_is_reported_not_a_crash(tmp_path):
+    # 1 GW of history in 2025 against 0.4 + 0.4 GW/a of caps: the caps of a past year are not limits to relax
+    rows = default_tables()["offer_parameters"] + [{"offer": o, "year": "", **q("build_cap", 0.4, "GW/a")}
+                                                   for o in ("buy", "rent")]
+    folder = write_inputs(tmp_path / "in", offer_parameters=rows,
+                          commitments=[tranche("history_2025", "history", "all", 2025, 2025, "exactly", 1.0)])
+    _, o = plan(folder, target="0GW")
+    assert o.status == "infeasible" and o.model is None
