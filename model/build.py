@@ -20,7 +20,8 @@ SWEEPABLE_PARAMS = frozenset({
     "lease_bnusd_per_gw_yr", "fixed_bnusd_per_gw_yr", "energy_twh_per_gw", "grid_energy_price", "capacity_credit",
     "capacity_factor", "power_build_cap_gw", "power_cumulative_cap_gw", "power_kind_cap_gw", "power_capex_bnusd_per_gw",
     "power_crf", "power_fixed_bnusd_per_gw_yr", "source_energy_price", "funding_bnusd_param", "debt_limit_bnusd",
-    "interest_rate",
+    "interest_rate", "interest_spread", "debt_after_horizon_spread", "after_horizon_annuity",
+    "after_horizon_opening_gw", "power_after_horizon_annuity", "commitment_value",
 })
 
 

@@ -69,6 +69,8 @@ def parser(commands: bool = False) -> argparse.ArgumentParser:
                         "(myopic; summary.json gives the regret against perfect foresight)")
     p.add_argument("--look-ahead", type=int, default=None, metavar="N",
                    help="years each myopic step sees, its own included (default 2; needs --foresight myopic)")
+    p.add_argument("--no-ranking", action="store_true",
+                   help="skip ranking the assumption-marked inputs by their effect on the answer (faster)")
     add_input_options(p)
     return p
 
@@ -178,11 +180,11 @@ def _run(rest: list[str]) -> int:
         return fail(f"--time-limit: expected a positive number of seconds, found {a.time_limit!r}", EXIT_INPUT)
 
     if a.look_ahead is not None and a.foresight != "myopic":
-        return _fail("--look-ahead: applies only with --foresight myopic", EXIT_INPUT)
+        return fail("--look-ahead: applies only with --foresight myopic", EXIT_INPUT)
     if a.foresight == "myopic":
         from model.foresight import run_from_cli
 
-        return run_from_cli(a, s, name, ["run.py", *full_argv], timings)
+        return run_from_cli(a, s, name, ["run.py", *rest], timings)
 
     from model.solution import to_dataset
     from model.solve import ModelCodeError, solve_plan
@@ -192,12 +194,18 @@ def _run(rest: list[str]) -> int:
     try:
         outcome = solve_plan(s, a.objective, a.time_limit)
     except ModelCodeError as exc:   # a bug in our code: nothing is written, never called a solver failure
-        return _fail(f"{exc}; nothing was written", EXIT_SOLVER)
+        return fail(f"{exc}; nothing was written", EXIT_SOLVER)
     ds = to_dataset(s, outcome)
+    from model.answer import extras as answer_extras
+
+    t0 = time.perf_counter()
+    extras = answer_extras(s, outcome, a.inputs or DEFAULT_INPUTS, a.scenario, ranking=not a.no_ranking,
+                           time_limit=a.time_limit)
+    timings["answer_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     try:
         path = write_result_set(a.results, name, s, outcome, ds, ["run.py", *rest], timings,
-                                plots=not a.no_plots)
+                                plots=not a.no_plots, extras=extras)
     except ResultSetError as exc:
         return fail(str(exc), EXIT_INPUT)
     except OSError as exc:  # disk full, permissions: write_result_set removed its temporary folder
@@ -243,8 +251,8 @@ def print_summary(summary: dict, s, result_set: Path) -> None:
             print(f"IT capacity in service by {title} (GW)")
             print(frame.round(1).to_string())
             print()
-    print(f"Total discounted cost: {_fmt(summary['total_cost'])}  ({summary.get('total_cost_basis', '')})")
     print(f"Facility power {ty}: {_fmt(summary['facility_power'])}; energy {ty}: {_fmt(summary['energy'])}")
+    print_answer(summary)
     binding = [b for b in summary.get("binding", [])]
     if binding:
         print(f"\nBinding limits ({len(binding)}; the largest shadow prices first):")
@@ -274,6 +282,54 @@ def target_line(summary: dict, s) -> str:
         what = "compute" if t.kind != "power" else basis.removeprefix(" of ")
         return f"Objective: the most {what} in service by {ty}"
     return f"Target: {_fmt(summary['target'])}{basis} from {ty}"
+
+
+def print_answer(summary: dict) -> None:
+    """The answer in a few lines: cost and its basis, all-in capex per GW, borrowing, reach, build years."""
+    from model.answer import build_years
+    from model.report import _fmt as _report_fmt
+
+    def _fmt(fig: dict) -> str:
+        if fig.get("unit") == "USD/GW":
+            return f"{fig['value'] / 1e9:,.1f} billion USD/GW"
+        return _report_fmt(fig)
+
+    ty = summary["target_year"]
+    print("\nThe answer")
+    print(f"  Status: {summary['status']}")
+    print(f"  Total cost: {_fmt(summary['total_cost'])} ({summary.get('total_cost_basis', '')})")
+    if summary.get("all_in_capex_per_gw"):
+        print(f"  All-in capex: {_fmt(summary['all_in_capex_per_gw'])} of IT capacity (chips, facility and power; "
+              "public headline ~50 billion USD/GW)")
+    if summary.get("cost_per_gw"):
+        print(f"  Cash spent to {ty} per GW in service: {_fmt(summary['cost_per_gw'])}")
+    peak = summary.get("debt_peak")
+    if peak is not None:
+        limit = f" (limit {_fmt(peak['limit'])})" if peak.get("limit") else " (no debt limit)"
+        print(f"  Borrowing needed: peak debt {_fmt(peak)} in {peak['year']}{limit}" if peak["value"] > 0
+              else "  Borrowing needed: none")
+    target, reach = summary["target"], summary.get("max_reachable")
+    if reach is not None:
+        print(f"  Reachable in {ty}: {_fmt(target)} asked, at most {_fmt(reach)} can be held")
+    else:
+        print(f"  Reachable in {ty}: the largest reachable figure could not be computed")
+    binds = summary.get("target_binds")
+    if binds is not None and not binds["value"]:
+        print(f"  Note: {binds['note']}")
+    years = build_years(summary)
+    if years:
+        print("  Most capacity added in: " + ", ".join(f"{y} ({gw:,.1f} GW)" for y, gw in years))
+    ranked = (summary.get("assumptions_ranked") or {}).get("value") or []
+    if ranked:
+        unit = ranked[0].get("swing_unit", "")
+        print(f"  Read before quoting: the assumptions that move the {summary['assumptions_ranked'].get('headline')}"
+              " most (one at a time, low to high):")
+        for r in ranked[:5]:
+            swing = (_fmt({"value": r["swing"], "unit": unit}) if r["swing"] is not None
+                     else "no plan at one end (the inputs contradict each other there)")
+            if r["swing"] is not None and r.get("note"):
+                swing += " (no plan at one end: the inputs contradict each other there)"
+            print(f"    - {r['label']} ({r['key']}, {r['low']:g}..{r['high']:g}): {swing}")
 
 
 def _by_year(result_set: Path, coord: str):

@@ -187,7 +187,7 @@ LABELS = {
     "energy_cost": "Energy cost", "emissions": "Emissions", "power_built": "Power built",
     "energy_comparison": "Energy against references", "spending": "Spending", "funding": "Funding before borrowing",
     "debt": "Debt", "funding_gap": "Largest funding gap", "cost_per_gw": "Cost per GW",
-    "all_in_capex_per_gw": "All-in capital cost per GW", "peak_debt": "Peak debt", "target_binds": "Target binds",
+    "all_in_capex_per_gw": "All-in capital cost per GW", "debt_peak": "Peak debt", "target_binds": "Target binds",
     "capacity_by_vendor": "capacity", "capacity_by_host": "capacity", "capacity_by_region": "capacity",
     "capacity_by_kind": "capacity", "cost_by_part": "cost", "power_built_by_kind": "power built",
     "scenario": "Scenario", "objective": "Objective", "message": "Message", "total_cost_basis": "Cost basis",

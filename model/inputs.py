@@ -245,6 +245,11 @@ SCHEMAS: dict[str, FileSchema] = {s.name: s for s in [
                quantity=True, references={"vendor": "vendors.csv"}, years={"year": "optional"}),
     FileSchema("opening_stock.csv", ("offer", "vintage", "value", "unit") + _P, ("offer", "vintage"),
                references={"offer": "offers.csv"}, years={"vintage": "vintage"}),
+    FileSchema("commitments.csv", ("commitment", "kind", "scope", "first_year", "last_year", "bound", "value", "unit")
+               + _P, ("commitment",), optional=("note", "deal"),
+               years={"first_year": "any", "last_year": "any"},
+               choices={"kind": ("history", "scheduled", "stop"), "bound": ("at_least", "exactly", "at_most")},
+               optional_file=True),
     FileSchema("targets.csv", ("year",) + _Q + _P, ("year", "parameter"), quantity=True,
                years={"year": "required"}),
     FileSchema("deals.csv", ("deal", "counterparty", "status", "first_year", "last_year", "scope",
@@ -472,6 +477,12 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
     file = param.file
     if file not in tables:
         raise InputError(origin, where, key, f"the file {file} to be readable", "it could not be read")
+    if spec.mode in ("edit", "shift"):
+        return _apply_row_edit(tables, spec, key, member, value, origin, where)
+    if spec.mode == "set" and value.lower() == "none" and spec.parameter in LIFTABLE:
+        tables[file] = replace(tables[file], rows=tuple(r for r in tables[file].rows
+                                                        if r.get("parameter") != param.row_name))
+        return Override(origin, "set", key, "none (no limit)", where)
     members: list[str] = []
     if spec.qualifier:
         entity_file = {"region": "regions.csv", "vendor": "vendors.csv", "offer": "offers.csv",
@@ -545,6 +556,62 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
             vals[spec.qualifier] = m
         added.append(RawRow(vals, origin, where))
     tables[file] = replace(table, rows=kept + tuple(added))
+    return Override(origin, spec.mode, key, value, where)
+
+
+#: Parameters whose absence means "no limit": ``--set KEY=none`` drops their rows.
+LIFTABLE = ("debt_limit",)
+
+
+def _apply_row_edit(tables: dict[str, RawTable], spec: Settable, key: str, member: str, value: str,
+                    origin: str, where: str) -> Override:
+    """``--set commitment[.NAME]=5GW`` (mode edit: a tranche's size) or ``commitment_delay[.NAME]=1a`` (mode shift).
+
+    Edits the matching rows of the qualifier's file in place, keeping their other columns (scope, years,
+    bound). A shift moves first and last year later (negative: earlier) by whole years; a tranche moved
+    out of the horizon no longer binds.
+
+    Raises
+    ------
+    InputError
+        For an unknown member, or a shift that is not a whole number of years.
+    """
+    file = f"{spec.qualifier}s.csv"
+    table = tables[file]
+    names = [r.get(spec.qualifier) for r in table.rows]
+    if member and member not in names:
+        raise InputError(origin, where, key, f"a {spec.qualifier} after '{key.partition('.')[0]}.' (one of "
+                         + ", ".join(names) + ")", repr(member))
+    if spec.mode == "shift":
+        try:
+            q = parse_quantity(value)
+            shift = float(q.to("a").magnitude)
+        except Exception:
+            raise InputError(origin, where, key, "a whole number of years (e.g. 1a, -1a)", repr(value)) from None
+        if shift != int(shift):
+            raise InputError(origin, where, key, "a whole number of years (e.g. 1a, -1a)", repr(value))
+    else:
+        try:
+            q = parse_quantity(value)
+            num, unit = _fmt(q.magnitude), f"{q.units:~}" if not q.dimensionless else ""
+        except UnitParseError:
+            num, unit = value, ""   # validation reports it with the row's origin
+    rows = []
+    for r in table.rows:
+        if not member or r.get(spec.qualifier) == member:
+            vals = dict(r.values)
+            if spec.mode == "shift":
+                for col in ("first_year", "last_year"):
+                    try:
+                        vals[col] = str(int(float(vals[col])) + int(shift))
+                    except ValueError:
+                        pass   # validation reports the bad year
+            else:
+                vals.update(value=num, unit=unit)
+            vals["source"] = f"{r.get('source')}; {origin}: {where}"
+            r = RawRow(vals, r.file, r.row)
+        rows.append(r)
+    tables[file] = replace(table, rows=tuple(rows))
     return Override(origin, spec.mode, key, value, where)
 
 

@@ -360,6 +360,57 @@ def write_names(folder: Path, s: Scenario) -> Path:
     return path
 
 
+#: summary.json keys :func:`answer_section` shows (issue 11: an answer an analyst can quote).
+ANSWER_KEYS = ("all_in_capex_per_gw", "debt_peak", "target_binds", "calibration", "assumptions_ranked")
+
+
+def answer_section(summary: dict[str, Any]) -> str:
+    """"Read before quoting": the two costs per GW defined, borrowing, whether the target binds, the
+    calibration against reported figures and the assumptions ranked by how much they move the answer."""
+    if "total_cost" not in summary:
+        return ""
+    out = ["<section id='answer'><h2>Read before quoting</h2>"]
+    facts = []
+    allin, per_gw = summary.get("all_in_capex_per_gw"), summary.get("cost_per_gw")
+    if allin:
+        facts.append(f"<li><b>All-in capex per GW</b>: {esc(human(allin['value'] / 1e9, 'billion USD/GW'))}. "
+                     f"{esc(allin.get('basis', ''))}.</li>")
+    if per_gw:
+        facts.append(f"<li><b>Spending per GW</b>: {esc(human(per_gw['value'] / 1e9, 'billion USD/GW'))}. "
+                     f"{esc(per_gw.get('basis', ''))}.</li>")
+    peak = summary.get("debt_peak")
+    if peak:
+        limit = f" (limit {human(peak['limit']['value'], 'USD')})" if peak.get("limit") else " (no debt limit)"
+        facts.append(f"<li><b>Borrowing</b>: peak debt {esc(human(peak['value'], 'USD'))} in {esc(peak['year'])}"
+                     f"{esc(limit)}.</li>")
+    reach = summary.get("max_reachable")
+    if reach:
+        facts.append(f"<li><b>Largest reachable</b> in {esc(summary.get('target_year'))}: "
+                     f"{esc(human(reach['value'], reach['unit']))} (target {esc(human(summary['target']['value'], summary['target']['unit']))}).</li>")
+    binds = summary.get("target_binds")
+    if binds:
+        facts.append(f"<li><b>Does the target bind?</b> {'yes' if binds['value'] else 'no'}: {esc(binds.get('note', ''))}.</li>")
+    out.append("<ul>" + "".join(facts) + "</ul>")
+    cal = (summary.get("calibration") or {}).get("value") or []
+    if cal:
+        rows = [[r["figure"], human(r["plan"], r["unit"]) if r["plan"] is not None else "none",
+                 human(r["reported"], r["unit"]), r["note"], r["source"]] for r in cal]
+        out.append("<h3>Calibration: the plan beside reported figures</h3>"
+                   + table_html(["figure", "plan", "reported", "why they differ", "source"], rows))
+    ranked = summary.get("assumptions_ranked") or {}
+    if ranked.get("value"):
+        rows = []
+        for r in ranked["value"]:
+            swing = human(r["swing"], r["swing_unit"]) if r.get("swing") is not None else r.get("note", "no plan at one end")
+            rows.append([r["label"], r["key"], f"{r['low']:g} to {r['high']:g}", swing])
+        more = f" {ranked['not_ranked']} not ranked." if ranked.get("not_ranked") else ""
+        out.append(f"<h3>Assumptions ranked by how much they move the {esc(ranked.get('headline', 'answer'))}</h3>"
+                   f"<p>{esc(ranked.get('method', ''))}.{esc(more)}</p>"
+                   + table_html(["assumption", "--set key", "range", "swing"], rows[:15]))
+    out.append("</section>")
+    return "".join(out)
+
+
 def write_report(folder: Path, summary: dict[str, Any], images: dict[str, Path], s: Scenario,
                  manifest: dict[str, Any] | None = None) -> Path:
     """Write ``report.html`` of a plan's result set (rendered from the set on disk by :mod:`model.pages.plan`).

@@ -72,8 +72,13 @@ def figure(value: float, unit: str) -> dict[str, Any]:
     return quantity_json(value, unit)
 
 
-def summary(s: Scenario, outcome: Outcome, ds: xr.Dataset) -> dict[str, Any]:
-    """Headline figures, each as ``{"value", "unit"}``."""
+def summary(s: Scenario, outcome: Outcome, ds: xr.Dataset, extras: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Headline figures, each as ``{"value", "unit"}``.
+
+    ``extras`` (from :func:`model.answer.extras`) adds figures that need further solves: the largest
+    reachable figure when the target was met, and the assumptions ranked by their effect.
+    """
+    extras = extras or {}
     t = s.main_target
     target_year = min(x.year for x in s.targets if x.main)
     out: dict[str, Any] = {
@@ -84,9 +89,9 @@ def summary(s: Scenario, outcome: Outcome, ds: xr.Dataset) -> dict[str, Any]:
         "target_year": target_year,
         "objective": "min-cost" if outcome.status != "optimal" or outcome.max_reachable is None else "max-capacity",
     }
-    if outcome.max_reachable is not None:
-        out["max_reachable"] = (figure(outcome.max_reachable, "GW") if t.kind == "power"
-                                else figure(outcome.max_reachable * 1e18, "FLOP/s"))
+    reach = outcome.max_reachable if outcome.max_reachable is not None else extras.get("max_reachable")
+    if reach is not None:
+        out["max_reachable"] = (figure(reach, "GW") if t.kind == "power" else figure(reach * 1e18, "FLOP/s"))
     if outcome.conflicts:
         out["conflicts"] = outcome.conflicts
     if not outcome.has_plan or "in_service_gw" not in ds:
@@ -94,10 +99,15 @@ def summary(s: Scenario, outcome: Outcome, ds: xr.Dataset) -> dict[str, Any]:
         return out
     ins = ds["in_service_gw"]
     out["total_cost"] = figure(outcome.objective_bnusd * 1e9, "USD")
-    out["total_cost_basis"] = (f"discounted to {s.first_year} at {s.discount_rate:.1%}/a over "
-                               f"{s.first_year}-{s.last_year}; purchases as annuities over their lifetimes")
+    out["total_cost_basis"] = (f"present value in {s.first_year}, nominal USD, discounted at {s.discount_rate:.1%}/a "
+                               f"(the buyer's nominal cost of capital) over {s.first_year}-{s.last_year}; purchases "
+                               f"as annuities at that rate, each worth its price; rents and annuities still owed "
+                               f"after {s.last_year} included; borrowing charged only for its interest above the "
+                               "discount rate")
     out["capacity_in_service"] = {str(y): figure(float(v), "GW") for y, v in
                                   zip(ds.year.values, ins.sum("offer").values)}
+    out["capacity_added"] = {str(y): figure(float(v), "GW") for y, v in
+                             zip(ds.year.values, ds["build_gw"].sum("offer").values)}
     out["compute_in_service"] = {str(y): figure(float(v), "FLOP/s") for y, v in
                                  zip(ds.year.values, ds["compute_flops"].sum("offer").values)}
     at = ins.sel(year=target_year)
@@ -114,6 +124,26 @@ def summary(s: Scenario, outcome: Outcome, ds: xr.Dataset) -> dict[str, Any]:
     out["binding"] = [b.as_json() for b in outcome.binding]
     if outcome.reach_binding:
         out["limits_on_reach"] = [b.as_json() for b in outcome.reach_binding]
+    out.update(answer_figures(s, outcome, ds, out, target_year))
+    if "assumptions_ranked" in extras:
+        out["assumptions_ranked"] = extras["assumptions_ranked"]
+    return out
+
+
+def answer_figures(s: Scenario, outcome: Outcome, ds: xr.Dataset, summ: dict[str, Any],
+                   target_year: int) -> dict[str, Any]:
+    """``all_in_capex_per_gw``, ``debt_peak``, ``target_binds`` and ``calibration`` (see :mod:`model.answer`)."""
+    from model.answer import all_in_capex_per_gw, calibration, target_binds
+
+    out: dict[str, Any] = {"all_in_capex_per_gw": all_in_capex_per_gw(s, ds, target_year)}
+    debt = [(float(v), -int(y)) for y, v in zip(ds.year.values, ds["debt_usd"].values)]
+    peak, year = max(debt) if debt else (0.0, -s.first_year)
+    year = -year                                      # the first year of the peak
+    limit = s.debt_limit_bnusd.get(year)
+    out["debt_peak"] = {**figure(peak, "USD"), "year": year,
+                        "limit": figure(limit * 1e9, "USD") if limit is not None else None}
+    out["target_binds"] = target_binds(s, outcome, summ)
+    out["calibration"] = calibration(s, ds, {**summ, **out})
     return out
 
 
@@ -152,16 +182,22 @@ def energy_and_money(s: Scenario, ds: xr.Dataset, target_year: int) -> dict[str,
     funding = ds["funding_usd"].values
     out["funding"] = {str(y): figure(float(v), "USD") for y, v in zip(years, funding)}
     out["debt"] = {str(y): figure(float(v), "USD") for y, v in zip(years, ds["debt_usd"].values)}
-    shortfall = [s.opening_cash_bnusd * 1e9 * -1 + float(sum(spending[: i + 1]) - sum(funding[: i + 1]))
-                 for i in range(len(years))]
+    shortfall = [(s.cash_floor_bnusd - s.opening_cash_bnusd) * 1e9
+                 + float(sum(spending[: i + 1]) - sum(funding[: i + 1])) for i in range(len(years))]
     worst = max(range(len(years)), key=lambda i: shortfall[i])
     out["funding_gap"] = {**figure(max(0.0, shortfall[worst]), "USD"), "year": years[worst],
-                          "funding_constraint": "on" if s.funding_on else "off"}
+                          "funding_constraint": "on" if s.funding_on else "off",
+                          "basis": "largest cumulative spending above opening cash less the cash floor plus funding"}
+    if s.funding_on and not s.revenue_bnusd:
+        out["funding_gap"]["note"] = ("funding is on but the inputs give no revenue rows: money comes only from "
+                                      "opening cash, equity, vendor financing and borrowing")
     in_service = float(ds["in_service_gw"].sel(year=target_year).sum())
     spent = float(sum(v for y, v in zip(years, spending) if y <= target_year))
     if in_service > 0:
         out["cost_per_gw"] = {**figure(spent / in_service, "USD/GW"),
-                              "basis": f"nominal spending {years[0]}-{target_year} per GW in service in {target_year}"}
+                              "basis": f"IT: nominal cash spent {years[0]}-{target_year} (purchases when built, rents, "
+                                       f"fixed costs, energy, power build-out, interest) per GW of IT capacity in "
+                                       f"service in {target_year}; not the all-in capex per GW"}
     return out
 
 
@@ -297,6 +333,7 @@ def manifest(s: Scenario, outcome: Outcome, argv: list[str], timings: dict[str, 
 def write_result_set(root: Path, name: str, s: Scenario, outcome: Outcome, ds: xr.Dataset,
                      argv: list[str], timings: dict[str, float], plots: bool = True,
                      extra_manifest: dict[str, Any] | None = None,
+                     extras: dict[str, Any] | None = None,
                      finish: Callable[[Path], None] | None = None) -> Path:
     """Write the whole set into a temporary folder, then rename it into place.
 
@@ -306,7 +343,7 @@ def write_result_set(root: Path, name: str, s: Scenario, outcome: Outcome, ds: x
         If ``root/name`` exists (before or by the time of the rename).
     """
     with new_result_dir(root, name) as tmp:
-        summ = summary(s, outcome, ds)
+        summ = summary(s, outcome, ds, extras)
         (tmp / "summary.json").write_text(json.dumps(summ, indent=2) + "\n")
         ds.to_netcdf(tmp / "solution.nc")
         (tmp / "tables").mkdir()

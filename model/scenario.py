@@ -92,6 +92,31 @@ class Deal:
 
 
 @dataclass(frozen=True)
+class Commitment:
+    """A tranche announced with dates, or history: what the offers of a scope add (or pay) within years.
+
+    ``kind`` is ``history`` (reported, fixed: not a decision and not a priced limit), ``scheduled`` (a
+    delivery announced with a date: a lower bound, or exact) or ``stop`` (where an offer ends after
+    its deal: an upper bound). ``unit`` is ``GW`` (capacity added) or ``bnUSD`` (money paid, nominal).
+    """
+
+    name: str
+    kind: str
+    offers: tuple[str, ...]
+    scope: str
+    first_year: int
+    last_year: int
+    bound: str          # at_least | exactly | at_most
+    value: float        # GW or billion USD
+    unit: str           # "GW" or "bnUSD"
+    deal: str = ""
+    source: str = ""
+
+    def window(self, years: Iterable[int]) -> tuple[int, ...]:
+        return tuple(y for y in years if self.first_year <= y <= self.last_year)
+
+
+@dataclass(frozen=True)
 class PortfolioRule:
     """A share of capacity in service that the scoped offers may (max) or must (min) hold."""
 
@@ -164,8 +189,15 @@ class Scenario:
     revenue_to_compute: float = 1.0
     opening_cash_bnusd: float = 0.0
     cash_floor_bnusd: float = 0.0
+    commitments: tuple[Commitment, ...] = ()
     overrides: tuple[Override, ...] = ()
     input_files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def history_last_year(self) -> int | None:
+        """The last year fixed by reported history (commitments of kind ``history``), or None."""
+        years = [c.last_year for c in self.commitments if c.kind == "history" and c.window(self.years)]
+        return max(years) if years else None
 
     # -- sets ---------------------------------------------------------------
     @property
@@ -214,9 +246,13 @@ class Scenario:
         return (1.0 + self.discount_rate) ** -(year - self.first_year)
 
     def capital_recovery_factor(self, offer: str) -> float:
-        """r / (1 - (1 + r)^-L): yearly payment that repays 1 USD over the lifetime L."""
-        life, r = self.lifetime_yr[offer], self.discount_rate
-        return 1.0 / life if r == 0 else r / (1.0 - (1.0 + r) ** -life)
+        """r / ((1 + r) (1 - (1 + r)^-L)): the yearly payment, from the build year on, worth 1 USD then.
+
+        Payments fall in the L years in service starting with the build year (as the objective
+        charges them), so sum_{k=0..L-1} CRF (1 + r)^-k = 1: a purchase costs exactly its price in
+        present value at the discount rate.
+        """
+        return _annuity_due_factor(self.lifetime_yr[offer], self.discount_rate)
 
     def service_years(self, offer: str, vintage: int) -> tuple[int, ...]:
         """Planning years in which capacity of ``offer`` built in ``vintage`` is in service."""
@@ -252,8 +288,8 @@ class Scenario:
         return tuple(v for v in self.power_build_years(source) if v <= year < v + life)
 
     def power_capital_recovery_factor(self, source: str) -> float:
-        life, r = self.power_lifetime_yr[source], self.discount_rate
-        return 1.0 / life if r == 0 else r / (1.0 - (1.0 + r) ** -life)
+        """As :meth:`capital_recovery_factor`, over the power source's lifetime."""
+        return _annuity_due_factor(self.power_lifetime_yr[source], self.discount_rate)
 
     def funding_bnusd(self, year: int) -> float:
         """Money for compute in ``year`` before borrowing: revenue share + equity + vendor financing."""
@@ -265,6 +301,11 @@ class Scenario:
         others = tuple(t for t in self.targets if not t.main)
         main = _main_targets(value, kind, year, self.years, basis)
         return replace(self, targets=others + main)
+
+
+def _annuity_due_factor(life: int, r: float) -> float:
+    """Yearly payment over ``life`` years, the first now, whose present value at rate ``r`` is 1."""
+    return 1.0 / life if r == 0 else r / ((1.0 + r) * (1.0 - (1.0 + r) ** -life))
 
 
 def _main_targets(value: float, kind: str, year: int, years: tuple[int, ...],
@@ -812,6 +853,7 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
         rules.append(PortfolioRule(f"{r['rule']} {r['scope']} {r['first_year']}-{r['last_year']}", r["rule"],
                                    r["scope"], chosen, r["first_year"], r["last_year"], got[0]))
 
+    commitments = _assemble_commitments(rows, catalogue, errors, years, offers, deals)
     energy = _assemble_energy(rows, catalogue, errors, years, ids, region_param)
     money = _assemble_money(rows, errors, years, scalar)
     refs = {r["reference"]: r for r in rows("reference_energy.csv", horizon)}
@@ -838,7 +880,7 @@ def _assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[In
         electricity_price_bnusd_per_twh=region_param["electricity_price"], eflops_per_gw=eflops_per_gw,
         opening_gw=opening, targets=tuple(targets), deals=tuple(deals), portfolio=tuple(rules),
         grid_emissions_t_per_mwh=region_param["grid_emissions"], reference_energy_twh=reference_energy,
-        **energy, **money,
+        commitments=commitments, **energy, **money,
     )
 
 
@@ -996,6 +1038,62 @@ def _resolve_scope(r: dict[str, Any], offers: dict[str, Offer], errors: list[Inp
     return chosen
 
 
+def _assemble_commitments(rows, catalogue: Catalogue, errors: list[InputError], years: tuple[int, ...],
+                          offers: dict[str, Offer], deals: list[Deal]) -> tuple[Commitment, ...]:
+    """Tranches of ``commitments.csv`` (history, scheduled deliveries, stops) in model units.
+
+    A tranche whose years lie wholly outside the horizon (e.g. delayed past it) is kept out, and so
+    is a scheduled tranche of a deal that is not binding (a letter of intent, cancelled, or dropped by
+    a scenario): its schedule follows the deal.
+    """
+    from model.concerns.deals import MINIMUM_ENFORCED
+
+    status = {d.name: d.status for d in deals}
+    out: list[Commitment] = []
+    spec = catalogue.parameters["commitment"]
+    for r in rows("commitments.csv", (years[0], years[-1])):
+        if r["first_year"] is None or r["last_year"] is None:
+            continue
+        deal = r.get("deal", "") or ""
+        if r["kind"] == "scheduled" and deal and status.get(deal) not in MINIMUM_ENFORCED:
+            continue
+        if r["last_year"] < r["first_year"]:
+            errors.append(InputError(r["_file"], r["_row"], "last_year", f"a year not before {r['first_year']}",
+                                     repr(r["last_year"])))
+            continue
+        got = parse_value(RawRow({"value": r["value"], "unit": r["unit"]}, r["_file"], r["_row"]), spec, errors)
+        if r["bound"] == "at_most" and _quiet_scope(r, offers) == ():
+            continue        # a cap on offers a scenario dropped caps nothing
+        chosen = _resolve_scope(r, offers, errors)
+        if got is None or chosen is None:
+            continue
+        if r["kind"] == "history" and r["bound"] != "exactly":
+            errors.append(InputError(r["_file"], r["_row"], "bound", "exactly for a history row (it is data)",
+                                     repr(r["bound"])))
+            continue
+        c = Commitment(r["commitment"], r["kind"], chosen, r["scope"], r["first_year"], r["last_year"], r["bound"],
+                       got[0], got[1], r.get("deal", "") or "", r.get("source", ""))
+        open_years = [y for y in c.window(years) for o in chosen if offers[o].first_year <= y]
+        if c.bound != "at_most" and c.value > 0 and c.window(years) and not open_years:
+            errors.append(InputError(r["_file"], r["_row"], "first_year",
+                                     f"years in which an offer of scope '{r['scope']}' is open (a tranche needs one)",
+                                     f"{r['first_year']}..{r['last_year']}"))
+            continue
+        if c.window(years):
+            out.append(c)
+    return tuple(out)
+
+
+def _quiet_scope(r: dict[str, Any], offers: dict[str, Offer]) -> tuple[str, ...] | None:
+    """The offers a row's scope selects, or None if the scope is malformed (reported by :func:`_resolve_scope`)."""
+    try:
+        terms = parse_scope(r["scope"])
+    except ValueError:
+        return None
+    return tuple(o for o, info in offers.items()
+                 if all(getattr(info, "name" if k == "offer" else k) in vals for k, vals in terms.items()))
+
+
 def _assemble_energy(rows, catalogue: Catalogue, errors: list[InputError], years: tuple[int, ...],
                      ids: dict[str, set[str]], region_param: dict) -> dict[str, Any]:
     """Power sources and their parameters, in model units, as Scenario fields."""
@@ -1091,7 +1189,7 @@ def _assemble_money(rows, errors: list[InputError], years: tuple[int, ...], scal
             "debt_limit_bnusd": debt_limit, "interest_rate": scalar_value("interest_rate", 0.0),
             "revenue_to_compute": scalar_value("revenue_to_compute", 1.0),
             "opening_cash_bnusd": scalar_value("opening_cash", 0.0), "cash_floor_bnusd": scalar_value("cash_floor", 0.0),
-            "funding_on": bool(scalar_value("funding", 0.0) >= 0.5) and bool(points)}
+            "funding_on": bool(scalar_value("funding", 0.0) >= 0.5)}
 
 
 # ----------------------------------------------------------------------------

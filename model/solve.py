@@ -413,7 +413,8 @@ def diagnose_conflicts(s: Scenario, time_limit: float | None = None) -> list[dic
         if comp is None or not comp.active:
             continue
         for idx, con in comp.items():
-            rows.append((name, idx, con))
+            if describe_limit(s, name, idx) is not None:       # None: history, data rather than a limit
+                rows.append((name, idx, con))
     m.elastic = Var(range(len(rows)), within=NonNegativeReals)
     for i, (_, _, con) in enumerate(rows):
         lower, body, upper = con.lower, con.body, con.upper

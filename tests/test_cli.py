@@ -32,12 +32,13 @@ def test_solved_run_writes_a_complete_result_set(toy_capped, tmp_path, capsys):
     summary = json.loads((rs / "summary.json").read_text())
     assert summary["status"] == "optimal"
     assert summary["target"] == {"value": 2.0, "unit": "GW"} and summary["target_year"] == 2027
-    assert summary["total_cost"] == {"value": pytest.approx(5e9), "unit": "USD"}
+    # buy 10 bnUSD/GW charged in full (rent: 3 bnUSD/GW/a over its 5 a term = 15): 2 GW bought = 20 bnUSD
+    assert summary["total_cost"] == {"value": pytest.approx(20e9), "unit": "USD"}
     assert summary["capacity_in_service"]["2027"]["value"] == pytest.approx(2.0)
-    assert summary["capacity_by_host"] == {"cloud": {"value": pytest.approx(1.0), "unit": "GW"},
-                                           "self": {"value": pytest.approx(1.0), "unit": "GW"}}
+    assert summary["capacity_by_host"] == {"cloud": {"value": pytest.approx(0.0), "unit": "GW"},
+                                           "self": {"value": pytest.approx(2.0), "unit": "GW"}}
     assert summary["facility_power"]["unit"] == "GW"
-    assert {b["name"] for b in summary["binding"]} >= {"Self-build / Acme GPU / R build cap 2027"}
+    assert {b["name"] for b in summary["binding"]} >= {"target 2 GW by 2027 (in service 2027)"}
     assert all(set(b["shadow_price"]) == {"value", "unit"} for b in summary["binding"])
     man = json.loads((rs / "manifest.json").read_text())
     assert man["status"] == "optimal" and man["solver"]["name"] == "HiGHS"
@@ -45,7 +46,7 @@ def test_solved_run_writes_a_complete_result_set(toy_capped, tmp_path, capsys):
     assert "--target" in man["command_line"]
     ds = xr.open_dataset(rs / "solution.nc")
     assert ds["in_service_gw"].attrs["units"] == "GW" and ds.attrs["status"] == "optimal"
-    assert ds.attrs["objective_usd"] == pytest.approx(5e9)
+    assert ds.attrs["objective_usd"] == pytest.approx(20e9)
     ds.close()
     cap = pd.read_csv(rs / "tables" / "capacity.csv")
     assert set(cap["unit"]) == {"GW"}

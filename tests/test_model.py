@@ -22,31 +22,45 @@ def builds(outcome) -> dict:
     return {k: round(v, 6) for k, v in outcome.model.build_gw.extract_values().items() if v and v > 1e-9}
 
 
+def by_offer(outcome) -> dict:
+    out: dict = {}
+    for (o, _), v in builds(outcome).items():
+        out[o] = round(out.get(o, 0.0) + v, 6)
+    return out
+
+
 def test_cheapest_offer_is_used_when_nothing_binds(toy):
-    # buy: 10 bnUSD/GW over 5 a at 0 % = 2 bnUSD/GW/a; rent: 3. Built in 2027, one year in the horizon.
+    # buy: 10 bnUSD/GW, charged in full (its annuities after the horizon too); rent: 3 bnUSD/GW/a over its
+    # 5 a term = 15 bnUSD/GW. At 0 % the year does not matter.
     s, o = plan(toy)
     assert o.status == "optimal"
-    assert builds(o) == {("buy", 2027): 2.0}
-    assert o.objective_bnusd == pytest.approx(4.0)
+    assert by_offer(o) == {"buy": 2.0}
+    assert o.objective_bnusd == pytest.approx(20.0)
 
 
-def test_build_cap_pushes_the_rest_to_the_next_cheapest_option(toy_capped):
-    # 1 GW of buy in 2027 (2 bnUSD); the second GW: buy in 2026 (2 years x 2 = 4) or rent in 2027 (3): rent.
-    s, o = plan(toy_capped)
-    assert builds(o) == {("buy", 2027): 1.0, ("rent", 2027): 1.0}
-    assert o.objective_bnusd == pytest.approx(5.0)
+def test_build_cap_pushes_the_rest_to_the_next_cheapest_option(tmp_path):
+    # buy may add 1 GW in all (10 bnUSD); the second GW is rented for its 5 a term (15 bnUSD).
+    rows = default_tables()["offer_parameters"] + [{"offer": "buy", "year": "", **q("cumulative_cap", 1, "GW")}]
+    s, o = plan(write_inputs(tmp_path / "in", offer_parameters=rows))
+    assert by_offer(o) == {"buy": 1.0, "rent": 1.0}
+    assert o.objective_bnusd == pytest.approx(25.0)
     shadow = {b.constraint: b.shadow_price for b in o.binding}
-    assert shadow["target_capacity[2027]"] == pytest.approx(3e9)      # the marginal GW is rented
-    assert shadow["build_cap[buy,2027]"] == pytest.approx(-1e9)       # one more GW of cap saves 3 - 2
+    assert shadow["target_capacity[2027]"] == pytest.approx(15e9)     # the marginal GW is rented
+    assert shadow["cumulative_cap[buy]"] == pytest.approx(-5e9)       # one more GW of cap saves 15 - 10
 
 
 def test_discounting_and_annuities_match_hand_calculation(tmp_path):
-    # 10 % discount, 5 a life: CRF = 0.1 / (1 - 1.1^-5) = 0.263797; built 2027, paid in 2027 at 1/1.1^2.
+    # 10 % discount, 5 a life, payments from the build year on: CRF = 0.1 / (1.1 (1 - 1.1^-5)) = 0.239816;
+    # built 2027 (the latest, cheapest year): one annuity in the horizon, four after it (valued in 2027),
+    # all discounted to 2025 = the price at 1/1.1^2.
     tables = default_tables()
     tables["scalars"][0] = q("discount_rate", 10, "percent")
     s, o = plan(write_inputs(tmp_path / "in", **tables))
-    crf = 0.1 / (1 - 1.1 ** -5)
-    assert o.objective_bnusd == pytest.approx(2 * 10 * crf / 1.1 ** 2, rel=1e-6)
+    crf = 0.1 / (1.1 * (1 - 1.1 ** -5))
+    in_horizon = 2 * 10 * crf / 1.1 ** 2
+    assert builds(o) == {("buy", 2027): 2.0}
+    assert o.objective_bnusd == pytest.approx(in_horizon * (1 + sum(1.1 ** -k for k in range(1, 5))), rel=1e-6)
+    assert o.objective_bnusd == pytest.approx(2 * 10 / 1.1 ** 2, rel=1e-6)
 
 
 def test_capacity_retires_after_its_lifetime_and_accounting_holds(tmp_path):
@@ -93,9 +107,10 @@ def test_a_higher_target_never_costs_less(toy_capped, low, high):
 
 def test_vendor_supply_cap_binds_and_is_named(tmp_path):
     tables = default_tables()
+    tables["scalars"][0] = q("discount_rate", 10, "percent")
     tables["vendor_supply"] = [{"vendor": "acme", "year": 2025, **q("supply_cap", 1, "GW/a")}]
     s, o = plan(write_inputs(tmp_path / "in", **tables), target="2GW")
-    # only 1 GW a year: 2026 and 2027 builds; the 2026 build is paid two years
+    # only 1 GW a year: 2026 and 2027 builds; paying later is cheaper, so the 2027 cap binds
     assert sum(builds(o).values()) == pytest.approx(2.0)
     assert any(b.name == "Acme supply cap 2027" and b.shadow_price < 0 for b in o.binding)
 
@@ -149,8 +164,8 @@ def test_max_share_rule_limits_one_host(tmp_path):
     rule = {"rule": "max_share", "scope": "host=self", "first_year": 2027, "last_year": 2027,
             "value": 25, "unit": "percent", **SRC}
     s, o = plan(write_inputs(tmp_path / "in", portfolio=[rule]), target="4GW")
-    b = builds(o)
-    assert b[("buy", 2027)] == pytest.approx(1.0) and b[("rent", 2027)] == pytest.approx(3.0)
+    b = by_offer(o)
+    assert b["buy"] == pytest.approx(1.0) and b["rent"] == pytest.approx(3.0)
 
 
 def test_compute_target_uses_flops_per_gw_of_each_vintage(tmp_path):

@@ -733,7 +733,7 @@ def test_the_check_passes_a_solved_plan_with_a_wide_margin(toy_capped):
 def test_the_check_names_a_broken_limit_in_the_users_words(toy_capped):
     s = load_scenario(toy_capped)
     o = solve_plan(s)
-    o.model.build_gw["buy", 2027].value += 0.5       # over its 1 GW/a build cap
+    o.model.build_gw["buy", 2027].value = 1.5        # over its 1 GW/a build cap
     result = check_plan(o.model, s)
     assert not result.passed
     labels = [v.label for v in result.violations]
@@ -763,7 +763,7 @@ def test_a_plan_that_fails_the_check_is_refused_with_status_solver_error_and_exi
     def corrupting(opt, m):        # HiGHS "optimal", but the values loaded are off
         status, res = real(opt, m)
         if status == "optimal":
-            m.build_gw["buy", 2027].value += 0.25
+            m.build_gw["buy", 2027].value = 1.25     # over its 1 GW/a build cap
         return status, res
 
     monkeypatch.setattr(model.solve, "_solve", corrupting)
@@ -831,7 +831,7 @@ def test_verify_reruns_from_the_manifest_and_reports_a_match(toy_capped, tmp_pat
     assert main(["verify", str(tmp_path / "r" / "v")]) == 0
     out = capsys.readouterr().out
     assert "the figures match" in out and "unchanged" in out
-    assert re.search(r"total_cost\s+5000000000 USD\s+5000000000 USD\s+0\s+\S+\s+yes", out)
+    assert re.search(r"total_cost\s+2e\+10 USD\s+2e\+10 USD\s+0\s+\S+\s+yes", out)
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["v"]        # nothing written beside it
 
 
@@ -844,12 +844,12 @@ def test_verify_reports_changed_inputs_and_differing_figures(toy_capped, tmp_pat
     out = capsys.readouterr().out
     assert re.search(r"hosts\.csv\s+changed", out) and "the figures match" in out
     rows = default_tables()["offer_parameters"]
-    rows[2] = {**rows[2], "value": 2e9}                     # the lease gets cheaper: the plan's cost falls
+    rows[0] = {**rows[0], "value": 8e9}                     # the purchase gets cheaper: the plan's cost falls
     write_inputs(toy_capped, offer_parameters=rows + [{"offer": "buy", "year": "", **q("build_cap", 1, "GW/a")}])
     assert main(["verify", str(tmp_path / "r" / "v")]) == 1
     out = capsys.readouterr().out
     assert re.search(r"offer_parameters\.csv\s+changed", out)
-    assert re.search(r"total_cost\s+5000000000 USD\s+4000000000 USD\s+1e\+09\s+\S+\s+NO", out)
+    assert re.search(r"total_cost\s+2e\+10 USD\s+1\.6e\+10 USD\s+4e\+09\s+\S+\s+NO", out)
     assert "DIFFER" in out
 
 

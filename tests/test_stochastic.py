@@ -13,12 +13,18 @@ from model.solve import solve_plan
 from model.stochastic import extensive_form, load_futures, plan_under_uncertainty, progressive_hedging
 from toy import SRC, default_tables, q, write_inputs
 
-# Toy: years 2025-2027, target 2 GW in 2027, 0 % discount. buy: 2 bnUSD/GW/a (10 over 5 a), rent: 3.
+# Toy: years 2025-2027, target 2 GW in 2027, 0 % discount. buy: 2 bnUSD/GW/a in service (a fixed cost, so
+# nothing is owed after the horizon; its price is next to nothing), rent: 3 bnUSD/GW/a over a 5 a term.
 # Future "late" (supply stops in 2027) forces building in 2026 (first stage) or missing the target.
+YEARLY_BUY = [{"offer": "buy", "year": "", **q("capex", 1e-6, "USD/GW")},
+              {"offer": "buy", "year": "", **q("fixed_cost", 2e9, "USD/GW/a")},
+              {"offer": "buy", "year": "", **q("lifetime", 5, "a")},
+              {"offer": "rent", "year": "", **q("lease_price", 3e9, "USD/GW/a")},
+              {"offer": "rent", "year": "", **q("lifetime", 5, "a")}]
 
 
 def toy_with_two_futures(tmp_path: Path, penalty: str, p_late: float = 0.5) -> Path:
-    folder = write_inputs(tmp_path / "in")
+    folder = write_inputs(tmp_path / "in", offer_parameters=YEARLY_BUY)
     doc = {
         "first_stage_last_year": 2026,
         "penalty": penalty,

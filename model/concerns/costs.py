@@ -1,16 +1,39 @@
-"""Costs and the objective: discounted purchases (as annuities), leases, fixed costs and energy."""
+"""Costs and the objective: discounted purchases (as annuities), leases, fixed costs and energy.
+
+Money convention (nominal throughout, the cost of capital counted once)
+-----------------------------------------------------------------------
+Every USD input is nominal, and every cash flow is discounted at the
+buyer's nominal cost of capital r (``discount_rate``). A purchase is charged
+as an annuity at that same rate over its lifetime, so its whole annuity
+stream is worth its price in the year it is bought; the years of the stream
+that fall after the horizon are charged in the ``after_horizon`` part (see
+:func:`add_after_horizon`), so a late purchase is not cheaper than an early
+one. Borrowing moves cash between years; at the discount rate it is
+neutral in present value, so the objective charges only the spread of its
+interest over r (``financing``), never the interest itself.
+"""
 from __future__ import annotations
 
 import xarray as xr
-from pyomo.environ import ConcreteModel, Expression, Objective, minimize
+from pyomo.environ import ConcreteModel, Expression, Objective, Set, minimize
 
 from model.concerns.common import active_vintages, add_param
 from model.scenario import Scenario
 
 #: Cost parts, each a yearly Expression ``<part>_cost_bnusd[y]`` on the model (billion USD, undiscounted):
 #: capital (annuities of purchases), lease, fixed (O&M of offers), energy (by source), power
-#: (annuities and fixed costs of power sources), financing (interest on borrowing).
-PARTS = ("capital", "lease", "fixed", "energy", "power", "financing")
+#: (annuities and fixed costs of power sources), financing (the spread of interest over the discount
+#: rate on debt), after_horizon (what the plan still owes after the last year, valued in the last year).
+PARTS = ("capital", "lease", "fixed", "energy", "power", "financing", "after_horizon")
+
+
+def remaining_annuity_factor(s: Scenario, years_left: int) -> float:
+    """Value in the last planning year of 1 USD a year paid in each of the next ``years_left`` years.
+
+        A(n) = sum_{k=1..n} (1 + r)^-k      (dimensionless; A(0) = 0)
+    """
+    r = s.discount_rate
+    return sum((1.0 + r) ** -k for k in range(1, max(0, years_left) + 1))
 
 
 def param_values(s: Scenario) -> dict[str, dict]:
@@ -22,7 +45,39 @@ def param_values(s: Scenario) -> dict[str, dict]:
         "capital_recovery_factor": {o: s.capital_recovery_factor(o) for o in s.offers},
         "lease_bnusd_per_gw_yr": {k: s.lease_bnusd_per_gw_yr.get(k, 0.0) for k in oy},
         "fixed_bnusd_per_gw_yr": {k: s.fixed_bnusd_per_gw_yr.get(k, 0.0) for k in oy},
+        **after_horizon_values(s),
     }
+
+
+def after_horizon_values(s: Scenario) -> dict[str, dict]:
+    """Annuity factors A(n) for what is still owed after the last year (dimensionless; GW-years for the stock).
+
+    ``after_horizon_annuity[o, v]``: A(years of vintage v of offer o left in service after the horizon);
+    ``after_horizon_opening_gw[o]``: opening stock of o still in service after it, weighted by A (GW);
+    ``power_after_horizon_annuity[p, v]``: the same for power sources.
+    """
+    last = s.last_year
+    offer_years = set(s.offer_years)
+    vint = {}
+    opening = {}
+    for o in s.offers:
+        life = s.lifetime_yr[o]
+        for v in s.years:
+            n = v + life - 1 - last
+            if n > 0 and (o, v) in offer_years:
+                vint[o, v] = remaining_annuity_factor(s, n)
+        held = sum(gw * remaining_annuity_factor(s, vin + life - 1 - last) for vin, gw in s._opening_by_offer.get(o, ())
+                   if vin + life - 1 > last)
+        if held > 0:
+            opening[o] = held
+    power = {}
+    for p in s.power_sources:
+        life = s.power_lifetime_yr[p]
+        for v in s.power_build_years(p):
+            n = v + life - 1 - last
+            if n > 0:
+                power[p, v] = remaining_annuity_factor(s, n)
+    return {"after_horizon_annuity": vint, "after_horizon_opening_gw": opening, "power_after_horizon_annuity": power}
 
 
 def add_components(m: ConcreteModel, s: Scenario) -> None:
@@ -33,6 +88,12 @@ def add_components(m: ConcreteModel, s: Scenario) -> None:
     add_param(m, "capital_recovery_factor", m.OFFERS, values["capital_recovery_factor"])
     add_param(m, "lease_bnusd_per_gw_yr", m.OFFERS * m.YEARS, values["lease_bnusd_per_gw_yr"])
     add_param(m, "fixed_bnusd_per_gw_yr", m.OFFERS * m.YEARS, values["fixed_bnusd_per_gw_yr"])
+    m.AFTER_HORIZON_VINTAGES = Set(initialize=list(values["after_horizon_annuity"]), dimen=2, ordered=True)
+    m.AFTER_HORIZON_OPENING = Set(initialize=list(values["after_horizon_opening_gw"]), ordered=True)
+    m.POWER_AFTER_HORIZON = Set(initialize=list(values["power_after_horizon_annuity"]), dimen=2, ordered=True)
+    add_param(m, "after_horizon_annuity", m.AFTER_HORIZON_VINTAGES, values["after_horizon_annuity"])
+    add_param(m, "after_horizon_opening_gw", m.AFTER_HORIZON_OPENING, values["after_horizon_opening_gw"])
+    add_param(m, "power_after_horizon_annuity", m.POWER_AFTER_HORIZON, values["power_after_horizon_annuity"])
 
     def capital(m, y):
         """Annuity of every vintage in service: sum_o sum_{v in V(o,y)} capex[o,v] * CRF[o] * build_gw[o,v]."""
@@ -48,16 +109,66 @@ def add_components(m: ConcreteModel, s: Scenario) -> None:
         m.capex_bnusd_per_gw[o, y] * m.build_gw[o, y] for o in s.offers if (o, y) in m.OFFER_YEARS))
 
 
-def add_objective(m: ConcreteModel, s: Scenario) -> None:
-    """Minimise the discounted total cost.
+def add_after_horizon(m: ConcreteModel, s: Scenario) -> None:
+    """What the plan still owes after the last year Y, valued in Y (billion USD; zero in other years).
 
-        min  sum_y discount_factor[y] * (capital[y] + lease[y] + fixed[y] + energy[y] + power[y] + financing[y])
+        after_horizon[Y] = sum_o sum_{v: v + L(o) - 1 > Y} (capex[o, v] * CRF[o] + lease[o, Y]) * build_gw[o, v] * A(v + L(o) - 1 - Y)
+                         + sum_o sum_{opening (v, g) of o} lease[o, Y] * g * A(v + L(o) - 1 - Y)
+                         + sum_p sum_{v: v + L(p) - 1 > Y} power_capex[p, v] * CRF[p] * power_build_gw[p, v] * A(v + L(p) - 1 - Y)
+                         + spread / (1 + r) * debt_end[Y]
 
-    with discount_factor[y] = (1 + r)^-(y - first_year), capital[y] the
-    annuities (capex x CRF) of the vintages in service, so a purchase late in
-    the horizon is charged only for its years inside it. Billion USD. Each
-    part is an Expression added by its concern (see :data:`PARTS`).
+    A(n) is :func:`remaining_annuity_factor`. Purchases (capacity and power
+    sources) are annuities at the discount rate, so with this part every
+    purchase is charged its full price in present value, wherever in the
+    horizon it falls; leases run on at the last year's price while the
+    capacity is in service. The debt still outstanding is assumed repaid in
+    the year after the horizon: at the discount rate that is neutral in
+    present value (what it paid for is already counted), so only its spread
+    for that year is charged. Energy and fixed costs after Y are not owed
+    and are left out.
     """
+    last = s.last_year
+
+    def rule(m, y):
+        if y != last:
+            return 0.0
+        expr = sum((m.capex_bnusd_per_gw[o, v] * m.capital_recovery_factor[o] + m.lease_bnusd_per_gw_yr[o, last])
+                   * m.after_horizon_annuity[o, v] * m.build_gw[o, v] for o, v in m.AFTER_HORIZON_VINTAGES)
+        expr += sum(m.lease_bnusd_per_gw_yr[o, last] * m.after_horizon_opening_gw[o] for o in m.AFTER_HORIZON_OPENING)
+        if hasattr(m, "power_build_gw"):
+            expr += sum(m.power_capex_bnusd_per_gw[p, v] * m.power_crf[p] * m.power_after_horizon_annuity[p, v]
+                        * m.power_build_gw[p, v] for p, v in m.POWER_AFTER_HORIZON)
+        if s.funding_on and hasattr(m, "debt_end_bnusd"):
+            expr += m.debt_after_horizon_spread * m.debt_end_bnusd[last]
+        return expr
+
+    m.after_horizon_cost_bnusd = Expression(m.YEARS, rule=rule)
+
+
+def interest_spread(s: Scenario) -> float:
+    """Interest over the discount rate, max(0, interest_rate - discount_rate) (dimensionless, per year).
+
+    A rate below the discount rate is charged as neutral: counting it as a
+    gain would make borrowing without end look profitable.
+    """
+    return max(0.0, s.interest_rate - s.discount_rate)
+
+
+def add_objective(m: ConcreteModel, s: Scenario) -> None:
+    """Minimise the discounted total cost (billion USD, nominal, in present value of the first year).
+
+        min  sum_y discount_factor[y] * (capital[y] + lease[y] + fixed[y] + energy[y] + power[y]
+                                         + financing[y] + after_horizon[y])
+
+    with discount_factor[y] = (1 + r)^-(y - first_year) at the nominal cost
+    of capital r; capital[y] the annuities (capex x CRF at r) of the vintages
+    in service; financing[y] = spread x debt at the start of y (the interest
+    over r: borrowing at r costs nothing in present value); after_horizon
+    what is still owed after the last year (:func:`add_after_horizon`). So
+    each purchase is charged exactly its price in present value. Each part
+    is an Expression added by its concern (see :data:`PARTS`).
+    """
+    add_after_horizon(m, s)
     m.total_cost = Objective(expr=sum(
         m.discount_factor[y] * sum(getattr(m, f"{part}_cost_bnusd")[y] for part in PARTS) for y in s.years),
         sense=minimize)

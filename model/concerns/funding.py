@@ -1,9 +1,19 @@
-"""Money: spending each year within revenue, equity, vendor financing and borrowing."""
+"""Money: spending each year within revenue, equity, vendor financing and borrowing.
+
+Cash is nominal USD. Interest is paid in cash at ``interest_rate`` on the
+debt at the start of each year (it enters spending, so it must be funded),
+but the objective charges only its spread over the discount rate: the
+objective already counts every cost at the buyer's cost of capital, and
+borrowing at that rate is neutral in present value (see
+:mod:`model.concerns.costs`). The default debt limit is a row of
+``inputs/finance.csv``; ``--set debt_limit=none`` lifts it.
+"""
 from __future__ import annotations
 
 from pyomo.environ import ConcreteModel, Constraint, Expression, NonNegativeReals, Set, Var
 
 from model.concerns.common import Limit, add_param
+from model.concerns.costs import interest_spread
 from model.scenario import Scenario
 
 
@@ -13,6 +23,8 @@ def param_values(s: Scenario) -> dict[str, dict]:
         "funding_bnusd_param": {y: s.funding_bnusd(y) for y in s.years},
         "debt_limit_bnusd": {y: v for y, v in sorted(s.debt_limit_bnusd.items()) if y in s.years},
         "interest_rate": {None: s.interest_rate} if s.funding_on else {},
+        "interest_spread": {None: interest_spread(s)} if s.funding_on else {},
+        "debt_after_horizon_spread": {None: interest_spread(s) / (1.0 + s.discount_rate)} if s.funding_on else {},
     }
 
 
@@ -22,6 +34,8 @@ def add_components(m: ConcreteModel, s: Scenario) -> None:
     add_param(m, "funding_bnusd_param", m.YEARS, values["funding_bnusd_param"])
     if s.funding_on:
         add_param(m, "interest_rate", None, s.interest_rate)
+        add_param(m, "interest_spread", None, interest_spread(s))
+        add_param(m, "debt_after_horizon_spread", None, interest_spread(s) / (1.0 + s.discount_rate))
         m.debt_end_bnusd = Var(m.YEARS, within=NonNegativeReals, doc="debt at the end of the year (billion USD)")
     add_spending(m, s)
     if s.funding_on:
@@ -36,26 +50,36 @@ def add_components(m: ConcreteModel, s: Scenario) -> None:
 
 
 def _interest(m: ConcreteModel, s: Scenario, year: int):
-    """Interest paid in ``year`` on the debt outstanding at its start (billion USD)."""
+    """Interest paid in cash in ``year`` on the debt outstanding at its start (billion USD)."""
     if not s.funding_on or year == s.first_year:
         return 0.0
     return m.interest_rate * m.debt_end_bnusd[year - 1]
 
 
+def _financing_cost(m: ConcreteModel, s: Scenario, year: int):
+    """Cost of borrowing in the objective: the spread over the discount rate on the debt at the start of ``year``."""
+    if not s.funding_on or year == s.first_year:
+        return 0.0
+    return m.interest_spread * m.debt_end_bnusd[year - 1]
+
+
 def add_spending(m: ConcreteModel, s: Scenario) -> None:
     """Cash paid per year (billion USD, nominal) and the financing cost part.
 
-        spending[y] = purchases[y] + lease[y] + fixed[y] + energy[y]
-                      + power_capex[y] + power_fixed[y] + interest[y]
+        spending[y]  = purchases[y] + lease[y] + fixed[y] + energy[y]
+                       + power_capex[y] + power_fixed[y] + interest[y]
+        interest[y]  = interest_rate * debt_end[y-1]
+        financing[y] = max(0, interest_rate - discount_rate) * debt_end[y-1]     (the objective's part)
 
     Purchases of capacity and power sources are paid when built (the
-    objective instead spreads them as annuities); interest is paid on the
-    debt outstanding at the start of the year.
+    objective instead spreads them as annuities at the discount rate);
+    interest is paid on the debt outstanding at the start of the year.
     """
-    m.financing_cost_bnusd = Expression(m.YEARS, rule=lambda m, y: _interest(m, s, y))
+    m.financing_cost_bnusd = Expression(m.YEARS, rule=lambda m, y: _financing_cost(m, s, y))
+    m.interest_cash_bnusd = Expression(m.YEARS, rule=lambda m, y: _interest(m, s, y))
     m.spending_bnusd = Expression(m.YEARS, rule=lambda m, y: m.purchase_cash_bnusd[y] + m.lease_cost_bnusd[y]
                                   + m.fixed_cost_bnusd[y] + m.energy_cost_bnusd[y] + m.power_capex_cash_bnusd[y]
-                                  + m.power_fixed_cash_bnusd[y] + m.financing_cost_bnusd[y])
+                                  + m.power_fixed_cash_bnusd[y] + m.interest_cash_bnusd[y])
 
 
 def add_debt_accounting(m: ConcreteModel, s: Scenario) -> None:

@@ -78,8 +78,13 @@ def add_ramp(m: ConcreteModel, s: Scenario) -> None:
         m.ramp = Constraint(m.RAMP_INDEX, rule=rule)
 
 
+def _past(s: Scenario, year: int) -> bool:
+    """True in years fixed by reported history: their limits are not priced (the builds are data)."""
+    return s.history_last_year is not None and year <= s.history_last_year
+
+
 LIMITS = {
-    "build_cap": lambda s, k: Limit(f"{offer_label(s, k[0])} build cap {k[1]}", "GW", "cap"),
+    "build_cap": lambda s, k: None if _past(s, k[1]) else Limit(f"{offer_label(s, k[0])} build cap {k[1]}", "GW", "cap"),
     "cumulative_cap": lambda s, o: Limit(f"{offer_label(s, o)} cumulative cap", "GW", "cap"),
-    "ramp": lambda s, k: Limit(f"{offer_label(s, k[0])} ramp limit {k[1]}", "GW", "cap"),
+    "ramp": lambda s, k: None if _past(s, k[1]) else Limit(f"{offer_label(s, k[0])} ramp limit {k[1]}", "GW", "cap"),
 }

@@ -42,5 +42,6 @@ def add_vendor_supply_cap(m: ConcreteModel, s: Scenario) -> None:
 
 
 LIMITS = {
-    "vendor_supply_cap": lambda s, k: Limit(f"{s.vendors[k[0]]} supply cap {k[1]}", "GW", "cap"),
+    "vendor_supply_cap": lambda s, k: (None if s.history_last_year is not None and k[1] <= s.history_last_year
+                                       else Limit(f"{s.vendors[k[0]]} supply cap {k[1]}", "GW", "cap")),
 }

@@ -48,7 +48,9 @@ def main_targets(s: Scenario, kind: str) -> dict[int, Target]:
 
 
 def milestones(s: Scenario, kind: str) -> dict[int, Target]:
-    return _strongest([t for t in s.targets if not t.main and t.kind == kind])
+    """Milestones of ``kind`` by year, except in years fixed by reported history (they are data, not decisions)."""
+    past = s.history_last_year
+    return _strongest([t for t in s.targets if not t.main and t.kind == kind and (past is None or t.year > past)])
 
 
 def param_values(s: Scenario) -> dict[str, dict]:

@@ -20,11 +20,11 @@ from model.pages import (STATUS_STYLE, bullets, card, details, figure_block, fin
 #: Figures where more is better (+1) or worse (-1); others are shown without a judgement.
 DIRECTION = {"total_cost": -1, "cost_per_gw": -1, "all_in_capex_per_gw": -1, "discounted_cost_per_gw": -1,
              "capacity_in_service": +1, "compute_in_service": +1, "max_reachable": +1, "funding_gap": -1,
-             "peak_debt": -1, "debt": -1, "emissions": -1, "energy_cost": -1}
+             "debt_peak": -1, "debt": -1, "emissions": -1, "energy_cost": -1}
 #: The figures of the first table, in order (per-year series at the target year).
 MAIN = ("target", "max_reachable", "capacity_in_service", "compute_in_service", "total_cost",
         "discounted_cost_per_gw", "cost_per_gw", "all_in_capex_per_gw", "facility_power", "energy", "energy_cost",
-        "emissions", "funding_gap", "peak_debt")
+        "emissions", "funding_gap", "debt_peak")
 
 
 def _figures(headline, label: str) -> dict[str, tuple[Any, str]]:

@@ -84,7 +84,7 @@ def _basis(fig: Any) -> str:
 
 def money_verdict(summary: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
     """``needs 8.3 trillion USD of borrowing by 2033; no debt limit set`` (or that it needs none)."""
-    peak = summary.get("peak_debt")
+    peak = summary.get("debt_peak")
     if not (isinstance(peak, dict) and finite(peak.get("value"))):
         debt = summary.get("debt")
         if isinstance(debt, dict) and debt and all(isinstance(x, dict) for x in debt.values()):
@@ -92,7 +92,7 @@ def money_verdict(summary: Mapping[str, Any], manifest: Mapping[str, Any]) -> st
             peak = {"value": fig.get("value"), "unit": fig.get("unit", "USD"), "year": year}
         else:
             return ""
-    limit = summary.get("debt_limit")
+    limit = summary.get("debt_limit") or peak.get("limit")
     limit_text = "no debt limit set"
     if isinstance(limit, dict) and finite(limit.get("value")):
         limit_text = f"within a debt limit of {fmt.figure(limit)}"
@@ -219,7 +219,7 @@ def headline_cards(summary: Mapping[str, Any]) -> list[dict[str, str]]:
         note = (f"in {ty}; {countries[0]['times']:.1f}× {countries[0]['name']} {countries[0]['year']}"
                 if countries else f"in {ty}")
         out.append(card("Energy used", fmt.figure(summary["energy"]), note))
-    peak = summary.get("peak_debt")
+    peak = summary.get("debt_peak")
     if isinstance(peak, dict) and finite(peak.get("value")):
         out.append(card("Peak debt", fmt.figure(peak), f"in {peak.get('year', '')}".strip(), ""))
     return out[:7]
@@ -542,7 +542,7 @@ SHOWN = {"status", "message", "scenario", "target_year", "objective", "total_cos
          "conflicts", "target", "max_reachable", "total_cost", "capacity_in_service", "compute_in_service",
          "capacity_by_vendor", "capacity_by_host", "capacity_by_region", "facility_power", "energy",
          "energy_comparison", "cost_by_part", "spending", "funding", "debt", "funding_gap", "cost_per_gw",
-         "all_in_capex_per_gw", "peak_debt", "assumptions_ranked", "calibration", "power_built"}
+         "all_in_capex_per_gw", "debt_peak", "assumptions_ranked", "calibration", "power_built"}
 
 
 def more_blocks(summary: Mapping[str, Any], names: Mapping[str, Mapping[str, str]]) -> list[Any]:
