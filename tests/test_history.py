@@ -163,3 +163,15 @@ def test_history_beyond_a_past_years_caps_is_reported_not_a_crash(tmp_path):
                           commitments=[tranche("history_2025", "history", "all", 2025, 2025, "exactly", 1.0)])
     _, o = plan(folder, target="0GW")
     assert o.status == "infeasible" and o.model is None
+
+
+def test_a_lower_supply_figure_cannot_contradict_reported_history():
+    # history is data: NVIDIA's 2025 supply scaled to half cannot undo the 1.3 GW delivered in 2025 (before the
+    # fix the run was "infeasible: no single limit could be named"); later years are still capped
+    s = load_scenario(sets=["supply_scale.nvidia=0.5"])
+    o = solve_plan(s)
+    assert o.status in ("optimal", "target_missed"), o.message
+    built = o.model.build_gw.extract_values()
+    nvidia = [k for k in built if s.offers[k[0]].vendor == "nvidia"]
+    later = s.history_last_year + 1
+    assert sum(built[k] for k in nvidia if k[1] == later) <= s.supply_cap_gw[("nvidia", later)] + 1e-6

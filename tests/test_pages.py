@@ -152,7 +152,7 @@ def test_money_verdict_names_the_borrowing_and_the_missing_debt_limit():
     s = {"debt": {"2030": {"value": 1e12, "unit": "USD"}, "2033": {"value": 8.3e12, "unit": "USD"}}}
     assert plan_page.money_verdict(s, {}) == ("It needs 8.3 trillion USD of borrowing by 2033 (the most debt "
                                               "outstanding in any year); no debt limit set.")
-    s = {"peak_debt": {"value": 2e12, "unit": "USD", "year": 2031}, "debt_limit": {"value": 3e12, "unit": "USD"}}
+    s = {"debt_peak": {"value": 2e12, "unit": "USD", "year": 2031}, "debt_limit": {"value": 3e12, "unit": "USD"}}
     assert "2 trillion USD of borrowing by 2031" in plan_page.money_verdict(s, {})
     assert "within a debt limit of 3 trillion USD" in plan_page.money_verdict(s, {})
 
@@ -248,7 +248,7 @@ def test_the_plan_page_shows_keys_added_later_when_present(sets, tmp_path):
     summary = json.loads((folder / "summary.json").read_text())
     summary.update({
         "all_in_capex_per_gw": {"value": 4.1e10, "unit": "USD/GW", "basis": "purchase, power and fit-out per GW"},
-        "peak_debt": {"value": 3.2e9, "unit": "USD", "year": 2027},
+        "debt_peak": {"value": 3.2e9, "unit": "USD", "year": 2027},
         "target_binds": {"value": True},
         "calibration": {"value": [{"figure": "capacity 2025", "plan": 1.9, "reported": 2.0, "unit": "GW",
                                    "source": "https://example.org/c", "note": "toy"}], "unit": ""},

@@ -19,12 +19,15 @@ def add_components(m: ConcreteModel, s: Scenario) -> None:
 def add_vendor_supply_cap(m: ConcreteModel, s: Scenario) -> None:
     """Limit each vendor's deliveries in each year to its stated supply.
 
-    For every vendor v and year y with a cap:
+    For every vendor v and year y with a cap, after the last year of reported history:
 
         sum_{o : vendor(o) = v, y >= first_year(o)} build_gw[o, y]  <=  supply_cap_gw[v, y] * 1 a
 
     Both sides are GW of accelerator IT power. Vendors with no cap row are left
-    unconstrained.
+    unconstrained. Years of reported history (``history`` rows of
+    commitments.csv) are data: what was delivered then was delivered, so a
+    lower supply figure for those years (``--set supply_scale.nvidia=0.8``)
+    cannot contradict them.
     """
     values = param_values(s)["supply_cap_gw"]
     index = list(values)
@@ -33,7 +36,7 @@ def add_vendor_supply_cap(m: ConcreteModel, s: Scenario) -> None:
 
     def rule(m, v, y):
         builds = [m.build_gw[o, y] for o in s.offers_where(vendor=v) if (o, y) in m.OFFER_YEARS]
-        if not builds:
+        if not builds or (s.history_last_year is not None and y <= s.history_last_year):
             return Constraint.Skip
         return sum(builds) <= m.supply_cap_gw[v, y]
 
