@@ -69,7 +69,7 @@ FORESIGHT_MODES = ("perfect", "myopic")
 DEFAULT_LOOK_AHEAD = 2
 #: Rows a myopic step may fall short of (floors), each at a penalty per unit of shortfall.
 RELAXABLE = ("target_capacity", "target_compute", "milestone_capacity", "milestone_compute",
-             "deal_minimum_gw", "deal_minimum_spend")
+             "deal_minimum_gw", "deal_minimum_spend", "commitment")
 #: Penalty of a shortfall, billion USD per unit of the row (GW, EFLOP/s, billion USD); far above any cost.
 PENALTY_BNUSD = {"GW": 1e4, "EFLOP/s": 1e4, "bnUSD": 1e2}
 #: Variables that follow from others through equality rows; they are never fixed.
@@ -234,7 +234,8 @@ class Stepper:
         return y
 
     def _add_shortfalls(self) -> None:
-        """A shortfall variable on every target, milestone and deal-minimum row (fixed at 0 until relaxed)."""
+        """A shortfall variable on every target, milestone, deal-minimum and scheduled-tranche row (fixed at 0
+        until relaxed): a step that put a tranche off to years it could not see may fall short of it."""
         m, s = self.m, self.s
         rows = []
         for name in RELAXABLE:
@@ -242,9 +243,15 @@ class Stepper:
             if comp is None:
                 continue
             for idx, con in comp.items():
+                if name == "commitment":     # only scheduled floors: history is exact, stops are caps
+                    c = next(c for c in s.commitments if c.name == idx)
+                    if c.bound != "at_least":
+                        continue
                 lim = describe_limit(s, name, idx)
                 unit = lim.unit if lim is not None else "GW"
-                if name.startswith("deal_"):
+                if name == "commitment":
+                    year = min(c.last_year, s.last_year)
+                elif name.startswith("deal_"):
                     d = next(d for d in s.deals if d.name == idx)
                     year = min(d.last_year, s.last_year)
                 else:

@@ -526,11 +526,9 @@ class Planner:
 
         years = sorted(main_targets(s, kind))
 
-        def shown(v: float) -> str:       # as model.solve.solve_plan words it
-            return f"{v:.4g} GW" if kind == "power" else f"{v * 1e18:.4g} FLOP/s"
+        from model.solve import missed_message
 
-        msg = (f"the target of {shown(s.main_target.value)} from {years[0]} cannot be met; "
-               f"the most that can be held is {shown(reach)}")
+        msg = missed_message(kind, s.main_target.value, years[0], reach)   # as model.solve.solve_plan words it
         return (Outcome("target_missed", msg, None, hp.objective(), max_reachable=reach,
                         binding=binding, reach_binding=reach_binding, solver=self._solver_info()), "warm", "", x)
 
@@ -581,12 +579,20 @@ class Planner:
                                  if row_cons[r] is not None}, objective)
 
     def _answer(self, s: Any, outcome: Any) -> Answer:
+        """The case's summary.json figures, as ``run.py --no-ranking`` writes them.
+
+        The largest reachable figure of a met target needs one more solve (a fresh
+        build, as ``run.py`` does it); the one-at-a-time ranking of assumptions is
+        left out, as with ``run.py --no-ranking``.
+        """
+        from model.answer import extras as answer_extras
         from model.results import summary
         from model.solution import to_dataset
 
         ds = to_dataset(s, outcome)
         ins = ds["in_service_gw"].transpose("offer", "year").values if "in_service_gw" in ds else None
-        return Answer(json.loads(json.dumps(summary(s, outcome, ds))), series(s, ins), {})
+        extras = answer_extras(s, outcome, None, None, ranking=False)
+        return Answer(json.loads(json.dumps(summary(s, outcome, ds, extras))), series(s, ins), {})
 
     # -- saving ------------------------------------------------------------------
     def save(self, w: WhatIf, root: Path, name: str | None = None) -> Path:
@@ -614,7 +620,10 @@ class Planner:
         argv += ["--inputs", str(self.inputs_dir.resolve()), "--results", str(Path(root)), "--name", name]
         outcome = solve_plan(s, "min-cost")
         ds = to_dataset(s, outcome)
-        return write_result_set(Path(root), name, s, outcome, ds, argv, timings,
+        from model.answer import extras as answer_extras    # as run.py: the reach and the assumption ranking
+
+        extras = answer_extras(s, outcome, self.inputs_dir, self.scenario_name)
+        return write_result_set(Path(root), name, s, outcome, ds, argv, timings, extras=extras,
                                 extra_manifest={"written_by": "run.py serve (the what-if page)"})
 
 

@@ -243,6 +243,22 @@ def _solve(opt: Highs, m: ConcreteModel) -> tuple[str, Any]:
     return "solver_error", res
 
 
+def shown_reach(kind: str, v: float) -> str:
+    """A target or reachable figure as the terminal and pages say it: ``97.03 GW``, ``239.4 ZFLOP/s``.
+
+    ``v`` is in model units: GW for a power target, EFLOP/s for a compute target.
+    """
+    from model.fmt import quantity
+
+    return quantity(v, "GW", 4) if kind == "power" else quantity(v * 1e18, "FLOP/s", 4)
+
+
+def missed_message(kind: str, target: float, year: int, reachable: float) -> str:
+    """``the target of 250 GW from 2033 cannot be met; the most that can be held is 97.03 GW``."""
+    return (f"the target of {shown_reach(kind, target)} from {year} cannot be met; "
+            f"the most that can be held is {shown_reach(kind, reachable)}")
+
+
 def solve_plan(s: Scenario, objective: str = "min-cost", time_limit: float | None = None) -> Outcome:
     """Build and solve the plan for ``s``; diagnose when the target cannot be met.
 
@@ -338,16 +354,13 @@ def _solve_plan(s: Scenario, objective: str, time_limit: float | None) -> Outcom
     binding = explain_duals(s, opt.get_duals(), "bnUSD")
     target = s.main_target
 
-    def shown(v: float) -> str:       # compute is entered and reported in FLOP/s
-        return f"{v:.4g} GW" if kind == "power" else f"{v * 1e18:.4g} FLOP/s"
-
     if objective == "max-capacity":
-        return _checked(s, Outcome("optimal", f"the most that can be held from {years[0]} is {shown(reachable)}",
+        return _checked(s, Outcome("optimal", f"the most that can be held from {years[0]} is "
+                                   f"{shown_reach(kind, reachable)}",
                                    m, value(m.total_cost), max_reachable=reachable, binding=binding,
                                    reach_binding=reach_binding, timings=timings, solver=solver_info))
-    return _checked(s, Outcome("target_missed",
-                               f"the target of {shown(target.value)} from {years[0]} cannot be met; "
-                               f"the most that can be held is {shown(reachable)}", m, value(m.total_cost),
+    return _checked(s, Outcome("target_missed", missed_message(kind, target.value, years[0], reachable),
+                               m, value(m.total_cost),
                                max_reachable=reachable, binding=binding, reach_binding=reach_binding,
                                timings=timings, solver=solver_info))
 

@@ -500,10 +500,10 @@ class CaseRunner:
             if why:
                 return self._rebuild(case, s, f"the fast path's largest-reachable plan fails the check against the "
                                               f"case's own model: {why}")
+            from model.solve import missed_message
+
             t = s.main_target
-            unit = "GW" if t.kind == "power" else "EFLOP/s"
-            msg = (f"the target of {t.value:g} {unit} cannot be met; the most that can be held is "
-                   f"{rr.max_reachable:.4g} {unit}")
+            msg = missed_message(t.kind, t.value, t.year, rr.max_reachable)
             return self._result(case, s, "target_missed", msg, "fast+reach", rr, self.job.reach)
         if rr.status in ("infeasible", "infeasible_or_unbounded"):
             out = self._rebuild(case, s)            # names the limits that contradict each other

@@ -111,7 +111,7 @@ def run_py(inputs: Path, results: Path, name: str, *args: str) -> tuple[int, dic
 
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        code = main([*args, "--inputs", str(inputs), "--results", str(results), "--name", name, "--no-plots"])
+        code = main([*args, "--inputs", str(inputs), "--results", str(results), "--name", name, "--no-plots", "--no-ranking"])
     path = results / name / "summary.json"
     return code, json.loads(path.read_text()) if path.exists() else None, err.getvalue()
 
@@ -430,14 +430,18 @@ def test_warm_answers_on_the_base_model_are_run_py_plans_not_just_as_cheap_ones(
     from model.solve import solve_plan
 
     planner = Planner(DEFAULT_INPUTS, None, WhatIf("250GW", 2033))
-    for sets in (("electricity_price=120USD/MWh", "capex_scale=1.2"), ("pue=1.4",)):
+    for sets in (("electricity_price=120USD/MWh", "capex_scale=1.2"), ("supply_scale.nvidia=0.9",)):
         got = planner.solve(WhatIf("250GW", 2033, sets))
         s = load_scenario(DEFAULT_INPUTS, None, list(sets), TargetSpec("250GW", 2033))
         o = solve_plan(s)
         expected = json.loads(json.dumps(summary(s, o, to_dataset(s, o))))
-        assert got.solve["path"] == "warm"
+        assert got.solve["path"] == "warm", got.solve.get("reason")
         if expected["status"] == "target_missed":
-            got.summary.pop("binding"), expected.pop("binding")
+            # holding the largest reachable figure at least cost leaves ties (which of equal limits is named,
+            # how equally cheap power and its cost parts split): the figures every optimum shares must agree
+            keep = ("status", "target", "target_year", "max_reachable", "total_cost", "capacity_in_service")
+            got.summary = {k: got.summary[k] for k in keep}
+            expected = {k: expected[k] for k in keep}
         assert differences(got.summary, expected) == []
 
 
