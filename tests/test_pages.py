@@ -316,3 +316,14 @@ def test_the_hedge_picture_shows_vendor_host_and_region_hedges(tmp_path):
              {"dimension": "region", "key": "US-Texas", "difference": {"value": -0.3, "unit": "GW"}}]
     png = hedge_plot(hedge, {"host": {"stargate": "Stargate sites"}}, 2027, tmp_path)
     assert png is not None and len(png) > 5000
+
+
+def test_a_target_that_does_not_bind_is_said_on_the_first_screen():
+    s = {"status": "optimal", "target": {"value": 1.0, "unit": "GW"}, "target_year": 2027,
+         "total_cost": {"value": 45e9, "unit": "USD"},
+         "target_binds": {"value": False, "unit": "",
+                          "note": "the target does not bind: 3.0 GW in service in 2027 against a target of 1.0 GW"}}
+    v = plan_page.plan_verdict(s, [], [], {})
+    assert any(m.startswith("The target does not bind: 3.0 GW in service") for m in v["more"])
+    s["target_binds"]["value"] = True
+    assert not any("does not bind" in m for m in plan_page.plan_verdict(s, [], [], {})["more"])

@@ -156,6 +156,10 @@ def plan_verdict(summary: Mapping[str, Any], limits: list[dict[str, Any]], reach
             added = (fmt.quantity(abs(t_limits[0]["value"]), per_unit[0]) if len(per_unit) == 2
                      else fmt.quantity(abs(t_limits[0]["value"]), t_limits[0]["unit"]))
             more.append(f"Each {per_unit[-1]} more of the target would add {added} to that cost.")
+        binds = summary.get("target_binds")
+        if isinstance(binds, dict) and binds.get("value") is False:
+            note = str(binds.get("note") or "the target does not bind: other limits drive the plan")
+            more.insert(0, note[:1].upper() + note[1:] + ("" if note.endswith(".") else "."))
     elif status == "target_missed" and isinstance(target, dict):
         reachable = summary.get("max_reachable")
         share = (float(reachable["value"]) / float(target["value"])
