@@ -31,7 +31,7 @@ __all__ = ["main", "parser", "HELP_EXAMPLES", "cmd_run", "cmd_check", "cmd_scena
 
 
 #: The examples ``run.py --help`` shows; tests/test_readme_examples.py runs each (exit 0).
-HELP_EXAMPLES = ("run.py --target 250GW", 'run.py --target "400 ZFLOP/s" --year 2030', "run.py check --set pue=1.3",
+HELP_EXAMPLES = ("run.py --target 80GW", 'run.py --target "200 ZFLOP/s" --year 2030', "run.py check --set pue=1.3",
                  "run.py sweep --vary pue=1.1:1.5 --method oat")
 
 
@@ -53,7 +53,7 @@ def parser(commands: bool = False) -> argparse.ArgumentParser:
             listing.add_parser(name, help=command.help, add_help=False)
     p.add_argument("-h", "--help", action=_HelpWithCommands, help="show this help (options and commands) and exit")
     p.add_argument("--target", help="what must be in service: a power (250GW, 250000 MW) or a compute rate "
-                                    "(400 ZFLOP/s, 4e23 FLOP/s). Default: inputs/scalars.csv default_target")
+                                    "(200 ZFLOP/s, 2e23 FLOP/s). Default: inputs/scalars.csv default_target")
     p.add_argument("--year", type=int, help="year the target must be met by (default 2033); it then holds to the "
                                             "end of the horizon")
     p.add_argument("--target-basis", choices=("it", "facility"), default="it",

@@ -868,6 +868,7 @@ def write_comparison(root: Path, name: str, views: Sequence[ResultSetView], argv
                       "scenario": v.summary.get("scenario"), "created": (v.manifest or {}).get("created")}
                      for v in views],
             "reference": views[0].label,
+            "kinds_note": kinds_note(views),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
         pages.write("compare", tmp, "compare.html")

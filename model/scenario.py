@@ -412,7 +412,7 @@ def parse_target(text: str, option: str = "--target") -> tuple[float, str]:
     InputError
         Naming ``option`` when the text is not a power or a compute rate, or is negative.
     """
-    expected = "a power (e.g. 250GW, 250000 MW) or a compute rate (e.g. 400 ZFLOP/s, 4e23 FLOP/s)"
+    expected = "a power (e.g. 250GW, 250000 MW) or a compute rate (e.g. 200 ZFLOP/s, 2e23 FLOP/s)"
     try:
         q = parse_quantity(text)
     except UnitParseError:

@@ -173,11 +173,11 @@ def test_max_capacity_says_what_it_maximises_not_the_target_it_ignores(toy_cappe
 def test_facility_basis_shows_in_the_output_and_the_folder_name(toy, tmp_path, capsys):
     assert run("--inputs", str(toy), "--target", "2GW", "--target-basis", "facility",
                "--results", str(tmp_path / "r"), "--no-plots") == 0
-    assert "Target: 2.00 GW of facility power (IT x PUE) from 2027" in capsys.readouterr().out
+    assert "Target: 2 GW of facility power (IT x PUE) from 2027" in capsys.readouterr().out
     (folder,) = (tmp_path / "r").iterdir()
     assert "_2GW-facility-2027_" in folder.name, folder.name
     assert run("--inputs", str(toy), "--target", "2GW", "--results", str(tmp_path / "it"), "--no-plots") == 0
-    assert "Target: 2.00 GW of accelerator IT capacity from 2027" in capsys.readouterr().out
+    assert "Target: 2 GW of accelerator IT capacity from 2027" in capsys.readouterr().out
     (folder,) = (tmp_path / "it").iterdir()
     assert "_2GW-2027_" in folder.name and "facility" not in folder.name
 

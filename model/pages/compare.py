@@ -124,7 +124,9 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
     if len(set(statuses.values())) == 1 and not all_met:
         word = STATUS_STYLE.get(next(iter(statuses.values())), ("Compared",))[0]
     sentence = lines[0] if lines else f"{len(labels)} result sets compared; differences are relative to {ref}."
-    v = verdict(word, colour, sentence, lines[1:] + [f"Differences are relative to the first set, {ref}."])
+    kinds = manifest.get("kinds_note")          # sets of different kinds: said before any figure
+    more = ([f"{kinds[:1].upper()}{kinds[1:]}."] if kinds else []) + lines[1:]
+    v = verdict(word, colour, sentence, more + [f"Differences are relative to the first set, {ref}."])
 
     cards = []
     for lab in labels:
