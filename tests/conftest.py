@@ -21,3 +21,22 @@ def toy_capped(tmp_path: Path) -> Path:
     """Toy where the purchase offer can add at most 1 GW a year."""
     rows = default_tables()["offer_parameters"] + [{"offer": "buy", "year": "", **q("build_cap", 1, "GW/a")}]
     return write_inputs(tmp_path / "inputs", offer_parameters=rows)
+
+
+@pytest.fixture(autouse=True)
+def pyomo_output_capture_is_released():
+    """Fail the test that leaves Pyomo's output-capture lock held, and free it for the next test.
+
+    Pyomo serialises output capture with one process-wide lock (``capture_output_lock``); a solve
+    interrupted inside it would make every later solve of the suite wait 200 s for it (seen once
+    in a full run). This names the test that did it instead of hanging the rest of the suite.
+    """
+    yield
+    from pyomo.common import dependencies
+
+    lock = dependencies.capture_output_lock
+    if lock.acquire(timeout=0.5):
+        lock.release()
+        return
+    lock.release()
+    pytest.fail("this test left Pyomo's output-capture lock held (a solve interrupted inside capture_output)")

@@ -22,11 +22,11 @@ def sp(name, parameter, value_, unit, year=""):
 def lead_time_toy(gas: bool = True, grid_capex: float = 1e9, gas_capex: float = 5e9, lead: int = 2):
     """2025-2029, no grid in R: a cheap new grid connection (lead time ``lead``) and, optionally, dear gas (none).
 
-    Target 2 GW from 2027 to 2029. Capacity: buy at 10 bnUSD/GW over 5 a (2 bnUSD/GW/a at 0 %), so
-    2 GW x 2 x 3 a = 12 bnUSD whatever the foresight. Power (25-year life, 0 %): grid 1/20... here
-    lifetime 20 a, so grid costs 1/20 bnUSD/GW/a, gas 5/20. Perfect foresight orders the grid in 2025:
-    2 GW x 0.05 x 3 a = 0.3 bnUSD; a step that cannot see 2027 when the grid must be ordered falls back
-    on gas in 2027: 2 GW x 0.25 x 3 a = 1.5 bnUSD. Regret 1.2 bnUSD.
+    Target 2 GW from 2027 to 2029. Every purchase is worth its price (annuities at the discount rate,
+    0 % here, with what is owed after the horizon counted): capacity 2 GW x 10 bnUSD/GW = 20 bnUSD whatever
+    the foresight. Perfect foresight orders the grid in 2025: 2 GW x 1 bnUSD/GW = 2 bnUSD, total 22; a step
+    that cannot see 2027 when the grid must be ordered falls back on gas in 2027: 2 GW x 5 bnUSD/GW =
+    10 bnUSD, total 30. Regret 8 bnUSD.
     """
     t = default_tables()
     t["horizon"][1]["value"] = 2029
@@ -52,9 +52,9 @@ def test_myopic_step_that_cannot_see_the_grid_order_pays_for_gas(lead_toy):
     for n in (1, 2):
         r = solve_foresight(s, "myopic", n, progress=False)
         assert r.outcome.status == "optimal"
-        assert r.reference_cost_bnusd == pytest.approx(12.3, abs=1e-6)
-        assert r.outcome.objective_bnusd == pytest.approx(13.5, abs=1e-6)
-        assert r.regret_bnusd == pytest.approx(1.2, abs=1e-6)
+        assert r.reference_cost_bnusd == pytest.approx(22.0, abs=1e-6)
+        assert r.outcome.objective_bnusd == pytest.approx(30.0, abs=1e-6)
+        assert r.regret_bnusd == pytest.approx(8.0, abs=1e-6)
         orders = [d for st_ in r.steps for d in st_.decisions if d["decision"] == "power_order"]
         assert [(d["name"], d["step"]) for d in orders] == [("gas-r", 2027)]
     # a look-ahead of 3 a sees 2027 from 2025, when the grid must be ordered: no regret
@@ -92,10 +92,10 @@ def test_myopic_run_writes_a_plan_set_with_steps_regret_and_foresight(lead_toy, 
     rs = tmp_path / "res" / "myo"
     summ = json.loads((rs / "summary.json").read_text())
     assert summ["foresight"] == {"mode": "myopic", "look_ahead": {"value": 1, "unit": "a"}}
-    assert summ["regret"]["unit"] == "USD" and summ["regret"]["value"] == pytest.approx(1.2e9, rel=1e-6)
-    assert summ["perfect_foresight_cost"]["value"] == pytest.approx(12.3e9, rel=1e-9)
+    assert summ["regret"]["unit"] == "USD" and summ["regret"]["value"] == pytest.approx(8e9, rel=1e-6)
+    assert summ["perfect_foresight_cost"]["value"] == pytest.approx(22e9, rel=1e-9)
     assert summ["regret"]["comparable"] is True and "regret_at_equal_delivery" not in summ
-    assert summ["total_cost"]["value"] == pytest.approx(13.5e9, rel=1e-9)
+    assert summ["total_cost"]["value"] == pytest.approx(30e9, rel=1e-9)
     for f in ("solution.nc", "tables/capacity.csv", "tables/steps.csv", "manifest.json"):
         assert (rs / f).exists(), f
     steps = (rs / "tables" / "steps.csv").read_text().splitlines()
@@ -212,9 +212,9 @@ def test_replan_of_a_myopic_plan_keeps_its_foresight_and_reproduces_it(lead_toy,
                          "--results", str(res), "--no-plots"]) == 0
         b = json.loads((res / f"rp{year}" / "summary.json").read_text())
         assert b["foresight"] == a["foresight"]
-        assert b["total_cost"]["value"] == pytest.approx(13.5e9, rel=1e-9)      # gas in 2027, as the source
+        assert b["total_cost"]["value"] == pytest.approx(30e9, rel=1e-9)      # gas in 2027, as the source
         # from 2026 on, the grid that had to be ordered in 2025 is missing from the history for both foresights
-        assert b["regret"]["value"] == pytest.approx(1.2e9 if year == 2025 else 0.0, abs=1e-3)
+        assert b["regret"]["value"] == pytest.approx(8e9 if year == 2025 else 0.0, abs=1e-3)
         steps = (res / f"rp{year}" / "tables" / "steps.csv").read_text().splitlines()[1:]
         assert all(int(line.split(",")[0]) >= year for line in steps)
 
