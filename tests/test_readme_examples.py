@@ -39,7 +39,7 @@ README = ROOT / "README.md"
 SLOW = {
     "--method ph": "progressive hedging: up to 300 iterations over 9 futures, 176 s measured",
     "--samples 500": "a 500-sample Monte Carlo sweep over dists.yaml, a file the user writes (none is shipped)",
-    "run.py serve": "starts a web server that runs until stopped; tests/test_serve.py starts one and drives it",
+    "serve": "starts a web server that runs until stopped; tests/test_serve.py starts one and drives it",
 }
 #: Commands that write a result set and take --name / --no-plots.
 WRITES = {"run", "stochastic", "alternatives", "sweep"}
