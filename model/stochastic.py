@@ -305,6 +305,7 @@ class StochasticResult:
     timings: dict[str, float] = field(default_factory=dict)
     size: dict[str, int] = field(default_factory=dict)
     check: CheckResult | None = None     # the post-solve check of every future's plan (model.checks)
+    payments_by_future: dict[str, dict] = field(default_factory=dict)   # counterparty -> year -> bnUSD (exposure.py)
 
 
 def check_extensive_form(m: ConcreteModel, spec: FuturesSpec) -> CheckResult:
@@ -396,10 +397,13 @@ def extensive_form(spec: FuturesSpec, risk: str | None = None, alpha: float = 0.
     builds = {names[i]: {k: float(v) for k, v in m.future[i].build_gw.extract_values().items() if v and v > 1e-9}
               for i in m.FUTURES}
     exp_cost = sum(prob[n] * c for n, c in costs.items())
+    from model.exposure import payments
+
+    pays = {names[i]: payments(m.future[i], spec.futures[i].scenario) for i in m.FUTURES}
     return StochasticResult("optimal", "the hedged plan is optimal across the futures", value(m.objective), exp_cost,
                             value(cvar) if cvar is not None else cvar_of(costs, prob, alpha), costs, shortfall,
                             first_build, first_power, builds, {"build_s": build_s, "solve_s": solve_s,
-                                                               "check_s": check_s}, size, checked)
+                                                               "check_s": check_s}, size, checked, pays)
 
 
 def cvar_of(costs: dict[str, float], prob: dict[str, float], alpha: float) -> float:
@@ -601,7 +605,15 @@ def summary(spec: FuturesSpec, rep: StochasticReport, risk: str | None, alpha: f
         "vss": _fig(rep.vss_bnusd), "evpi": _fig(rep.evpi_bnusd),
         "hedge": rep.differences, "note": rep.note,
         "size": rp.size,
+        **_exposure_keys(spec, rp, alpha),
     }
+
+
+def _exposure_keys(spec: FuturesSpec, rp: StochasticResult, alpha: float) -> dict:
+    """summary.json's ``exposure`` and ``money_flows`` (model/exposure.py); empty without payments."""
+    from model.exposure import summary_keys
+
+    return summary_keys(spec, rp, alpha) if rp.payments_by_future else {}
 
 
 def write(root: Path, name: str, spec: FuturesSpec, rep: StochasticReport, summ: dict, argv: list[str],

@@ -137,3 +137,69 @@ def test_stochastic_cli_with_ph_accepts_futures_of_differing_structure(tmp_path,
     assert summ["progressive_hedging"]["status"] == "converged"
     assert summ["progressive_hedging"]["expected_cost_bnusd"] == pytest.approx(summ["expected_cost"]["value"] / 1e9,
                                                                                rel=2e-3)
+
+
+# ----------------------------------------------------------------------------
+# Exposure: who is left unpaid
+# ----------------------------------------------------------------------------
+PAY = {"A": {2025: 6.0}, "B": {2025: 2.0, 2026: 4.0}}      # billion USD owed to each counterparty by year
+
+
+def test_unpaid_is_the_yearly_shortfall_split_pro_rata_with_cash_carried_forward():
+    from model.exposure import unpaid
+
+    # 2025: 8 owed, 4 in -> 4 short, A 6/8, B 2/8; 2026: 4 owed, 5 in -> paid
+    assert unpaid(PAY, {2025: 4.0, 2026: 5.0}) == pytest.approx({"A": 3.0, "B": 1.0})
+    # 2025: 10 in, 2 left over; 2026: 2 + 1 = 3 against 4 owed -> B short by 1
+    assert unpaid(PAY, {2025: 10.0, 2026: 1.0}) == pytest.approx({"A": 0.0, "B": 1.0})
+    assert unpaid(PAY, {2025: 8.0, 2026: 4.0}) == pytest.approx({"A": 0.0, "B": 0.0})
+
+
+@pytest.mark.parametrize("alpha, cvar_a, cvar_b", [(0.5, 3.0, 1.0), (0.9, 3.0, 1.0), (0.0, 1.5, 0.5)])
+def test_expected_and_cvar_unpaid_over_futures(alpha, cvar_a, cvar_b):
+    from model.exposure import exposure, most_exposed
+
+    e = exposure({"good": PAY, "bad": PAY}, {"good": {2025: 8.0, 2026: 4.0}, "bad": {2025: 4.0, 2026: 5.0}},
+                 {"good": 0.5, "bad": 0.5}, alpha)
+    assert e["A"]["committed"] == {"value": pytest.approx(6e9), "unit": "USD"}
+    assert e["B"]["by_year"]["2026"]["value"] == pytest.approx(4e9)
+    assert e["A"]["unpaid_expected"]["value"] == pytest.approx(1.5e9) and e["A"]["unpaid_expected"]["unit"] == "USD"
+    assert e["B"]["unpaid_expected"]["value"] == pytest.approx(0.5e9)
+    assert e["A"]["unpaid_cvar"]["value"] == pytest.approx(cvar_a * 1e9)
+    assert e["B"]["unpaid_cvar"]["value"] == pytest.approx(cvar_b * 1e9)
+    assert most_exposed(e, 1) == ["A"]
+
+
+def test_counterparty_is_the_deal_first_then_vendor_for_capex_and_host_for_leases(tmp_path):
+    from model.exposure import counterparties
+    from model.scenario import load_scenario
+    from toy import deal, term
+
+    folder = write_inputs(tmp_path / "in", deals=[deal("bigco", "offer=rent", 2025, 2027)],
+                          deal_terms=[term("bigco", "minimum", 0, "GW")])
+    s = load_scenario(folder, target=TargetSpec("2GW"))
+    who = counterparties(s)
+    assert who["buy"] == ("Acme", "Self-build") and who["rent"] == ("Bigco", "Bigco")
+
+
+def test_stochastic_set_has_exposure_with_units_and_the_page_shows_it(tmp_path, capsys):
+    from test_stochastic import toy_with_two_futures
+
+    path = toy_with_two_futures(tmp_path, "10e9 USD/GW")
+    code = st_mod.main(["--inputs", str(tmp_path / "in"), "--futures", str(path), "--target", "2GW",
+                        "--results", str(tmp_path / "r"), "--name", "s"])
+    assert code == 0, capsys.readouterr().err
+    summ = json.loads((tmp_path / "r" / "s" / "summary.json").read_text())
+    exp = summ["exposure"]
+    assert set(exp) == {"Acme"}                       # the toy buys from Acme (self-build: no lease)
+    for key in ("committed", "unpaid_expected", "unpaid_cvar"):
+        assert exp["Acme"][key]["unit"] == "USD"
+    # the toy has no revenue or funding: everything owed is unpaid, in every future
+    assert exp["Acme"]["unpaid_expected"]["value"] == pytest.approx(exp["Acme"]["committed"]["value"], rel=1e-9)
+    assert exp["Acme"]["committed"]["value"] == pytest.approx(20e9, rel=1e-6)   # 2 GW x 10e9 USD/GW capex
+    html = (tmp_path / "r" / "s" / "report.html").read_text()
+    assert "Who holds the risk" in html and "Money flows" in html and "Acme" in html
+    import re
+
+    html = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]*", "", html)
+    assert not re.search(r"\bnan\b", html, re.IGNORECASE) and not re.search(r"\d[eE][+-]\d", html)

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from model import fmt
+from model.pages.exposure import exposure_section
 from model.pages import (PLOT_STYLE, bullets, card, figures_block, finite, image, manifest_of, names_of,
                          p, page, provenance_rows, read_csv, read_json, save_figure, section, table, table_block,
                          verdict)
@@ -88,6 +89,7 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
               fmt.quantity(f["shortfall"], short.get("unit", "GW")) if f["shortfall"] > 1e-6 else "target met"]
              for f in futures], numeric=(1, 2, 3),
             cell_class={(i, 3): "missed" for i, f in enumerate(futures) if f["shortfall"] > 1e-6}))]),
+        exposure_section(summary, set_dir),
         section("hedge", "What the hedged first stage does differently", [table_block(table(
             ["by", "what", "hedged plan", "plan for the expected future", "difference"],
             [[h.get("dimension", ""), _who(h, names), fmt.figure(h.get("hedged")),
