@@ -705,8 +705,10 @@ def main(argv: Sequence[str]) -> int:
     p.add_argument("--risk", choices=("expected", "cvar"), default="expected")
     p.add_argument("--alpha", type=float, default=0.9, help="CVaR level (default 0.9: the worst 10%%)")
     p.add_argument("--weight", type=float, default=0.5, help="weight of CVaR against the expected cost (0..1)")
-    p.add_argument("--method", choices=("extensive", "ph"), default="extensive",
-                   help="one extensive-form LP (default) or progressive hedging with mpi-sppy (risk-neutral)")
+    p.add_argument("--method", choices=("extensive", "ph", "decompose"), default="extensive",
+                   help="one extensive-form LP (default), progressive hedging with mpi-sppy, or the L-shaped "
+                        "decomposition on --processes worker processes for many futures (both risk-neutral)")
+    p.add_argument("--processes", type=int, default=1, help="--method decompose: worker processes (default 1)")
     p.add_argument("--sample", type=int, metavar="N",
                    help="draw N equiprobable futures from the file's distributions (model/futures_sampling.py)")
     p.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
@@ -721,9 +723,11 @@ def main(argv: Sequence[str]) -> int:
         return _fail(f"command line, --alpha: expected a level in [0, 1), found {a.alpha}", EXIT_INPUT)
     if not 0.0 <= a.weight <= 1.0:
         return _fail(f"command line, --weight: expected a weight in [0, 1], found {a.weight}", EXIT_INPUT)
-    if a.method == "ph" and a.risk == "cvar":
-        return _fail("command line, --method ph: progressive hedging here is risk-neutral; use --method extensive "
+    if a.method in ("ph", "decompose") and a.risk == "cvar":
+        return _fail(f"command line, --method {a.method}: it is risk-neutral here; use --method extensive "
                      "with --risk cvar", EXIT_INPUT)
+    if a.processes < 1:
+        return _fail(f"command line, --processes: expected at least 1, found {a.processes}", EXIT_INPUT)
     from model import futures_sampling as sampling
 
     try:
@@ -745,6 +749,24 @@ def main(argv: Sequence[str]) -> int:
     risk = "cvar" if a.risk == "cvar" else None
     print(f"Planning across {len(spec.futures)} futures (first stage to {spec.first_stage_last_year}) ...",
           file=sys.stderr, flush=True)
+    if a.method == "decompose":       # many futures: no extensive form, no VSS/EVPI (model/decompose.py)
+        from model import decompose as dec
+
+        try:
+            r = dec.decompose(spec, a.processes, time_limit=a.time_limit)
+        except RuntimeError as exc:
+            return _fail(str(exc), EXIT_SOLVER)
+        summ = dec.summary(spec, r, {"futures": a.sample, "seed": a.seed} if a.sample is not None else None)
+        try:
+            path = dec.write_set(a.results, name, summ, ["run.py", "stochastic", *argv])
+        except ResultSetError as exc:
+            return _fail(str(exc), EXIT_INPUT)
+        print(("" if r.status == "converged" else "warning: ") + r.message)
+        if r.expected_cost_bnusd is not None:
+            print(f"Expected cost: {r.expected_cost_bnusd / 1e3:.3f} trillion USD (lower bound "
+                  f"{r.lower_bound_bnusd / 1e3:.3f}) over {len(spec.futures)} futures on {r.processes} processes")
+        print(f"\nResult set: {path}")
+        return EXIT_OK if r.status == "converged" else EXIT_SOLVER
     try:
         rep = plan_under_uncertainty(spec, risk, a.alpha, a.weight, a.time_limit)
     except RuntimeError as exc:
@@ -787,6 +809,10 @@ def main(argv: Sequence[str]) -> int:
     print(f"VSS: {vss}; EVPI: {rep.evpi_bnusd:.4g} billion USD")
     for d in rep.differences[:8]:
         print(f"  hedge: {d['meaning']}")
+    if summ.get("confidence_interval", {}).get("low"):
+        ci = summ["confidence_interval"]
+        print(f"SAA {ci['level']:.0%} interval for the expected optimal cost: {ci['low']['value'] / 1e12:.4f} to "
+              f"{ci['high']['value'] / 1e12:.4f} trillion USD ({ci['note']})")
     if a.method == "ph":
         print(("warning: " if ph_stopped else "") + summ["progressive_hedging"]["message"])
     print(f"\nResult set: {path}")

@@ -203,3 +203,61 @@ def test_stochastic_set_has_exposure_with_units_and_the_page_shows_it(tmp_path, 
 
     html = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]*", "", html)
     assert not re.search(r"\bnan\b", html, re.IGNORECASE) and not re.search(r"\d[eE][+-]\d", html)
+
+
+# ----------------------------------------------------------------------------
+# Decomposition on processes
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("processes", [1, 2])
+def test_decomposition_agrees_with_the_extensive_form_on_futures_of_differing_structure(tmp_path, processes):
+    from model.decompose import decompose
+
+    spec = load_futures(differing_structure(tmp_path), tmp_path / "in", target=TargetSpec("2GW"))
+    ef = extensive_form(spec)
+    r = decompose(spec, processes=processes)
+    assert r.status == "converged" and r.message.startswith("the decomposition converged in")
+    assert r.expected_cost_bnusd == pytest.approx(ef.expected_cost_bnusd, rel=1e-6)
+    assert r.lower_bound_bnusd <= ef.expected_cost_bnusd + 1e-6
+    assert sum(v for k, v in r.first_stage.items() if k[0] == "build") == pytest.approx(first_stage(ef), abs=1e-6)
+    assert r.cost_by_future.keys() == {"on time", "late"}
+
+
+def first_stage(result) -> float:
+    return sum(result.first_stage_build.values())
+
+
+def test_decomposition_stop_at_the_limit_is_reported_with_its_gap(tmp_path):
+    from model.decompose import decompose
+
+    spec = load_futures(differing_structure(tmp_path), tmp_path / "in", target=TargetSpec("2GW"))
+    r = decompose(spec, iterations=1)
+    assert r.status == "iteration_limit"
+    assert r.message.startswith("the decomposition stopped at the iteration limit (1 iterations), gap")
+    assert r.lower_bound_bnusd <= extensive_form(spec).expected_cost_bnusd + 1e-6
+
+
+def test_stochastic_cli_decomposes_sampled_futures_on_two_processes(tmp_path, capsys):
+    folder = write_inputs(tmp_path / "in")
+    path = sampled_file(folder, CAPEX)
+    code = st_mod.main(["--inputs", str(folder), "--futures", str(path), "--target", "2GW", "--sample", "6",
+                        "--seed", "3", "--method", "decompose", "--processes", "2", "--results", str(tmp_path / "r"),
+                        "--name", "d"])
+    assert code == 0, capsys.readouterr().err
+    summ = json.loads((tmp_path / "r" / "d" / "summary.json").read_text())
+    assert summ["status"] == "converged" and summ["processes"] == 2 and len(summ["cost_by_future"]) == 6
+    assert summ["expected_cost"]["unit"] == "USD" and summ["lower_bound"]["value"] <= summ["expected_cost"]["value"] + 1
+    ci = summ["confidence_interval"]
+    assert ci["low"]["value"] <= summ["expected_cost"]["value"] <= ci["high"]["value"]
+    assert (tmp_path / "r" / "d" / "report.html").is_file()
+
+
+def test_sampled_cli_reports_the_saa_interval(tmp_path, capsys):
+    folder = write_inputs(tmp_path / "in")
+    path = sampled_file(folder, CAPEX)
+    code = st_mod.main(["--inputs", str(folder), "--futures", str(path), "--target", "2GW", "--sample", "8",
+                        "--seed", "1", "--results", str(tmp_path / "r"), "--name", "s", "--no-plots"])
+    assert code == 0, capsys.readouterr().err
+    summ = json.loads((tmp_path / "r" / "s" / "summary.json").read_text())
+    ci = summ["confidence_interval"]
+    assert summ["sampled"] == {"futures": 8, "seed": 1} and ci["batches"] == 4 and ci["low"]["unit"] == "USD"
+    assert ci["low"]["value"] < ci["high"]["value"]
