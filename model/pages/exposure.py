@@ -18,6 +18,9 @@ def company_colour(name: str) -> str:
     """A counterparty's colour: its vendor or host row in inputs/colours.csv (by id or name), else a stable one."""
     from model.colours import fallback, read_colours
 
+    fixed = {"lenders": "#6e6e6e", "power suppliers": "#c9a227", "revenue": "#8c8c8c"}
+    if name in fixed:
+        return fixed[name]
     table_ = read_colours()
     low = name.lower()
     for kind in ("vendor", "host"):
@@ -87,11 +90,23 @@ def sankey_plot(flows: list[Mapping[str, Any]], set_dir: Path, top: int = 10) ->
 
     left = stack([v for _, v, _ in ins])
     right = stack([v for _, v in outs])
-    mid_in = stack([v for _, v, _ in ins])
-    mid_out = stack([v for _, v in outs])
-    # the buyer's bar: its inflows stacked on the left edge and outflows on the right edge, both from the top
-    mid_in = [(a + gap * i, b + gap * i) for i, (a, b) in enumerate(mid_in)]
-    mid_out = [(a + gap * i, b + gap * i) for i, (a, b) in enumerate(mid_out)]
+
+    def contiguous(values: list[float]) -> list[tuple[float, float]]:
+        spans, y = [], 1.0
+        for v in values:
+            spans.append((y - v * scale, y))
+            y -= v * scale
+        return spans
+
+    mid_in = contiguous([v for _, v, _ in ins])       # the buyer's bar: no gaps
+    mid_out = contiguous([v for _, v in outs])
+
+    def label_positions(spans: list[tuple[float, float]], sep: float = 0.04) -> list[float]:
+        """Label heights at the spans' middles, pushed apart top-down so that none overlap."""
+        ys, out = [(a + b) / 2 for a, b in spans], []
+        for y in ys:
+            out.append(min(y, out[-1] - sep) if out else y)
+        return out
 
     def band(ax, x0: float, y0: tuple[float, float], x1: float, y1: tuple[float, float], colour: str, hatch=None):
         xm = (x0 + x1) / 2
@@ -102,29 +117,32 @@ def sankey_plot(flows: list[Mapping[str, Any]], set_dir: Path, top: int = 10) ->
         ax.add_patch(PathPatch(MPath(verts, codes), facecolor=colour, edgecolor="none", alpha=0.55, hatch=hatch))
 
     with plt.rc_context(PLOT_STYLE):
-        fig, ax = plt.subplots(figsize=(9, 0.28 * max(len(ins), len(outs)) + 3.2))
+        fig, ax = plt.subplots(figsize=(9.5, 0.28 * max(len(ins), len(outs)) + 3.4))
+        label_in, label_out = iter(label_positions(left)), iter(label_positions(right))
         for (name, v, kind), l_, m_ in zip(ins, left, mid_in):
             c = GAP if kind == "gap" else ("#8c8c8c" if kind == "revenue" else company_colour(name))
             band(ax, 0.12, l_, 0.46, m_, c, hatch="//" if kind == "warrant" else None)
             ax.add_patch(plt.Rectangle((0.10, l_[0]), 0.02, l_[1] - l_[0], color=c))
             what = {"warrant": " (warrant, shares)", "gap": "", "revenue": ""}.get(kind, f" ({kind.replace('_', ' ')})")
-            ax.text(0.095, (l_[0] + l_[1]) / 2, f"{name}{what}  {fmt.quantity(v, 'USD')}", ha="right", va="center",
-                    fontsize=7.5)
+            y_text = next(label_in)
+            ax.plot([0.07, 0.10], [y_text, (l_[0] + l_[1]) / 2], color="#999999", lw=0.5)
+            ax.text(0.065, y_text, f"{name}{what}  {fmt.quantity(v, 'USD')}", ha="right", va="center", fontsize=7.5)
         for (name, v), r_, m_ in zip(outs, right, mid_out):
             c = company_colour(name) if name != "others" else "#bbbbbb"
             band(ax, 0.50, m_, 0.86, r_, c)
             ax.add_patch(plt.Rectangle((0.86, r_[0]), 0.02, r_[1] - r_[0], color=c))
-            ax.text(0.885, (r_[0] + r_[1]) / 2, f"  {name}  {fmt.quantity(v, 'USD')}", ha="left", va="center",
-                    fontsize=7.5)
+            y_text = next(label_out)
+            ax.plot([0.88, 0.91], [(r_[0] + r_[1]) / 2, y_text], color="#999999", lw=0.5)
+            ax.text(0.915, y_text, f"{name}  {fmt.quantity(v, 'USD')}", ha="left", va="center", fontsize=7.5)
         lo = min(min(a for a, _ in mid_in), min(a for a, _ in mid_out))
         hi = max(max(b for _, b in mid_in), max(b for _, b in mid_out))
         ax.add_patch(plt.Rectangle((0.46, lo), 0.04, hi - lo, color=BUYER))
-        ax.text(0.48, hi + 0.02, "buyer", ha="center", va="bottom", fontsize=9, fontweight="bold")
-        ys = [a for a, _ in left + right] + [b for _, b in left + right]
+        ax.text(0.48, lo - 0.02, "buyer", ha="center", va="top", fontsize=9, fontweight="bold")
+        ys = [a for a, _ in left + right] + [b for _, b in left + right] + label_positions(left) + label_positions(right)
         ax.set_xlim(-0.35, 1.3)
-        ax.set_ylim(min(ys) - 0.03, max(ys) + 0.06)
+        ax.set_ylim(min(ys + [lo]) - 0.08, max(ys) + 0.04)
         ax.axis("off")
-        ax.set_title("Money flows: revenue and investments into the buyer, payments out to its partners "
-                     "(expected, nominal; hatched: shares, not cash)", loc="left", fontsize=9)
+        ax.set_title("Money flows: revenue and investments into the buyer, its payments out to partners\n"
+                     "(expected over the futures, nominal; hatched: shares, not cash)", loc="left", fontsize=9)
         fig.tight_layout()
         return save_figure(fig, set_dir, "money_flows.png")
