@@ -3,7 +3,7 @@
     python -m bench                 # = python -m bench model
     python -m bench model [--scales 1 10 100] [--json FILE]
     python -m bench sweep [--cases 50] [--json FILE]
-    python -m bench stochastic [--futures 10 100 1000] [--json FILE]
+    python -m bench stochastic [--futures 10 100 1000] [--ranks 1 2] [--json FILE]
     python -m bench foresight [--scales 1 10] [--look-ahead 1 2 4] [--json FILE]   # see bench/foresight.py
     python -m bench serve [--changes 42] [--json FILE]  # the what-if page; see bench/serve.py
     python -m bench sweep [--cases 50] [--json FILE]   # see bench/sweep.py
@@ -160,7 +160,7 @@ def main(argv=None) -> int:
     ps.add_argument("--dask-cases", type=int, default=200, help="cases for the Dask speedup (default 200)")
     ps.add_argument("--no-dask", action="store_true", help="skip the Dask speedup")
     ps.add_argument("--json", help="also write the figures to this file")
-    sub.add_parser("stochastic", help="extensive form at 10, 100, 1000 futures (see bench/stochastic.py)",
+    sub.add_parser("stochastic", help="extensive form against the decomposition at 10, 100, 1000 futures (bench/stochastic.py)",
                    add_help=False)
     sub.add_parser("foresight", help="myopic against perfect foresight at 1x and 10x (see bench/foresight.py)",
                    add_help=False)

@@ -250,8 +250,44 @@ def add_future(block, s: Scenario, penalty: float) -> None:
     for y in years:
         con = target[y]
         con.set_value((con.lower, con.body + block.shortfall[y], None))
+    # milestones (e.g. the capacity in service in 2025) at the same penalty: a future whose supply is scaled
+    # down may not reach them, and a hard row would make that future (and the whole extensive form) infeasible
+    mname = "milestone_capacity" if hasattr(block, "milestone_capacity") else "milestone_compute"
+    milestone = getattr(block, mname, None)
+    myears = list(milestone.keys()) if milestone is not None else []
+    block.milestone_shortfall = Var(myears, within=NonNegativeReals, doc="milestone missed (GW or EFLOP/s)")
+    for y in myears:
+        con = milestone[y]
+        con.set_value((con.lower, con.body + block.milestone_shortfall[y], None))
+    unmet_cost = _soften_deal_minimums(block, s, penalty)
     block.future_cost = Expression(expr=block.total_cost.expr + sum(
-        block.discount_factor[y] * penalty * block.shortfall[y] for y in years))
+        block.discount_factor[y] * penalty * block.shortfall[y] for y in years) + sum(
+        block.discount_factor[y] * penalty * block.milestone_shortfall[y] for y in myears) + unmet_cost)
+
+
+def _soften_deal_minimums(block, s: Scenario, penalty: float):
+    """Deal minimums a future cannot honour (its vendor supply falls short), at a price; returns that cost.
+
+        capacity_added(d) + deal_unmet_gw[d]    >=  deal_min_gw[d]      cost: penalty per GW (as a missed target GW)
+        spending(d)       + deal_unpaid[d]      >=  deal_min_bnusd[d]   cost: 1 USD per USD (take-or-pay: the
+                                                                         minimum is owed even when not taken)
+
+    each discounted at the deal window's last year (within the horizon). Without
+    this a future whose supply is below a deal's minimum has no plan at all.
+    """
+    last = {d.name: min(max(d.last_year, s.years[0]), s.years[-1]) for d in s.deals}
+    cost = 0.0
+    for con_name, var_name, price in (("deal_minimum_gw", "deal_unmet_gw", penalty),
+                                      ("deal_minimum_spend", "deal_unpaid_bnusd", 1.0)):
+        con = getattr(block, con_name, None)
+        keys = list(con.keys()) if con is not None else []
+        setattr(block, var_name, Var(keys, within=NonNegativeReals))
+        var = getattr(block, var_name)
+        for k in keys:
+            c = con[k]
+            c.set_value((c.lower, c.body + var[k], None))
+            cost = cost + block.discount_factor[last.get(k, s.years[-1])] * price * var[k]
+    return cost
 
 
 @dataclass
@@ -269,6 +305,7 @@ class StochasticResult:
     timings: dict[str, float] = field(default_factory=dict)
     size: dict[str, int] = field(default_factory=dict)
     check: CheckResult | None = None     # the post-solve check of every future's plan (model.checks)
+    payments_by_future: dict[str, dict] = field(default_factory=dict)   # counterparty -> year -> bnUSD (exposure.py)
 
 
 def check_extensive_form(m: ConcreteModel, spec: FuturesSpec) -> CheckResult:
@@ -360,10 +397,13 @@ def extensive_form(spec: FuturesSpec, risk: str | None = None, alpha: float = 0.
     builds = {names[i]: {k: float(v) for k, v in m.future[i].build_gw.extract_values().items() if v and v > 1e-9}
               for i in m.FUTURES}
     exp_cost = sum(prob[n] * c for n, c in costs.items())
+    from model.exposure import payments
+
+    pays = {names[i]: payments(m.future[i], spec.futures[i].scenario) for i in m.FUTURES}
     return StochasticResult("optimal", "the hedged plan is optimal across the futures", value(m.objective), exp_cost,
                             value(cvar) if cvar is not None else cvar_of(costs, prob, alpha), costs, shortfall,
                             first_build, first_power, builds, {"build_s": build_s, "solve_s": solve_s,
-                                                               "check_s": check_s}, size, checked)
+                                                               "check_s": check_s}, size, checked, pays)
 
 
 def cvar_of(costs: dict[str, float], prob: dict[str, float], alpha: float) -> float:
@@ -509,66 +549,14 @@ def progressive_hedging(spec: FuturesSpec, iterations: int = 300, rho: float = 2
     between the expected cost and PH's lower bound. Every future's plan is
     recomputed by :func:`model.checks.check_plan` (``check``); a plan that
     breaks a limit raises RuntimeError.
-    Requires the futures to share their first-stage decisions (futures that
-    add or remove offers or change lead times before the first-stage end
-    must use the extensive form): :func:`ph_suitability` says so before
-    anything is built.
+    Futures of differing structure (offers or lead times that move) get
+    stand-ins for the first-stage decisions they lack (model/ph.py), so any
+    futures file decomposes; the lower bound is Lagrangian and the expected
+    cost that of x-bar carried through every future.
     """
-    import mpisppy.opt.ph
-    from mpisppy.utils import sputils
+    from model.ph import progressive_hedging as ph_any_structure
 
-    problem = ph_suitability(spec)
-    if problem:
-        raise ValueError(problem)
-    keys = [first_stage_keys(f.scenario, spec.first_stage_last_year) for f in spec.futures]
-    by_name = {f.name: f for f in spec.futures}
-
-    def creator(name: str, **_: Any) -> ConcreteModel:
-        f = by_name[name]
-        m = ConcreteModel(name=name)
-        add_future(m, f.scenario, spec.penalty_bnusd)
-        m.objective = Objective(expr=m.future_cost)
-        build_keys, power_keys = keys[0]
-        nonants = [m.build_gw[k] for k in build_keys] + [m.power_build_gw[k] for k in power_keys]
-        first_cost = sum(m.discount_factor[y] * m.capital_cost_bnusd[y] for y in f.scenario.years
-                         if y <= spec.first_stage_last_year)
-        sputils.attach_root_node(m, first_cost, nonants)
-        m._mpisppy_probability = f.probability
-        return m
-
-    options = {"solver_name": "appsi_highs", "PHIterLimit": iterations, "defaultPHrho": rho,
-               "convthresh": threshold, "verbose": False, "display_progress": False, "display_timing": False,
-               "iter0_solver_options": {}, "iterk_solver_options": {}, "linearize_proximal_terms": True,
-               "proximal_linearization_tolerance": 1e-3, "toc": False}
-    t0 = time.perf_counter()
-    ph = mpisppy.opt.ph.PH(options, list(by_name), creator)
-    conv, _, bound = ph.ph_main()
-    expected = ph.Eobjective()
-    first = {}
-    for sname, m in ph.local_scenarios.items():
-        bk, pk = keys[0]
-        first = {k: float(value(m.build_gw[k])) for k in bk}
-        first.update({("power",) + k: float(value(m.power_build_gw[k])) for k in pk})
-        break
-    checked = merge([(f"future '{name}' (progressive hedging)",
-                      check_plan(m, by_name[name].scenario, skip_prefix="_mpisppy"))
-                     for name, m in ph.local_scenarios.items()])
-    if not checked.passed:
-        raise RuntimeError(checked.message())
-    iters = int(ph._PHIter)
-    conv = float(conv) if conv is not None else math.inf
-    gap = (float(expected) - float(bound)) / max(1.0, abs(float(expected))) if bound is not None else None
-    converged = conv < threshold
-    gap_text = "unknown" if gap is None else f"{gap:.3%}"
-    message = (f"progressive hedging converged in {iters} iterations (metric {conv:.3g} < {threshold:g}; gap to "
-               f"its lower bound {gap_text})" if converged else
-               f"progressive hedging stopped at the iteration limit ({iterations} iterations) without converging: "
-               f"gap {gap_text} to its lower bound, metric {conv:.3g} (converged below {threshold:g}); its plan "
-               f"is not optimal and its first stage may still differ between futures")
-    return {"status": "converged" if converged else "iteration_limit", "message": message,
-            "expected_cost_bnusd": float(expected), "first_stage": first, "convergence": conv,
-            "bound_bnusd": float(bound) if bound is not None else None, "gap": gap, "iterations": iters,
-            "iteration_limit": iterations, "check": checked.as_json(), "solve_s": time.perf_counter() - t0}
+    return ph_any_structure(spec, iterations, rho, threshold)
 
 
 def ph_suitability(spec: FuturesSpec) -> str:
@@ -617,7 +605,15 @@ def summary(spec: FuturesSpec, rep: StochasticReport, risk: str | None, alpha: f
         "vss": _fig(rep.vss_bnusd), "evpi": _fig(rep.evpi_bnusd),
         "hedge": rep.differences, "note": rep.note,
         "size": rp.size,
+        **_exposure_keys(spec, rp, alpha),
     }
+
+
+def _exposure_keys(spec: FuturesSpec, rp: StochasticResult, alpha: float) -> dict:
+    """summary.json's ``exposure`` and ``money_flows`` (model/exposure.py); empty without payments."""
+    from model.exposure import summary_keys
+
+    return summary_keys(spec, rp, alpha) if rp.payments_by_future else {}
 
 
 def write(root: Path, name: str, spec: FuturesSpec, rep: StochasticReport, summ: dict, argv: list[str],
@@ -709,8 +705,14 @@ def main(argv: Sequence[str]) -> int:
     p.add_argument("--risk", choices=("expected", "cvar"), default="expected")
     p.add_argument("--alpha", type=float, default=0.9, help="CVaR level (default 0.9: the worst 10%%)")
     p.add_argument("--weight", type=float, default=0.5, help="weight of CVaR against the expected cost (0..1)")
-    p.add_argument("--method", choices=("extensive", "ph"), default="extensive",
-                   help="one extensive-form LP (default) or progressive hedging with mpi-sppy (risk-neutral)")
+    p.add_argument("--method", choices=("extensive", "ph", "decompose"), default="extensive",
+                   help="one extensive-form LP (default), progressive hedging with mpi-sppy, or the L-shaped "
+                        "decomposition on --processes worker processes for many futures (both risk-neutral)")
+    p.add_argument("--processes", type=int, default=1, help="--method decompose: worker processes (default 1)")
+    p.add_argument("--sample", type=int, metavar="N",
+                   help="draw N equiprobable futures from the file's distributions (model/futures_sampling.py)")
+    p.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
+    p.add_argument("--batches", type=int, help="--sample: batches for the SAA confidence interval (default min(10, N/2))")
     p.add_argument("--name")
     p.add_argument("--results", type=Path, default=Path("results"))
     p.add_argument("--no-plots", action="store_true")
@@ -721,12 +723,20 @@ def main(argv: Sequence[str]) -> int:
         return _fail(f"command line, --alpha: expected a level in [0, 1), found {a.alpha}", EXIT_INPUT)
     if not 0.0 <= a.weight <= 1.0:
         return _fail(f"command line, --weight: expected a weight in [0, 1], found {a.weight}", EXIT_INPUT)
-    if a.method == "ph" and a.risk == "cvar":
-        return _fail("command line, --method ph: progressive hedging here is risk-neutral; use --method extensive "
+    if a.method in ("ph", "decompose") and a.risk == "cvar":
+        return _fail(f"command line, --method {a.method}: it is risk-neutral here; use --method extensive "
                      "with --risk cvar", EXIT_INPUT)
+    if a.processes < 1:
+        return _fail(f"command line, --processes: expected at least 1, found {a.processes}", EXIT_INPUT)
+    from model import futures_sampling as sampling
+
     try:
-        spec = load_futures(a.futures, a.inputs or DEFAULT_INPUTS, a.scenario, a.sets,
-                            TargetSpec(a.target, a.year, a.target_basis))
+        if a.sample is not None or sampling.has_distributions(a.futures):
+            spec = sampling.sample_futures(a.futures, a.sample, a.seed, a.inputs or DEFAULT_INPUTS, a.scenario,
+                                           a.sets, TargetSpec(a.target, a.year, a.target_basis))
+        else:
+            spec = load_futures(a.futures, a.inputs or DEFAULT_INPUTS, a.scenario, a.sets,
+                                TargetSpec(a.target, a.year, a.target_basis))
     except (InputErrors, InputError) as exc:
         return _fail(str(exc), EXIT_INPUT)
     from model.results import default_name, ensure_free
@@ -737,15 +747,38 @@ def main(argv: Sequence[str]) -> int:
     except ResultSetError as exc:
         return _fail(str(exc), EXIT_INPUT)
     risk = "cvar" if a.risk == "cvar" else None
-    if a.method == "ph" and (problem := ph_suitability(spec)):     # before anything is built
-        return _fail(problem, EXIT_INPUT)
     print(f"Planning across {len(spec.futures)} futures (first stage to {spec.first_stage_last_year}) ...",
           file=sys.stderr, flush=True)
+    if a.method == "decompose":       # many futures: no extensive form, no VSS/EVPI (model/decompose.py)
+        from model import decompose as dec
+
+        try:
+            r = dec.decompose(spec, a.processes, time_limit=a.time_limit)
+        except RuntimeError as exc:
+            return _fail(str(exc), EXIT_SOLVER)
+        summ = dec.summary(spec, r, {"futures": a.sample, "seed": a.seed} if a.sample is not None else None)
+        try:
+            path = dec.write_set(a.results, name, summ, ["run.py", "stochastic", *argv])
+        except ResultSetError as exc:
+            return _fail(str(exc), EXIT_INPUT)
+        print(("" if r.status == "converged" else "warning: ") + r.message)
+        if r.expected_cost_bnusd is not None:
+            print(f"Expected cost: {r.expected_cost_bnusd / 1e3:.3f} trillion USD (lower bound "
+                  f"{r.lower_bound_bnusd / 1e3:.3f}) over {len(spec.futures)} futures on {r.processes} processes")
+        print(f"\nResult set: {path}")
+        return EXIT_OK if r.status == "converged" else EXIT_SOLVER
     try:
         rep = plan_under_uncertainty(spec, risk, a.alpha, a.weight, a.time_limit)
     except RuntimeError as exc:
         return _fail(str(exc), EXIT_SOLVER)
     summ = summary(spec, rep, risk, a.alpha, a.weight)
+    if a.sample is not None:
+        try:
+            summ["sampled"] = {"futures": a.sample, "seed": a.seed}
+            summ["confidence_interval"] = sampling.confidence_summary(
+                sampling.saa_confidence(spec, a.batches, time_limit=a.time_limit), rep.rp.expected_cost_bnusd)
+        except RuntimeError as exc:
+            return _fail(str(exc), EXIT_SOLVER)
     ph_stopped = False
     if a.method == "ph":
         try:
@@ -776,6 +809,10 @@ def main(argv: Sequence[str]) -> int:
     print(f"VSS: {vss}; EVPI: {rep.evpi_bnusd:.4g} billion USD")
     for d in rep.differences[:8]:
         print(f"  hedge: {d['meaning']}")
+    if summ.get("confidence_interval", {}).get("low"):
+        ci = summ["confidence_interval"]
+        print(f"SAA {ci['level']:.0%} interval for the expected optimal cost: {ci['low']['value'] / 1e12:.4f} to "
+              f"{ci['high']['value'] / 1e12:.4f} trillion USD ({ci['note']})")
     if a.method == "ph":
         print(("warning: " if ph_stopped else "") + summ["progressive_hedging"]["message"])
     print(f"\nResult set: {path}")

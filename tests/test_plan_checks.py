@@ -114,19 +114,3 @@ def test_stochastic_cli_with_ph_at_its_limit_reports_it_and_exits_4(tmp_path, mo
     assert summ["status"] == "iteration_limit" and summ["progressive_hedging"]["status"] == "iteration_limit"
     assert summ["message"].startswith("progressive hedging stopped at the iteration limit")
 
-
-def test_ph_refuses_unsuitable_futures_before_building_anything(tmp_path, monkeypatch, capsys):
-    folder = write_inputs(tmp_path / "in")
-    path = folder / "drop.yaml"
-    path.write_text(yaml.safe_dump({"first_stage_last_year": 2026, "penalty": "10e9 USD/GW", "futures": [
-        {"name": "both offers", "probability": 0.5},
-        {"name": "no lease", "probability": 0.5,
-         "drop": [{"file": "offers.csv", "where": {"offer": "rent"}, "source": "assumption: toy"}]}]}))
-
-    def built(*_a, **_k):
-        raise AssertionError("the extensive form was built")
-
-    monkeypatch.setattr(st_mod, "plan_under_uncertainty", built)
-    code = st_mod.main(["--inputs", str(folder), "--futures", str(path), "--target", "2GW", "--method", "ph",
-                        "--results", str(tmp_path / "r"), "--no-plots"])
-    assert code == 2 and "'no lease'" in capsys.readouterr().err

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from model import fmt
+from model.pages.exposure import exposure_section
 from model.pages import (PLOT_STYLE, bullets, card, figures_block, finite, image, manifest_of, names_of,
                          p, page, provenance_rows, read_csv, read_json, save_figure, section, table, table_block,
                          verdict)
@@ -41,7 +42,7 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
     miss_p = _v(summary.get("miss_probability"))
     short = summary.get("expected_shortfall") or {}
     worst = max((f for f in futures if f["shortfall"] > 1e-6), key=lambda f: f["shortfall"], default=None)
-    if status == "optimal" and exp is not None:
+    if status in ("optimal", "converged") and exp is not None:
         word, colour = (("Hedged plan", "#1a7f37") if not miss_p else ("Hedged plan, target at risk", "#b35900"))
         sentence = (f"Across {len(futures)} futures the hedged plan costs {fmt.quantity(exp, 'USD')} on expected "
                     f"value" + (_spread(costs) if costs else "") + "; ")
@@ -70,6 +71,15 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
                       f"expected shortfall {fmt.figure(short)}", "warn" if miss_p else ""))
     for key, word_ in (("vss", "Value of hedging (VSS)"), ("evpi", "Value of perfect information")):
         cards.append(card(word_, fmt.figure(summary.get(key), missing="not finite"), "expected cost"))
+    ci = summary.get("confidence_interval") or {}
+    if ci.get("low") and ci.get("high"):
+        cards.append(card(f"Expected cost, {fmt.percent(ci.get('level'))} interval",
+                          fmt.span(_v(ci["low"]), _v(ci["high"]), "USD"),
+                          ci.get("note") or ci.get("method", ""), "warn" if (_v(ci.get("relative_half_width")) or 0)
+                          > 0.01 else ""))
+    if summary.get("lower_bound"):
+        cards.append(card("Lower bound", fmt.figure(summary.get("lower_bound")),
+                          f"gap {fmt.percent(_v(summary.get('gap')))}" if summary.get("gap") else ""))
     cvar = summary.get("cvar") or {}
     cards.append(card(f"CVaR {fmt.percent(cvar.get('alpha'))}" if cvar.get("alpha") is not None else "CVaR",
                       fmt.figure(cvar), "mean cost of the worst futures"))
@@ -88,6 +98,7 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
               fmt.quantity(f["shortfall"], short.get("unit", "GW")) if f["shortfall"] > 1e-6 else "target met"]
              for f in futures], numeric=(1, 2, 3),
             cell_class={(i, 3): "missed" for i, f in enumerate(futures) if f["shortfall"] > 1e-6}))]),
+        exposure_section(summary, set_dir),
         section("hedge", "What the hedged first stage does differently", [table_block(table(
             ["by", "what", "hedged plan", "plan for the expected future", "difference"],
             [[h.get("dimension", ""), _who(h, names), fmt.figure(h.get("hedged")),
