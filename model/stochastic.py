@@ -805,8 +805,13 @@ def main(argv: Sequence[str]) -> int:
               + (f"  target missed by {shortfall_text(short, spec.penalty_unit)}" if short > 1e-6 else ""))
     print(f"Probability of missing the target: {rep.miss_probability:.1%}; expected shortfall "
           f"{shortfall_text(rep.expected_shortfall, spec.penalty_unit)}")
-    vss = "not finite (see note)" if rep.vss_bnusd is None else f"{rep.vss_bnusd:.4g} billion USD"
-    print(f"VSS: {vss}; EVPI: {rep.evpi_bnusd:.4g} billion USD")
+    from model.fmt import quantity
+
+    def usd(bn: float) -> str:          # below a thousand USD is solver noise around zero
+        return quantity(0.0 if abs(bn) < 1e-6 else bn * 1e9, "USD", 4)
+
+    vss = "not finite (see note)" if rep.vss_bnusd is None else usd(rep.vss_bnusd)
+    print(f"VSS: {vss}; EVPI: {usd(rep.evpi_bnusd)}")
     for d in rep.differences[:8]:
         print(f"  hedge: {d['meaning']}")
     if summ.get("confidence_interval", {}).get("low"):
