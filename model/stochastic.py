@@ -709,6 +709,8 @@ def main(argv: Sequence[str]) -> int:
                    help="one extensive-form LP (default), progressive hedging with mpi-sppy, or the L-shaped "
                         "decomposition on --processes worker processes for many futures (both risk-neutral)")
     p.add_argument("--processes", type=int, default=1, help="--method decompose: worker processes (default 1)")
+    p.add_argument("--iterations", type=int, default=100, metavar="N",
+                   help="--method decompose: most cut rounds before it stops and says so (default 100)")
     p.add_argument("--sample", type=int, metavar="N",
                    help="draw N equiprobable futures from the file's distributions (model/futures_sampling.py)")
     p.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
@@ -753,7 +755,7 @@ def main(argv: Sequence[str]) -> int:
         from model import decompose as dec
 
         try:
-            r = dec.decompose(spec, a.processes, time_limit=a.time_limit)
+            r = dec.decompose(spec, a.processes, iterations=a.iterations, time_limit=a.time_limit)
         except RuntimeError as exc:
             return _fail(str(exc), EXIT_SOLVER)
         summ = dec.summary(spec, r, {"futures": a.sample, "seed": a.seed} if a.sample is not None else None)

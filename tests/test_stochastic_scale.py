@@ -92,12 +92,21 @@ def test_saa_interval_is_zero_wide_when_every_future_is_the_same_and_brackets_th
     assert ci2["low"] < ci2["mean"] < ci2["high"]
 
 
-def differing_structure(tmp_path: Path) -> Path:
-    """Two futures: 'late' has no lease offer and no supply in 2027; the first-stage keys differ."""
+def differing_structure(tmp_path: Path, tension: bool = False) -> Path:
+    """Two futures: 'late' has no lease offer and no supply in 2027; the first-stage keys differ.
+
+    ``tension``: 'on time' also has no supply in 2026, so the futures want different first stages
+    (late: build in 2026; on time: cannot) and PH needs more than one iteration to agree.
+    """
     folder = write_inputs(tmp_path / "in")
     path = folder / "differ.yaml"
-    path.write_text(yaml.safe_dump({"first_stage_last_year": 2026, "penalty": "10e9 USD/GW", "futures": [
-        {"name": "on time", "probability": 0.5},
+    on_time = {"name": "on time", "probability": 0.5}
+    if tension:
+        on_time.update({"source": "assumption: toy", "add": [{"file": "vendor_supply.csv", "rows": [
+            {"vendor": "acme", "year": 2026, "parameter": "supply_cap", "value": 0, "unit": "GW/a", **SRC}]}]})
+    penalty = "100e9 USD/GW" if tension else "10e9 USD/GW"      # dear enough that 'late' wants to build early
+    path.write_text(yaml.safe_dump({"first_stage_last_year": 2026, "penalty": penalty, "futures": [
+        on_time,
         {"name": "late", "probability": 0.5, "source": "assumption: toy",
          "drop": [{"file": "offers.csv", "where": {"offer": "rent"}, "source": "assumption: toy"}],
          "add": [{"file": "vendor_supply.csv", "rows": [
@@ -121,7 +130,7 @@ def test_ph_on_futures_of_differing_structure_agrees_with_the_extensive_form(tmp
 
 
 def test_ph_stop_at_the_limit_is_reported_with_its_gap(tmp_path):
-    spec = load_futures(differing_structure(tmp_path), tmp_path / "in", target=TargetSpec("2GW"))
+    spec = load_futures(differing_structure(tmp_path, tension=True), tmp_path / "in", target=TargetSpec("2GW"))
     ph = progressive_hedging(spec, iterations=1, threshold=1e-12)
     assert ph["status"] == "iteration_limit" and "optimal" not in ph["message"].replace("not proven optimal", "")
     assert ph["message"].startswith("progressive hedging stopped at the iteration limit (1 iterations), gap")
@@ -191,14 +200,17 @@ def test_stochastic_set_has_exposure_with_units_and_the_page_shows_it(tmp_path, 
     assert code == 0, capsys.readouterr().err
     summ = json.loads((tmp_path / "r" / "s" / "summary.json").read_text())
     exp = summ["exposure"]
-    assert set(exp) == {"Acme"}                       # the toy buys from Acme (self-build: no lease)
+    # the toy's purchase is priced as a yearly fixed cost (2e9 USD/GW/a, no capex), paid to its host, self-build
+    assert set(exp) == {"Self-build"}
     for key in ("committed", "unpaid_expected", "unpaid_cvar"):
-        assert exp["Acme"][key]["unit"] == "USD"
+        assert exp["Self-build"][key]["unit"] == "USD"
     # the toy has no revenue or funding: everything owed is unpaid, in every future
-    assert exp["Acme"]["unpaid_expected"]["value"] == pytest.approx(exp["Acme"]["committed"]["value"], rel=1e-9)
-    assert exp["Acme"]["committed"]["value"] == pytest.approx(20e9, rel=1e-6)   # 2 GW x 10e9 USD/GW capex
+    got = exp["Self-build"]
+    assert got["unpaid_expected"]["value"] == pytest.approx(got["committed"]["value"], rel=1e-9)
+    # the hedge builds 2 GW in 2026: 2 GW x 2e9 USD/GW/a x 2 a (2026, 2027)
+    assert got["committed"]["value"] == pytest.approx(8e9, rel=1e-6)
     html = (tmp_path / "r" / "s" / "report.html").read_text()
-    assert "Who holds the risk" in html and "Money flows" in html and "Acme" in html
+    assert "Who holds the risk" in html and "Money flows" in html and "Self-build" in html
     import re
 
     html = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]*", "", html)
@@ -229,7 +241,7 @@ def first_stage(result) -> float:
 def test_decomposition_stop_at_the_limit_is_reported_with_its_gap(tmp_path):
     from model.decompose import decompose
 
-    spec = load_futures(differing_structure(tmp_path), tmp_path / "in", target=TargetSpec("2GW"))
+    spec = load_futures(differing_structure(tmp_path, tension=True), tmp_path / "in", target=TargetSpec("2GW"))
     r = decompose(spec, iterations=1)
     assert r.status == "iteration_limit"
     assert r.message.startswith("the decomposition stopped at the iteration limit (1 iterations), gap")
