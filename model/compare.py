@@ -39,13 +39,15 @@ import pandas as pd
 import pint
 
 from model import __version__, pages
+from model import fmt
+from model.colours import colour
 from model.errors import ResultSetError
+from model.exitcodes import EXIT_INPUT, EXIT_OK
+from model.pages import PLOT_STYLE
+from model.summary import NOT_FIGURES, flatten_summary, override_entries
 from model.resultdir import ensure_free as _ensure_free, new_result_dir
 from model.units import ureg
 
-EXIT_OK, EXIT_INPUT = 0, 2
-#: Summary keys that are prose or lists, not headline figures (binding limits are compared apart).
-NOT_FIGURES = ("message", "binding", "limits_on_reach", "conflicts")
 #: Statuses that come with a plan; others have no plan keys by design.
 PLAN_STATUSES = ("optimal", "target_missed")
 #: Units figures are shown in, by what they measure (tables keep the sets' own units).
@@ -193,44 +195,6 @@ def unique_labels(paths: Sequence[Path]) -> list[str]:
 # ----------------------------------------------------------------------------
 # Headline figures
 # ----------------------------------------------------------------------------
-def _is_figure(x: Any) -> bool:
-    return isinstance(x, dict) and "value" in x and "unit" in x and not isinstance(x["value"], (dict, list))
-
-
-def flatten_summary(summary: dict[str, Any]) -> dict[str, tuple[Any, str]]:
-    """Headline figures by dotted key: ``{"capacity_by_vendor.nvidia": (140.7, "GW"), ...}``.
-
-    ``{"value", "unit"}`` leaves keep their unit (their other fields, such as
-    ``year``, become ``key.field`` with the unit ``""``); plain scalars
-    (``status``, ``target_year``) get the unit ``""``; prose and lists
-    (:data:`NOT_FIGURES`) are left out.
-
-    Examples
-    --------
-    >>> flatten_summary({"status": "optimal", "target": {"value": 2.0, "unit": "GW"},
-    ...                  "capacity_by_vendor": {"acme": {"value": 1.0, "unit": "GW"}}})
-    {'status': ('optimal', ''), 'target': (2.0, 'GW'), 'capacity_by_vendor.acme': (1.0, 'GW')}
-    """
-    out: dict[str, tuple[Any, str]] = {}
-
-    def walk(prefix: str, v: Any) -> None:
-        if _is_figure(v):
-            out[prefix] = (v["value"], str(v["unit"]))
-            for k, extra in v.items():   # what a figure says about itself: its year, basis, ...
-                if k not in ("value", "unit") and isinstance(extra, (str, int, float, bool)):
-                    out[f"{prefix}.{k}"] = (extra, "")
-        elif isinstance(v, dict):
-            for k, sub in v.items():
-                walk(f"{prefix}.{k}", sub)
-        elif isinstance(v, (str, int, float, bool)) or v is None:
-            out[prefix] = (v, "")
-
-    for key, v in summary.items():
-        if key not in NOT_FIGURES:
-            walk(key, v)
-    return out
-
-
 def _number(v: Any) -> float | None:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return None
@@ -403,8 +367,6 @@ def compare_overrides(views: Sequence[ResultSetView]) -> pd.DataFrame:
     A set without an override for a key shows ``(base data)``; ``differs``
     marks keys whose value is not the same in every set.
     """
-    from model.report import override_entries
-
     per_set = [{e["key"]: e for e in override_entries((v.manifest or {}).get("overrides") or [])} for v in views]
     keys: list[str] = []
     for d in per_set:
@@ -464,8 +426,6 @@ def display_unit(unit: str) -> str:
 
 def display(value: Any, unit: str) -> tuple[str, str]:
     """A value and unit as shown in tables: money in billion USD, compute in EFLOP/s."""
-    from model.report import _sig
-
     if not isinstance(value, float):
         return ("—" if value is None else str(value)), unit
     if unit == "" and value.is_integer():
@@ -475,12 +435,10 @@ def display(value: Any, unit: str) -> tuple[str, str]:
         v = convert(value, unit, shown)
     except (pint.DimensionalityError, pint.UndefinedUnitError, ValueError, AttributeError, TypeError):
         v, shown = value, unit
-    return _sig(v, 4), shown
+    return fmt.sig(v, 4), shown
 
 
 def _diff_text(row: pd.Series, unit: str) -> str:
-    from model.report import _sig
-
     if row["difference"] is None or (isinstance(row["difference"], float) and math.isnan(row["difference"])):
         return ""
     d = float(row["difference"])
@@ -493,7 +451,7 @@ def _diff_text(row: pd.Series, unit: str) -> str:
         pass
     pct = row["difference_pct"]
     pct_text = "" if pct is None or (isinstance(pct, float) and math.isnan(pct)) else f", {pct:+.1f}%"
-    return f"{'+' if d > 0 else ''}{_sig(d, 3)}{pct_text}"
+    return f"{'+' if d > 0 else ''}{fmt.sig(d, 3)}{pct_text}"
 
 
 def _shorten(text: str, n: int) -> str:
@@ -558,17 +516,16 @@ def write_plots(views: Sequence[ResultSetView], gathered: dict[str, pd.DataFrame
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from model.report import _PLOT_STYLE, PALETTE
 
     images: dict[str, Path] = {}
     labels = [v.label for v in views]
     colours = plt.get_cmap("tab10")
-    with plt.rc_context(_PLOT_STYLE):
+    with plt.rc_context(PLOT_STYLE):
         cap = gathered.get("capacity_by_vendor")
         if cap is not None and {"vendor", "year", "value"} <= set(cap.columns):
             present = [lab for lab in labels if lab in set(cap["set"])]
             vendors = (cap.groupby("vendor")["value"].sum().sort_values(ascending=False).index.tolist())
-            vendor_colour = {v: PALETTE.get(v, plt.get_cmap("tab20")(i % 20)) for i, v in enumerate(vendors)}
+            vendor_colour = {v: colour("vendor", str(v)) for v in vendors}
             ncols = min(3, len(present))
             nrows = math.ceil(len(present) / ncols)
             fig, axes = plt.subplots(nrows, ncols, figsize=(4.4 * ncols + 1.6, 3.4 * nrows), sharey=True,
@@ -713,114 +670,6 @@ def _spending(views: Sequence[ResultSetView], gathered: dict[str, pd.DataFrame])
 # ----------------------------------------------------------------------------
 # compare.html
 # ----------------------------------------------------------------------------
-def write_html(folder: Path, views: Sequence[ResultSetView], headline: pd.DataFrame, keys: Sequence[str],
-               files: pd.DataFrame, overrides: pd.DataFrame, missing: pd.DataFrame, binding: pd.DataFrame,
-               images: dict[str, Path], argv: Sequence[str]) -> Path:
-    """The self-contained ``compare.html`` of a comparison set."""
-    from model.report import STATUS_STYLE, esc, html_page, img_tag, table_html
-
-    labels = [v.label for v in views]
-    header = (f"<h1>Comparison of {len(views)} result sets</h1>"
-              f"<p>{esc(' · '.join(labels))}. Differences are relative to the first set, "
-              f"<b>{esc(labels[0])}</b>.</p>")
-    if kinds_note(views):   # sets of different kinds: say so before any figure
-        header += f"<p class='note'><b>{esc(kinds_note(views))}.</b></p>"
-    body = []
-    rows = []
-    for v in views:
-        word, colour = STATUS_STYLE.get(v.status, (v.status, "#59636e"))
-        rows.append([esc(v.label), f"<span class='badge' style='background:{colour}'>{esc(word)}</span>",
-                     esc(v.summary.get("scenario", "")), f"<span class='mono'>{esc(v.path)}</span>",
-                     esc(v.version)])
-    body.append("<section id='sets'><h2>The sets</h2>"
-                + table_html(["set", "status", "scenario", "folder", "version"], rows, raw=True) + "</section>")
-
-    if images:
-        body.append("<section id='plots'><h2>Side by side</h2>"
-                    + "".join(f"<h3>{esc(t)}</h3>{img_tag(p, t)}" for t, p in images.items()) + "</section>")
-
-    diff_keys = set(differing_keys(headline))
-    h_rows = headline_rows(headline, views, keys)
-    cell_class = {}
-    for r, row in enumerate(h_rows):
-        for i in range(len(views)):
-            text = row[2 + i]
-            if i and "(+" in text:
-                cell_class[(r, 2 + i)] = "pos"
-            elif i and "(-" in text:
-                cell_class[(r, 2 + i)] = "neg"
-            elif "missing" in text or "(!)" in text or "(differs)" in text:
-                cell_class[(r, 2 + i)] = "hl"
-        if row[0] not in diff_keys:
-            cell_class[(r, 0)] = "same"
-    n_diff = sum(1 for k in keys if k in diff_keys)
-    body.append("<section id='headline'><h2>Headline figures</h2>"
-                f"<p class='note'>{n_diff} of {len(keys)} figures differ. Each cell after the first set shows "
-                "the value, then in brackets its difference to the first set (absolute, then %). Money is in "
-                "billion USD, compute in ZFLOP/s (1e21 FLOP/s); figures written in other but compatible units "
-                "are converted; "
-                "(!) marks a unit that cannot be compared.</p>"
-                + table_html(["key", "unit", *labels], h_rows, numeric=range(2, 2 + len(views)),
-                             cell_class=cell_class)
-                + "</section>")
-
-    # inputs
-    parts = ["<section id='inputs'><h2>Inputs that differ</h2>"]
-    dif_files = files[files["differs"]] if not files.empty else files
-    if files.empty:
-        parts.append("<p>No set records its input files' sha256 (no manifest.json).</p>")
-    elif dif_files.empty:
-        parts.append("<p>The input files are identical in every set (same sha256).</p>")
-    else:
-        wide = dif_files.pivot(index="file", columns="set", values="sha256").reindex(columns=labels)
-        rows = [[f, *[("—" if h in ("absent", "unknown") else str(h)[:12]) for h in vals]]
-                for f, vals in wide.iterrows()]
-        parts.append("<h3>Input files whose sha256 differs</h3>" + table_html(["file", *labels], rows))
-    dif_over = overrides[overrides["differs"]] if not overrides.empty else overrides
-    if not dif_over.empty:
-        wide = dif_over.pivot(index="key", columns="set", values="value").reindex(columns=labels)
-        meta = dif_over.sort_values("source", ascending=False).drop_duplicates("key").set_index("key")
-        rows = []
-        for key in dict.fromkeys(dif_over["key"]):
-            rows.append([key, str(meta.loc[key, "unit"]), *[str(x) for x in wide.loc[key]],
-                         str(meta.loc[key, "source"])])
-        parts.append("<h3>Overrides (scenario files and --set) that differ</h3>"
-                     + table_html(["key", "unit", *labels, "source or reason"], rows))
-    elif not overrides.empty:
-        parts.append("<p>The sets have the same overrides.</p>")
-    parts.append("</section>")
-    body.append("".join(parts))
-
-    if not missing.empty:
-        rows = missing.values.tolist()
-        body.append("<section id='missing'><h2>Keys missing from some sets</h2>"
-                    + table_html(["key", "set", "why"], rows) + "</section>")
-
-    if not binding.empty:
-        only = binding[~binding["binds_in_every_set"]]
-        text = (f"<p>{binding['name'].nunique()} limits bind in some set; "
-                f"{binding[binding['binds_in_every_set']]['name'].nunique()} bind in every set.</p>")
-        if not only.empty:
-            rows = [[n, *[("binds" if ((only["name"] == n) & (only["set"] == lab)).any() else "")
-                          for lab in labels]] for n in dict.fromkeys(only["name"])]
-            text += ("<details><summary>limits that bind in only some sets</summary>"
-                     + table_html(["limit", *labels], rows) + "</details>")
-        body.append("<section id='binding'><h2>Binding limits</h2>" + text + "</section>")
-
-    prov = [["command line", f"<code>{esc(' '.join(argv))}</code>"],
-            ["created", esc(_dt.datetime.now().astimezone().isoformat(timespec="seconds"))],
-            ["tool version", esc(__version__)]]
-    body.append("<section id='provenance'><h2>Provenance</h2>" + table_html(["", ""], prov, raw=True)
-                + "</section>")
-    nav = [("sets", "Sets"), ("plots", "Plots"), ("headline", "Headline"), ("inputs", "Inputs"),
-           ("binding", "Limits"), ("provenance", "Provenance")]
-    page = html_page(f"Comparison: {' vs '.join(labels)}", header, nav, body,
-                     "Written by compute-energy-plan compare; tables in tables/*.csv (long, with a set column).")
-    out = folder / "compare.html"
-    out.write_text(page, encoding="utf-8")
-    return out
-
-
 # ----------------------------------------------------------------------------
 # The command
 # ----------------------------------------------------------------------------

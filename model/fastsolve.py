@@ -487,10 +487,10 @@ def fresh_lp(s: Scenario, mutable: Iterable[str] = (), kind: str = "min-cost") -
         add_reach(m, s)
     opt = make_solver()
     opt.set_instance(m)
-    return _lp_arrays(opt._solver_model)
+    return lp_arrays_of(opt._solver_model)
 
 
-def _lp_arrays(h: Any) -> dict[str, Any]:
+def lp_arrays_of(h: Any) -> dict[str, Any]:
     lp = h.getLp()
     a = lp.a_matrix_
     return {"num_col": int(lp.num_col_), "num_row": int(lp.num_row_),
@@ -597,7 +597,7 @@ class HighsPlan:
         self.h.setOptionValue("log_to_console", False)
         if time_limit is not None:
             self.h.setOptionValue("time_limit", float(time_limit))
-        self._lp = _highs_lp(arrays.lp)
+        self._lp = highs_lp(arrays.lp)
         self._basis = highspy.HighsBasis()
         self._basis.col_status = [highspy.HighsBasisStatus(int(x)) for x in arrays.basis_col]
         self._basis.row_status = [highspy.HighsBasisStatus(int(x)) for x in arrays.basis_row]
@@ -778,7 +778,7 @@ class HighsPlan:
 
     def lp(self) -> dict[str, Any]:
         """The LP HiGHS holds now, as arrays (to compare with a fresh build)."""
-        return _lp_arrays(self.h)
+        return lp_arrays_of(self.h)
 
 
 class ModelCheck:
@@ -907,7 +907,7 @@ class ModelCheck:
         return ""
 
 
-def _highs_lp(arrays: Mapping[str, Any]) -> Any:
+def highs_lp(arrays: Mapping[str, Any]) -> Any:
     import highspy
 
     lp = highspy.HighsLp()
@@ -948,25 +948,25 @@ def flatten(s: Scenario) -> dict[tuple, Any]:
     out: dict[tuple, Any] = {}
     for f in fields(s):
         if f.name not in METADATA_FIELDS:
-            _flatten(getattr(s, f.name), (f.name,), out)
+            flatten_fields(getattr(s, f.name), (f.name,), out)
     return out
 
 
-def _flatten(v: Any, path: tuple, out: dict[tuple, Any]) -> None:
+def flatten_fields(v: Any, path: tuple, out: dict[tuple, Any]) -> None:
     if is_dataclass(v):
         for f in fields(v):
-            _flatten(getattr(v, f.name), path + (f.name,), out)
+            flatten_fields(getattr(v, f.name), path + (f.name,), out)
     elif isinstance(v, dict):
         for k, x in v.items():
-            _flatten(x, path + (k,), out)
+            flatten_fields(x, path + (k,), out)
     elif isinstance(v, tuple) and v and is_dataclass(v[0]):
         for i, x in enumerate(v):
-            _flatten(x, path + (i,), out)
+            flatten_fields(x, path + (i,), out)
     else:
         out[path] = v
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
     if a is MISSING or b is MISSING:
         return a is b
     if isinstance(a, float) and isinstance(b, float):
@@ -986,7 +986,7 @@ def scenario_difference(a: Scenario, b: Scenario) -> str:
         if isinstance(x, float) and isinstance(y, float):
             if not _close(x, y):
                 return f"{'.'.join(map(str, path))}: {_num(x)} vs {_num(y)}"
-        elif not _same(x, y):
+        elif not same_value(x, y):
             return f"{'.'.join(map(str, path))}: {_num(x)} vs {_num(y)}"
     return ""
 

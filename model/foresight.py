@@ -62,7 +62,7 @@ from pyomo.environ import ConcreteModel, Constraint, NonNegativeReals, Objective
 
 from model.build import build_model, describe_limit
 from model.scenario import Scenario
-from model.solve import Outcome, _solve, explain_duals, highs_version, make_solver, solver_options
+from model.solve import Outcome, solve_model as _solve, explain_duals, highs_version, make_solver, solver_options
 
 FORESIGHT_MODES = ("perfect", "myopic")
 #: Look-ahead of ``--foresight myopic`` when ``--look-ahead`` is not given (years, including the step's own).

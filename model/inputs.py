@@ -104,12 +104,12 @@ def load_catalogue(path: Path) -> Catalogue:
         # libyaml's safe loader when present: the same documents, ~10x faster (the catalogue is read on every load)
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputErrors([InputError(_display(path), 1, "-", "a readable YAML catalogue", str(exc))]) from None
+        raise InputErrors([InputError(display_path(path), 1, "-", "a readable YAML catalogue", str(exc))]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputErrors([InputError(_display(path), mark.line + 1 if mark else 1, "-",
+        raise InputErrors([InputError(display_path(path), mark.line + 1 if mark else 1, "-",
                                       "a readable YAML catalogue (valid YAML)", str(exc).splitlines()[0])]) from None
-    problems = _catalogue_problems(raw, _display(path))
+    problems = _catalogue_problems(raw, display_path(path))
     if problems:
         raise InputErrors(problems)
     params: dict[str, ParameterSpec] = {}
@@ -311,7 +311,7 @@ class RawTable:
     rows: tuple[RawRow, ...]
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     """A path as the user should see it: relative to the working directory if possible."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
@@ -325,7 +325,7 @@ def read_table(path: Path, schema: FileSchema, errors: list[InputError]) -> RawT
     Comment lines (starting with ``#``) and blank lines are skipped; line
     numbers count every physical line, so they match an editor's.
     """
-    shown = _display(path)
+    shown = display_path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")  # -sig: a byte-order mark (Excel's CSV UTF-8) is not a column
     except FileNotFoundError:
@@ -375,7 +375,7 @@ def read_raw_tables(inputs_dir: Path, errors: list[InputError]) -> dict[str, Raw
     tables = {}
     for name, schema in SCHEMAS.items():
         if schema.optional_file and not (inputs_dir / name).exists():
-            tables[name] = RawTable(_display(inputs_dir / name), schema.required, ())
+            tables[name] = RawTable(display_path(inputs_dir / name), schema.required, ())
             continue
         table = read_table(inputs_dir / name, schema, errors)
         if table is not None:
@@ -412,7 +412,7 @@ def input_hashes(inputs_dir: Path, extra: Iterable[Path] = ()) -> dict[str, str]
     out = {}
     for p in paths:
         if p.exists():
-            out[_display(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
+            out[display_path(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
 
 
@@ -617,7 +617,7 @@ def _apply_row_edit(tables: dict[str, RawTable], spec: Settable, key: str, membe
 
 def apply_scenario_file(tables: dict[str, RawTable], catalogue: Catalogue, path: Path) -> list[Override]:
     """Apply a scenario YAML (``set``, ``replace``, ``drop``, ``add``) to the raw tables in place."""
-    shown = _display(path)
+    shown = display_path(path)
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError) as exc:

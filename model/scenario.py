@@ -21,7 +21,7 @@ import numpy as np
 from model.errors import InputError, InputErrors
 from model.inputs import (ENTITY_KEY, SCHEMAS, RawRow, parse_value, Catalogue, Fact, Override, RawTable, apply_scenario_file, apply_set,
                           check_rows, expand_kind_defaults, facts_from, input_hashes, load_catalogue, parse_scope,
-                          read_raw_tables, _display)
+                          read_raw_tables, display_path)
 from model.units import COMPUTE, POWER, UnitParseError, describe, parse_quantity
 
 DEFAULT_INPUTS = Path(__file__).resolve().parent.parent / "inputs"
@@ -68,6 +68,11 @@ class Target:
     @property
     def unit(self) -> str:
         return "GW" if self.kind == "power" else "EFLOP/s"
+
+
+#: Deal statuses whose minimum is enforced; an LOI only caps; a cancelled deal is ignored.
+MINIMUM_ENFORCED = ("signed", "active", "announced")
+MAXIMUM_ENFORCED = ("signed", "active", "announced", "loi")
 
 
 @dataclass(frozen=True)
@@ -468,7 +473,7 @@ def _read_files(inputs_dir: Path, scenario: str | None, errors: list[InputError]
         if not path.exists():
             known = ", ".join(available_scenarios(inputs_dir)) or "none"
             errors.append(InputError("command line", "--scenario", "--scenario",
-                                     f"the name of a file in {_display(inputs_dir / 'scenarios')} (one of {known})",
+                                     f"the name of a file in {display_path(inputs_dir / 'scenarios')} (one of {known})",
                                      repr(scenario)))
         else:
             extra_files.append(path)
@@ -485,19 +490,19 @@ def scenario_description(path: Path, errors: list[InputError]) -> str:
     """The ``description`` of a scenario file (text); a description that is not text is a problem naming the file."""
     import yaml
 
-    from model.inputs import _display
+    from model.inputs import display_path
 
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        errors.append(InputError(_display(path), 1, "description", "a readable scenario file",
+        errors.append(InputError(display_path(path), 1, "description", "a readable scenario file",
                                  str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
         return ""
     text = doc.get("description", "") if isinstance(doc, dict) else ""
     if text is None:
         return ""
     if not isinstance(text, str):
-        errors.append(InputError(_display(path), "description", "description", "a text (one or more sentences)",
+        errors.append(InputError(display_path(path), "description", "description", "a text (one or more sentences)",
                                  f"a {type(text).__name__}: {text!r}"[:200]))
         return ""
     return text.strip()
@@ -533,7 +538,7 @@ def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None
     target_value = _read_target(target, errors)
     if not inputs_dir.is_dir():
         raise InputErrors(errors + [InputError("command line", "--inputs", "--inputs", "a folder of input files",
-                                               f"{_display(inputs_dir)!r} ({'a file' if inputs_dir.exists() else 'no such folder'})")])
+                                               f"{display_path(inputs_dir)!r} ({'a file' if inputs_dir.exists() else 'no such folder'})")])
     catalogue, tables, overrides, extra_files, description = _read_files(inputs_dir, scenario, errors)
     name = scenario or "base"
     from model.inputs import apply_scenario_doc
@@ -1046,8 +1051,6 @@ def _assemble_commitments(rows, catalogue: Catalogue, errors: list[InputError], 
     is a scheduled tranche of a deal that is not binding (a letter of intent, cancelled, or dropped by
     a scenario): its schedule follows the deal.
     """
-    from model.concerns.deals import MINIMUM_ENFORCED
-
     status = {d.name: d.status for d in deals}
     out: list[Commitment] = []
     spec = catalogue.parameters["commitment"]
@@ -1231,7 +1234,7 @@ def read_base_inputs(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = N
     errors: list[InputError] = []
     if not inputs_dir.is_dir():
         raise InputErrors([InputError("command line", "--inputs", "--inputs", "a folder of input files",
-                                      f"{_display(inputs_dir)!r} (no such folder)")])
+                                      f"{display_path(inputs_dir)!r} (no such folder)")])
     catalogue, tables, overrides, extra_files, description = _read_files(inputs_dir, scenario, errors)
     if errors:
         raise InputErrors(errors)

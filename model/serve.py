@@ -50,7 +50,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-EXIT_OK, EXIT_WRITE, EXIT_INPUT = 0, 1, 2
+from model.exitcodes import EXIT_INPUT, EXIT_OK
+
 DEFAULT_PORT = 8050
 PAGE = Path(__file__).with_name("whatif.html")
 #: Warm plans kept at once (one per target kind, year and basis).
@@ -178,7 +179,7 @@ def _readout(s: Any, names: Sequence[str], kind: str, lp: Mapping[str, Any]) -> 
     from pyomo.environ import Var
 
     from model.build import build_model
-    from model.fastsolve import _lp_arrays, add_reach, lp_difference
+    from model.fastsolve import lp_arrays_of, add_reach, lp_difference
     from model.solve import make_solver
 
     m = build_model(s, names)
@@ -186,7 +187,7 @@ def _readout(s: Any, names: Sequence[str], kind: str, lp: Mapping[str, Any]) -> 
         add_reach(m, s)
     opt = make_solver()
     opt.set_instance(m)
-    diff = lp_difference(_lp_arrays(opt._solver_model), lp)
+    diff = lp_difference(lp_arrays_of(opt._solver_model), lp)
     if diff:
         raise RuntimeError(f"the read-out model differs from the compiled plan ({diff})")
     col_vars: list[Any] = [None] * int(lp["num_col"])
@@ -233,19 +234,19 @@ def _changed_figures(plan: WarmPlan, s: Any) -> dict[tuple, Any]:
     anything else -> (path, value): a switch or a whole-year figure is proven value by value)."""
     from dataclasses import fields
 
-    from model.fastsolve import METADATA_FIELDS, MISSING, _flatten, _same
+    from model.fastsolve import METADATA_FIELDS, MISSING, flatten_fields, same_value
 
     ref, now = {}, {}
     for f in fields(s):
         a, b = getattr(plan.reference, f.name), getattr(s, f.name)
         if f.name in METADATA_FIELDS or a == b:       # most fields are equal: compared whole, in C
             continue
-        _flatten(a, (f.name,), ref)
-        _flatten(b, (f.name,), now)
+        flatten_fields(a, (f.name,), ref)
+        flatten_fields(b, (f.name,), now)
     out: dict[tuple, Any] = {}
     for path in set(ref) | set(now):
         a, b = ref.get(path, MISSING), now.get(path, MISSING)
-        if _same(a, b):
+        if same_value(a, b):
             continue
         if isinstance(a, float) and isinstance(b, float):
             out[path] = path
@@ -536,11 +537,11 @@ class Planner:
 
     @staticmethod
     def _failure(hp: Any, status: str) -> str:
-        from model.solve import _failure_message
+        from model.solve import failure_message
 
         if status == "solver_error" and hp.check_message:
             return hp.check_message
-        return _failure_message(status, None)
+        return failure_message(status, None)
 
     def _solver_info(self) -> dict[str, Any]:
         from model.solve import highs_version

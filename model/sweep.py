@@ -77,7 +77,8 @@ from model.sensitivity import (DISTRIBUTIONS, Distribution, correlation_table, g
                                morris_design, morris_note, morris_table, oat_design, sobol_design, sobol_note,
                                sobol_table, tornado_table)
 
-EXIT_OK, EXIT_WRITE, EXIT_INPUT, EXIT_SOLVER, EXIT_INTERRUPT = 0, 1, 2, 4, 130
+from model.exitcodes import EXIT_INPUT, EXIT_INTERRUPT, EXIT_OK, EXIT_SOLVER, EXIT_WRITE
+
 METHODS = ("grid", "oat", "montecarlo", "sobol", "morris")
 #: Statuses that mean a case has a plan.
 PLANNED = ("optimal", "target_missed")

@@ -31,7 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-EXIT_MATCH, EXIT_DIFFER, EXIT_CANNOT = 0, 1, 2
+from model.exitcodes import EXIT_CANNOT, EXIT_DIFFER, EXIT_MATCH
+from model.summary import is_figure
+
 #: Options of the recorded command line that verify replaces (where the set is written, and its name).
 _REPLACED = ("--name", "--results")
 #: Summary keys that are not figures of the plan (text derived from the figures, clocks).
@@ -326,10 +328,6 @@ def _checked_value(shown: Path | str, opt: str, how: str, value: str) -> str:
 # ----------------------------------------------------------------------------
 # Figures
 # ----------------------------------------------------------------------------
-def _is_figure(x: Any) -> bool:
-    return isinstance(x, dict) and "value" in x and "unit" in x and not isinstance(x["value"], (dict, list))
-
-
 def _list_key(item: Any, i: int) -> str:
     if isinstance(item, dict):
         for k in ("constraint", "name"):
@@ -340,7 +338,7 @@ def _list_key(item: Any, i: int) -> str:
 
 def _leaves(x: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     """Flatten a summary into (dotted key, figure dict or word), lists keyed by their items' names."""
-    if _is_figure(x):
+    if is_figure(x):
         yield prefix, x
     elif isinstance(x, dict):
         for k, v in x.items():
@@ -378,10 +376,10 @@ def compare_summaries(recorded: dict[str, Any], rerun: dict[str, Any], rel_tol: 
     out: list[FigureCheck] = []
     for key in list(a) + [k for k in b if k not in a]:
         x, y = a.get(key), b.get(key)
-        if _is_figure(x) or _is_figure(y):
+        if is_figure(x) or is_figure(y):
             unit = (x or y)["unit"]
-            xv = x["value"] if _is_figure(x) else None
-            yv = y["value"] if _is_figure(y) else None
+            xv = x["value"] if is_figure(x) else None
+            yv = y["value"] if is_figure(y) else None
             numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (xv, yv))
             if numeric and x["unit"] == y["unit"]:
                 if math.isnan(xv) and math.isnan(yv):
