@@ -179,7 +179,8 @@ def _readout(s: Any, names: Sequence[str], kind: str, lp: Mapping[str, Any]) -> 
     from pyomo.environ import Var
 
     from model.build import build_model
-    from model.fastsolve import lp_arrays_of, add_reach, lp_difference
+    from model.fastsolve import add_reach, lp_arrays_of, lp_difference
+    from model.fastsolve.appsi import columns_of, highs_of, rows_of
     from model.solve import make_solver
 
     m = build_model(s, names)
@@ -187,17 +188,17 @@ def _readout(s: Any, names: Sequence[str], kind: str, lp: Mapping[str, Any]) -> 
         add_reach(m, s)
     opt = make_solver()
     opt.set_instance(m)
-    diff = lp_difference(lp_arrays_of(opt._solver_model), lp)
+    diff = lp_difference(lp_arrays_of(highs_of(opt)), lp)
     if diff:
         raise RuntimeError(f"the read-out model differs from the compiled plan ({diff})")
     col_vars: list[Any] = [None] * int(lp["num_col"])
-    cols = opt._pyomo_var_to_solver_var_map
+    cols = columns_of(opt)
     for v in m.component_data_objects(Var, descend_into=True):
         c = cols.get(id(v))
         if c is not None:
             col_vars[c] = v
     row_cons: list[Any] = [None] * int(lp["num_row"])
-    for con, r in opt._pyomo_con_to_solver_con_map.items():
+    for con, r in rows_of(opt).items():
         row_cons[r] = con
     return _Readout(m, col_vars, row_cons)
 

@@ -57,6 +57,7 @@ from model.build import build_model
 from model.checks import CheckResult, check_plan, merge
 from model.errors import InputError, InputErrors
 from model.scenario import DEFAULT_INPUTS, Scenario, TargetSpec, load_scenario
+from model.fastsolve.appsi import highs_of
 from model.solve import make_solver, solve_model as _solve
 from model.units import parse_quantity
 
@@ -340,7 +341,7 @@ def extensive_form(spec: FuturesSpec, risk: str | None = None, alpha: float = 0.
     t0 = time.perf_counter()
     status, _ = _solve(opt, m)
     solve_s = time.perf_counter() - t0
-    h = opt._solver_model
+    h = highs_of(opt)
     size = {"futures": len(names), "rows": int(h.getNumRow()), "cols": int(h.getNumCol())}
     if status != "optimal":
         return StochasticResult(status, "the extensive form has no solution" + (
