@@ -10,7 +10,7 @@ from __future__ import annotations
 from pyomo.environ import ConcreteModel, Constraint, Set
 
 from model.concerns.common import Limit, add_param
-from model.scenario import MAXIMUM_ENFORCED, MINIMUM_ENFORCED, Commitment, Deal, Scenario
+from model.records import MAXIMUM_ENFORCED, MINIMUM_ENFORCED, Commitment, Deal, Scenario
 
 
 def capacity_added(m: ConcreteModel, s: Scenario, d: Deal):
