@@ -178,6 +178,44 @@ class Planner:
         plan.proven.update(new)
         return ""
 
+    @staticmethod
+    def _reach_rows(plan: WarmPlan, hp: Any, values: Any) -> tuple[list, int, Any]:
+        """Turn the least-cost LP in ``hp`` into the reach LP, as Pyomo's persistent interface changes it.
+
+        The main target's rows are deleted, a column ``reachable`` is added and the reach plan's held rows
+        with it. Returns the constraint of each row now in HiGHS, the new column and every column index.
+        """
+        import highspy
+        import numpy as np
+
+        rp = plan.reach
+        rp.reset()
+        rp.set_params(rp.param_vector(values))
+        lp = rp.h.getLp()
+        a = lp.a_matrix_
+        start, index, val = np.asarray(a.start_), np.asarray(a.index_), np.asarray(a.value_, dtype=float)
+        cols = np.repeat(np.arange(lp.num_col_), np.diff(start))
+        h, n = hp.h, hp.a.num_col
+        tr = np.sort(np.asarray(plan.target_rows, dtype=np.int32))
+        h.deleteRows(len(tr), tr)
+        h.addVars(1, np.array([0.0]), np.array([highspy.kHighsInf]))
+        h.changeColsIntegrality(1, np.array([n], dtype=np.int32), np.array([highspy.HighsVarType.kContinuous]))
+        lo, hi, starts, idx, coef = [], [], [], [], []
+        rl, ru = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+        for r in plan.held_rows:
+            starts.append(len(idx))
+            hit = np.flatnonzero(index == r)
+            for k in hit.tolist():
+                idx.append(int(plan.reach_to_cost[cols[k]]))
+                coef.append(float(val[k]))
+            lo.append(float(rl[r]))
+            hi.append(float(ru[r]))
+        h.addRows(len(lo), np.array(lo), np.array(hi), len(idx), np.array(starts, dtype=np.int32),
+                  np.array(idx, dtype=np.int32), np.array(coef))
+        gone = set(tr.tolist())
+        rows = [c for i, c in enumerate(plan.cost_out.row_cons) if i not in gone] + plan.held_cons
+        return rows, n, np.arange(n + 1, dtype=np.int32)
+
     def _solve_warm(self, plan: WarmPlan, s: Any) -> tuple[Any, str, str, Any]:
         """(Outcome or None, path, reason, column values): the warm solve, or None where a fresh build must answer.
 
@@ -220,33 +258,8 @@ class Planner:
             return Outcome(status, self._failure(hp, status), None, solver=self._solver_info()), "warm", "", None
 
         # the largest reachable figure: the target's rows out, ``reachable`` and its rows in
-        rp = plan.reach
-        rp.reset()
-        rp.set_params(rp.param_vector(values))
-        lp = rp.h.getLp()
-        a = lp.a_matrix_
-        start, index, val = np.asarray(a.start_), np.asarray(a.index_), np.asarray(a.value_, dtype=float)
-        cols = np.repeat(np.arange(lp.num_col_), np.diff(start))
-        h, n = hp.h, hp.a.num_col
-        tr = np.sort(np.asarray(plan.target_rows, dtype=np.int32))
-        h.deleteRows(len(tr), tr)
-        h.addVars(1, np.array([0.0]), np.array([highspy.kHighsInf]))
-        h.changeColsIntegrality(1, np.array([n], dtype=np.int32), np.array([highspy.HighsVarType.kContinuous]))
-        lo, hi, starts, idx, coef = [], [], [], [], []
-        rl, ru = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
-        for r in plan.held_rows:
-            starts.append(len(idx))
-            hit = np.flatnonzero(index == r)
-            for k in hit.tolist():
-                idx.append(int(plan.reach_to_cost[cols[k]]))
-                coef.append(float(val[k]))
-            lo.append(float(rl[r]))
-            hi.append(float(ru[r]))
-        h.addRows(len(lo), np.array(lo), np.array(hi), len(idx), np.array(starts, dtype=np.int32),
-                  np.array(idx, dtype=np.int32), np.array(coef))
-        gone = set(tr.tolist())
-        rows = [c for i, c in enumerate(out.row_cons) if i not in gone] + plan.held_cons
-        every = np.arange(n + 1, dtype=np.int32)
+        rows, n, every = self._reach_rows(plan, hp, values)
+        h = hp.h
         costs = np.zeros(n + 1)
         costs[n] = 1.0
         h.changeObjectiveOffset(0.0)
