@@ -97,6 +97,7 @@ BENCH_TARGET = "80GW"
 def one_case(k: int) -> dict:
     """Time every stage of one run at scale ``k`` (in this process)."""
     from model.build import build_model
+    from model.fastsolve.appsi import highs_of
     from model.results import write_result_set
     from model.scenario import TargetSpec, load_scenario
     from model.solution import to_dataset
@@ -116,7 +117,7 @@ def one_case(k: int) -> dict:
     res.solution_loader.load_vars()
     solve_s = time.perf_counter() - t0
     duals = opt.get_duals()
-    h = opt._solver_model                                   # the highspy instance the model was passed to
+    h = highs_of(opt)                                       # the highspy instance the model was passed to
     rows, cols = h.getNumRow(), h.getNumCol()
     h.clearSolver()
     t0 = time.perf_counter()

@@ -89,10 +89,10 @@ def _replay(prep, recorded: list[dict[str, Any]], chunks: list) -> tuple[float, 
     import highspy
     import numpy as np
 
-    from model.fastsolve import HighsPlan, _highs_lp
+    from model.fastsolve import HighsPlan, highs_lp
 
     ref = HighsPlan(prep.job.plan)              # only for its reference LP and basis objects
-    lp, basis = _highs_lp(prep.job.plan.lp), ref._basis
+    lp, basis = highs_lp(prep.job.plan.lp), ref._basis
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     objectives = []

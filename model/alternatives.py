@@ -32,7 +32,7 @@ from pyomo.environ import Constraint, Objective, maximize, minimize, value
 from model.build import build_model
 from model.checks import CheckResult, check_plan, merge
 from model.scenario import DEFAULT_INPUTS, Scenario, TargetSpec, load_scenario
-from model.solve import _solve, make_solver
+from model.solve import make_solver, solve_model as _solve
 
 
 @dataclass
@@ -176,7 +176,7 @@ def plot(s: Scenario, r: AlternativesResult, out: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from model.report import PALETTE
+    from model.colours import colour as colour_of
 
     names = [a.name for a in r.alternatives]
     fig, axes = plt.subplots(1, 2, figsize=(13, 0.55 * len(names) + 2), sharey=True)
@@ -187,7 +187,7 @@ def plot(s: Scenario, r: AlternativesResult, out: Path) -> Path:
             vals = np.array([(a.by_vendor_gw if dim == "vendor" else a.by_host_gw).get(key, 0.0) for a in r.alternatives])
             if not vals.any():
                 continue
-            colour = PALETTE.get(key, cmap(i % 10)) if dim == "vendor" else cmap(i % 10)
+            colour = colour_of("vendor", str(key)) if dim == "vendor" else cmap(i % 10)
             ax.barh(range(len(names)), vals, left=left, label=label, color=colour)
             left += vals
         ax.set_title(f"capacity in service by {dim}, {min(t.year for t in s.targets if t.main)} (GW)")

@@ -227,7 +227,7 @@ def print_summary(summary: dict, s, result_set: Path) -> None:
     """A short, readable summary: capacity by vendor and host per year, cost, binding limits."""
     import pandas as pd
 
-    from model.report import _fmt, shadow_text
+    from model.fmt import figure as _fmt, shadow_price as shadow_text
 
     ty = summary["target_year"]
     print(f"\nStatus: {summary['status']}  ({summary.get('message', '')})")
@@ -273,7 +273,7 @@ def target_line(summary: dict, s) -> str:
     ``--objective max-capacity``, ``Objective: the most accelerator IT capacity in service by 2030``
     (the target is not used then, so it is not shown).
     """
-    from model.report import _fmt
+    from model.fmt import figure as _fmt
 
     t, ty = s.main_target, summary["target_year"]
     basis = ("" if t.kind != "power" else
@@ -287,7 +287,7 @@ def target_line(summary: dict, s) -> str:
 def print_answer(summary: dict) -> None:
     """The answer in a few lines: cost and its basis, all-in capex per GW, borrowing, reach, build years."""
     from model.answer import build_years
-    from model.report import _fmt as _report_fmt
+    from model.fmt import figure as _report_fmt
 
     def _fmt(fig: dict) -> str:
         if fig.get("unit") == "USD/GW":

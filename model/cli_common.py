@@ -34,7 +34,7 @@ COMMANDS: dict[str, Command] = {
     "check": Command("model.cli:cmd_check", "validate the inputs without solving; list every problem once"),
     "scenarios": Command("model.cli:cmd_scenarios", "list the shipped scenarios (--long: descriptions and notes)"),
     "compare": Command("model.compare:main", "compare result sets side by side: figures, inputs, plots"),
-    "sweep": Command("model.sweep:main", "vary assumptions over many cases: grid, one at a time, Monte Carlo, "
+    "sweep": Command("model.sweep.cli:main", "vary assumptions over many cases: grid, one at a time, Monte Carlo, "
                                          "Sobol, Morris"),
     "verify": Command("model.verify:main", "redo a run from its manifest and check that the figures match"),
     "stochastic": Command("model.stochastic:main", "a two-stage plan that holds up across futures "

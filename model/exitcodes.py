@@ -14,3 +14,8 @@ EXIT_INPUT = 2       # bad input or usage; nothing written
 EXIT_TARGET = 3      # target missed or contradictory inputs; a result set explains it
 EXIT_SOLVER = 4      # solver failure, time limit, or a plan refused by the post-solve check
 EXIT_INTERRUPT = 130
+
+# ``verify``: does a re-run reproduce the recorded figures?
+EXIT_MATCH = 0       # the figures match
+EXIT_DIFFER = 1      # some figure differs
+EXIT_CANNOT = 2      # the set cannot be re-run (not a result set, a crafted or unreadable manifest)

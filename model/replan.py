@@ -37,7 +37,8 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-EXIT_OK, EXIT_WRITE, EXIT_INPUT = 0, 1, 2
+from model.exitcodes import EXIT_INPUT, EXIT_WRITE
+
 #: Decisions carried as history: variable name -> how it is read from the source's solution.nc.
 HISTORY_VARS = ("build_gw", "power_build_gw", "borrow_bnusd", "repay_bnusd")
 

@@ -11,12 +11,9 @@ and keeps the small HTML helpers and the override read-out that
 """
 from __future__ import annotations
 
-import base64
 import csv
-import html
-import re
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import matplotlib
 
@@ -27,46 +24,8 @@ import xarray as xr  # noqa: E402
 
 from model import fmt  # noqa: E402
 from model.colours import colour  # noqa: E402
-from model.pages import PLOT_STYLE as _PLOT_STYLE, STATUS_STYLE  # noqa: E402,F401
+from model.pages import PLOT_STYLE  # noqa: E402
 from model.scenario import Scenario  # noqa: E402
-
-
-class _VendorColours(dict):
-    """Vendor colours from ``inputs/colours.csv``; ``PALETTE.get(v, x)`` always answers the one colour of ``v``."""
-
-    def get(self, key: Any, default: Any = None) -> str:  # noqa: ARG002 - the file's colour wins over a default
-        return colour("vendor", str(key))
-
-    def __getitem__(self, key: Any) -> str:
-        return colour("vendor", str(key))
-
-    def __contains__(self, key: object) -> bool:
-        return True
-
-
-#: Colours of chip vendors (kept for modules that import it; see :mod:`model.colours`).
-PALETTE = _VendorColours()
-
-
-# ----------------------------------------------------------------------------
-# Numbers and words: one formatting module (kept names for the modules that import them)
-# ----------------------------------------------------------------------------
-def shadow_text(price: dict[str, Any]) -> str:
-    """A shadow price as a person reads it: ``-25.5 billion USD/GW``."""
-    return fmt.shadow_price(price)
-
-
-def _fmt(fig: dict[str, Any]) -> str:
-    """A figure for the terminal: ``7.29 trillion USD``, ``250 GW``."""
-    return fmt.figure(fig)
-
-
-def human(value: Any, unit: str = "") -> str:
-    """A number with its unit as a person reads it (:func:`model.fmt.quantity`)."""
-    return fmt.quantity(value, unit)
-
-
-_sig = fmt.sig
 
 
 # ----------------------------------------------------------------------------
@@ -129,7 +88,7 @@ def write_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path,
     if "in_service_gw" not in ds:
         return images
     years = ds.year.values
-    with plt.rc_context(_PLOT_STYLE):
+    with plt.rc_context(PLOT_STYLE):
         for coord, kind, fname, title in (
             ("vendor", "vendor", "capacity_by_vendor.png", "IT capacity in service by chip vendor"),
             ("host", "host", "capacity_by_host.png", "IT capacity in service by host"),
@@ -219,129 +178,6 @@ def _shorten(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-# ----------------------------------------------------------------------------
-# HTML helpers shared with compare.py
-# ----------------------------------------------------------------------------
-def _css() -> str:
-    """The shared styles of every page (``model/templates/style.css``)."""
-    return (Path(__file__).resolve().parent / "templates" / "style.css").read_text()
-
-
-def esc(x: Any) -> str:
-    return html.escape(str(x), quote=True)
-
-
-_URL = re.compile(r"(https?://[^\s<>\"')]+)")
-
-
-def autolink(text: Any) -> str:
-    """Escape ``text`` and turn the URLs in it into links."""
-    parts = _URL.split(str(text))
-    return "".join(f"<a href='{esc(p)}'>{esc(p)}</a>" if i % 2 else esc(p) for i, p in enumerate(parts))
-
-
-def img_tag(path: Path, alt: str) -> str:
-    """A ``<figure>`` with the PNG at ``path`` inlined as a data URI."""
-    data = base64.b64encode(Path(path).read_bytes()).decode()
-    return f"<figure><img alt='{esc(alt)}' src='data:image/png;base64,{data}'></figure>"
-
-
-def table_html(header: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Iterable[int] = (),
-               row_class: Sequence[str] | None = None, cell_class: dict[tuple[int, int], str] | None = None,
-               raw: bool = False) -> str:
-    """An HTML table; ``numeric`` columns are right-aligned; cells are escaped unless ``raw``."""
-    numeric = set(numeric)
-    cell_class = cell_class or {}
-    head = "".join(f"<th class='{'num' if i in numeric else ''}'>{esc(h)}</th>" for i, h in enumerate(header))
-    body = []
-    for r, row in enumerate(rows):
-        cls = f" class='{row_class[r]}'" if row_class and row_class[r] else ""
-        cells = []
-        for i, c in enumerate(row):
-            classes = " ".join(x for x in ("num" if i in numeric else "", cell_class.get((r, i), "")) if x)
-            cells.append(f"<td class='{classes}'>{c if raw else esc(c)}</td>")
-        body.append(f"<tr{cls}>{''.join(cells)}</tr>")
-    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-
-
-def html_page(title: str, header_html: str, nav: Sequence[tuple[str, str]], body: Sequence[str],
-              footer: str = "") -> str:
-    """One self-contained page: inline styles, no scripts, no external resources."""
-    links = "".join(f"<a href='#{esc(a)}'>{esc(t)}</a>" for a, t in nav)
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{esc(title)}</title>"
-            f"<style>{_css()}</style></head>"
-            f"<body><header class='top'><div class='wrap'>{header_html}</div></header>"
-            f"<nav class='toc'><div class='wrap'>{links}</div></nav><main class='wrap'>{''.join(body)}</main>"
-            f"<footer class='wrap'>{footer}</footer></body></html>")
-
-
-# ----------------------------------------------------------------------------
-# Overrides in words (shared with compare.py)
-# ----------------------------------------------------------------------------
-def override_entries(overrides: Iterable[Any]) -> list[dict[str, str]]:
-    """Each recorded override as ``key``, ``value``, ``unit``, ``action``, ``origin``, ``source``.
-
-    ``overrides`` are :class:`model.inputs.Override` objects or their manifest dicts.
-    ``set`` and ``scale`` keep their ``--set`` key (``pue.US-Texas``); table edits
-    are keyed by file and row selector (``offers.csv[offer=x]``). Keys are unique:
-    a repeated one gets `` #2``, `` #3``.
-    """
-    import ast
-
-    out: list[dict[str, str]] = []
-    seen: dict[str, int] = {}
-    for o in overrides:
-        d = o if isinstance(o, dict) else o.__dict__
-        action, target, detail = str(d.get("action", "")), str(d.get("target", "")), str(d.get("detail", ""))
-        value, unit = detail, ""
-        if action == "set":
-            value, unit = _split_quantity(detail)
-        elif action == "scale":
-            value, unit = detail.replace("x ", "× ", 1), "factor"
-        elif action in ("replace", "drop"):
-            cond_text, _, values_text = detail.partition(" -> ")
-            try:
-                cond = ast.literal_eval(cond_text)
-                target = f"{target}[{', '.join(f'{k}={v}' for k, v in cond.items())}]"
-            except (ValueError, SyntaxError, AttributeError):
-                target = f"{target}[{cond_text}]"
-            if action == "drop":
-                value = "dropped"
-            else:
-                try:
-                    values = ast.literal_eval(values_text)
-                    unit = str(values.pop("unit", "")) if isinstance(values, dict) else ""
-                    if isinstance(values, dict) and set(values) == {"value"}:
-                        value = str(values["value"])
-                    elif isinstance(values, dict):
-                        value = ", ".join(f"{k}={v}" for k, v in values.items())
-                    else:
-                        value = values_text
-                except (ValueError, SyntaxError):
-                    value = values_text
-        elif action == "add":
-            value = f"+{detail}"
-            target = f"{target} (added rows)"
-        seen[target] = seen.get(target, 0) + 1
-        key = target if seen[target] == 1 else f"{target} #{seen[target]}"
-        out.append({"key": key, "value": value, "unit": unit, "action": action,
-                    "origin": str(d.get("origin", "")), "source": str(d.get("source", ""))})
-    return out
-
-
-def _split_quantity(text: str) -> tuple[str, str]:
-    """``'70.7 USD/MWh'`` -> ``('70.7', 'USD/MWh')``; text that is no quantity stays whole."""
-    from model.units import UnitParseError, parse_quantity
-
-    try:
-        q = parse_quantity(text)
-    except UnitParseError:
-        return text, ""
-    unit = "" if q.dimensionless and str(q.units) == "dimensionless" else f"{q.units:~C}"
-    return f"{q.magnitude:g}", unit
-
-
 
 # ----------------------------------------------------------------------------
 # The report
@@ -358,57 +194,6 @@ def write_names(folder: Path, s: Scenario) -> Path:
             for key, name in table.items():
                 w.writerow([kind, key, name])
     return path
-
-
-#: summary.json keys :func:`answer_section` shows (issue 11: an answer an analyst can quote).
-ANSWER_KEYS = ("all_in_capex_per_gw", "debt_peak", "target_binds", "calibration", "assumptions_ranked")
-
-
-def answer_section(summary: dict[str, Any]) -> str:
-    """"Read before quoting": the two costs per GW defined, borrowing, whether the target binds, the
-    calibration against reported figures and the assumptions ranked by how much they move the answer."""
-    if "total_cost" not in summary:
-        return ""
-    out = ["<section id='answer'><h2>Read before quoting</h2>"]
-    facts = []
-    allin, per_gw = summary.get("all_in_capex_per_gw"), summary.get("cost_per_gw")
-    if allin:
-        facts.append(f"<li><b>All-in capex per GW</b>: {esc(human(allin['value'] / 1e9, 'billion USD/GW'))}. "
-                     f"{esc(allin.get('basis', ''))}.</li>")
-    if per_gw:
-        facts.append(f"<li><b>Spending per GW</b>: {esc(human(per_gw['value'] / 1e9, 'billion USD/GW'))}. "
-                     f"{esc(per_gw.get('basis', ''))}.</li>")
-    peak = summary.get("debt_peak")
-    if peak:
-        limit = f" (limit {human(peak['limit']['value'], 'USD')})" if peak.get("limit") else " (no debt limit)"
-        facts.append(f"<li><b>Borrowing</b>: peak debt {esc(human(peak['value'], 'USD'))} in {esc(peak['year'])}"
-                     f"{esc(limit)}.</li>")
-    reach = summary.get("max_reachable")
-    if reach:
-        facts.append(f"<li><b>Largest reachable</b> in {esc(summary.get('target_year'))}: "
-                     f"{esc(human(reach['value'], reach['unit']))} (target {esc(human(summary['target']['value'], summary['target']['unit']))}).</li>")
-    binds = summary.get("target_binds")
-    if binds:
-        facts.append(f"<li><b>Does the target bind?</b> {'yes' if binds['value'] else 'no'}: {esc(binds.get('note', ''))}.</li>")
-    out.append("<ul>" + "".join(facts) + "</ul>")
-    cal = (summary.get("calibration") or {}).get("value") or []
-    if cal:
-        rows = [[r["figure"], human(r["plan"], r["unit"]) if r["plan"] is not None else "none",
-                 human(r["reported"], r["unit"]), r["note"], r["source"]] for r in cal]
-        out.append("<h3>Calibration: the plan beside reported figures</h3>"
-                   + table_html(["figure", "plan", "reported", "why they differ", "source"], rows))
-    ranked = summary.get("assumptions_ranked") or {}
-    if ranked.get("value"):
-        rows = []
-        for r in ranked["value"]:
-            swing = human(r["swing"], r["swing_unit"]) if r.get("swing") is not None else r.get("note", "no plan at one end")
-            rows.append([r["label"], r["key"], f"{r['low']:g} to {r['high']:g}", swing])
-        more = f" {ranked['not_ranked']} not ranked." if ranked.get("not_ranked") else ""
-        out.append(f"<h3>Assumptions ranked by how much they move the {esc(ranked.get('headline', 'answer'))}</h3>"
-                   f"<p>{esc(ranked.get('method', ''))}.{esc(more)}</p>"
-                   + table_html(["assumption", "--set key", "range", "swing"], rows[:15]))
-    out.append("</section>")
-    return "".join(out)
 
 
 def write_report(folder: Path, summary: dict[str, Any], images: dict[str, Path], s: Scenario,

@@ -7,6 +7,7 @@ import numpy as np
 import xarray as xr
 
 from model import __version__
+from model.checks import energy_readout_problems
 from model.concerns import capacity, costs, power
 from model.scenario import Scenario
 from model.solve import Outcome
@@ -47,7 +48,11 @@ def to_dataset(s: Scenario, outcome: Outcome) -> xr.Dataset:
         return xr.Dataset(attrs=attrs)
     m = outcome.model
     cap = capacity.report(m, s).assign_coords(offer=list(s.offers), year=list(s.years), **offer_coords(s))
-    pw = power.report(m, s).assign_coords(region=list(s.regions), year=list(s.years))
+    pw = power.report(m, s)
+    problems = energy_readout_problems(s, pw)
+    if problems:     # the read-out must balance like the LP: anything else is a bug in it
+        raise RuntimeError("the energy read-out does not balance: " + "; ".join(problems[:3]))
+    pw = pw.assign_coords(region=list(s.regions), year=list(s.years))
     cs = costs.report(m, s).assign_coords(year=list(s.years))
     compute = np.zeros((len(s.offers), len(s.years)))
     for i, (o, info) in enumerate(s.offers.items()):

@@ -220,7 +220,7 @@ def _index_text(index: Any) -> str:
     return str(index)
 
 
-def _solve(opt: Highs, m: ConcreteModel) -> tuple[str, Any]:
+def solve_model(opt: Highs, m: ConcreteModel) -> tuple[str, Any]:
     """Solve and map HiGHS's termination to our status words."""
     try:
         res = opt.solve(m)
@@ -241,6 +241,10 @@ def _solve(opt: Highs, m: ConcreteModel) -> tuple[str, Any]:
     if tc == TerminationCondition.maxTimeLimit:
         return "time_limit", res
     return "solver_error", res
+
+
+#: The name this module's solves go through (tests replace it to inject a solver crash or a corrupt plan).
+_solve = solve_model
 
 
 def shown_reach(kind: str, v: float) -> str:
@@ -310,7 +314,7 @@ def _solve_plan(s: Scenario, objective: str, time_limit: float | None) -> Outcom
                                        binding=explain_duals(s, opt.get_duals(), "bnUSD"), timings=timings,
                                        solver=solver_info))
         if status in ("time_limit", "solver_error", "unbounded"):
-            return Outcome(status, _failure_message(status, time_limit, res), None, timings=timings,
+            return Outcome(status, failure_message(status, time_limit, res), None, timings=timings,
                            solver=solver_info)
     elif objective != "max-capacity":
         raise ValueError(f"unknown objective {objective!r}")
@@ -334,7 +338,7 @@ def _solve_plan(s: Scenario, objective: str, time_limit: float | None) -> Outcom
         return Outcome("unbounded", "nothing limits the capacity: add build caps, supply caps or grid power",
                        None, timings=timings, solver=solver_info)
     if status != "optimal":
-        return Outcome(status, _failure_message(status, time_limit, res), None, timings=timings, solver=solver_info)
+        return Outcome(status, failure_message(status, time_limit, res), None, timings=timings, solver=solver_info)
     refused = _checked(s, Outcome("optimal", "", m, timings=timings, solver=solver_info))  # the reach figure too
     if refused.status != "optimal":
         return refused
@@ -349,7 +353,7 @@ def _solve_plan(s: Scenario, objective: str, time_limit: float | None) -> Outcom
     status, res = _solve(opt, m)
     timings["cost_solve_s"] = time.perf_counter() - t0
     if status != "optimal":
-        return Outcome(status, _failure_message(status, time_limit, res), None, max_reachable=reachable,
+        return Outcome(status, failure_message(status, time_limit, res), None, max_reachable=reachable,
                        reach_binding=reach_binding, timings=timings, solver=solver_info)
     binding = explain_duals(s, opt.get_duals(), "bnUSD")
     target = s.main_target
@@ -365,7 +369,7 @@ def _solve_plan(s: Scenario, objective: str, time_limit: float | None) -> Outcom
                                timings=timings, solver=solver_info))
 
 
-def _failure_message(status: str, time_limit: float | None, detail: Any = None) -> str:
+def failure_message(status: str, time_limit: float | None, detail: Any = None) -> str:
     if status == "time_limit":
         return f"HiGHS stopped at the time limit ({time_limit:g} s) without a proven optimum"
     if status == "unbounded":

@@ -57,7 +57,8 @@ from model.build import build_model
 from model.checks import CheckResult, check_plan, merge
 from model.errors import InputError, InputErrors
 from model.scenario import DEFAULT_INPUTS, Scenario, TargetSpec, load_scenario
-from model.solve import _solve, make_solver
+from model.fastsolve.appsi import highs_of
+from model.solve import make_solver, solve_model as _solve
 from model.units import parse_quantity
 
 
@@ -113,9 +114,9 @@ def load_futures(path: Path, inputs_dir: Path = DEFAULT_INPUTS, scenario: str | 
         Naming the file and entry for a malformed file, probabilities that do
         not sum to 1, a bad penalty, or any problem in a future's overrides.
     """
-    from model.inputs import _display
+    from model.inputs import display_path
 
-    shown = _display(Path(path))
+    shown = display_path(Path(path))
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -377,7 +378,7 @@ def extensive_form(spec: FuturesSpec, risk: str | None = None, alpha: float = 0.
     t0 = time.perf_counter()
     status, _ = _solve(opt, m)
     solve_s = time.perf_counter() - t0
-    h = opt._solver_model
+    h = highs_of(opt)
     size = {"futures": len(names), "rows": int(h.getNumRow()), "cols": int(h.getNumCol())}
     if status != "optimal":
         return StochasticResult(status, "the extensive form has no solution" + (

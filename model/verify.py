@@ -31,7 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-EXIT_MATCH, EXIT_DIFFER, EXIT_CANNOT = 0, 1, 2
+from model.exitcodes import EXIT_CANNOT, EXIT_DIFFER, EXIT_MATCH
+from model.summary import is_figure
+
 #: Options of the recorded command line that verify replaces (where the set is written, and its name).
 _REPLACED = ("--name", "--results")
 #: Summary keys that are not figures of the plan (text derived from the figures, clocks).
@@ -174,6 +176,83 @@ def _resolve(value: str, base: Path) -> Path:
     return (p if p.is_absolute() else base / p).resolve()
 
 
+def _checked_options(shown: Any, kind: str, argv: list[str], allowed: dict[str, str]) -> list[tuple[str, str | None]]:
+    """Every token of a recorded command line: an allowed option of this kind, its value of the right form.
+
+    Raises
+    ------
+    Refused
+        Naming the token that is not allowed.
+    """
+    options: list[tuple[str, str | None]] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        opt, eq, value = token.partition("=")
+        if not opt.startswith("--"):
+            raise Refused(shown, "command_line", f"options of a '{kind}' command line", repr(token))
+        full = [o for o in allowed if o == opt] or [o for o in allowed if o.startswith(opt)]
+        if len(full) != 1:
+            raise Refused(shown, "command_line", f"an option verify re-runs for a '{kind}' set (one of "
+                          + ", ".join(sorted(allowed)) + ")", repr(opt))
+        opt, how = full[0], allowed[full[0]]
+        if how == "flag":
+            if eq:
+                raise Refused(shown, "command_line", f"{opt} without a value", repr(token))
+            options.append((opt, None))
+            i += 1
+            continue
+        if not eq:
+            if i + 1 >= len(argv):
+                raise Refused(shown, "command_line", f"a value after {opt}", "the end of the command line")
+            value = argv[i + 1]
+            i += 1
+        i += 1
+        options.append((opt, _checked_value(shown, opt, how, value)))
+    if kind == "sweep":
+        workers = [v for o, v in options if o == "--workers"]
+        resumed = [v for o, v in options if o == "--resume"]
+        if resumed:
+            raise Refused(shown, "command_line", "the command that started the sweep (a resumed sweep records it)",
+                          f"--resume {resumed[0]}")
+        del workers   # the number of local processes does not change a sweep's figures; verify would run one
+    return options
+
+
+def _inputs_folder(shown: Any, man: dict[str, Any], options: list[tuple[str, str | None]], base: Path,
+                   roots: list[Path]) -> Path:
+    """The inputs folder a re-run reads: the recorded one (else the command line's, else the project's), inside
+    the project.
+
+    Raises
+    ------
+    Refused
+        Naming the manifest field whose folder is outside the project or missing.
+    """
+    from model.scenario import DEFAULT_INPUTS
+
+    recorded = man.get("inputs_dir")
+    if recorded is not None and not isinstance(recorded, str):
+        raise Refused(shown, "inputs_dir", "a folder name", repr(recorded))
+    given = [v for o, v in options if o == "--inputs"]
+    if recorded:
+        inputs = _resolve(recorded, base)
+        field = "inputs_dir"
+        if given and _resolve(given[-1], base) != inputs:
+            raise Refused(shown, "command_line", f"--inputs naming the recorded inputs folder {recorded}",
+                          repr(given[-1]))
+    elif given:
+        inputs, field = _resolve(given[-1], base), "command_line"
+    else:
+        inputs, field = DEFAULT_INPUTS.resolve(), "inputs_dir"
+    if not _inside(inputs, roots):
+        raise Refused(shown, field, "an inputs folder inside the project (" + " or ".join(map(str, roots)) + ")",
+                      repr(str(inputs)))
+    if not inputs.is_dir():
+        raise Refused(shown, field, "an inputs folder that exists", repr(str(inputs)))
+    return inputs
+
+
 def rerun_argv(man: dict[str, Any], results: Path, name: str, result_set: Path | None = None) -> list[str]:
     """The command that redoes the set: rebuilt from :data:`ALLOWED`, reading only the recorded inputs folder.
 
@@ -216,60 +295,8 @@ def rerun_argv(man: dict[str, Any], results: Path, name: str, result_set: Path |
         raise Refused(shown, "cwd", "a folder name", repr(cwd))
     base = Path(cwd) if cwd else result_set.resolve().parent.parent
 
-    # 1. every token: an allowed option of this kind, its value of the right form
-    options: list[tuple[str, str | None]] = []
-    i = 0
-    while i < len(argv):
-        token = argv[i]
-        opt, eq, value = token.partition("=")
-        if not opt.startswith("--"):
-            raise Refused(shown, "command_line", f"options of a '{kind}' command line", repr(token))
-        full = [o for o in allowed if o == opt] or [o for o in allowed if o.startswith(opt)]
-        if len(full) != 1:
-            raise Refused(shown, "command_line", f"an option verify re-runs for a '{kind}' set (one of "
-                          + ", ".join(sorted(allowed)) + ")", repr(opt))
-        opt, how = full[0], allowed[full[0]]
-        if how == "flag":
-            if eq:
-                raise Refused(shown, "command_line", f"{opt} without a value", repr(token))
-            options.append((opt, None))
-            i += 1
-            continue
-        if not eq:
-            if i + 1 >= len(argv):
-                raise Refused(shown, "command_line", f"a value after {opt}", "the end of the command line")
-            value = argv[i + 1]
-            i += 1
-        i += 1
-        options.append((opt, _checked_value(shown, opt, how, value)))
-    if kind == "sweep":
-        workers = [v for o, v in options if o == "--workers"]
-        resumed = [v for o, v in options if o == "--resume"]
-        if resumed:
-            raise Refused(shown, "command_line", "the command that started the sweep (a resumed sweep records it)",
-                          f"--resume {resumed[0]}")
-        del workers   # the number of local processes does not change a sweep's figures; verify would run one
-
-    # 2. the inputs folder: recorded, inside the project
-    recorded = man.get("inputs_dir")
-    if recorded is not None and not isinstance(recorded, str):
-        raise Refused(shown, "inputs_dir", "a folder name", repr(recorded))
-    given = [v for o, v in options if o == "--inputs"]
-    if recorded:
-        inputs = _resolve(recorded, base)
-        field = "inputs_dir"
-        if given and _resolve(given[-1], base) != inputs:
-            raise Refused(shown, "command_line", f"--inputs naming the recorded inputs folder {recorded}",
-                          repr(given[-1]))
-    elif given:
-        inputs, field = _resolve(given[-1], base), "command_line"
-    else:
-        inputs, field = DEFAULT_INPUTS.resolve(), "inputs_dir"
-    if not _inside(inputs, roots):
-        raise Refused(shown, field, "an inputs folder inside the project (" + " or ".join(map(str, roots)) + ")",
-                      repr(str(inputs)))
-    if not inputs.is_dir():
-        raise Refused(shown, field, "an inputs folder that exists", repr(str(inputs)))
+    options = _checked_options(shown, kind, argv, allowed)
+    inputs = _inputs_folder(shown, man, options, base, roots)
 
     # 3. scenario names and input files
     out: list[str] = [] if kind == "run" else [kind]
@@ -327,10 +354,6 @@ def _checked_value(shown: Path | str, opt: str, how: str, value: str) -> str:
 # ----------------------------------------------------------------------------
 # Figures
 # ----------------------------------------------------------------------------
-def _is_figure(x: Any) -> bool:
-    return isinstance(x, dict) and "value" in x and "unit" in x and not isinstance(x["value"], (dict, list))
-
-
 def _list_key(item: Any, i: int) -> str:
     if isinstance(item, dict):
         for k in ("constraint", "name"):
@@ -341,7 +364,7 @@ def _list_key(item: Any, i: int) -> str:
 
 def _leaves(x: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     """Flatten a summary into (dotted key, figure dict or word), lists keyed by their items' names."""
-    if _is_figure(x):
+    if is_figure(x):
         yield prefix, x
     elif isinstance(x, dict):
         for k, v in x.items():
@@ -379,10 +402,10 @@ def compare_summaries(recorded: dict[str, Any], rerun: dict[str, Any], rel_tol: 
     out: list[FigureCheck] = []
     for key in list(a) + [k for k in b if k not in a]:
         x, y = a.get(key), b.get(key)
-        if _is_figure(x) or _is_figure(y):
+        if is_figure(x) or is_figure(y):
             unit = (x or y)["unit"]
-            xv = x["value"] if _is_figure(x) else None
-            yv = y["value"] if _is_figure(y) else None
+            xv = x["value"] if is_figure(x) else None
+            yv = y["value"] if is_figure(y) else None
             numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (xv, yv))
             if numeric and x["unit"] == y["unit"]:
                 if math.isnan(xv) and math.isnan(yv):
@@ -435,19 +458,39 @@ def _headline(key: str) -> bool:
                    "facility_power", "energy") or (top == "capacity_in_service")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``run.py verify RESULT_SET``: re-run from the manifest, compare figures, report changed inputs."""
+def parser() -> Any:
+    """The options of ``run.py verify``."""
     from model.cli_common import ArgumentParser  # says 'did you mean' for a mistyped option
 
     p = ArgumentParser(prog="run.py verify",
-                                description="Re-run a result set from its manifest (into a temporary folder) and "
-                                            "report whether the figures match and which inputs changed since.")
+                       description="Re-run a result set from its manifest (into a temporary folder) and "
+                                   "report whether the figures match and which inputs changed since.")
     p.add_argument("result_set", type=Path, help="a result set folder, e.g. results/base_250GW-2033_...")
     p.add_argument("--rel-tol", type=float, default=1e-6, help="relative tolerance on money and other figures")
     p.add_argument("--abs-tol-gw", type=float, default=1e-6, help="absolute tolerance on capacities (GW)")
     p.add_argument("--all", action="store_true", help="list every figure compared, not only headlines and misses")
     p.add_argument("--keep", action="store_true", help="keep the re-run's result set and print where it is")
-    a = p.parse_args(list(argv or []))
+    return p
+
+
+def _code_changes(man: dict[str, Any]) -> list[str]:
+    """What changed since the run: the model's code (its sha256) and package versions."""
+    from model.results import code_sha256, package_versions
+
+    notes = []
+    if man.get("code_sha256") and man["code_sha256"] != code_sha256():
+        notes.append("the model's code differs from the code that made the set (code_sha256)")
+    then = man.get("versions") or {}
+    now = package_versions()
+    for k in sorted(set(then) & set(now)):
+        if then[k] != now[k]:
+            notes.append(f"{k} {then[k]} -> {now[k]}")
+    return notes
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``run.py verify RESULT_SET``: re-run from the manifest, compare figures, report changed inputs."""
+    a = parser().parse_args(list(argv or []))
     try:
         man = _read_json(a.result_set / "manifest.json")
     except ValueError as exc:
@@ -484,16 +527,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                      ["file", "state", "sha256 then", "sha256 now"]))
     else:
         print(f"\nInputs: all {len(inputs)} files unchanged (sha256)")
-    from model.results import code_sha256, package_versions
-
-    notes = []
-    if man.get("code_sha256") and man["code_sha256"] != code_sha256():
-        notes.append("the model's code differs from the code that made the set (code_sha256)")
-    then = man.get("versions") or {}
-    now = package_versions()
-    for k in sorted(set(then) & set(now)):
-        if then[k] != now[k]:
-            notes.append(f"{k} {then[k]} -> {now[k]}")
+    notes = _code_changes(man)
     if notes:
         print("Code and versions since the run: " + "; ".join(notes))
 

@@ -67,7 +67,7 @@ def test_summary_keys_become_labels_not_raw_keys():
 
 
 def test_the_terminal_uses_the_same_formatting_as_the_pages():
-    from model.report import _fmt, shadow_text
+    from model.fmt import figure as _fmt, shadow_price as shadow_text
 
     assert _fmt({"value": 7.29e12, "unit": "USD"}) == fmt.quantity(7.29e12, "USD") == "7.29 trillion USD"
     assert shadow_text({"value": -2.55e10, "unit": "USD/GW"}) == "-25.5 billion USD/GW"

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-import model.sweep as sweep
+import model.sweep.cli as sweep
 from model.cli import main as run_py
 from model.build import param_values
 from model.errors import InputErrors

@@ -10,11 +10,7 @@ from __future__ import annotations
 from pyomo.environ import ConcreteModel, Constraint, Set
 
 from model.concerns.common import Limit, add_param
-from model.scenario import Commitment, Deal, Scenario
-
-#: Statuses whose minimum is enforced; an LOI only caps; a cancelled deal is ignored.
-MINIMUM_ENFORCED = ("signed", "active", "announced")
-MAXIMUM_ENFORCED = ("signed", "active", "announced", "loi")
+from model.records import MAXIMUM_ENFORCED, MINIMUM_ENFORCED, Commitment, Deal, Scenario
 
 
 def capacity_added(m: ConcreteModel, s: Scenario, d: Deal):

@@ -134,6 +134,11 @@ def autolink(text: Any) -> Markup:
                           for i, p in enumerate(parts)))
 
 
+def source_cell(text: Any) -> Any:
+    """A table cell for a source: its URLs as links, nothing for no source."""
+    return autolink(text) if text else ""
+
+
 def data_uri(png: bytes | Path) -> str:
     data = png if isinstance(png, bytes) else Path(png).read_bytes()
     return "data:image/png;base64," + base64.b64encode(data).decode()

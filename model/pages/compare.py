@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from model import fmt
-from model.pages import (STATUS_STYLE, bullets, card, details, figure_block, finite, h3, image, manifest_of, names_of,
+from model.pages import (source_cell, STATUS_STYLE, bullets, card, details, figure_block, finite, h3, image, manifest_of, names_of,
                          p, page, provenance_rows, read_csv, section, table, table_block, verdict)
 
 #: Figures where more is better (+1) or worse (-1); others are shown without a judgement.
@@ -272,10 +272,8 @@ def input_blocks(set_dir: Path, labels: Sequence[str]) -> list[Any]:
         else:
             wide = dif.pivot(index="key", columns="set", values="value").reindex(columns=list(labels))
             meta = dif.fillna("").sort_values("source", ascending=False).drop_duplicates("key").set_index("key")
-            from model.pages.plan import _source
-
             rows = [[key, str(meta.loc[key, "unit"]), *[str(x) for x in wide.loc[key]],
-                     _source(meta.loc[key, "source"])] for key in dict.fromkeys(dif["key"])]
+                     source_cell(meta.loc[key, "source"])] for key in dict.fromkeys(dif["key"])]
             blocks += [h3("Overrides (scenario files and --set) that differ"),
                        table_block(table(["key", "unit", *labels, "source or reason"], rows))]
     missing = read_csv(set_dir / "tables" / "missing.csv")

@@ -16,7 +16,8 @@ from typing import Any, Mapping, Sequence
 from markupsafe import Markup
 
 from model import fmt
-from model.pages import (STATUS_STYLE, bullets, card, details, figure_block, figures_block, finite, h3, image,
+from model.summary import flatten_summary, override_entries
+from model.pages import (source_cell, STATUS_STYLE, bullets, card, details, figure_block, figures_block, finite, h3, image,
                          manifest_of, names_of, p, page, provenance_rows, read_csv, read_json, section, sha_table,
                          table, table_block, verdict)
 
@@ -404,15 +405,9 @@ def quote_blocks(summary: Mapping[str, Any]) -> list[Any]:
         rows = [[str(c.get("figure", "")), fmt.quantity(c.get("plan"), str(c.get("unit", ""))),
                  fmt.quantity(c.get("reported"), str(c.get("unit", ""))),
                  Markup("{}{}").format(c.get("note") or "", "") if c.get("note") else "",
-                 _source(c.get("source"))] for c in cal]
+                 source_cell(c.get("source"))] for c in cal]
         blocks.append(table_block(table(["figure", "plan", "reported", "note", "source"], rows, numeric=(1, 2))))
     return blocks
-
-
-def _source(text: Any) -> Any:
-    from model.pages import autolink
-
-    return autolink(text) if text else ""
 
 
 # ----------------------------------------------------------------------------
@@ -551,8 +546,6 @@ SHOWN = {"status", "message", "scenario", "target_year", "objective", "total_cos
 
 def more_blocks(summary: Mapping[str, Any], names: Mapping[str, Mapping[str, str]]) -> list[Any]:
     """Figures the sections above do not place (keys added later), with labels and units, never raw keys."""
-    from model.compare import flatten_summary
-
     other = {k: v for k, v in summary.items() if k not in SHOWN}
     rows = []
     ty = str(summary.get("target_year", ""))
@@ -580,14 +573,12 @@ def more_blocks(summary: Mapping[str, Any], names: Mapping[str, Mapping[str, str
 
 
 def input_blocks(manifest: Mapping[str, Any]) -> list[Any]:
-    from model.report import override_entries
-
     entries = override_entries(manifest.get("overrides") or [])
     if not entries:
         return [p("No changes: this run uses the base data as shipped in inputs/.")]
     origins = sorted({e["origin"] for e in entries if e["origin"]})
     rows = [[e["action"], Markup("<span class='mono'>{}</span>").format(e["key"]), e["value"], e["unit"],
-             _source(e["source"])] for e in entries]
+             source_cell(e["source"])] for e in entries]
     return [p(f"{len(entries)} changes on top of the base data" + (f", from {', '.join(origins)}" if origins else "")
               + "; each with its source or reason."),
             table_block(table(["change", "key", "value", "unit", "source or reason"], rows))]

@@ -1,0 +1,85 @@
+"""Helpers of the table assemblers: series over the horizon, whole years, facts grouped by key."""
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import numpy as np
+
+from model.errors import InputError
+from model.inputs import Fact, RawTable
+
+
+def interpolate(points: dict[int, float], years: Iterable[int]) -> dict[int, float]:
+    """Linear interpolation between the given years, flat before the first and after the last."""
+    xs = sorted(points)
+    return {y: float(np.interp(y, xs, [points[x] for x in xs])) for y in years}
+
+
+def yearly_series(facts: list[Fact], years: tuple[int, ...], errors: list[InputError]) -> dict[int, float] | None:
+    """One parameter of one key: either one all-years row, or rows for given years (interpolated)."""
+    all_years = [f for f in facts if f.keys.get("year") is None]
+    dated = [f for f in facts if f.keys.get("year") is not None]
+    if all_years and dated:
+        f = dated[0]
+        errors.append(InputError(f.file, f.row, "year",
+                                 f"either one row with an empty year for '{f.parameter}' or rows for given years",
+                                 f"both (the empty-year row is {all_years[0].file} line {all_years[0].row})"))
+        return None
+    if all_years:
+        return {y: all_years[0].value for y in years}
+    return interpolate({f.keys["year"]: f.value for f in dated}, years)
+
+
+def whole_years(value: float, fact: Fact | None, param: str, errors: list[InputError]) -> int | None:
+    """A lifetime or lead time as a whole number of years; a fraction is refused, never rounded.
+
+    The plan counts years as whole planning periods, so ``2.5 a`` (or ``30 month``)
+    cannot be represented; rounding it silently (half to even: 2.5 -> 2,
+    3.5 -> 4) changed the plan. The error names the row (file and line, the
+    ``--set`` key or the scenario file entry) the value came from.
+
+    Examples
+    --------
+    >>> whole_years(3.0, None, "lifetime", [])
+    3
+    >>> errs = []; whole_years(2.5, None, "lifetime", errs), len(errs)
+    (None, 1)
+    """
+    whole = round(value)
+    if abs(value - whole) <= 1e-6 * max(1.0, abs(value)):
+        return int(whole)
+    file, row = (fact.file, fact.row) if fact is not None else ("inputs/parameters.yaml", param)
+    error = InputError(file, row, "value", f"a whole number of years for '{param}' (plans count whole years; "
+                       f"write {math.floor(value):g} a or {math.ceil(value):g} a)", f"{value:g} a")
+    if error not in errors:       # one --set row applies to every offer: say it once
+        errors.append(error)
+    return None
+
+
+def group_facts(facts: list[Fact], *cols: str) -> dict[tuple, list[Fact]]:
+    out: dict[tuple, list[Fact]] = {}
+    for f in facts:
+        out.setdefault(tuple(f.keys.get(c) for c in cols) + (f.parameter,), []).append(f)
+    return out
+
+
+def has_row(table: RawTable, parameter: str) -> bool:
+    """Whether ``table`` has a row for ``parameter`` (a refused one was reported already: not 'missing')."""
+    return any(r.get("parameter") == parameter for r in table.rows)
+
+
+def grown(points: dict[int, float], years: tuple[int, ...], growth: float, linear: bool = False) -> dict[int, float]:
+    """A series given in some years: interpolated between them, flat before the first, and after
+    the last grown by ``growth`` per year (compound share, or GW/a added when ``linear``)."""
+    last = max(points)
+    out = interpolate(points, [y for y in years if y <= last])
+    for y in years:
+        if y > last:
+            out[y] = points[last] + growth * (y - last) if linear else points[last] * (1.0 + growth) ** (y - last)
+    return out
+
+
+def row_already_refused(errors: list[InputError], file: str, keys: tuple[str, ...]) -> bool:
+    """True if a row of ``file`` or a ``--set`` of one of ``keys`` was refused already (its absence follows)."""
+    return any(str(e.file).endswith(file) or any(k in str(e.row) for k in keys) for e in errors)

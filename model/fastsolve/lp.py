@@ -1,0 +1,164 @@
+"""The LP as plain arrays (HiGHS's column-wise form): read from HiGHS, compared, loaded into a new HiGHS."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+#: Relative tolerance when two LPs or two Scenarios are compared.
+MATCH_RTOL = 1e-9
+
+
+HIGHS_STATUS = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnboundedOrInfeasible": "infeasible_or_unbounded",
+    "kUnbounded": "unbounded",
+    "kTimeLimit": "time_limit",
+    "kIterationLimit": "time_limit",
+}
+
+
+@dataclass
+class PlanArrays:
+    """Everything a worker needs to re-solve the plan for new Param values, as plain arrays (picklable).
+
+    The LP is in HiGHS's column-wise form. Slots are the numbers that depend on
+    mutable Params: matrix coefficients (``coef_rows``/``coef_cols``), row
+    bounds (``bound_rows`` with ``lo_slot``/``hi_slot``, -1 where the bound is
+    fixed), costs (``cost_cols``) and the objective offset. ``alt_*`` hold a
+    second objective (the least cost, in the plan that first maximises what is
+    reachable).
+    """
+
+    kind: str                                   # "min-cost" or "reach"
+    lp: dict[str, Any]
+    basis_col: np.ndarray
+    basis_row: np.ndarray
+    param_names: tuple[str, ...]
+    param_keys: tuple[tuple[Any, ...], ...]
+    param_start: np.ndarray
+    ref_params: np.ndarray
+    mono_slot: np.ndarray
+    mono_coef: np.ndarray
+    mono_fac: np.ndarray
+    n_slots: int
+    coef_rows: np.ndarray
+    coef_cols: np.ndarray
+    coef_slot: np.ndarray
+    bound_rows: np.ndarray
+    lo_slot: np.ndarray
+    hi_slot: np.ndarray
+    lo_fixed: np.ndarray
+    hi_fixed: np.ndarray
+    cost_cols: np.ndarray
+    cost_slot: np.ndarray
+    offset_slot: int
+    alt_costs: np.ndarray | None
+    alt_cost_cols: np.ndarray
+    alt_cost_slot: np.ndarray
+    alt_offset: float
+    alt_offset_slot: int
+    offers: tuple[str, ...]
+    years: tuple[int, ...]
+    ins_cols: np.ndarray                         # (offer, year) -> column of in_service_gw
+    build_cols: np.ndarray                       # (offer, year) -> column of build_gw, -1 if none
+    target_rows: np.ndarray                      # rows of the main target (min-cost plan)
+    reach_col: int                               # column of ``reachable`` (reach plan), -1 otherwise
+    ref_objective: float
+    structure: str                               # a fingerprint of the LP's shape (rows, columns, nonzeros)
+    col_vars: tuple[tuple[str, Any], ...] = ()   # column -> (Var name, index): for :class:`ModelCheck`
+
+    @property
+    def num_col(self) -> int:
+        return int(self.lp["num_col"])
+
+
+def status_word(h: Any) -> str:
+    return HIGHS_STATUS.get(h.getModelStatus().name, "solver_error")
+
+
+def lp_arrays_of(h: Any) -> dict[str, Any]:
+    lp = h.getLp()
+    a = lp.a_matrix_
+    return {"num_col": int(lp.num_col_), "num_row": int(lp.num_row_),
+            "col_cost": np.array(lp.col_cost_, dtype=float), "col_lower": np.array(lp.col_lower_, dtype=float),
+            "col_upper": np.array(lp.col_upper_, dtype=float), "row_lower": np.array(lp.row_lower_, dtype=float),
+            "row_upper": np.array(lp.row_upper_, dtype=float), "a_start": np.array(a.start_, dtype=np.int64),
+            "a_index": np.array(a.index_, dtype=np.int64), "a_value": np.array(a.value_, dtype=float),
+            "a_rowwise": a.format_.name == "kRowwise", "sense": int(lp.sense_), "offset": float(lp.offset_)}
+
+
+def lp_difference(a: Mapping[str, Any], b: Mapping[str, Any]) -> str:
+    """Where two LPs (as from :func:`fresh_lp`) differ, or ``""`` if they are the same within :data:`MATCH_RTOL`."""
+    if (a["num_row"], a["num_col"]) != (b["num_row"], b["num_col"]):
+        return f"shape {a['num_row']}x{a['num_col']} vs {b['num_row']}x{b['num_col']}"
+    if a["sense"] != b["sense"]:
+        return "objective sense"
+    for name in ("col_cost", "col_lower", "col_upper", "row_lower", "row_upper"):
+        x, y = np.asarray(a[name]), np.asarray(b[name])
+        if not np.allclose(x, y, rtol=MATCH_RTOL, atol=1e-12, equal_nan=True):
+            i = int(np.flatnonzero(~np.isclose(x, y, rtol=MATCH_RTOL, atol=1e-12, equal_nan=True))[0])
+            return f"{name}[{i}]: {number_text(x[i])} vs {number_text(y[i])} (model units)"
+    if not math.isclose(a["offset"], b["offset"], rel_tol=MATCH_RTOL, abs_tol=1e-12):
+        return f"objective offset {number_text(a['offset'])} vs {number_text(b['offset'])} billion USD"
+    ka, va = _entries(a)
+    kb, vb = _entries(b)
+    keys = np.union1d(ka, kb)
+    xa, xb = np.zeros(len(keys)), np.zeros(len(keys))
+    xa[np.searchsorted(keys, ka)] = va
+    xb[np.searchsorted(keys, kb)] = vb
+    scale = max(float(np.max(np.abs(xa))) if len(xa) else 0.0, 1.0)
+    bad = np.flatnonzero(np.abs(xa - xb) > MATCH_RTOL * scale)
+    if len(bad):
+        r, c = divmod(int(keys[bad[0]]), int(a["num_col"]))
+        return f"matrix[{r},{c}]: {number_text(xa[bad[0]])} vs {number_text(xb[bad[0]])} (model units)"
+    return ""
+
+
+def number_text(x: Any) -> str:
+    """A number as people write it (``3.5``, never ``np.float64(3.5)``); anything else as ``repr``."""
+    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
+        return f"{float(x):.10g}"
+    return repr(x)
+
+
+def _entries(lp: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The matrix's nonzeros as sorted keys ``row * num_col + col`` and their values (duplicates summed)."""
+    start, index = np.asarray(lp["a_start"], dtype=np.int64), np.asarray(lp["a_index"], dtype=np.int64)
+    value = np.asarray(lp["a_value"], dtype=float)
+    n_outer = len(start) - 1
+    outer = np.repeat(np.arange(n_outer, dtype=np.int64), np.diff(start))[:len(index)]
+    rows, cols = (outer, index) if lp.get("a_rowwise") else (index, outer)
+    keys = rows * int(lp["num_col"]) + cols
+    order = np.argsort(keys, kind="stable")
+    keys, value = keys[order], value[order]
+    uniq, first = np.unique(keys, return_index=True)
+    summed = np.add.reduceat(value, first) if len(value) else value
+    keep = summed != 0
+    return uniq[keep], summed[keep]
+
+
+def highs_lp(arrays: Mapping[str, Any]) -> Any:
+    import highspy
+
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = arrays["num_col"], arrays["num_row"]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = arrays["col_cost"], arrays["col_lower"], arrays["col_upper"]
+    lp.row_lower_, lp.row_upper_ = arrays["row_lower"], arrays["row_upper"]
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = arrays["num_col"], arrays["num_row"]
+    lp.a_matrix_.start_, lp.a_matrix_.index_ = arrays["a_start"], arrays["a_index"]
+    lp.a_matrix_.value_ = arrays["a_value"]
+    lp.sense_ = highspy.ObjSense(arrays["sense"])
+    lp.offset_ = arrays["offset"]
+    return lp
+
+
+def plan_readout(arrays: PlanArrays, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """In-service and built capacity (offer x year, GW) from a solution's column values."""
+    ins = values[arrays.ins_cols]
+    build = np.where(arrays.build_cols >= 0, values[np.maximum(arrays.build_cols, 0)], 0.0)
+    return ins, build

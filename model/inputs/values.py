@@ -1,0 +1,276 @@
+"""Checking rows: values with units, years, provenance, ids and scopes, every problem collected."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Iterable
+
+from model.errors import InputError
+from model.inputs.catalogue import Catalogue, ParameterSpec
+from model.inputs.tables import CONFIDENCE, DATE_PATTERN, PROVENANCE, SCOPE_KEYS, FileSchema, RawRow, RawTable
+from model.units import Q_, UnitParseError, conversion_factor, describe, parse_quantity, unit_parts, ureg
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A validated quantity row: its key columns, parameter, value in model units."""
+
+    keys: dict[str, Any]
+    parameter: str
+    value: float
+    unit: str          # the model unit the value is in
+    file: str
+    row: int | str
+
+
+def parse_value(row: RawRow, spec: ParameterSpec, errors: list[InputError],
+                value_col: str = "value", unit_col: str = "unit") -> tuple[float, str] | None:
+    """Check one row's value and unit against ``spec``; return (model value, model unit)."""
+    text, unit_text = row.get(value_col), row.get(unit_col)
+    if text == "":
+        errors.append(InputError(row.file, row.row, value_col, f"a number for '{spec.row_name}'", "an empty cell"))
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        errors.append(InputError(row.file, row.row, value_col, f"a number for '{spec.row_name}'", repr(text)))
+        return None
+    if not math.isfinite(number):
+        errors.append(InputError(row.file, row.row, value_col, f"a finite number for '{spec.row_name}'", repr(text)))
+        return None
+    if unit_text == "":
+        errors.append(InputError(row.file, row.row, unit_col, f"a unit for '{spec.row_name}': {spec.expected}",
+                                 "an empty cell"))
+        return None
+    try:
+        magnitude, units, dimensionality = unit_parts(unit_text)   # parsed once per text and process
+    except UnitParseError:
+        errors.append(InputError(row.file, row.row, unit_col, f"a unit for '{spec.row_name}': {spec.expected}",
+                                 repr(unit_text)))
+        return None
+    if magnitude != 1:  # a number in the unit cell ('0 GW', 'nan GW') would rescale the value silently
+        errors.append(InputError(row.file, row.row, unit_col, f"a unit without a number for '{spec.row_name}': "
+                                 f"{spec.expected}", repr(unit_text)))
+        return None
+    for dim, model_unit in spec.alternatives:
+        if dimensionality == dim:
+            factor = conversion_factor(units, model_unit)
+            value = number * factor if factor is not None else float(Q_(number, units).to(model_unit).magnitude)
+            if not math.isfinite(value):  # e.g. 1e308 TW overflows in GW
+                errors.append(InputError(row.file, row.row, value_col,
+                                         f"'{spec.row_name}' that is finite in {model_unit}", _as_given(text, unit_text)))
+                return None
+            if spec.minimum is not None and value < spec.minimum - 1e-12:
+                errors.append(InputError(row.file, row.row, value_col,
+                                         f"'{spec.row_name}' of at least {_in_units(spec.minimum, model_unit, unit_text)}",
+                                         _as_given(text, unit_text)))
+                return None
+            if spec.maximum is not None and value > spec.maximum + 1e-12:
+                errors.append(InputError(row.file, row.row, value_col,
+                                         f"'{spec.row_name}' of at most {_in_units(spec.maximum, model_unit, unit_text)}",
+                                         _as_given(text, unit_text)))
+                return None
+            return value, model_unit
+    errors.append(InputError(row.file, row.row, unit_col, f"{spec.expected} for '{spec.row_name}'",
+                             describe(Q_(number, units))))
+    return None
+
+
+def _as_given(text: str, unit_text: str) -> str:
+    """A value as the user gave it, without the word 'dimensionless' after a plain number."""
+    return text if unit_text in ("", "dimensionless") else f"{text} {unit_text}"
+
+
+def _in_units(value: float, model_unit: str, user_unit: str) -> str:
+    if ureg.Unit(model_unit).dimensionless and user_unit in ("", "dimensionless"):
+        return f"{value:g}"
+    try:
+        q = Q_(value, model_unit).to(parse_quantity(f"1 {user_unit}").units)
+        return f"{q.magnitude:g} {user_unit}"
+    except Exception:
+        return f"{value:g} {model_unit}"
+
+
+def check_provenance(row: RawRow, errors: list[InputError]) -> None:
+    """Every row needs a source (or ``assumption: reason``) and a date."""
+    src = row.get("source")
+    if not src:
+        errors.append(InputError(row.file, row.row, "source", "a citation or 'assumption: <reason>'", "an empty cell"))
+    elif src.lower().startswith("assumption") and len(src.split(":", 1)[-1].strip()) < 5:
+        errors.append(InputError(row.file, row.row, "source", "'assumption: <the reason>'", repr(src)))
+    date = row.get("date")
+    if not date:
+        errors.append(InputError(row.file, row.row, "date", "a date YYYY, YYYY-MM or YYYY-MM-DD", "an empty cell"))
+    elif not DATE_PATTERN.match(date):
+        errors.append(InputError(row.file, row.row, "date", "a date YYYY, YYYY-MM or YYYY-MM-DD", repr(date)))
+    conf = row.values.get("confidence")
+    if conf is not None and conf.strip() and conf.strip() not in CONFIDENCE:
+        errors.append(InputError(row.file, row.row, "confidence", "one of " + ", ".join(sorted(CONFIDENCE)),
+                                 repr(conf)))
+
+
+def parse_year(row: RawRow, column: str, mode: str, horizon: tuple[int, int] | None,
+               errors: list[InputError]) -> int | None:
+    """Read a calendar-year column. ``mode``: required, optional, any, vintage."""
+    text = row.get(column)
+    if text == "":
+        if mode != "optional":
+            errors.append(InputError(row.file, row.row, column, "a calendar year (e.g. 2030)", "an empty cell"))
+        return None
+    try:
+        as_float = float(text)
+        year = int(as_float)
+        if year != as_float:
+            raise ValueError
+    except (ValueError, OverflowError):  # OverflowError: 'inf', '1e400'
+        errors.append(InputError(row.file, row.row, column, "a calendar year (e.g. 2030)", repr(text)))
+        return None
+    if not 1990 <= year <= 2100:
+        errors.append(InputError(row.file, row.row, column, "a calendar year between 1990 and 2100", repr(text)))
+        return None
+    if horizon is not None:
+        first, last = horizon
+        if mode in ("required", "optional") and not first <= year <= last:
+            errors.append(InputError(row.file, row.row, column,
+                                     f"a year within the planning horizon {first}..{last}", repr(text)))
+            return None
+        if mode == "vintage" and year > first:
+            errors.append(InputError(row.file, row.row, column,
+                                     f"a vintage no later than the first planning year {first}", repr(text)))
+            return None
+    return year
+
+
+class _CheckedTables:
+    """The result of :func:`check_rows` for the last tables checked, reused when the very same table comes again.
+
+    ``check_rows`` is a pure function of its arguments (the table's rows are
+    immutable text); a sweep loads every case, and a case changes only the
+    few tables its ``--set`` assignments touch (``apply_set`` makes new
+    tables, the others are the same objects). So a table checked before, with
+    the same schema, catalogue, ids and horizon, gets the same good rows and
+    the same problems again: nothing is skipped, the identical check is not
+    redone. Keys hold the objects themselves (compared by identity), so a
+    reused ``id`` can never match a different table. The rows are shared
+    between loads, so they are read-only mappings.
+    """
+
+    def __init__(self, size: int = 128) -> None:
+        import threading
+        from collections import OrderedDict
+
+        self.size = size
+        self.entries: "OrderedDict[tuple, tuple]" = OrderedDict()
+        self.lock = threading.Lock()
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def checked(table, schema, catalogue, ids, horizon, errors):
+            key = (id(table), id(schema), id(catalogue), horizon,
+                   tuple(sorted((k, frozenset(v)) for k, v in ids.items())))
+            with self.lock:
+                hit = self.entries.get(key)
+                if hit is not None and hit[0] is table and hit[1] is schema and hit[2] is catalogue:
+                    self.entries.move_to_end(key)
+                    errors.extend(hit[4])
+                    return list(hit[3])
+            mine: list[InputError] = []
+            rows = tuple(MappingProxyType(r) for r in fn(table, schema, catalogue, ids, horizon, mine))  # read-only
+            errors.extend(mine)
+            with self.lock:
+                self.entries[key] = (table, schema, catalogue, rows, tuple(mine))
+                while len(self.entries) > self.size:
+                    self.entries.popitem(last=False)
+            return list(rows)
+
+        return checked
+
+
+@_CheckedTables()
+def check_rows(table: RawTable, schema: FileSchema, catalogue: Catalogue,
+               ids: dict[str, set[str]], horizon: tuple[int, int] | None,
+               errors: list[InputError]) -> list[dict[str, Any]]:
+    """Validate every row of one table; return the good rows as parsed dicts.
+
+    Each returned dict holds the text columns, parsed years (int or None), and,
+    for quantity tables, ``_value`` / ``_unit`` in model units. ``_file`` and
+    ``_row`` keep the origin.
+    """
+    params = catalogue.for_file(schema.parameters_of or schema.name)
+    seen: dict[tuple, int | str] = {}
+    out = []
+    for row in table.rows:
+        n_before = len(errors)
+        check_provenance(row, errors)
+        parsed: dict[str, Any] = {c: row.get(c) for c in table.columns}
+        for col in schema.key + schema.required:
+            if col in schema.years or col in PROVENANCE or col in ("value", "unit", "confidence", "description",
+                                                                  "name", "scope", "component"):
+                continue
+            if row.get(col) == "":
+                errors.append(InputError(row.file, row.row, col, f"a value for '{col}'", "an empty cell"))
+        for col, mode in schema.years.items():
+            parsed[col] = parse_year(row, col, mode, horizon, errors)
+        for col, entity in schema.references.items():
+            v = row.get(col)
+            if v and entity in ids and v not in ids[entity]:
+                errors.append(InputError(row.file, row.row, col,
+                                         f"a {col} defined in {entity} (one of {', '.join(sorted(ids[entity]))})",
+                                         repr(v)))
+        for col, allowed in schema.choices.items():
+            v = row.get(col)
+            if v and v not in allowed:
+                errors.append(InputError(row.file, row.row, col, "one of " + ", ".join(allowed), repr(v)))
+        if schema.quantity:
+            pname = row.get("parameter")
+            if pname not in params:
+                errors.append(InputError(row.file, row.row, "parameter",
+                                         f"a parameter of {schema.name} (one of {', '.join(sorted(params))})",
+                                         repr(pname)))
+            else:
+                got = parse_value(row, params[pname], errors)
+                if got:
+                    parsed["_value"], parsed["_unit"] = got
+        key = tuple(row.get(c) for c in schema.key)
+        if key in seen:
+            first = seen[key]
+            errors.append(InputError(row.file, row.row, ", ".join(schema.key),
+                                     f"each ({', '.join(schema.key)}) once",
+                                     f"a duplicate of line {first}: {key}" if isinstance(first, int)
+                                     else f"a duplicate of {first}: {key}"))
+        else:
+            seen[key] = row.row
+        if len(errors) == n_before:
+            parsed["_file"], parsed["_row"] = row.file, row.row
+            out.append(parsed)
+    return out
+
+
+def facts_from(rows: list[dict[str, Any]], key_cols: Iterable[str]) -> list[Fact]:
+    """Turn checked quantity rows into :class:`Fact` records."""
+    return [Fact({c: r.get(c) for c in key_cols}, r["parameter"], r["_value"], r["_unit"], r["_file"], r["_row"])
+            for r in rows]
+
+
+def parse_scope(text: str) -> dict[str, tuple[str, ...]]:
+    """Read a scope selector (``vendor=amd&host=oracle|microsoft``, or ``all``).
+
+    Raises
+    ------
+    ValueError
+        If a term is not ``key=value`` or names an unknown key.
+    """
+    text = text.strip()
+    if text in ("all", "*"):
+        return {}
+    terms: dict[str, tuple[str, ...]] = {}
+    for term in text.split("&"):
+        key, eq, vals = term.partition("=")
+        key = key.strip()
+        if not eq or key not in SCOPE_KEYS or not vals.strip():
+            raise ValueError(term)
+        terms[key] = tuple(v.strip() for v in vals.split("|") if v.strip())
+    return terms
