@@ -37,7 +37,7 @@ COMMANDS: dict[str, Command] = {
     "sweep": Command("model.sweep.cli:main", "vary assumptions over many cases: grid, one at a time, Monte Carlo, "
                                          "Sobol, Morris"),
     "verify": Command("model.verify:main", "redo a run from its manifest and check that the figures match"),
-    "stochastic": Command("model.stochastic:main", "a two-stage plan that holds up across futures "
+    "stochastic": Command("model.stochastic_cli:main", "a two-stage plan that holds up across futures "
                                                    "(expected cost, CVaR, VSS, EVPI)"),
     "alternatives": Command("model.alternatives:main", "near-least-cost plans whose vendor and host mix "
                                                        "differ most"),

@@ -81,8 +81,10 @@ def _build(spec: Any, index: int, keys: list[tuple]) -> dict[str, Any]:
     opt = Highs()
     opt.highs_options = {"output_flag": False, "log_to_console": False}
     opt.set_instance(m)
-    lp = opt._solver_model.getLp()
-    colmap = opt._pyomo_var_to_solver_var_map
+    from model.fastsolve.appsi import columns_of, highs_of
+
+    lp = highs_of(opt).getLp()
+    colmap = columns_of(opt)
     own_b, own_p = (set(k) for k in first_stage_keys(f.scenario, spec.first_stage_last_year))
     cols, where = [], []
     for j, k in enumerate(keys):

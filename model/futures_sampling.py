@@ -45,7 +45,7 @@ import yaml
 
 from model.errors import InputError, InputErrors
 from model.scenario import DEFAULT_INPUTS, TargetSpec, load_variant, read_base_inputs
-from model.stochastic import Future, FuturesSpec, _penalty, extensive_form
+from model.stochastic import Future, FuturesSpec, penalty_of, extensive_form
 
 
 #: Keys the plan counts in whole years: their draws are rounded to the nearest whole year.
@@ -117,10 +117,10 @@ def sample_futures(path: Path, n: int, seed: int, inputs_dir: Path = DEFAULT_INP
         For a file without distributions, a bad distribution (naming the key),
         ``n`` below 1, or a draw the loader refuses (naming the future and key).
     """
-    from model.inputs import _display
+    from model.inputs.tables import display_path
     from model.sensitivity import montecarlo_design
 
-    shown = _display(Path(path))
+    shown = display_path(Path(path))
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise InputErrors([InputError("command line", "--sample", "--sample", "a whole number of futures >= 1",
                                       repr(n))])
@@ -165,7 +165,7 @@ def sample_futures(path: Path, n: int, seed: int, inputs_dir: Path = DEFAULT_INP
         futures.append(Future(name, 1.0 / n, dataclasses.replace(s, name=name)))
     if errors:
         raise InputErrors(errors)
-    penalty, penalty_unit = _penalty(doc.get("penalty"), futures[0].scenario.main_target.kind, shown)
+    penalty, penalty_unit = penalty_of(doc.get("penalty"), futures[0].scenario.main_target.kind, shown)
     years = futures[0].scenario.years
     if not years[0] <= stage <= years[-1]:
         raise InputErrors([InputError(shown, "first_stage_last_year", "first_stage_last_year",

@@ -185,7 +185,7 @@ def load_futures(path: Path, inputs_dir: Path = DEFAULT_INPUTS, scenario: str | 
         futures.append(Future(fdoc["name"], fdoc["probability"], s))
     if errors:
         raise InputErrors(errors)
-    penalty, penalty_unit = _penalty(doc.get("penalty"), futures[0].scenario.main_target.kind, shown)
+    penalty, penalty_unit = penalty_of(doc.get("penalty"), futures[0].scenario.main_target.kind, shown)
     years = futures[0].scenario.years
     if not years[0] <= stage <= years[-1]:
         raise InputErrors([InputError(shown, "first_stage_last_year", "first_stage_last_year",
@@ -196,7 +196,7 @@ def load_futures(path: Path, inputs_dir: Path = DEFAULT_INPUTS, scenario: str | 
     return FuturesSpec(tuple(futures), stage, penalty, expected, shown, penalty_unit)
 
 
-def _penalty(raw: Any, kind: str, shown: str) -> tuple[float, str]:
+def penalty_of(raw: Any, kind: str, shown: str) -> tuple[float, str]:
     """The penalty per unit of the target missed, in billion USD per GW (power) or per EFLOP/s (compute).
 
     The shortfall is measured in the target's own unit, so the penalty must be a
@@ -240,7 +240,7 @@ def add_future(block, s: Scenario, penalty: float) -> None:
         cost = total_cost + sum_y discount_factor[y] * penalty * shortfall[y]
 
     shortfall and the target are in GW (power target) or EFLOP/s (compute
-    target); ``penalty`` is in billion USD per that unit (:func:`_penalty`).
+    target); ``penalty`` is in billion USD per that unit (:func:`penalty_of`).
     """
     build_model(s, into=block)
     block.total_cost.deactivate()
@@ -533,33 +533,6 @@ def first_stage_differences(spec: FuturesSpec, rp: StochasticResult, ev_build: d
 # ----------------------------------------------------------------------------
 # Decomposition with mpi-sppy's progressive hedging
 # ----------------------------------------------------------------------------
-def progressive_hedging(spec: FuturesSpec, iterations: int = 300, rho: float = 20.0, threshold: float = 1e-4,
-                        ) -> dict[str, Any]:
-    """Solve the risk-neutral problem by progressive hedging (mpi-sppy), one LP per future.
-
-    ``rho`` is in billion USD per GW, the scale of the capacity cost coefficients:
-    measured on 9 supply futures of the base scenario (inputs/futures/supply.yaml),
-    rho 1 left PH's expected cost 0.26 % below the extensive form after 200
-    iterations, while rho 10..30 matched it to about 1e-6 in 300.
-
-    Returns the expected cost of the plan PH ends with and its first stage,
-    with ``status``: ``"converged"`` when the convergence metric fell below
-    ``threshold``, else ``"iteration_limit"`` (PH stopped at ``iterations``
-    without converging: the first stage may still differ between futures),
-    and ``message`` saying which, with the metric and the relative gap
-    between the expected cost and PH's lower bound. Every future's plan is
-    recomputed by :func:`model.checks.check_plan` (``check``); a plan that
-    breaks a limit raises RuntimeError.
-    Futures of differing structure (offers or lead times that move) get
-    stand-ins for the first-stage decisions they lack (model/ph.py), so any
-    futures file decomposes; the lower bound is Lagrangian and the expected
-    cost that of x-bar carried through every future.
-    """
-    from model.ph import progressive_hedging as ph_any_structure
-
-    return ph_any_structure(spec, iterations, rho, threshold)
-
-
 def ph_suitability(spec: FuturesSpec) -> str:
     """Why progressive hedging cannot solve these futures (empty when it can); cheap, nothing is built.
 
@@ -691,137 +664,3 @@ def shortfall_text(value_: float, unit: str) -> str:
     '1,234.50 EFLOP/s'
     """
     return f"{value_:,.2f} {unit}"
-
-
-def main(argv: Sequence[str]) -> int:
-    from model.cli_common import ArgumentParser, add_input_options as _common, fail as _fail
-    from model.exitcodes import EXIT_INPUT, EXIT_OK, EXIT_SOLVER
-    from model.errors import ResultSetError
-
-    p = ArgumentParser(prog="run.py stochastic", description="A two-stage plan that holds up across futures.")
-    p.add_argument("--target")
-    p.add_argument("--year", type=int)
-    p.add_argument("--target-basis", choices=("it", "facility"), default="it")
-    p.add_argument("--futures", type=Path, required=True, help="YAML file of futures or events")
-    p.add_argument("--risk", choices=("expected", "cvar"), default="expected")
-    p.add_argument("--alpha", type=float, default=0.9, help="CVaR level (default 0.9: the worst 10%%)")
-    p.add_argument("--weight", type=float, default=0.5, help="weight of CVaR against the expected cost (0..1)")
-    p.add_argument("--method", choices=("extensive", "ph", "decompose"), default="extensive",
-                   help="one extensive-form LP (default), progressive hedging with mpi-sppy, or the L-shaped "
-                        "decomposition on --processes worker processes for many futures (both risk-neutral)")
-    p.add_argument("--processes", type=int, default=1, help="--method decompose: worker processes (default 1)")
-    p.add_argument("--iterations", type=int, default=100, metavar="N",
-                   help="--method decompose: most cut rounds before it stops and says so (default 100)")
-    p.add_argument("--sample", type=int, metavar="N",
-                   help="draw N equiprobable futures from the file's distributions (model/futures_sampling.py)")
-    p.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
-    p.add_argument("--batches", type=int, help="--sample: batches for the SAA confidence interval (default min(10, N/2))")
-    p.add_argument("--name")
-    p.add_argument("--results", type=Path, default=Path("results"))
-    p.add_argument("--no-plots", action="store_true")
-    p.add_argument("--time-limit", type=float)
-    _common(p)
-    a = p.parse_args(list(argv))
-    if not 0.0 <= a.alpha < 1.0:
-        return _fail(f"command line, --alpha: expected a level in [0, 1), found {a.alpha}", EXIT_INPUT)
-    if not 0.0 <= a.weight <= 1.0:
-        return _fail(f"command line, --weight: expected a weight in [0, 1], found {a.weight}", EXIT_INPUT)
-    if a.method in ("ph", "decompose") and a.risk == "cvar":
-        return _fail(f"command line, --method {a.method}: it is risk-neutral here; use --method extensive "
-                     "with --risk cvar", EXIT_INPUT)
-    if a.processes < 1:
-        return _fail(f"command line, --processes: expected at least 1, found {a.processes}", EXIT_INPUT)
-    from model import futures_sampling as sampling
-
-    try:
-        if a.sample is not None or sampling.has_distributions(a.futures):
-            spec = sampling.sample_futures(a.futures, a.sample, a.seed, a.inputs or DEFAULT_INPUTS, a.scenario,
-                                           a.sets, TargetSpec(a.target, a.year, a.target_basis))
-        else:
-            spec = load_futures(a.futures, a.inputs or DEFAULT_INPUTS, a.scenario, a.sets,
-                                TargetSpec(a.target, a.year, a.target_basis))
-    except (InputErrors, InputError) as exc:
-        return _fail(str(exc), EXIT_INPUT)
-    from model.results import default_name, ensure_free
-
-    name = a.name or "stochastic_" + default_name(spec.futures[0].scenario)
-    try:
-        ensure_free(a.results, name)
-    except ResultSetError as exc:
-        return _fail(str(exc), EXIT_INPUT)
-    risk = "cvar" if a.risk == "cvar" else None
-    print(f"Planning across {len(spec.futures)} futures (first stage to {spec.first_stage_last_year}) ...",
-          file=sys.stderr, flush=True)
-    if a.method == "decompose":       # many futures: no extensive form, no VSS/EVPI (model/decompose.py)
-        from model import decompose as dec
-
-        try:
-            r = dec.decompose(spec, a.processes, iterations=a.iterations, time_limit=a.time_limit)
-        except RuntimeError as exc:
-            return _fail(str(exc), EXIT_SOLVER)
-        summ = dec.summary(spec, r, {"futures": a.sample, "seed": a.seed} if a.sample is not None else None)
-        try:
-            path = dec.write_set(a.results, name, summ, ["run.py", "stochastic", *argv])
-        except ResultSetError as exc:
-            return _fail(str(exc), EXIT_INPUT)
-        print(("" if r.status == "converged" else "warning: ") + r.message)
-        if r.expected_cost_bnusd is not None:
-            print(f"Expected cost: {r.expected_cost_bnusd / 1e3:.3f} trillion USD (lower bound "
-                  f"{r.lower_bound_bnusd / 1e3:.3f}) over {len(spec.futures)} futures on {r.processes} processes")
-        print(f"\nResult set: {path}")
-        return EXIT_OK if r.status == "converged" else EXIT_SOLVER
-    try:
-        rep = plan_under_uncertainty(spec, risk, a.alpha, a.weight, a.time_limit)
-    except RuntimeError as exc:
-        return _fail(str(exc), EXIT_SOLVER)
-    summ = summary(spec, rep, risk, a.alpha, a.weight)
-    if a.sample is not None:
-        try:
-            summ["sampled"] = {"futures": a.sample, "seed": a.seed}
-            summ["confidence_interval"] = sampling.confidence_summary(
-                sampling.saa_confidence(spec, a.batches, time_limit=a.time_limit), rep.rp.expected_cost_bnusd)
-        except RuntimeError as exc:
-            return _fail(str(exc), EXIT_SOLVER)
-    ph_stopped = False
-    if a.method == "ph":
-        try:
-            ph_result = progressive_hedging(spec)
-        except ValueError as exc:
-            return _fail(str(exc), EXIT_INPUT)
-        except RuntimeError as exc:
-            return _fail(str(exc), EXIT_SOLVER)
-        ph_result["first_stage"] = {str(k): v for k, v in ph_result["first_stage"].items()}
-        summ["progressive_hedging"] = ph_result
-        if ph_result["status"] != "converged":     # never "optimal" when PH did not converge
-            ph_stopped = True
-            summ["status"] = ph_result["status"]
-            summ["message"] = ph_result["message"] + " (the other figures are the extensive form's)"
-    try:
-        path = write(a.results, name, spec, rep, summ, ["run.py", "stochastic", *argv], plots=not a.no_plots)
-    except ResultSetError as exc:
-        return _fail(str(exc), EXIT_INPUT)
-    print(f"Expected cost: {rep.rp.expected_cost_bnusd / 1e3:.3f} trillion USD; CVaR({a.alpha:.0%}): "
-          f"{rep.rp.cvar_bnusd / 1e3:.3f} trillion USD")
-    for f in spec.futures:
-        short = rep.rp.shortfall_by_future[f.name]
-        print(f"  {f.name:40s} p={f.probability:.3f}  {rep.rp.cost_by_future[f.name] / 1e3:8.3f} trillion USD"
-              + (f"  target missed by {shortfall_text(short, spec.penalty_unit)}" if short > 1e-6 else ""))
-    print(f"Probability of missing the target: {rep.miss_probability:.1%}; expected shortfall "
-          f"{shortfall_text(rep.expected_shortfall, spec.penalty_unit)}")
-    from model.fmt import quantity
-
-    def usd(bn: float) -> str:          # below a thousand USD is solver noise around zero
-        return quantity(0.0 if abs(bn) < 1e-6 else bn * 1e9, "USD", 4)
-
-    vss = "not finite (see note)" if rep.vss_bnusd is None else usd(rep.vss_bnusd)
-    print(f"VSS: {vss}; EVPI: {usd(rep.evpi_bnusd)}")
-    for d in rep.differences[:8]:
-        print(f"  hedge: {d['meaning']}")
-    if summ.get("confidence_interval", {}).get("low"):
-        ci = summ["confidence_interval"]
-        print(f"SAA {ci['level']:.0%} interval for the expected optimal cost: {ci['low']['value'] / 1e12:.4f} to "
-              f"{ci['high']['value'] / 1e12:.4f} trillion USD ({ci['note']})")
-    if a.method == "ph":
-        print(("warning: " if ph_stopped else "") + summ["progressive_hedging"]["message"])
-    print(f"\nResult set: {path}")
-    return EXIT_SOLVER if ph_stopped else EXIT_OK

@@ -10,8 +10,10 @@ from pyomo.environ import Var
 
 import model.alternatives as alt_mod
 import model.stochastic as st_mod
+import model.stochastic_cli as st_cli
 from model.scenario import TargetSpec, load_scenario
-from model.stochastic import extensive_form, load_futures, progressive_hedging
+from model.ph import progressive_hedging
+from model.stochastic import extensive_form, load_futures
 from test_stochastic import toy_with_two_futures
 from toy import SRC, default_tables, q, write_inputs
 
@@ -81,7 +83,7 @@ def test_stochastic_refuses_a_wrong_extensive_form_plan(tmp_path, monkeypatch, c
     spec = load_futures(path, tmp_path / "in", target=TargetSpec("2GW"))
     rp = extensive_form(spec)
     assert rp.status == "solver_error" and "future '" in rp.message and "refused" in rp.message
-    code = st_mod.main(["--inputs", str(tmp_path / "in"), "--futures", str(path), "--target", "2GW",
+    code = st_cli.main(["--inputs", str(tmp_path / "in"), "--futures", str(path), "--target", "2GW",
                         "--results", str(tmp_path / "r"), "--name", "s", "--no-plots"])
     assert code == 4 and "refused" in capsys.readouterr().err and not (tmp_path / "r" / "s").exists()
 
@@ -104,9 +106,9 @@ def test_progressive_hedging_at_its_iteration_limit_is_not_called_converged(tmp_
 
 def test_stochastic_cli_with_ph_at_its_limit_reports_it_and_exits_4(tmp_path, monkeypatch, capsys):
     path = toy_with_two_futures(tmp_path, "10e9 USD/GW")
-    real = st_mod.progressive_hedging
-    monkeypatch.setattr(st_mod, "progressive_hedging", lambda spec: real(spec, iterations=1, threshold=1e-12))
-    code = st_mod.main(["--inputs", str(tmp_path / "in"), "--futures", str(path), "--target", "2GW", "--method", "ph",
+    real = st_cli.progressive_hedging
+    monkeypatch.setattr(st_cli, "progressive_hedging", lambda spec: real(spec, iterations=1, threshold=1e-12))
+    code = st_cli.main(["--inputs", str(tmp_path / "in"), "--futures", str(path), "--target", "2GW", "--method", "ph",
                         "--results", str(tmp_path / "r"), "--name", "s", "--no-plots"])
     out = capsys.readouterr().out
     assert code == 4 and "stopped at the iteration limit" in out

@@ -10,7 +10,8 @@ from model.alternatives import generate_alternatives
 from model.errors import InputErrors
 from model.scenario import TargetSpec, load_scenario
 from model.solve import solve_plan
-from model.stochastic import extensive_form, load_futures, plan_under_uncertainty, progressive_hedging
+from model.ph import progressive_hedging
+from model.stochastic import extensive_form, load_futures, plan_under_uncertainty
 from toy import SRC, default_tables, q, write_inputs
 
 # Toy: years 2025-2027, target 2 GW in 2027, 0 % discount. buy: 2 bnUSD/GW/a in service (a fixed cost, so
@@ -131,7 +132,7 @@ def test_a_penalty_in_the_other_targets_unit_is_refused_saying_why(tmp_path, tar
 
 
 def test_stochastic_cli_prints_shortfalls_with_units(tmp_path, capsys):
-    from model.stochastic import main
+    from model.stochastic_cli import main
 
     path = toy_with_two_futures(tmp_path, "2e9 USD/GW")
     code = main(["--inputs", str(tmp_path / "in"), "--futures", str(path), "--target", "2GW",

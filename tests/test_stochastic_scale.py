@@ -8,10 +8,12 @@ import pytest
 import yaml
 
 import model.stochastic as st_mod
+import model.stochastic_cli as st_cli
 from model.errors import InputErrors
 from model.futures_sampling import sample_futures, saa_confidence
 from model.scenario import TargetSpec
-from model.stochastic import extensive_form, load_futures, progressive_hedging
+from model.ph import progressive_hedging
+from model.stochastic import extensive_form, load_futures
 from toy import SRC, write_inputs
 
 # Toy (tests/toy.py): 2025-2027, target 2 GW in 2027, 0 % discount; buy 2 bnUSD/GW/a, rent 3 bnUSD/GW/a.
@@ -60,7 +62,7 @@ def test_bad_distributions_are_refused_naming_the_key(tmp_path, entry, field):
 def test_bad_sample_on_the_command_line_exits_2_and_writes_nothing(tmp_path, capsys):
     folder = write_inputs(tmp_path / "in")
     path = sampled_file(folder, {"capex_scale.nosuch": {"distribution": "uniform", "low": 1, "high": 2}})
-    code = st_mod.main(["--inputs", str(folder), "--futures", str(path), "--target", "2GW", "--sample", "4",
+    code = st_cli.main(["--inputs", str(folder), "--futures", str(path), "--target", "2GW", "--sample", "4",
                         "--results", str(tmp_path / "r"), "--no-plots"])
     err = capsys.readouterr().err
     assert code == 2 and "capex_scale.nosuch" in err and not (tmp_path / "r").exists()
@@ -139,7 +141,7 @@ def test_ph_stop_at_the_limit_is_reported_with_its_gap(tmp_path):
 
 def test_stochastic_cli_with_ph_accepts_futures_of_differing_structure(tmp_path, capsys):
     path = differing_structure(tmp_path)
-    code = st_mod.main(["--inputs", str(tmp_path / "in"), "--futures", str(path), "--target", "2GW", "--method", "ph",
+    code = st_cli.main(["--inputs", str(tmp_path / "in"), "--futures", str(path), "--target", "2GW", "--method", "ph",
                         "--results", str(tmp_path / "r"), "--name", "s", "--no-plots"])
     assert code == 0, capsys.readouterr().err
     summ = json.loads((tmp_path / "r" / "s" / "summary.json").read_text())
@@ -195,7 +197,7 @@ def test_stochastic_set_has_exposure_with_units_and_the_page_shows_it(tmp_path, 
     from test_stochastic import toy_with_two_futures
 
     path = toy_with_two_futures(tmp_path, "10e9 USD/GW")
-    code = st_mod.main(["--inputs", str(tmp_path / "in"), "--futures", str(path), "--target", "2GW",
+    code = st_cli.main(["--inputs", str(tmp_path / "in"), "--futures", str(path), "--target", "2GW",
                         "--results", str(tmp_path / "r"), "--name", "s"])
     assert code == 0, capsys.readouterr().err
     summ = json.loads((tmp_path / "r" / "s" / "summary.json").read_text())
@@ -251,7 +253,7 @@ def test_decomposition_stop_at_the_limit_is_reported_with_its_gap(tmp_path):
 def test_stochastic_cli_decomposes_sampled_futures_on_two_processes(tmp_path, capsys):
     folder = write_inputs(tmp_path / "in")
     path = sampled_file(folder, CAPEX)
-    code = st_mod.main(["--inputs", str(folder), "--futures", str(path), "--target", "2GW", "--sample", "6",
+    code = st_cli.main(["--inputs", str(folder), "--futures", str(path), "--target", "2GW", "--sample", "6",
                         "--seed", "3", "--method", "decompose", "--processes", "2", "--results", str(tmp_path / "r"),
                         "--name", "d"])
     assert code == 0, capsys.readouterr().err
@@ -266,7 +268,7 @@ def test_stochastic_cli_decomposes_sampled_futures_on_two_processes(tmp_path, ca
 def test_sampled_cli_reports_the_saa_interval(tmp_path, capsys):
     folder = write_inputs(tmp_path / "in")
     path = sampled_file(folder, CAPEX)
-    code = st_mod.main(["--inputs", str(folder), "--futures", str(path), "--target", "2GW", "--sample", "8",
+    code = st_cli.main(["--inputs", str(folder), "--futures", str(path), "--target", "2GW", "--sample", "8",
                         "--seed", "1", "--results", str(tmp_path / "r"), "--name", "s", "--no-plots"])
     assert code == 0, capsys.readouterr().err
     summ = json.loads((tmp_path / "r" / "s" / "summary.json").read_text())
