@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 from model import futures_sampling as sampling
 from model import stochastic as core
+from model import stochastic_set as result_set
 from model.cli_common import ArgumentParser, add_input_options, fail
 from model.errors import InputError, InputErrors, ResultSetError
 from model.exitcodes import EXIT_INPUT, EXIT_OK, EXIT_SOLVER
@@ -125,7 +126,7 @@ def run_extensive(a: argparse.Namespace, spec: Any, name: str, argv: Sequence[st
         rep = core.plan_under_uncertainty(spec, risk, a.alpha, a.weight, a.time_limit)
     except RuntimeError as exc:
         return fail(str(exc), EXIT_SOLVER)
-    summ = core.summary(spec, rep, risk, a.alpha, a.weight)
+    summ = result_set.summary(spec, rep, risk, a.alpha, a.weight)
     if a.sample is not None:
         try:
             summ["sampled"] = {"futures": a.sample, "seed": a.seed}
@@ -148,7 +149,7 @@ def run_extensive(a: argparse.Namespace, spec: Any, name: str, argv: Sequence[st
             summ["status"] = ph_result["status"]
             summ["message"] = ph_result["message"] + " (the other figures are the extensive form's)"
     try:
-        path = core.write(a.results, name, spec, rep, summ, ["run.py", "stochastic", *argv], plots=not a.no_plots)
+        path = result_set.write(a.results, name, spec, rep, summ, ["run.py", "stochastic", *argv], plots=not a.no_plots)
     except ResultSetError as exc:
         return fail(str(exc), EXIT_INPUT)
     print_answer(a, spec, rep, summ, ph_stopped)
@@ -165,9 +166,9 @@ def print_answer(a: argparse.Namespace, spec: Any, rep: Any, summ: dict[str, Any
     for f in spec.futures:
         short = rep.rp.shortfall_by_future[f.name]
         print(f"  {f.name:40s} p={f.probability:.3f}  {rep.rp.cost_by_future[f.name] / 1e3:8.3f} trillion USD"
-              + (f"  target missed by {core.shortfall_text(short, spec.penalty_unit)}" if short > 1e-6 else ""))
+              + (f"  target missed by {result_set.shortfall_text(short, spec.penalty_unit)}" if short > 1e-6 else ""))
     print(f"Probability of missing the target: {rep.miss_probability:.1%}; expected shortfall "
-          f"{core.shortfall_text(rep.expected_shortfall, spec.penalty_unit)}")
+          f"{result_set.shortfall_text(rep.expected_shortfall, spec.penalty_unit)}")
 
     def usd(bn: float) -> str:          # below a thousand USD is solver noise around zero
         return quantity(0.0 if abs(bn) < 1e-6 else bn * 1e9, "USD", 4)
