@@ -254,6 +254,8 @@ def binding_frame(items: Sequence[Mapping[str, Any]], regions: Sequence[str],
     offer, deal or source id of their constraint.
     """
     rows = []
+    by_length = sorted(regions, key=len, reverse=True)      # the longest region name a limit names wins
+    named = re.compile(r"(?<![\w-])(" + "|".join(re.escape(r) for r in by_length) + r")(?![\w-])") if regions else None
     for b in items:
         price = b.get("shadow_price") or {}
         cons = str(b.get("constraint") or b.get("name") or "")
@@ -261,8 +263,8 @@ def binding_frame(items: Sequence[Mapping[str, Any]], regions: Sequence[str],
         index = [x.strip(" '\"") for x in index.rstrip("]").split(",") if x.strip()]
         year = next((int(x) for x in reversed(index) if re.fullmatch(r"\d{4}", x)), None)
         text = str(b.get("name") or cons)
-        region = next((r for r in sorted(regions, key=len, reverse=True)
-                       if re.search(rf"(?<![\w-]){re.escape(r)}(?![\w-])", text)), None)
+        found = {m.group(1) for m in named.finditer(text)} if named is not None else set()
+        region = next((r for r in by_length if r in found), None)     # one regex per page, not per region
         who = None
         if family.startswith("vendor_supply") and index:
             who = names.get("vendor", {}).get(index[0], index[0])
