@@ -106,7 +106,8 @@ def unpaid(pay: Mapping[str, Mapping[int, float]], money: Mapping[int, float]) -
     return out
 
 
-def _cvar(values: Mapping[str, float], prob: Mapping[str, float], alpha: float) -> float:
+def cvar_of(values: Mapping[str, float], prob: Mapping[str, float], alpha: float) -> float:
+    """CVaR_alpha of a discrete distribution: the probability-weighted mean of its worst (1 - alpha) tail."""
     order = sorted(values, key=lambda n: -values[n])
     tail, acc, total = 1.0 - alpha, 0.0, 0.0
     for n in order:
@@ -138,7 +139,7 @@ def exposure(pay_by_future: Mapping[str, Mapping[str, Mapping[int, float]]],
         out[c] = {"committed": {"value": sum(by_year.values()) * 1e9, "unit": "USD"},
                   "by_year": {str(y): {"value": v * 1e9, "unit": "USD"} for y, v in by_year.items()},
                   "unpaid_expected": {"value": sum(prob[n] * u[n] for n in names) * 1e9, "unit": "USD"},
-                  "unpaid_cvar": {"value": _cvar(u, prob, alpha) * 1e9, "unit": "USD", "alpha": alpha}}
+                  "unpaid_cvar": {"value": cvar_of(u, prob, alpha) * 1e9, "unit": "USD", "alpha": alpha}}
     return out
 
 

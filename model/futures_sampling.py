@@ -45,25 +45,11 @@ import yaml
 
 from model.errors import InputError, InputErrors
 from model.scenario import DEFAULT_INPUTS, TargetSpec, load_variant, read_base_inputs
-from model.stochastic import Future, FuturesSpec, penalty_of, extensive_form
+from model.stochastic import Future, FuturesSpec, extensive_form, penalty_of, read_futures_doc
 
 
 #: Keys the plan counts in whole years: their draws are rounded to the nearest whole year.
 WHOLE_YEARS = ("lead_time", "lifetime")
-
-
-def _read_doc(path: Path, shown: str) -> dict:
-    try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputErrors([InputError(shown, 1, "-", "a readable futures file", str(exc))]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputErrors([InputError(shown, mark.line + 1 if mark else 1, "-", "valid YAML",
-                                      str(exc).splitlines()[0])]) from None
-    if not isinstance(doc, dict):
-        raise InputErrors([InputError(shown, 1, "-", "a mapping with distributions", type(doc).__name__)])
-    return doc
 
 
 def has_distributions(path: Path) -> bool:
@@ -124,7 +110,7 @@ def sample_futures(path: Path, n: int, seed: int, inputs_dir: Path = DEFAULT_INP
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise InputErrors([InputError("command line", "--sample", "--sample", "a whole number of futures >= 1",
                                       repr(n))])
-    doc = _read_doc(path, shown)
+    doc = read_futures_doc(path, shown, "a mapping with distributions")
     if "distributions" not in doc:
         raise InputErrors([InputError(shown, "distributions", "distributions",
                                       "distributions to sample with --sample (the Monte Carlo format)",

@@ -52,6 +52,7 @@ from pyomo.environ import (Block, ConcreteModel, Constraint, Expression, NonNega
 from model.build import build_model
 from model.checks import CheckResult, check_plan, merge
 from model.errors import InputError, InputErrors
+from model.exposure import cvar_of
 from model.scenario import DEFAULT_INPUTS, Scenario, TargetSpec, load_scenario
 from model.fastsolve.appsi import highs_of
 from model.solve import make_solver, solve_model as _solve
@@ -100,6 +101,21 @@ def _combine_events(events: list[dict], where: str) -> list[dict]:
     return futures
 
 
+def read_futures_doc(path: Path, shown: str, expected: str) -> dict:
+    """A futures file's YAML mapping; InputErrors naming the file (and line) when unreadable or malformed."""
+    try:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputErrors([InputError(shown, 1, "-", "a readable futures file", str(exc))]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputErrors([InputError(shown, mark.line + 1 if mark else 1, "-", "valid YAML",
+                                      str(exc).splitlines()[0])]) from None
+    if not isinstance(doc, dict):
+        raise InputErrors([InputError(shown, 1, "-", expected, type(doc).__name__)])
+    return doc
+
+
 def load_futures(path: Path, inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None,
                  sets: Sequence[str] = (), target: TargetSpec = TargetSpec()) -> FuturesSpec:
     """Read a futures file and build one validated Scenario per future.
@@ -113,17 +129,8 @@ def load_futures(path: Path, inputs_dir: Path = DEFAULT_INPUTS, scenario: str | 
     from model.inputs import display_path
 
     shown = display_path(Path(path))
-    try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputErrors([InputError(shown, 1, "-", "a readable futures file", str(exc))]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputErrors([InputError(shown, mark.line + 1 if mark else 1, "-", "valid YAML",
-                                      str(exc).splitlines()[0])]) from None
+    doc = read_futures_doc(path, shown, "a mapping with futures or events")
     errors: list[InputError] = []
-    if not isinstance(doc, dict):
-        raise InputErrors([InputError(shown, 1, "-", "a mapping with futures or events", type(doc).__name__)])
     entries = doc.get("futures")
     events = doc.get("events")
     if (entries is None) == (events is None):
@@ -401,20 +408,6 @@ def extensive_form(spec: FuturesSpec, risk: str | None = None, alpha: float = 0.
                             value(cvar) if cvar is not None else cvar_of(costs, prob, alpha), costs, shortfall,
                             first_build, first_power, builds, {"build_s": build_s, "solve_s": solve_s,
                                                                "check_s": check_s}, size, checked, pays)
-
-
-def cvar_of(costs: dict[str, float], prob: dict[str, float], alpha: float) -> float:
-    """CVaR_alpha of a discrete cost distribution: the mean of the worst (1 - alpha) tail."""
-    order = sorted(costs, key=lambda n: -costs[n])
-    tail, acc = 1.0 - alpha, 0.0
-    total = 0.0
-    for n in order:
-        take = min(prob[n], tail - acc)
-        if take <= 0:
-            break
-        total += take * costs[n]
-        acc += take
-    return total / tail if tail > 0 else max(costs.values())
 
 
 def deterministic_plan(s: Scenario, penalty: float, time_limit: float | None = None) -> tuple[float, dict, dict]:
