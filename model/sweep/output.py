@@ -13,7 +13,7 @@ from model.fastsolve import target_kind
 from model.scenario import Scenario
 from model.sensitivity import correlation_table, morris_table, sobol_table, tornado_table
 from model.sweep.keys import Vary
-from model.sweep.runner import ANALYSED, PLANNED, CaseResult
+from model.sweep.runner import ANALYSED, CaseResult
 
 
 def figure_units(kind: str) -> dict[str, str]:
@@ -125,10 +125,9 @@ def write_sweep_set(root: Path, name: str, *, method: str, varies: Sequence[Vary
         sens = sensitivity_tables(method, varies, cases, analysed, units, seed, levels)
         for tname, df in sens.items():
             df.to_csv(tmp / f"{tname}.csv", index=False)
-        images: dict[str, Path] = {}
         if plots:
             (tmp / "plots").mkdir()
-            images = sweep_plots(tmp / "plots", method, varies, cases, results, analysed, units, sens, input_units,
+            sweep_plots(tmp / "plots", method, varies, cases, results, analysed, units, sens, input_units,
                                  reference)
             pages.write("sweep", tmp, "report.html", manifest=manifest)
         manifest = {**manifest, "files": sorted(p.name for p in tmp.iterdir()) + ["manifest.json"]}
@@ -194,56 +193,6 @@ def sweep_plots(folder: Path, method: str, varies: Sequence[Vary], cases: Sequen
     add("Capacity in service by year over the cases",
         lambda: plot_fan(list(reference.years), cap, folder, (t.value, ty) if kind == "power" else None))
     return images
-
-
-def write_sweep_report(folder: Path, manifest: Mapping[str, Any], tabs: Mapping[str, Any], sens: Mapping[str, Any],
-                       images: Mapping[str, Path], varies: Sequence[Vary], units: Mapping[str, str]) -> Path:
-    """A self-contained ``report.html``: what was swept, what moved the answer, every case's status."""
-    import base64
-    import html
-
-    e = html.escape
-    status = tabs["status"]
-    counts = status["status"].value_counts().to_dict()
-    head = [("Method", e(manifest["method"])), ("Cases", str(manifest["cases"])),
-            ("Status", e(", ".join(f"{k}: {v}" for k, v in counts.items()))),
-            ("Scenario", e(str(manifest["scenario"]))), ("Seed", str(manifest.get("seed"))),
-            ("Fast path", e("on" if manifest["fast_path"]["on"] else "off") + e(
-                " (cases solved: " + ", ".join(f"{k} {v}" for k, v in manifest["fast_path"]["paths"].items()) + ")")),
-            ("Time", e(f"prepare {manifest['timings_s'].get('prepare_s', 0):.1f} s, solve "
-                       f"{manifest['timings_s'].get('solve_s', 0):.1f} s"))]
-    rows = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in head)
-    keys = "".join(f"<tr><td>{e(v.key)}</td><td>{e(_range_text(v))}</td></tr>" for v in varies)
-    parts = [f"<h1>Sweep: {e(manifest['method'])} over {len(varies)} input{'s' if len(varies) != 1 else ''}</h1>",
-             f"<table class='kv'>{rows}</table>", "<h2>Inputs swept</h2>",
-             f"<table><tr><th>key</th><th>values</th></tr>{keys}</table>"]
-    for note in manifest["fast_path"].get("notes", []):
-        parts.append(f"<p class='note'>{e(note)}</p>")
-    for tname, df in sens.items():
-        shown = df.copy()
-        parts.append(f"<h2>{e(tname)}.csv</h2>" + shown.to_html(index=False, float_format=lambda x: f"{x:.4g}",
-                                                                 border=0))
-    for title, path in images.items():
-        data = base64.b64encode(path.read_bytes()).decode()
-        parts.append(f"<h2>{e(title)}</h2><img alt='{e(title)}' src='data:image/png;base64,{data}'>")
-    bad = status[~status["status"].isin(PLANNED)]
-    if len(bad):
-        parts.append(f"<h2>Cases without a plan ({len(bad)})</h2>"
-                     + bad.head(200).to_html(index=False, border=0, float_format=lambda x: f"{x:.3g}"))
-    summ = tabs["summary"]
-    main = summ[summ["group"] == ""].pivot_table(index="case", columns="figure", values="value", aggfunc="first")
-    wide = tabs["cases"].pivot_table(index="case", columns="key", values="value", aggfunc="first").join(
-        status.set_index("case")["status"]).join(main)
-    parts.append(f"<h2>Cases (first {min(len(wide), 200)} of {len(wide)}; all in summary.csv)</h2>"
-                 + wide.head(200).to_html(border=0, float_format=lambda x: f"{x:.4g}"))
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 7px;"
-             "text-align:left;font-size:85%}img{max-width:100%}.note{color:#8a5a00}")
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>Sweep {e(manifest['method'])}</title>"
-            f"<style>{style}</style></head><body>{''.join(parts)}</body></html>")
-    out = folder / "report.html"
-    out.write_text(page)
-    return out
 
 
 def _range_text(v: Vary) -> str:
