@@ -1,0 +1,59 @@
+"""The pro-rata rule's fixed shares: each buyer's part of a shared cap in proportion to its contracted GW.
+
+contracted[b, v] = sum over b's deals d whose minimum is enforced (signed, active, announced) and given
+in GW of min_gw[d] / |vendors of d's offers|, for each vendor v of d's offers (a deal spanning several
+vendors is split equally among them); likewise contracted[b, r] by the regions of the deal's offers,
+and contracted[b] = sum_v contracted[b, v] for the kind-wide power caps. Then
+
+    share[v, b] = contracted[b, v] / sum_b' contracted[b', v]          (dimensionless)
+
+and where no buyer has contracted any GW of v (or in r), the buyers that can take v (hold an offer
+of v, in r, or a power source of the kind) share it equally. Deal minimums in USD are not counted.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from model.records import MINIMUM_ENFORCED
+from model.world.data import WorldInputs
+
+
+def contracted_gw(w: WorldInputs) -> dict[tuple[str, str, str], float]:
+    """``{(kind, name, buyer): GW}`` contracted by deal minimums, kind ``vendor``, ``region`` or ``power_kind``."""
+    out: dict[tuple[str, str, str], float] = defaultdict(float)
+    for b, s in w.scenarios.items():
+        for d in s.deals:
+            if d.status not in MINIMUM_ENFORCED or not d.min_gw or not d.offers:
+                continue
+            for attr in ("vendor", "region"):
+                names = sorted({getattr(s.offers[o], attr) for o in d.offers})
+                for n in names:
+                    out[attr, n, b] += d.min_gw / len(names)
+            for kind in {src.kind for src in s.power_sources.values()}:
+                out["power_kind", kind, b] += d.min_gw
+    return dict(out)
+
+
+def pro_rata_shares(w: WorldInputs) -> dict[tuple[str, str, str], float]:
+    """``{(kind, name, buyer): share}`` of every shared cap under the pro-rata rule (shares of a cap sum to 1)."""
+    contracted = contracted_gw(w)
+    able: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for b, s in w.scenarios.items():
+        for v in sorted({o.vendor for o in s.offers.values()}):
+            able["vendor", v].append(b)
+        for r in sorted({o.region for o in s.offers.values()}):
+            able["region", r].append(b)
+        for k in sorted({src.kind for src in s.power_sources.values()}):
+            able["power_kind", k].append(b)
+    names = ({("vendor", v) for v, _ in w.world_output_gw} | {("region", r) for r, _ in w.regional_firm_gw}
+             | {("power_kind", k) for k, _ in w.kind_cap_gw})
+    shares: dict[tuple[str, str, str], float] = {}
+    for kind, name in sorted(names):
+        total = sum(contracted.get((kind, name, b), 0.0) for b in w.buyers)
+        takers = able.get((kind, name), [])
+        for b in w.buyers:
+            if total > 0:
+                shares[kind, name, b] = contracted.get((kind, name, b), 0.0) / total
+            else:
+                shares[kind, name, b] = 1.0 / len(takers) if b in takers else 0.0
+    return shares

@@ -1,0 +1,136 @@
+"""The world market: buyers share the world's chips, firm power and kind-wide caps (issue 20)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from model.errors import InputErrors
+from model.scenario import TargetSpec, load_scenario
+from model.solve import solve_plan
+from model.world.data import load_world, world_of_one
+from model.world.solve import solve_world
+from tests.toy import SRC2, q, write_table
+from tests.world_toy import write_world
+
+
+def test_two_buyers_one_vendor_allocation_and_scarcity_price_match_hand_solution(tmp_path):
+    # 1.5 GW of chips; A values a GW-year at 30, B at 20, a GW costs 10 (bnUSD): A takes its 1 GW,
+    # B the 0.5 GW left; the marginal GW goes to B, so the chips' price is B's net value 20 - 10 = 10 bnUSD/GW.
+    w = load_world(write_world(tmp_path / "in"))
+    o = solve_world(w)
+    assert o.status == "optimal"
+    assert o.plan["deliveries_gw"][("a", "acme", 2025)] == pytest.approx(1.0)
+    assert o.plan["deliveries_gw"][("b", "acme", 2025)] == pytest.approx(0.5)
+    assert o.prices["vendor"][("acme", 2025)] == pytest.approx(10e9)
+    assert o.prices["region"][("R", 2025)] == pytest.approx(0.0)
+    assert o.objective_bnusd == pytest.approx(-(30 - 10) * 1.0 - (20 - 10) * 0.5)
+
+
+def test_scarce_grid_is_shared_and_priced(tmp_path):
+    # chips are plentiful; 1.2 GW of firm power: A takes 1, B 0.2; the price of firm power is B's net value 10
+    w = load_world(write_world(tmp_path / "in", output_gw=10.0, grid_gw=1.2))
+    o = solve_world(w)
+    assert o.plan["grid_draw_gw"][("a", "R", 2025)] == pytest.approx(1.0)
+    assert o.plan["grid_draw_gw"][("b", "R", 2025)] == pytest.approx(0.2)
+    assert o.prices["region"][("R", 2025)] == pytest.approx(10e9)
+    assert o.prices["vendor"][("acme", 2025)] == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("output_gw,grid_gw", [(1.5, 100.0), (10.0, 1.2), (0.7, 0.9)])
+def test_every_shared_cap_holds_across_buyers_every_year(tmp_path, output_gw, grid_gw):
+    w = load_world(write_world(tmp_path / "in", last_year=2027, output_gw=output_gw, grid_gw=grid_gw,
+                               announced={"a": 2.0, "b": 3.0}, extra_buyers=("c",)))
+    o = solve_world(w)
+    assert o.status == "optimal"
+    taken: dict = defaultdict(float)
+    for (b, v, y), gw in o.plan["deliveries_gw"].items():
+        taken[v, y] += gw
+    assert taken and all(gw <= w.world_output_gw[k] + 1e-7 for k, gw in taken.items())
+    drawn: dict = defaultdict(float)
+    for (b, r, y), gw in o.plan["grid_draw_gw"].items():
+        drawn[r, y] += gw
+    for (b, y), it in o.plan["facility_gw"].items():
+        assert it <= o.plan["grid_draw_gw"][b, "R", y] + 1e-7    # no own power sources: all from the grid
+    assert drawn and all(gw <= w.regional_firm_gw[k] + 1e-7 for k, gw in drawn.items())
+    assert sum(drawn.values()) > 0.5
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(base=st.floats(0.2, 3.0), factor=st.floats(1.0, 4.0), value_factor=st.floats(1.0, 3.0),
+       output=st.floats(0.5, 3.0), grid=st.floats(0.5, 3.0))
+def test_raising_one_buyers_demand_never_raises_anothers_allocation(tmp_path_factory, base, factor, value_factor,
+                                                                     output, grid):
+    def allocation(announced_b: float, value_b: float) -> tuple[float, float]:
+        folder = write_world(tmp_path_factory.mktemp("w"), output_gw=output, grid_gw=grid,
+                             announced={"a": 1.0, "b": announced_b}, value={"a": 25.0, "b": value_b})
+        o = solve_world(load_world(folder))
+        return o.plan["deliveries_gw"][("a", "acme", 2025)], o.plan["grid_draw_gw"][("a", "R", 2025)]
+
+    before = allocation(base, 15.0)
+    after = allocation(base * factor, 15.0 * value_factor)
+    assert after[0] <= before[0] + 1e-7
+    assert after[1] <= before[1] + 1e-7
+
+
+def test_world_of_one_buyer_reproduces_the_single_buyer_least_cost_plan():
+    # the consistency anchor: the base at a reachable target, its caps (world_output x buyer_share) as the
+    # world's, its target kept as a hard row and no value of capacity: the same LP seen from the world
+    s = load_scenario(target=TargetSpec("80GW"))
+    single = solve_plan(s)
+    world = solve_world(world_of_one(s), keep_targets=True)
+    assert single.status == world.status == "optimal"
+    assert world.objective_bnusd == pytest.approx(single.objective_bnusd, rel=1e-6)
+    a = single.model.in_service_gw.extract_values()
+    b = world.model.buyer["default"].in_service_gw.extract_values()
+    by_year_a, by_year_b = defaultdict(float), defaultdict(float)
+    for (o, y), gw in a.items():
+        by_year_a[s.offers[o].vendor, y] += gw or 0.0
+        by_year_b[s.offers[o].vendor, y] += b[o, y] or 0.0
+    # equal-cost offers of one vendor may swap (a degenerate LP); capacity by vendor and year may not
+    assert by_year_a == pytest.approx(by_year_b, abs=1e-6)
+
+
+def test_bad_row_in_a_buyer_folder_names_that_buyers_file_and_row(tmp_path):
+    folder = write_world(tmp_path / "in")
+    rows = [{"offer": "buy", "year": "", **q("capex", 10e9, "USD/GW")},
+            {"offer": "buy", "year": "", **q("lifetime", 5, "kg")}]
+    write_table(folder / "buyers" / "b" / "offer_parameters.csv", rows)
+    with pytest.raises(InputErrors, match=r"buyers/b/offer_parameters\.csv, line 3, field 'unit'"):
+        load_world(folder)
+
+
+def test_buyer_parameters_refuse_a_power_unit_for_a_value(tmp_path):
+    folder = write_world(tmp_path / "in")
+    write_table(folder / "buyer_parameters.csv", [
+        {"buyer": "a", "year": "", **q("announced_capacity", 1, "GW")},
+        {"buyer": "a", "year": "", **q("value_of_capacity", 1, "GW")},
+        {"buyer": "b", "year": "", **q("announced_capacity", 1, "GW")},
+        {"buyer": "b", "year": "", **q("value_of_capacity", 1e10, "USD/GW/a")}])
+    with pytest.raises(InputErrors, match=r"buyer_parameters\.csv, line 3, field 'unit'"):
+        load_world(folder)
+
+
+def test_buyers_file_needs_exactly_one_default_buyer(tmp_path):
+    folder = write_world(tmp_path / "in")
+    write_table(folder / "buyers.csv", [{"buyer": x, "name": x, "role": "rest_of_world" if x == "b" else "named",
+                                         **SRC2} for x in ("a", "b")])
+    with pytest.raises(InputErrors, match="exactly one buyer with role 'default'"):
+        load_world(folder)
+
+
+def test_buyer_demand_scale_scales_announced_capacity(tmp_path):
+    w = load_world(write_world(tmp_path / "in"), sets=["buyer_demand_scale.b=2.5"])
+    assert w.announced_gw["b", 2025] == pytest.approx(2.5)
+    assert w.announced_gw["a", 2025] == pytest.approx(1.0)
+
+
+def test_pro_rata_rule_splits_caps_by_contracted_volumes_without_deals_equally(tmp_path):
+    w = load_world(write_world(tmp_path / "in"))
+    o = solve_world(w, rule="pro-rata")
+    assert o.shares[("vendor", "acme", "a")] == pytest.approx(0.5)
+    assert o.plan["deliveries_gw"][("a", "acme", 2025)] == pytest.approx(0.75)
+    assert o.plan["deliveries_gw"][("b", "acme", 2025)] == pytest.approx(0.75)
