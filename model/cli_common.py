@@ -43,6 +43,8 @@ COMMANDS: dict[str, Command] = {
                                                        "differ most"),
     "serve": Command("model.serve:main", "a live what-if page on localhost: move an assumption, see the plan re-solve"),
     "replan": Command("model.replan:main", "re-plan from a year of an existing plan, its past fixed as history"),
+    "world": Command("model.world.cli:main", "every buyer at once on the world's chips and power: who gets what, "
+                                             "scarcity prices"),
 }
 #: The commands that live in their own modules (kept for callers of the older name).
 MODULE_COMMANDS = {k: c.entry for k, c in COMMANDS.items() if not c.entry.startswith("model.cli:")}

@@ -3,7 +3,7 @@
 Like PyPSA's carrier colours or Calliope's per-technology ``color``: the
 colours live in the inputs, so a company has the same colour in every plot of
 every run. ``colours.csv`` is tidy: ``kind,name,colour,source`` with ``kind``
-one of ``vendor``, ``host``, ``region``, ``power_kind`` and ``colour`` a
+one of ``vendor``, ``host``, ``region``, ``power_kind``, ``buyer`` and ``colour`` a
 ``#rrggbb`` hex.
 
 Rules of :func:`colour`:
@@ -27,7 +27,7 @@ from typing import Iterable
 from model.errors import InputError, InputErrors
 
 COLOURS_FILE = Path(__file__).resolve().parent.parent / "inputs" / "colours.csv"
-KINDS = ("vendor", "host", "region", "power_kind")
+KINDS = ("vendor", "host", "region", "power_kind", "buyer")
 #: Colours for names not in the file (Okabe-Ito and ColorBrewer Set1/Dark2 hues, none in a light/dark pair).
 FALLBACK = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00", "#999933", "#882255",
             "#44aa99", "#332288", "#aa4499", "#117733", "#661100", "#6699cc", "#888888", "#ddcc77")
