@@ -252,6 +252,10 @@ def print_summary(summary: dict, s, result_set: Path) -> None:
             print(frame.round(1).to_string())
             print()
     print(f"Facility power {ty}: {_fmt(summary['facility_power'])}; energy {ty}: {_fmt(summary['energy'])}")
+    from model.supply_share import terminal_lines
+
+    for line in terminal_lines(summary, ty):
+        print(line)
     print_answer(summary)
     binding = [b for b in summary.get("binding", [])]
     if binding:

@@ -186,6 +186,8 @@ class Scenario:
     commitments: tuple[Commitment, ...] = ()
     overrides: tuple[Override, ...] = ()
     input_files: dict[str, str] = field(default_factory=dict)
+    # the shares of the world's supply the run uses, with their basis (model.inputs.allocation.share_table)
+    supply_share: dict[str, dict] = field(default_factory=dict)
 
     @property
     def history_last_year(self) -> int | None:

@@ -89,6 +89,8 @@ def summary(s: Scenario, outcome: Outcome, ds: xr.Dataset, extras: dict[str, Any
         "target_year": target_year,
         "objective": "min-cost" if outcome.status != "optimal" or outcome.max_reachable is None else "max-capacity",
     }
+    if s.supply_share:
+        out["supply_share"] = s.supply_share
     reach = outcome.max_reachable if outcome.max_reachable is not None else extras.get("max_reachable")
     if reach is not None:
         out["max_reachable"] = (figure(reach, "GW") if t.kind == "power" else figure(reach * 1e18, "FLOP/s"))

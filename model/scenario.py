@@ -16,6 +16,7 @@ from typing import Any, Iterable
 
 from model.assemble.core import assemble
 from model.errors import InputError, InputErrors
+from model.inputs.allocation import apply_world_allocation, share_table
 from model.inputs import (Catalogue, Override, RawTable, apply_scenario_file, apply_set, display_path,
                           expand_kind_defaults, input_hashes, load_catalogue, read_raw_tables)
 # the records are part of this module's interface (``from model.scenario import Scenario, Offer``)
@@ -114,6 +115,9 @@ def _read_files(inputs_dir: Path, scenario: str | None, errors: list[InputError]
     expand_kind_defaults(tables)
     overrides: list[Override] = []
     extra_files: list[Path] = []
+    allocation = apply_world_allocation(tables, inputs_dir, errors)   # the world run's shares, if shipped
+    if allocation is not None:
+        extra_files.append(allocation)
     description = ""
     if scenario is not None:
         path = scenario_path(scenario, inputs_dir)
@@ -212,7 +216,8 @@ def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None
     if errors:
         raise InputErrors(errors)
     assert scen is not None
-    return replace(scen, overrides=tuple(overrides), input_files=input_hashes(inputs_dir, extra_files))
+    return replace(scen, overrides=tuple(overrides), input_files=input_hashes(inputs_dir, extra_files),
+                   supply_share=share_table(tables, scen.years))
 
 
 @dataclass(frozen=True)
@@ -284,7 +289,8 @@ def load_variant(base: BaseInputs, sets: Iterable[str] = (), target: TargetSpec 
     if errors:
         raise InputErrors(errors)
     assert scen is not None
-    return replace(scen, overrides=tuple(overrides), input_files=dict(base.input_files))
+    return replace(scen, overrides=tuple(overrides), input_files=dict(base.input_files),
+                   supply_share=share_table(tables, scen.years))
 
 
 def non_finite_problems(s: Scenario | None) -> list[InputError]:

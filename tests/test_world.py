@@ -14,7 +14,7 @@ from model.solve import solve_plan
 from model.world.data import load_world, world_of_one
 from model.world.solve import solve_world
 from tests.toy import SRC2, q, write_table
-from tests.world_toy import write_world
+from tests.world_toy import BUY, write_world
 
 
 def test_two_buyers_one_vendor_allocation_and_scarcity_price_match_hand_solution(tmp_path):
@@ -134,3 +134,43 @@ def test_pro_rata_rule_splits_caps_by_contracted_volumes_without_deals_equally(t
     assert o.shares[("vendor", "acme", "a")] == pytest.approx(0.5)
     assert o.plan["deliveries_gw"][("a", "acme", 2025)] == pytest.approx(0.75)
     assert o.plan["deliveries_gw"][("b", "acme", 2025)] == pytest.approx(0.75)
+
+
+def test_single_buyer_reads_its_shares_from_the_world_allocation_unless_the_user_sets_them(tmp_path):
+    from model.cli_common import dispatch
+
+    folder = write_world(tmp_path / "in", last_year=2027, output_gw=1.0, grid_gw=1.5)
+    assert dispatch(["world", "--inputs", str(folder), "--results", str(tmp_path / "res"), "--name", "w",
+                     "--write-allocation"]) == 0
+    w = load_world(folder)
+    o = solve_world(w)
+    s = load_scenario(folder)
+    for (v, y), cap in w.world_output_gw.items():     # the plan may take what the world gave it
+        assert s.supply_cap_gw[v, y] == pytest.approx(o.plan["deliveries_gw"].get(("a", v, y), 0.0), abs=1e-8)
+    for (r, y), firm in w.regional_firm_gw.items():
+        assert s.grid_power_gw[r, y] == pytest.approx(o.plan["grid_draw_gw"][("a", r, y)], abs=1e-8)
+    assert s.supply_share["vendor"]["acme"]["basis"].startswith("world run, value rule, inputs of ")
+    user = load_scenario(folder, sets=["buyer_share.acme=0.3"])
+    assert user.supply_cap_gw["acme", 2026] == pytest.approx(0.3)
+    assert user.supply_share["vendor"]["acme"]["basis"] == "set by the user"
+
+
+def test_bad_allocation_row_names_the_file_and_line(tmp_path):
+    folder = write_world(tmp_path / "in")
+    (folder / "world_allocation.csv").write_text(
+        "kind,name,year,share,unit,source\n"
+        "vendor,acme,2025,0.5,dimensionless,python run.py world --write-allocation on inputs of 2026-12-02\n"
+        "vendor,acme,2026,1.7,dimensionless,python run.py world --write-allocation on inputs of 2026-12-02\n")
+    with pytest.raises(InputErrors, match=r"world_allocation\.csv, line 3, field 'share'"):
+        load_scenario(folder)
+
+
+def test_world_command_refuses_a_bad_buyer_row_with_exit_2_and_writes_nothing(tmp_path, capsys):
+    from model.cli_common import dispatch
+
+    folder = write_world(tmp_path / "in")
+    write_table(folder / "buyers" / "b" / "offers.csv", [{**r, "region": "Nowhere"} for r in BUY])
+    code = dispatch(["world", "--inputs", str(folder), "--results", str(tmp_path / "res"), "--name", "w"])
+    assert code == 2
+    assert "buyers/b/offers.csv, line 2, field 'region'" in capsys.readouterr().err
+    assert not (tmp_path / "res" / "w").exists()

@@ -20,6 +20,7 @@ from model.summary import flatten_summary, override_entries
 from model.pages import (source_cell, STATUS_STYLE, bullets, card, details, figure_block, figures_block, finite, h3, image,
                          manifest_of, names_of, p, page, provenance_rows, read_csv, read_json, section, sha_table,
                          table, table_block, verdict)
+from model.pages.shares import share_blocks
 
 #: Constraint families in words (the Pyomo component a binding limit belongs to).
 FAMILIES = {
@@ -58,6 +59,7 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
         section("quote", "Read before quoting", quote_blocks(summary)),
         section("plan", "The plan over time", plan_blocks(set_dir, names, ty), nav="Plan"),
         section("power", "Power and energy", power_blocks(set_dir, summary, ty), nav="Power"),
+        section("shares", "Shares of the world's supply", share_blocks(summary, names, ty), nav="Shares"),
         section("money", "Cost and money", money_blocks(set_dir, summary), nav="Money"),
         section("more", "More figures", more_blocks(summary, names)),
         section("inputs", "Inputs that differ from the base data", input_blocks(manifest), nav="Inputs"),

@@ -12,6 +12,7 @@ from typing import Any
 
 from pyomo.environ import ConcreteModel, value
 
+from model.concerns.power import facility_power, sources_in
 from model.solve import failure_message, highs_version, make_solver, solve_model
 from model.world.build import build_world, deliveries
 from model.world.data import WorldInputs
@@ -102,6 +103,21 @@ def solve_world(w: WorldInputs, rule: str = "value", keep_targets: bool = False,
     return out
 
 
+def grid_draw_used(m: ConcreteModel, w: WorldInputs, b: str, r: str, y: int) -> float:
+    """The firm grid power buyer b uses in region r and year y (GW).
+
+    The LP's ``grid_draw_gw`` may sit anywhere between the need and the cap where the region's grid
+    has room (it costs nothing), so the read-out is the need:
+
+        used = min(grid_draw, max(facility power - own firm power, grid energy / hours))
+    """
+    blk, s = m.buyer[b], w.scenarios[b]
+    need = float(value(facility_power(blk, s, r, y))) - sum(
+        float(value(blk.capacity_credit[p] * blk.power_in_service_gw[p, y])) for p in sources_in(s, r))
+    energy = float(value(blk.grid_energy_twh[r, y])) / (s.hours_per_year / 1000.0)
+    return max(0.0, min(float(value(m.grid_draw_gw[b, r, y])), max(need, energy)))
+
+
 def read_out(out: WorldOutcome, w: WorldInputs, duals: dict) -> None:
     """Fill ``out.plan`` and ``out.prices`` from the solved model ``out.model`` (in place)."""
     m = out.model
@@ -127,8 +143,8 @@ def read_out(out: WorldOutcome, w: WorldInputs, duals: dict) -> None:
                     key = (b, src.kind, y)
                     plan["kind_builds_gw"][key] = plan["kind_builds_gw"].get(key, 0.0) + float(
                         value(blk.power_build_gw[p, y]))
-    for k in m.GRID_DRAW_INDEX:
-        plan["grid_draw_gw"][k] = float(value(m.grid_draw_gw[k]))
+    for b, r, y in m.GRID_DRAW_INDEX:
+        plan["grid_draw_gw"][b, r, y] = grid_draw_used(m, w, b, r, y)
     out.plan = plan
     out.prices = {"vendor": {}, "region": {}, "kind": {}}
     for fam, name in (("vendor", "world_supply_cap"), ("region", "world_grid_cap"), ("kind", "world_kind_cap")):
