@@ -7,6 +7,7 @@
     python -m bench foresight [--scales 1 10] [--look-ahead 1 2 4] [--json FILE]   # see bench/foresight.py
     python -m bench serve [--changes 42] [--json FILE]  # the what-if page; see bench/serve.py
     python -m bench sweep [--cases 50] [--json FILE]   # see bench/sweep.py
+    python -m bench world [--json FILE]                # the world LP against the single-buyer LP
 
 ``model`` times load, build, solve, write and total wall time for the base
 scenario and for synthetic scenarios k times larger (offers and regions
@@ -180,6 +181,10 @@ def main(argv=None) -> int:
         from bench.stochastic import main as stochastic_main
 
         return stochastic_main(argv[1:])
+    if argv and argv[0] == "world":
+        from bench.world import main as world_main
+
+        return world_main(argv[1:])
     if argv and argv[0] == "foresight":
         from bench.foresight import main as foresight_main
 

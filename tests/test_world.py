@@ -174,3 +174,18 @@ def test_world_command_refuses_a_bad_buyer_row_with_exit_2_and_writes_nothing(tm
     assert code == 2
     assert "buyers/b/offers.csv, line 2, field 'region'" in capsys.readouterr().err
     assert not (tmp_path / "res" / "w").exists()
+
+
+def test_world_sweep_reports_the_default_buyers_allocation_per_case(tmp_path):
+    from model.cli_common import dispatch
+
+    folder = write_world(tmp_path / "in", output_gw=1.5)
+    assert dispatch(["sweep", "--world", "--inputs", str(folder), "--vary", "buyer_demand_scale.b=0.5:3",
+                     "--steps", "2", "--results", str(tmp_path / "res"), "--name", "s"]) == 0
+    import pandas as pd
+
+    cases = pd.read_csv(tmp_path / "res" / "s" / "cases.csv")
+    assert list(cases["value"]) == [0.5, 3.0]
+    # A values chips more than B: B's demand never takes A's GW
+    assert list(cases["default_in_service_gw"]) == pytest.approx([1.0, 1.0])
+    assert list(cases["world_in_service_gw"]) == pytest.approx([1.0 + 0.5, 1.5])

@@ -87,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     solved (every case failed: the set is written with their errors), 130 interrupted (finished cases kept for
     ``--resume``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--world" in argv:       # the world run's sweep: another buyer's demand moves this buyer's reach
+        from model.world.sweep import main as world_sweep
+
+        return world_sweep([x for x in argv if x != "--world"])
     a = parser().parse_args(argv)
     if a.resume:
         from model.resultdir import check_name

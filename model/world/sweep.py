@@ -1,0 +1,147 @@
+"""``python run.py sweep --world --vary KEY=LOW:HIGH [--steps N]``: re-run the world per case.
+
+Each ``--vary`` key is moved one at a time over ``--steps`` evenly spaced values (the others at their
+base), e.g. ``--vary buyer_demand_scale.meta=0.5:2``; any ``--set`` key of the world run may be varied
+(plain numbers; a unit may follow the high end, as ``--vary pue=1.1:1.4``). Every case is loaded and
+validated as ``run.py world`` would. The result set holds ``cases.csv`` (one row per case: the default
+buyer's capacity in service, shortfall and shares of each vendor's output in the year, the scarcest
+chips' price, the world's total), ``summary.json`` and a page.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from model.cli_common import ArgumentParser, add_input_options, fail
+from model.exitcodes import EXIT_INPUT, EXIT_OK, EXIT_SOLVER, EXIT_WRITE
+
+_RANGE = re.compile(r"^\s*([^=\s]+)\s*=\s*([-+0-9.eE]+)\s*:\s*([-+0-9.eE]+)\s*([A-Za-z%/]*)\s*$")
+
+
+def parser() -> ArgumentParser:
+    p = ArgumentParser(prog="run.py sweep --world", description="Re-run the world market per case, moving one "
+                       "assumption at a time (e.g. another buyer's demand), and report the default buyer's "
+                       "allocation and reach per case.")
+    add_input_options(p)
+    p.add_argument("--vary", action="append", default=[], metavar="KEY=LOW:HIGH[UNIT]")
+    p.add_argument("--steps", type=int, default=5, help="values per key (default 5)")
+    p.add_argument("--year", type=int, default=None, help="the year reported (default: the default target year)")
+    p.add_argument("--rule", choices=("value", "pro-rata"), default="value")
+    p.add_argument("--name", help="result set name (default world-sweep_TIMESTAMP)")
+    p.add_argument("--results", type=Path, default=Path("results"))
+    return p
+
+
+def cases(varies: list[str], steps: int) -> list[tuple[str, float, str]]:
+    """(key, value, unit) of every case, one key at a time; raises ValueError naming a bad ``--vary``."""
+    out = []
+    for text in varies:
+        m = _RANGE.match(text)
+        if not m:
+            raise ValueError(f"command line, --vary {text}: expected KEY=LOW:HIGH[UNIT] "
+                             "(e.g. buyer_demand_scale.meta=0.5:2)")
+        key, lo, hi, unit = m.group(1), float(m.group(2)), float(m.group(3)), m.group(4)
+        n = max(2, steps)
+        out += [(key, lo + (hi - lo) * i / (n - 1), unit) for i in range(n)]
+    return out
+
+
+def case_row(w, o, year: int, key: str, val: float, unit: str) -> dict[str, Any]:
+    """One case's figures: the default buyer's reach and shares, the world's total, the scarcest chips."""
+    from model.world.output import headline, share_of_supply
+
+    b = w.default
+    h = headline(w, o, year)
+    row: dict[str, Any] = {"key": key, "value": val, "unit": unit, "status": o.status,
+                           "default_in_service_gw": o.plan["in_service_gw"][b, year],
+                           "default_shortfall_gw": max(0.0, w.announced_gw.get((b, year), 0.0)
+                                                       - o.plan["served_gw"][b, year]),
+                           "world_in_service_gw": h["built"]["value"], "announced_gw": h["announced"]["value"]}
+    for v, by_year in share_of_supply(w, o).items():
+        if str(year) in by_year:
+            row[f"share_{v}"] = by_year[str(year)].get(b, 0.0)
+    chips = h.get("scarcest_chips")
+    row["scarcest_vendor"] = chips["vendor"] if chips else ""
+    row["scarcest_price_usd_per_gw"] = chips["price"]["value"] if chips else 0.0
+    return row
+
+
+def main(argv: list[str]) -> int:
+    from model.errors import InputError, InputErrors, ResultSetError
+    from model.resultdir import ensure_free, new_result_dir
+    from model.scenario import DEFAULT_INPUTS
+    from model.world.data import load_world
+    from model.world.solve import solve_world
+
+    a = parser().parse_args(argv)
+    try:
+        todo = cases(a.vary, a.steps)
+    except ValueError as exc:
+        return fail(str(exc), EXIT_INPUT)
+    if not todo:
+        return fail("nothing to sweep: give --vary KEY=LOW:HIGH (e.g. buyer_demand_scale.meta=0.5:2)", EXIT_INPUT)
+    name = a.name or f"world-sweep_{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    try:
+        ensure_free(a.results, name)
+    except ResultSetError as exc:
+        return fail(str(exc), EXIT_INPUT)
+    inputs = Path(a.inputs or DEFAULT_INPUTS)
+    worlds = []
+    for key, val, unit in todo:        # every case validated before any is solved
+        try:
+            worlds.append(load_world(inputs, a.scenario, [*a.sets, f"{key}={val!r}{unit}"]))
+        except (InputErrors, InputError) as exc:
+            return fail(f"case {key}={val:g}{unit}: {exc}", EXIT_INPUT)
+    year = a.year if a.year is not None else worlds[0].scenarios[worlds[0].default].main_target.year
+    rows = []
+    for (key, val, unit), w in zip(todo, worlds):
+        o = solve_world(w, a.rule)
+        print(f"  {key}={val:g}{unit}: {o.status}", file=sys.stderr, flush=True)
+        rows.append(case_row(w, o, year, key, val, unit) if o.model is not None
+                    else {"key": key, "value": val, "unit": unit, "status": o.status})
+    frame = pd.DataFrame(rows)
+    try:
+        with new_result_dir(a.results, name) as tmp:
+            frame.to_csv(tmp / "cases.csv", index=False)
+            summ = {"kind": "world-sweep", "year": year, "rule": a.rule, "default_buyer": worlds[0].default,
+                    "cases": rows}
+            (tmp / "summary.json").write_text(json.dumps(summ, indent=2, default=float), encoding="utf-8")
+            (tmp / "manifest.json").write_text(json.dumps({"kind": "world-sweep", "command_line": [
+                "run.py", "sweep", "--world", *argv], "created": _dt.datetime.now(_dt.timezone.utc).isoformat(
+                timespec="seconds")}, indent=2), encoding="utf-8")
+            (tmp / "report.html").write_text(render(frame, summ, worlds[0]), encoding="utf-8")
+    except OSError as exc:
+        return fail(f"the result set could not be written ({exc}); nothing was left", EXIT_WRITE)
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(frame.round(4).to_string(index=False))
+    print(f"result set: {Path(a.results) / name}")
+    return EXIT_OK if any(r["status"] == "optimal" for r in rows) else EXIT_SOLVER
+
+
+def render(frame: pd.DataFrame, summ: dict[str, Any], w) -> str:
+    """The sweep's page: a sentence, then the table of cases."""
+    from model import fmt
+    from model.pages import p, page, section, table, table_block, verdict
+
+    b, year = w.name_of(w.default), summ["year"]
+    ok = frame[frame["status"] == "optimal"]
+    if len(ok):
+        lo, hi = ok["default_in_service_gw"].min(), ok["default_in_service_gw"].max()
+        sentence = (f"Across {len(frame)} cases, {b} gets {fmt.quantity(lo, 'GW')} to {fmt.quantity(hi, 'GW')} "
+                    f"in service by {year} in the world plan.")
+    else:
+        sentence = "No case could be solved."
+    cols = [c for c in frame.columns if c not in ("unit",)]
+    rows = [[fmt.sig(x, 4) if isinstance(x, float) else x for x in r] for r in frame[cols].itertuples(index=False)]
+    return page("page.html", title="World sweep", heading="How the world's other buyers move this buyer's reach",
+                subheading=f"rule {summ['rule']}; year {year}", verdict=verdict("World sweep", "#1a7f37", sentence),
+                headline=[], sections=[section("cases", "Cases", [p("One row per case; shares are of each "
+                                                                   "vendor's world output."),
+                                                                 table_block(table(cols, rows))])],
+                footer="Written by compute-energy-plan sweep --world; cases.csv holds the table.")
