@@ -1,6 +1,7 @@
 """The world market: buyers share the world's chips, firm power and kind-wide caps (issue 20)."""
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -189,3 +190,36 @@ def test_world_sweep_reports_the_default_buyers_allocation_per_case(tmp_path):
     # A values chips more than B: B's demand never takes A's GW
     assert list(cases["default_in_service_gw"]) == pytest.approx([1.0, 1.0])
     assert list(cases["world_in_service_gw"]) == pytest.approx([1.0 + 0.5, 1.5])
+
+
+def _signed_deal(folder: Path, buyer_dir: Path, gw: float) -> None:
+    from tests.toy import HEADERS, deal, term
+
+    write_table(buyer_dir / "deals.csv", [deal("big", "offer=buy", 2025, 2025, status="signed")], HEADERS["deals"])
+    write_table(buyer_dir / "deal_terms.csv", [term("big", "minimum", gw, "GW")], HEADERS["deal_terms"])
+
+
+def test_signed_deals_beyond_world_output_are_named_with_exit_3(tmp_path, capsys):
+    from model.cli_common import dispatch
+
+    folder = write_world(tmp_path / "in", output_gw=1.5)
+    _signed_deal(folder, folder / "buyers" / "b", 2.0)      # B signed for 2 GW of 1.5 GW made
+    o = solve_world(load_world(folder))
+    assert o.status == "infeasible"
+    assert o.overflow["world_supply_cap"][("acme", 2025)] == pytest.approx(0.5)
+    assert "acme 2025: 0.5 GW" in o.message
+    code = dispatch(["world", "--inputs", str(folder), "--results", str(tmp_path / "res"), "--name", "w"])
+    assert code == 3
+    summ = json.loads((tmp_path / "res" / "w" / "summary.json").read_text())
+    assert summ["shared_caps_exceeded"]["world_supply_cap"]["acme 2025"]["value"] == pytest.approx(0.5)
+
+
+def test_a_signed_deal_is_honoured_before_a_higher_value(tmp_path):
+    # B's signed 1 GW comes first although A values the chips more: A gets the 0.5 GW left
+    folder = write_world(tmp_path / "in", output_gw=1.5)
+    _signed_deal(folder, folder / "buyers" / "b", 1.0)
+    o = solve_world(load_world(folder))
+    assert o.status == "optimal"
+    assert o.plan["deliveries_gw"][("b", "acme", 2025)] == pytest.approx(1.0)
+    assert o.plan["deliveries_gw"][("a", "acme", 2025)] == pytest.approx(0.5)
+    assert o.prices["vendor"][("acme", 2025)] == pytest.approx(20e9)     # A's net value 30 - 10 at the margin

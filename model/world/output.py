@@ -181,22 +181,31 @@ def world_tables(w: WorldInputs, o: WorldOutcome) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _up(share: float) -> float:
+    """A share to 9 decimals, rounded up (the single-buyer run can always hold what the world gave it), in [0, 1]."""
+    import math
+
+    return min(1.0, max(0.0, math.ceil(share * 1e9 - 1e-6) / 1e9))
+
+
 def allocation_rows(w: WorldInputs, o: WorldOutcome, inputs_date: str) -> list[dict[str, Any]]:
     """The default buyer's share of each shared vendor and region cap, per year (inputs/world_allocation.csv).
 
         share[vendor v, y] = deliveries of the default buyer[v, y] / world_output[v, y]
         share[region r, y] = grid draw of the default buyer[r, y] / regional_firm[r, y]
+
+    each rounded up to 9 decimals.
     """
     source = f"python run.py world --write-allocation on inputs of {inputs_date}"
     b = w.default
     rows = []
     for (v, y), cap in sorted(w.world_output_gw.items()):
         share = o.plan["deliveries_gw"].get((b, v, y), 0.0) / cap if cap > 0 else 0.0
-        rows.append({"kind": "vendor", "name": v, "year": y, "share": round(min(1.0, max(0.0, share)), 9),
+        rows.append({"kind": "vendor", "name": v, "year": y, "share": _up(share),
                      "unit": "dimensionless", "source": source})
     for (r, y), cap in sorted(w.regional_firm_gw.items()):
         share = o.plan["grid_draw_gw"].get((b, r, y), 0.0) / cap if cap > 0 else 0.0
-        rows.append({"kind": "region", "name": r, "year": y, "share": round(min(1.0, max(0.0, share)), 9),
+        rows.append({"kind": "region", "name": r, "year": y, "share": _up(share),
                      "unit": "dimensionless", "source": source})
     return rows
 
