@@ -236,7 +236,8 @@ def candidates(s: Scenario, tables: dict[str, Any]) -> list[Candidate]:
             shown = _member_words(s, column, member, names)
             out.append(Candidate(f"{key}.{member}", f"{parameter.replace('_', ' ')} of {shown}", 0.8, 1.2,
                                  "", _scaled(field, lambda k, m=member: k[0] == m and k[1] > past)))
-    if marked("finance.csv", "debt_limit", None) and s.debt_limit_bnusd:
+    if (marked("finance.csv", "debt_limit", None) or marked("finance.csv", "debt_limit_multiple", None)) \
+            and s.debt_limit_bnusd:
         out.append(Candidate("debt_limit_scale", "debt limit", 0.8, 1.2, "",
                              _scaled("debt_limit_bnusd", lambda k: True)))
     for key, field, lo, hi, label in (("discount_rate", "discount_rate", -0.02, 0.02, "discount rate"),

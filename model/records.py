@@ -179,6 +179,10 @@ class Scenario:
     equity_bnusd: dict[int, float] = field(default_factory=dict)
     vendor_financing_bnusd: dict[int, float] = field(default_factory=dict)
     debt_limit_bnusd: dict[int, float] = field(default_factory=dict)
+    debt_limit_multiple: dict[int, float] = field(default_factory=dict)   # x revenue; {} when stated in USD
+    revenue_growth: dict[int, float] = field(default_factory=dict)        # growth path after the last revenue row
+    terminal_debt_growth: float | None = None   # debt_end[Y] <= (1 + g) debt_end[Y-1]; None: no terminal rule
+    interest_share_flag: float | None = None    # interest above this share of revenue is flagged
     interest_rate: float = 0.0
     revenue_to_compute: float = 1.0
     opening_cash_bnusd: float = 0.0

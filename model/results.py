@@ -31,6 +31,7 @@ import xarray as xr
 
 from model import __version__
 from model.errors import ResultSetError
+from model.money_readout import money_figures
 from model.resultdir import check_name, ensure_free, new_result_dir  # noqa: F401  (re-exported)
 from model.scenario import Scenario
 from model.solve import Outcome
@@ -184,6 +185,7 @@ def energy_and_money(s: Scenario, ds: xr.Dataset, target_year: int) -> dict[str,
     funding = ds["funding_usd"].values
     out["funding"] = {str(y): figure(float(v), "USD") for y, v in zip(years, funding)}
     out["debt"] = {str(y): figure(float(v), "USD") for y, v in zip(years, ds["debt_usd"].values)}
+    out.update(money_figures(s, ds))           # revenue, debt_limit, interest (share), debt_rule
     shortfall = [(s.cash_floor_bnusd - s.opening_cash_bnusd) * 1e9
                  + float(sum(spending[: i + 1]) - sum(funding[: i + 1])) for i in range(len(years))]
     worst = max(range(len(years)), key=lambda i: shortfall[i])

@@ -173,3 +173,24 @@ def test_set_funding_off_and_on_words(toy):
     with pytest.raises(InputErrors) as exc:
         load_scenario(toy, sets=["funding=maybe"])
     assert "on or off" in str(exc.value)
+
+
+def test_take_or_pay_payments_after_the_horizon_are_valued_in_after_horizon(tmp_path):
+    # the same PPA (0.5 bnUSD/GW/a, 20-year term) over 2025-2031, no grid, capacity free to buy: the plan must
+    # contract 1 GW of power for the 1 GW of 2031 and contracts it in 2031, the cheapest year. The contract's 19
+    # years after 2031 are owed: 0.5 bnUSD x 1 GW x A(19) at 10 %, in 2031; nothing else is owed after it.
+    tables = long_toy(
+        power_sources=[source("ppa-r", "nuclear")],
+        power_source_parameters=[sp("ppa-r", "fixed_cost", 0.5e9, "USD/GW/a"), sp("ppa-r", "build_cap", 1, "GW/a"),
+                                 sp("ppa-r", "lifetime", 20, "a")])
+    tables["region_parameters"][0] = {"region": "R", "year": "", **q("grid_power", 0, "GW")}
+    tables["scalars"][0] = q("discount_rate", 10, "percent")
+    tables["offer_parameters"][0] = {"offer": "buy", "year": "", **q("capex", 1, "USD/GW")}   # ~free
+    s = load_scenario(write_inputs(tmp_path / "in", **tables), target=TargetSpec("1GW", 2031))
+    ds = to_dataset(s, solve_plan(s))
+    built = ds["power_build_gw"].sel(power_source="ppa-r")
+    assert float(built.sel(year=2031)) == pytest.approx(1.0) and float(built.sum()) == pytest.approx(1.0)
+    annuity = sum(1.1 ** -k for k in range(1, 20))                    # 19 years after 2031, valued in 2031
+    after = ds["cost_usd"].sel(cost_part="after_horizon")
+    assert float(after.sel(year=2031)) == pytest.approx(0.5e9 * annuity, rel=1e-8)      # 4.18 bnUSD
+    assert float(after.sel(year=slice(2025, 2030)).sum()) == 0.0

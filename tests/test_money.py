@@ -85,11 +85,12 @@ def test_debt_limit_none_lifts_the_default_limit():
     assert load_scenario(sets=["debt_limit=none"]).debt_limit_bnusd == {}
 
 
-def test_the_default_debt_limit_rows_are_named_assumptions():
+def test_the_default_debt_limit_is_one_named_multiple_of_revenue():
     with (INPUTS / "finance.csv").open() as f:
         rows = [r for r in csv.DictReader(line for line in f if not line.startswith("#"))
-                if r["parameter"] == "debt_limit"]
-    assert rows and all(r["source"].startswith("assumption:") and r["unit"] == "USD" for r in rows)
+                if r["parameter"] in ("debt_limit", "debt_limit_multiple", "terminal_debt_growth")]
+    assert {r["parameter"] for r in rows} == {"debt_limit_multiple", "terminal_debt_growth"}  # one form, no USD rows
+    assert all(r["source"].startswith("assumption:") for r in rows)
 
 
 def test_the_discount_rate_is_documented_as_nominal():

@@ -54,7 +54,9 @@ def after_horizon_values(s: Scenario) -> dict[str, dict]:
 
     ``after_horizon_annuity[o, v]``: A(years of vintage v of offer o left in service after the horizon);
     ``after_horizon_opening_gw[o]``: opening stock of o still in service after it, weighted by A (GW);
-    ``power_after_horizon_annuity[p, v]``: the same for power sources.
+    ``power_after_horizon_annuity[p, v]``: the same for power sources;
+    ``take_or_pay_after_horizon_annuity[p, v]``: the same for take-or-pay power contracts only (see
+    :func:`take_or_pay_sources`), whose fixed payments continue after the horizon.
     """
     last = s.last_year
     offer_years = set(s.offer_years)
@@ -77,7 +79,26 @@ def after_horizon_values(s: Scenario) -> dict[str, dict]:
             n = v + life - 1 - last
             if n > 0:
                 power[p, v] = remaining_annuity_factor(s, n)
-    return {"after_horizon_annuity": vint, "after_horizon_opening_gw": opening, "power_after_horizon_annuity": power}
+    contracts = take_or_pay_sources(s)
+    return {"after_horizon_annuity": vint, "after_horizon_opening_gw": opening, "power_after_horizon_annuity": power,
+            "take_or_pay_after_horizon_annuity": {k: a for k, a in power.items() if k[0] in contracts}}
+
+
+def take_or_pay_sources(s: Scenario) -> list[str]:
+    """Power sources that are take-or-pay contracts: no capex in any build year and a fixed payment.
+
+    Such a source (a nuclear or solar + storage PPA) is paid in ``fixed_cost`` per GW contracted for its
+    lifetime (the contract term) whether its energy is used or not, so its payments after the horizon are
+    owed, as a lease's are. The fixed cost of an owned plant (gas, grid) is O&M that stops with the plant
+    and is left out after the horizon, as energy is.
+    """
+    out = []
+    for p in s.power_sources:
+        builds = s.power_build_years(p)
+        if builds and all(s.power_capex_bnusd_per_gw.get((p, v), 0.0) == 0.0 for v in builds) \
+                and any(s.power_fixed_bnusd_per_gw_yr.get((p, y), 0.0) > 0.0 for y in s.years):
+            out.append(p)
+    return out
 
 
 def add_components(m: ConcreteModel, s: Scenario) -> None:
@@ -94,6 +115,10 @@ def add_components(m: ConcreteModel, s: Scenario) -> None:
     add_param(m, "after_horizon_annuity", m.AFTER_HORIZON_VINTAGES, values["after_horizon_annuity"])
     add_param(m, "after_horizon_opening_gw", m.AFTER_HORIZON_OPENING, values["after_horizon_opening_gw"])
     add_param(m, "power_after_horizon_annuity", m.POWER_AFTER_HORIZON, values["power_after_horizon_annuity"])
+    m.TAKE_OR_PAY_AFTER_HORIZON = Set(initialize=list(values["take_or_pay_after_horizon_annuity"]), dimen=2,
+                                      ordered=True)
+    add_param(m, "take_or_pay_after_horizon_annuity", m.TAKE_OR_PAY_AFTER_HORIZON,
+              values["take_or_pay_after_horizon_annuity"])
 
     def capital(m, y):
         """Annuity of every vintage in service: sum_o sum_{v in V(o,y)} capex[o,v] * CRF[o] * build_gw[o,v]."""
@@ -115,6 +140,7 @@ def add_after_horizon(m: ConcreteModel, s: Scenario) -> None:
         after_horizon[Y] = sum_o sum_{v: v + L(o) - 1 > Y} (capex[o, v] * CRF[o] + lease[o, Y]) * build_gw[o, v] * A(v + L(o) - 1 - Y)
                          + sum_o sum_{opening (v, g) of o} lease[o, Y] * g * A(v + L(o) - 1 - Y)
                          + sum_p sum_{v: v + L(p) - 1 > Y} power_capex[p, v] * CRF[p] * power_build_gw[p, v] * A(v + L(p) - 1 - Y)
+                         + sum_{p take-or-pay} sum_{v: v + L(p) - 1 > Y} power_fixed[p, Y] * power_build_gw[p, v] * A(v + L(p) - 1 - Y)
                          + spread / (1 + r) * debt_end[Y]
 
     A(n) is :func:`remaining_annuity_factor`. Purchases (capacity and power
@@ -124,8 +150,10 @@ def add_after_horizon(m: ConcreteModel, s: Scenario) -> None:
     capacity is in service. The debt still outstanding is assumed repaid in
     the year after the horizon: at the discount rate that is neutral in
     present value (what it paid for is already counted), so only its spread
-    for that year is charged. Energy and fixed costs after Y are not owed
-    and are left out.
+    for that year is charged. Take-or-pay power contracts (:func:`take_or_pay_sources`)
+    run on at the last year's payment for the rest of their term, as leases do.
+    Energy and the fixed (O&M) costs of owned capacity and plants after Y are
+    not owed and are left out.
     """
     last = s.last_year
 
@@ -138,6 +166,8 @@ def add_after_horizon(m: ConcreteModel, s: Scenario) -> None:
         if hasattr(m, "power_build_gw"):
             expr += sum(m.power_capex_bnusd_per_gw[p, v] * m.power_crf[p] * m.power_after_horizon_annuity[p, v]
                         * m.power_build_gw[p, v] for p, v in m.POWER_AFTER_HORIZON)
+            expr += sum(m.power_fixed_bnusd_per_gw_yr[p, last] * m.take_or_pay_after_horizon_annuity[p, v]
+                        * m.power_build_gw[p, v] for p, v in m.TAKE_OR_PAY_AFTER_HORIZON)
         if s.funding_on and hasattr(m, "debt_end_bnusd"):
             expr += m.debt_after_horizon_spread * m.debt_end_bnusd[last]
         return expr

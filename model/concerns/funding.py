@@ -5,8 +5,11 @@ debt at the start of each year (it enters spending, so it must be funded),
 but the objective charges only its spread over the discount rate: the
 objective already counts every cost at the buyer's cost of capital, and
 borrowing at that rate is neutral in present value (see
-:mod:`model.concerns.costs`). The default debt limit is a row of
-``inputs/finance.csv``; ``--set debt_limit=none`` lifts it.
+:mod:`model.concerns.costs`). The default debt limit is a multiple of each
+year's revenue (``debt_limit_multiple`` in ``inputs/finance.csv``, or USD rows
+``debt_limit``); ``--set debt_limit=none`` lifts it. A terminal rule
+(``terminal_debt_growth``) bounds the debt of the last year by that of the year
+before.
 """
 from __future__ import annotations
 
@@ -44,6 +47,7 @@ def add_components(m: ConcreteModel, s: Scenario) -> None:
         add_debt_accounting(m, s)
         add_funding_balance(m, s)
         add_debt_limit(m, s)
+        add_terminal_debt(m, s)
     m.funding_bnusd = Expression(m.YEARS, rule=lambda m, y: m.funding_bnusd_param[y])
     m.borrowing_bnusd = Expression(m.YEARS, rule=lambda m, y: m.borrow_bnusd[y] if s.funding_on else 0.0)
     m.debt_bnusd = Expression(m.YEARS, rule=lambda m, y: m.debt_end_bnusd[y] if s.funding_on else 0.0)
@@ -123,7 +127,27 @@ def add_debt_limit(m: ConcreteModel, s: Scenario) -> None:
         m.debt_limit = Constraint(m.DEBT_LIMIT_YEARS, rule=lambda m, y: m.debt_end_bnusd[y] <= m.debt_limit_bnusd[y])
 
 
+def add_terminal_debt(m: ConcreteModel, s: Scenario) -> None:
+    """The terminal rule: debt at the end of the last year Y at most (1 + g) x the debt a year before.
+
+        debt_end[Y]  <=  (1 + terminal_debt_growth) * debt_end[Y - 1]      (billion USD)
+
+    With g = 0 the plan takes no new net debt in its last year: that year's interest and spending are paid
+    from funding, not borrowed, so the debt the plan leaves (valued in ``after_horizon``) is not still
+    growing to pay its own interest. No ``terminal_debt_growth`` row (or ``--set terminal_debt_growth=none``):
+    no rule. A one-year horizon has no year before its last: no rule.
+    """
+    g = s.terminal_debt_growth
+    last = s.last_year
+    if g is None or last - 1 not in s.years:
+        return
+    add_param(m, "terminal_debt_growth", None, g)
+    m.terminal_debt = Constraint(expr=m.debt_end_bnusd[last] <= (1.0 + m.terminal_debt_growth) * m.debt_end_bnusd[last - 1])
+
+
 LIMITS = {
     "funding_balance": lambda s, y: Limit(f"funding {y}", "bnUSD", "cap"),
     "debt_limit": lambda s, y: Limit(f"debt limit {y}", "bnUSD", "cap"),
+    "terminal_debt": lambda s, y: Limit(f"terminal debt rule {s.last_year}", "bnUSD", "cap",
+                                        f"debt at most {1.0 + (s.terminal_debt_growth or 0.0):g}x the year before"),
 }

@@ -75,9 +75,11 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
         raise InputError(origin, where, key, f"the file {file} to be readable", "it could not be read")
     if spec.mode in ("edit", "shift"):
         return _apply_row_edit(tables, spec, key, member, value, origin, where)
+    # one rule, two forms (a multiple of revenue, or USD): setting either replaces both
+    rule_rows = {param.row_name, *ONE_RULE.get(spec.parameter, ())}
     if spec.mode == "set" and value.lower() == "none" and spec.parameter in LIFTABLE:
         tables[file] = replace(tables[file], rows=tuple(r for r in tables[file].rows
-                                                        if r.get("parameter") != param.row_name))
+                                                        if r.get("parameter") not in rule_rows))
         return Override(origin, "set", key, "none (no limit)", where)
     members = _set_members(tables, spec, key, member, origin, where)
     table = tables[file]
@@ -103,7 +105,7 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
         found = (problems[0].found if wrong_unit and unit not in ("", "dimensionless")
                  else f"{value!r} (a plain number, no unit)" if wrong_unit and unit else repr(value))
         raise InputError(origin, where, problems[0].field, problems[0].expected, found)
-    kept = tuple(r for r in table.rows if not (r.get("parameter") == param.row_name
+    kept = tuple(r for r in table.rows if not (r.get("parameter") in rule_rows
                                                and (not members or r.get(spec.qualifier) in members)))
     today = _dt.date.today().isoformat()
     added = []
@@ -171,7 +173,10 @@ def _apply_scale(tables: dict[str, RawTable], catalogue: Catalogue, spec: Settab
 
 
 #: Parameters whose absence means "no limit": ``--set KEY=none`` drops their rows.
-LIFTABLE = ("debt_limit",)
+LIFTABLE = ("debt_limit", "debt_limit_multiple", "terminal_debt_growth")
+
+#: Parameters that state one rule in two forms: ``--set`` of one replaces the rows of the other too.
+ONE_RULE = {"debt_limit": ("debt_limit_multiple",), "debt_limit_multiple": ("debt_limit",)}
 
 
 def _apply_row_edit(tables: dict[str, RawTable], spec: Settable, key: str, member: str, value: str,
