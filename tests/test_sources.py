@@ -4,6 +4,8 @@ Every default row of ``inputs/*.csv`` has a ``source``: an original publication
 (URL or publisher) or ``assumption: <reason>``. At most 40 % of the rows may be
 assumptions, and no row may cite the team's facts sheet (``facts.md`` /
 ``facts §N``), which is not in the repository: a reader could not follow it.
+A sourced row names its original publication; a secondary site (``SECONDARY_SITES``) may carry it,
+never alone (at most 5 % of sourced rows), and every deal, site, delivery and stock GW states its basis.
 """
 from __future__ import annotations
 
