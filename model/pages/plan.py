@@ -94,7 +94,7 @@ def money_verdict(summary: Mapping[str, Any], manifest: Mapping[str, Any]) -> st
             peak = {"value": fig.get("value"), "unit": fig.get("unit", "USD"), "year": year}
         else:
             return ""
-    limit = summary.get("debt_limit") or peak.get("limit")
+    limit = peak.get("limit") or summary.get("debt_limit")     # summary "debt_limit" is per year since issue 21
     limit_text = "no debt limit set"
     if isinstance(limit, dict) and finite(limit.get("value")):
         limit_text = f"within a debt limit of {fmt.figure(limit)}"
