@@ -1,4 +1,4 @@
-"""The answer an analyst can quote: all-in capex per GW, calibration against reported figures,
+"""The answer an analyst can quote: all-in capex per GW (calibration: :mod:`model.calibration`),
 the largest reachable capacity (always), whether the target binds, and the assumptions ranked by
 how much each moves the headline.
 
@@ -16,18 +16,6 @@ import xarray as xr
 
 from model.scenario import Scenario
 from model.units import quantity_json
-
-#: Reported figures the plan is set beside (value, unit, source URL, what it is).
-FRIAR_URL = ("https://bharathorizon.com/technology/artificial-intelligence/"
-             "openai-compute-grows-95x-revenue-hits-20b.html")
-RESET_URL = "https://techbuzz.ai/articles/openai-slashes-compute-spending-target-to-600b-down-from-1-4t"
-ALTMAN_URL = "https://www.newsmax.com/finance/streettalk/sam-altman-open-ai-trillion/2025/10/29/id/1232304/"
-SEED_COST_URL = "https://voice.lapaas.com/openai-250gw-data-center-2033/?amp=1"
-REVENUE_URL = "https://www.ainvest.com/news/openai-600b-compute-target-guidance-reset-reality-check-2602"
-BURN_URL = "https://longportapp.com/en/news/256202476"
-GERMANY_URL = "https://de.statista.com/statistik/daten/studie/256942/umfrage/bruttostromverbrauch-in-deutschland"
-STARGATE_URL = "https://news.superex.com/articles/15171.html"
-
 
 def _fig(value: float | None, unit: str) -> dict[str, Any]:
     return quantity_json(value, unit) if value is not None else {"value": None, "unit": unit}
@@ -71,54 +59,6 @@ def all_in_capex_per_gw(s: Scenario, ds: xr.Dataset, target_year: int) -> dict[s
                       f"build-out paid {years[0]}-{target_year} per GW of IT added; compare with the ~50 billion USD/GW "
                       "all-in figure behind public headlines (Stargate: 500 billion USD for 10 GW)"),
             "parts": {"chips_and_facility": quantity_json(chips, "USD/GW"), "power": quantity_json(power, "USD/GW")}}
-
-
-# ----------------------------------------------------------------------------
-# Calibration
-# ----------------------------------------------------------------------------
-def calibration(s: Scenario, ds: xr.Dataset, summ: dict[str, Any]) -> dict[str, Any]:
-    """The plan's 2025-2026 capacity, spending and energy beside reported figures, with sources and notes."""
-    years = [int(y) for y in ds.year.values]
-    spend = dict(zip(years, (float(v) for v in ds["spending_usd"].values)))
-    ins = dict(zip(years, (float(v) for v in ds["in_service_gw"].sum("offer").values)))
-    target_year = summ["target_year"]
-    rows: list[dict[str, Any]] = []
-
-    def row(figure: str, plan: float | None, reported: float, unit: str, source: str, note: str) -> None:
-        rows.append({"figure": figure, "plan": plan, "reported": reported, "unit": unit, "source": source,
-                     "note": note})
-
-    if 2025 in ins:
-        row("capacity in service end-2025", ins[2025], 1.9, "GW", FRIAR_URL,
-            "history: 2025 additions are fixed data (commitments.csv history_2025), so the plan matches "
-            "unless a scenario changes them")
-    if 2025 in spend:
-        row("compute and energy spending 2025", spend[2025], 21.1e9, "USD", f"{REVENUE_URL} ; {BURN_URL}",
-            "reported: OpenAI's whole 2025 outlay, revenue 13.1 + burn 8 billion USD (staff, sales and compute); the "
-            "plan counts only compute, its energy and interest, and rents clouds at list-like prices")
-    to2030 = [y for y in years if y <= 2030]
-    if to2030:
-        row(f"spending {to2030[0]}-2030", sum(spend[y] for y in to2030), 600e9, "USD", RESET_URL,
-            "reported: compute spending to 2030 after the February 2026 reset (was 1.4 trillion USD); the plan's spending "
-            "is nominal cash (purchases when built, rents, energy, interest)")
-    eight = [y for y in years if y <= years[0] + 7]
-    row(f"spending {eight[0]}-{eight[-1]} (8 years)", sum(spend[y] for y in eight), 1.4e12, "USD", ALTMAN_URL,
-        "reported: the cost of ~30 GW committed (Oct 2025) 'over the next 8 years'; the plan's capacity "
-        f"in {eight[-1]} is {ins.get(eight[-1], 0.0):,.1f} GW")
-    all_in = summ.get("all_in_capex_per_gw", {}).get("value")
-    cap_ty = summ["capacity_in_service"][str(target_year)]["value"]
-    if all_in is not None:
-        row(f"capex of the capacity in {target_year} (all-in per GW x GW)", all_in * cap_ty, 12.5e12, "USD",
-            SEED_COST_URL,
-            f"seed arithmetic: 250 GW x ~50 billion USD/GW; the plan: {cap_ty:,.1f} GW x {all_in / 1e9:,.1f} billion USD/GW "
-            "all-in (chips, facility, power; leased capacity valued at the same capex)")
-    energy = summ.get("energy", {}).get("value")
-    if energy is not None:
-        row(f"energy in {target_year}", energy, 2190.0, "TWh", GERMANY_URL,
-            f"seed arithmetic: 250 GW flat out x 8,760 h = 2,190 TWh = 4.3x Germany's 512 TWh; the plan draws "
-            f"{cap_ty:,.1f} GW of IT at {s.utilisation:.0%} use x PUE = {energy:,.0f} TWh "
-            f"({energy / 512.0:.1f}x Germany)")
-    return {"value": rows, "unit": ""}
 
 
 # ----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ SWEEPABLE_PARAMS = frozenset({
     "power_crf", "power_fixed_bnusd_per_gw_yr", "source_energy_price", "funding_bnusd_param", "debt_limit_bnusd",
     "interest_rate", "interest_spread", "debt_after_horizon_spread", "after_horizon_annuity",
     "after_horizon_opening_gw", "power_after_horizon_annuity", "commitment_value",
+    "take_or_pay_after_horizon_annuity", "terminal_debt_growth",
 })
 
 

@@ -292,6 +292,7 @@ def print_answer(summary: dict) -> None:
     """The answer in a few lines: cost and its basis, all-in capex per GW, borrowing, reach, build years."""
     from model.answer import build_years
     from model.fmt import figure as _report_fmt
+    from model.calibration import calibration_lines
     from model.money_readout import money_lines
 
     def _fmt(fig: dict) -> str:
@@ -313,7 +314,7 @@ def print_answer(summary: dict) -> None:
         limit = f" (limit {_fmt(peak['limit'])})" if peak.get("limit") else " (no debt limit)"
         print(f"  Borrowing needed: peak debt {_fmt(peak)} in {peak['year']}{limit}" if peak["value"] > 0
               else "  Borrowing needed: none")
-    for line in money_lines(summary):             # the debt rule; interest above its stated share of revenue
+    for line in money_lines(summary) + calibration_lines(summary):   # debt rule, interest share, calibration misses
         print(line)
     target, reach = summary["target"], summary.get("max_reachable")
     if reach is not None:

@@ -5,8 +5,8 @@ summary.json gets, beside ``debt``:
 - ``revenue``: the revenue path the model used (USD/a per year, growth after the last row included);
 - ``debt_limit``: the limit per year (USD; absent years have none);
 - ``interest``: interest paid in cash per year (USD/a, ``interest_rate`` x debt at the start of the year);
-- ``interest_share``: interest / revenue per year (dimensionless), with ``flag`` (the stated share
-  above which it is flagged) and ``flagged`` (the years above it);
+- ``interest_share``: interest / revenue per year (dimensionless);
+- ``interest_flag``: the stated share above which interest is flagged, and ``flagged``, the years above it;
 - ``debt_rule``: the limit and the terminal rule in words.
 """
 from __future__ import annotations
@@ -62,11 +62,11 @@ def money_figures(s: Scenario, ds: xr.Dataset) -> dict[str, Any]:
     }
     shares = {y: interest[y] / (s.revenue_bnusd[y] * 1e9) for y in years if s.revenue_bnusd.get(y, 0.0) > 0}
     flag = s.interest_share_flag
-    out["interest_share"] = {
-        "value": {str(y): v for y, v in shares.items()}, "unit": "",
-        "flag": flag, "flagged": [y for y, v in shares.items() if flag is not None and v > flag],
-        "basis": "interest paid in cash in the year / that year's revenue",
-    }
+    out["interest_share"] = {str(y): quantity_json(v, "") for y, v in shares.items()}
+    out["interest_flag"] = {"value": flag, "unit": "",
+                            "flagged": [y for y, v in shares.items() if flag is not None and v > flag],
+                            "basis": "interest paid in cash in the year / that year's revenue, flagged above this share "
+                                     "(interest_share_flag in inputs/finance.csv)"}
     return out
 
 
@@ -75,12 +75,12 @@ def money_lines(summary: dict[str, Any]) -> list[str]:
     lines = []
     if summary.get("debt_rule"):
         lines.append(f"  Debt rule: {summary['debt_rule']}")
-    share = summary.get("interest_share") or {}
-    flagged = share.get("flagged") or []
+    flag = summary.get("interest_flag") or {}
+    flagged = flag.get("flagged") or []
     if flagged:
-        values = share["value"]
+        values = {y: f["value"] for y, f in (summary.get("interest_share") or {}).items()}
         worst = max(flagged, key=lambda y: values[str(y)])
-        lines.append(f"  WARNING: interest passes {share['flag']:.0%} of revenue in "
+        lines.append(f"  WARNING: interest passes {flag['value']:.0%} of revenue in "
                      f"{', '.join(str(y) for y in flagged)} ({values[str(worst)]:.0%} in {worst}): "
                      "more than operations can pay (interest_share_flag in inputs/finance.csv)")
     return lines

@@ -173,6 +173,8 @@ class Scenario:
     power_kind_cap_gw: dict[tuple[str, int], float] = field(default_factory=dict)
     grid_emissions_t_per_mwh: dict[tuple[str, int], float] = field(default_factory=dict)
     reference_energy_twh: dict[str, float] = field(default_factory=dict)
+    world_output_gw: dict[tuple[str, int], float] = field(default_factory=dict)   # vendor world output (GW/a)
+    calibration_refs: tuple = ()      # model.calibration.CalibrationRef rows of inputs/calibration.csv
     # money
     funding_on: bool = False
     revenue_bnusd: dict[int, float] = field(default_factory=dict)

@@ -135,8 +135,10 @@ def summary(s: Scenario, outcome: Outcome, ds: xr.Dataset, extras: dict[str, Any
 
 def answer_figures(s: Scenario, outcome: Outcome, ds: xr.Dataset, summ: dict[str, Any],
                    target_year: int) -> dict[str, Any]:
-    """``all_in_capex_per_gw``, ``debt_peak``, ``target_binds`` and ``calibration`` (see :mod:`model.answer`)."""
-    from model.answer import all_in_capex_per_gw, calibration, target_binds
+    """``all_in_capex_per_gw``, ``debt_peak``, ``target_binds`` (:mod:`model.answer`), ``calibration``
+    (:mod:`model.calibration`)."""
+    from model.answer import all_in_capex_per_gw, target_binds
+    from model.calibration import calibration
 
     out: dict[str, Any] = {"all_in_capex_per_gw": all_in_capex_per_gw(s, ds, target_year)}
     debt = [(float(v), -int(y)) for y, v in zip(ds.year.values, ds["debt_usd"].values)]
@@ -146,7 +148,7 @@ def answer_figures(s: Scenario, outcome: Outcome, ds: xr.Dataset, summ: dict[str
     out["debt_peak"] = {**figure(peak, "USD"), "year": year,
                         "limit": figure(limit * 1e9, "USD") if limit is not None else None}
     out["target_binds"] = target_binds(s, outcome, summ)
-    out["calibration"] = calibration(s, ds, {**summ, **out})
+    out["calibration"] = calibration(s, ds)
     return out
 
 

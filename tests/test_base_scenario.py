@@ -37,8 +37,16 @@ def test_base_gives_an_answer_to_quote_for_250gw_by_2033(base_250):
     assert s["binding"], "a tight plan names its binding limits"
     assert not any("2025" in b["name"] and "milestone" in b["name"] for b in s["binding"])
     assert s["debt_peak"]["limit"] is not None and s["debt_peak"]["value"] <= s["debt_peak"]["limit"]["value"] * 1.000001
-    figures = {r["figure"] for r in s["calibration"]["value"]}
-    assert "capacity in service end-2025" in figures and len(figures) >= 6
+    figures = {r["figure"]: r for r in s["calibration"]["value"]}
+    assert figures["capacity in service end-2025"]["verdict"] == "within" and len(figures) >= 10
+    # the money held to its rule: the limit is 8x each year's revenue, and it holds (exactly where it binds)
+    for y, rev in s["revenue"].items():
+        limit = s["debt_limit"][y]["value"]
+        assert limit == pytest.approx(8.0 * rev["value"], rel=1e-12)
+        assert s["debt"][y]["value"] <= limit * (1 + 1e-9)
+        if any(b["name"] == f"debt limit {y}" for b in s["binding"]):
+            assert s["debt"][y]["value"] == pytest.approx(limit, rel=1e-7)
+    assert "8x that year's revenue" in s["debt_rule"]
     ranked = s["assumptions_ranked"]["value"]
     assert ranked and {"key", "label", "low", "high", "swing", "swing_unit"} <= set(ranked[0])
 

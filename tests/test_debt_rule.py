@@ -93,7 +93,26 @@ def test_summary_gives_revenue_limit_interest_share_and_the_rule_in_words(tmp_pa
     assert summ["debt_limit"]["2026"]["value"] == pytest.approx(40e9)
     assert "20x that year's revenue" in summ["debt_rule"]
     debt = {int(y): f["value"] for y, f in summ["debt"].items()}
-    share = summ["interest_share"]
-    assert share["value"]["2027"] == pytest.approx(0.1 * debt[2026] / 3e9, rel=1e-9)
-    assert debt[2026] > 20.0e9 and share["value"]["2027"] > 0.3      # ~27 bnUSD owed on 3 bnUSD of revenue
-    assert share["flagged"] == [2027] and share["flag"] == 0.3
+    share = {int(y): f["value"] for y, f in summ["interest_share"].items()}
+    assert share[2027] == pytest.approx(0.1 * debt[2026] / 3e9, rel=1e-9)
+    assert debt[2026] > 20.0e9 and share[2027] > 0.3      # ~27 bnUSD owed on 3 bnUSD of revenue
+    assert summ["interest_flag"]["flagged"] == [2027] and summ["interest_flag"]["value"] == 0.3
+
+
+def test_base_revenue_growth_converges_to_its_long_run_rate_rather_than_compounding_one_rate():
+    s = load_scenario()
+    growth = [s.revenue_growth[y] for y in range(2031, 2036)]
+    assert growth == pytest.approx([0.20, 0.1875, 0.175, 0.1625, 0.15])     # linear from 20 % to the 15 % long run
+    for y in range(2031, 2036):
+        assert s.revenue_bnusd[y] == pytest.approx(s.revenue_bnusd[y - 1] * (1 + s.revenue_growth[y]), rel=1e-12)
+    assert s.revenue_bnusd[2035] < 280.0 * 1.2 ** 5                           # below one rate compounded
+
+
+def test_a_growth_path_by_year_is_used_and_one_mixed_with_an_all_years_row_is_refused(tmp_path):
+    folder = toy_with_multiple(tmp_path / "in", extra=[{"year": 2027, **q("revenue_growth", 10, "percent")}])
+    with pytest.raises(InputErrors, match="revenue_growth"):           # 50 % for all years and 10 % in 2027
+        load_scenario(folder)
+    text = (folder / "finance.csv").read_text().replace(",revenue_growth,50,", "2025,revenue_growth,30,")
+    (folder / "finance.csv").write_text(text)
+    s = load_scenario(folder)                                  # a path: 30 % in 2025 to 10 % in 2027
+    assert s.revenue_bnusd[2027] == pytest.approx(2.0 * 1.1)

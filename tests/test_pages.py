@@ -250,8 +250,9 @@ def test_the_plan_page_shows_keys_added_later_when_present(sets, tmp_path):
         "all_in_capex_per_gw": {"value": 4.1e10, "unit": "USD/GW", "basis": "purchase, power and fit-out per GW"},
         "debt_peak": {"value": 3.2e9, "unit": "USD", "year": 2027},
         "target_binds": {"value": True},
-        "calibration": {"value": [{"figure": "capacity 2025", "plan": 1.9, "reported": 2.0, "unit": "GW",
-                                   "source": "https://example.org/c", "note": "toy"}], "unit": ""},
+        "calibration": {"value": [{"figure": "capacity 2025", "value": 1.9, "reference": 2.0, "unit": "GW",
+                                   "ratio": 0.95, "tolerance": {"low": 0.9, "high": 1.1}, "verdict": "within",
+                                   "reconcile": "", "source": "https://example.org/c"}], "unit": ""},
         "assumptions_ranked": {"value": [{"key": "pue", "label": "PUE", "low": 1.1, "high": 1.5, "unit": "",
                                           "cost_low": 3e9, "cost_high": 5e9, "capacity_low": 2, "capacity_high": 2,
                                           "swing": 2e9, "swing_unit": "USD"}], "unit": ""}})

@@ -127,7 +127,7 @@ def base_sweep():
               "deal_minimum.amd_instinct": 5.5},
              {"electricity_price": 120.0, "pue": 1.15, "supply_growth.nvidia": 40.0, "target": 2000.0,
               "deal_minimum.amd_instinct": 6.0}]
-    # without the default debt limit, so that the smaller targets are met (with it the base reaches ~96 GW);
+    # without the default debt limit, so that the smaller targets are met (with it the base reaches ~80 GW);
     # at PUE 1.25 everywhere the signed deals can no longer be powered (infeasible), so the cases stay below
     prep = sweep.prepare(base, ["debt_limit=none"], TargetSpec("250GW"), "grid", varies, cases)
     return base, prep, cases

@@ -8,6 +8,7 @@ from typing import Any, Callable
 from model.assemble.commitments import assemble_commitments, resolve_scope
 from model.assemble.energy import assemble_energy
 from model.assemble.money import assemble_money
+from model.assemble.calibration_refs import read_calibration
 from model.assemble.series import group_facts, has_row, whole_years, yearly_series
 from model.assemble.supply import GRID_SUPPLY_PARAMETERS, assemble_supply, regional_firm_power
 from model.errors import InputError
@@ -50,8 +51,9 @@ def assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[Inp
                                                          entity["offers.csv"], offers)
 
     # vendor supply: supply_cap rows, or world_output x buyer_share
+    world_output: dict[tuple[str, int], float] = {}
     supply = assemble_supply(facts_from(rows("vendor_supply.csv", horizon, ids), ("vendor", "year")),
-                              ids.get("vendors.csv", set()), years, errors)
+                              ids.get("vendors.csv", set()), years, errors, world_output)
 
     # opening stock
     opening: dict[tuple[str, int], float] = {}
@@ -97,6 +99,8 @@ def assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[Inp
         if got:
             reference_energy[key] = got[0]
 
+    calibration_refs = read_calibration(rows("calibration.csv", horizon), errors)
+
     if errors:
         return None
     return Scenario(
@@ -113,7 +117,7 @@ def assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[Inp
         electricity_price_bnusd_per_twh=region_param["electricity_price"], eflops_per_gw=eflops_per_gw,
         opening_gw=opening, targets=tuple(targets), deals=tuple(deals), portfolio=tuple(rules),
         grid_emissions_t_per_mwh=region_param["grid_emissions"], reference_energy_twh=reference_energy,
-        commitments=commitments, **energy, **money,
+        commitments=commitments, world_output_gw=world_output, calibration_refs=calibration_refs, **energy, **money,
     )
 
 

@@ -10,8 +10,12 @@ from model.inputs import Fact
 
 
 def assemble_supply(facts: list[Fact], vendors: Iterable[str], years: tuple[int, ...],
-                     errors: list[InputError]) -> dict[tuple[str, int], float]:
+                     errors: list[InputError],
+                     world_out: dict[tuple[str, int], float] | None = None) -> dict[tuple[str, int], float]:
     """Each vendor's supply cap to this plan (GW/a), from ``vendor_supply.csv``.
+
+    ``world_out``, when given, receives the world output per (vendor, year) of the vendors given in
+    that form (GW/a; for calibration: the plan's share of each vendor's output).
 
     Two forms, one per vendor:
 
@@ -59,6 +63,8 @@ def assemble_supply(facts: list[Fact], vendors: Iterable[str], years: tuple[int,
             s_share = yearly_series(share, years, errors)
             if s_share is None:
                 continue
+            if world_out is not None:
+                world_out.update({(v, y): s[y] for y in years})
             s = {y: s[y] * s_share[y] for y in years}
         for y, val in s.items():
             supply[v, y] = val

@@ -28,6 +28,8 @@ def param_values(s: Scenario) -> dict[str, dict]:
         "interest_rate": {None: s.interest_rate} if s.funding_on else {},
         "interest_spread": {None: interest_spread(s)} if s.funding_on else {},
         "debt_after_horizon_spread": {None: interest_spread(s) / (1.0 + s.discount_rate)} if s.funding_on else {},
+        "terminal_debt_growth": ({None: s.terminal_debt_growth} if s.funding_on and s.terminal_debt_growth is not None
+                                 and s.last_year - 1 in s.years else {}),
     }
 
 
@@ -137,11 +139,11 @@ def add_terminal_debt(m: ConcreteModel, s: Scenario) -> None:
     growing to pay its own interest. No ``terminal_debt_growth`` row (or ``--set terminal_debt_growth=none``):
     no rule. A one-year horizon has no year before its last: no rule.
     """
-    g = s.terminal_debt_growth
-    last = s.last_year
-    if g is None or last - 1 not in s.years:
+    values = param_values(s)["terminal_debt_growth"]
+    if not values:
         return
-    add_param(m, "terminal_debt_growth", None, g)
+    last = s.last_year
+    add_param(m, "terminal_debt_growth", None, values[None])
     m.terminal_debt = Constraint(expr=m.debt_end_bnusd[last] <= (1.0 + m.terminal_debt_growth) * m.debt_end_bnusd[last - 1])
 
 

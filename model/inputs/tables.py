@@ -113,6 +113,9 @@ SCHEMAS: dict[str, FileSchema] = {s.name: s for s in [
     FileSchema("finance.csv", ("year",) + _Q + _P, ("year", "parameter"), quantity=True, years={"year": "optional"},
                optional_file=True),
     FileSchema("reference_energy.csv", ("reference", "value", "unit") + _P, ("reference",), optional_file=True),
+    FileSchema("calibration.csv", ("figure", "measure", "scope", "first_year", "last_year", "value", "unit",
+                                   "ratio_low", "ratio_high", "reconcile") + _P, ("figure",),
+               years={"first_year": "any", "last_year": "any"}, optional_file=True),
     FileSchema("portfolio.csv", ("rule", "scope", "first_year", "last_year") + ("value", "unit") + _P, ("rule", "scope", "first_year"),
                years={"first_year": "required", "last_year": "required"}, choices={"rule": ("max_share", "min_share")}),
 ]}

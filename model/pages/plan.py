@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from model import fmt
 from model.summary import flatten_summary, override_entries
+from model.pages.calibration import calibration_blocks
 from model.pages import (source_cell, STATUS_STYLE, bullets, card, details, figure_block, figures_block, finite, h3, image,
                          manifest_of, names_of, p, page, provenance_rows, read_csv, read_json, section, sha_table,
                          table, table_block, verdict)
@@ -95,7 +96,7 @@ def money_verdict(summary: Mapping[str, Any], manifest: Mapping[str, Any]) -> st
             peak = {"value": fig.get("value"), "unit": fig.get("unit", "USD"), "year": year}
         else:
             return ""
-    limit = summary.get("debt_limit") or peak.get("limit")
+    limit = peak.get("limit") or summary.get("debt_limit")     # summary "debt_limit" is per year since issue 21
     limit_text = "no debt limit set"
     if isinstance(limit, dict) and finite(limit.get("value")):
         limit_text = f"within a debt limit of {fmt.figure(limit)}"
@@ -403,15 +404,7 @@ def quote_blocks(summary: Mapping[str, Any]) -> list[Any]:
                          fmt.quantity(a.get("swing"), str(a.get("swing_unit") or ""))])
         blocks.append(table_block(table(["assumption", "range", "total cost", "capacity", "swing"], rows,
                                         numeric=(4,))))
-    cal = (summary.get("calibration") or {}).get("value") if isinstance(summary.get("calibration"), dict) else None
-    if cal:
-        blocks.append(h3("Calibration: the plan's early years against reported figures"))
-        rows = [[str(c.get("figure", "")), fmt.quantity(c.get("plan"), str(c.get("unit", ""))),
-                 fmt.quantity(c.get("reported"), str(c.get("unit", ""))),
-                 Markup("{}{}").format(c.get("note") or "", "") if c.get("note") else "",
-                 source_cell(c.get("source"))] for c in cal]
-        blocks.append(table_block(table(["figure", "plan", "reported", "note", "source"], rows, numeric=(1, 2))))
-    return blocks
+    return blocks + calibration_blocks(summary)      # rows outside their tolerance first (model/pages/calibration.py)
 
 
 # ----------------------------------------------------------------------------
