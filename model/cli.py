@@ -212,6 +212,7 @@ def _run(rest: list[str]) -> int:
     extras = answer_extras(s, outcome, a.inputs or DEFAULT_INPUTS, a.scenario, ranking=not a.no_ranking,
                            time_limit=a.time_limit, sets=a.sets, target=TargetSpec(a.target, a.year, a.target_basis))
     timings["answer_s"] = time.perf_counter() - t0
+    timings.update(extras.pop("range_timings", {}))
     t0 = time.perf_counter()
     try:
         path = write_result_set(a.results, name, s, outcome, ds, ["run.py", *rest], timings,

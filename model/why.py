@@ -112,6 +112,9 @@ def what_stops(limits: Sequence[Mapping[str, Any]], levels: Mapping[str, float],
         and its three largest limits; ``sentence``: the story in plain words; ``basis``.
     """
     fams: dict[str, dict[str, Any]] = {}
+    step = f"{STEP:.0%} more room in each binding limit".replace("%", " %")
+    if not levels:        # no built model to read the limits' levels from (the live page's warm solves)
+        step = "one unit more room in each binding limit (GW, or a billion USD)"
     for b in limits:
         comp = str(b.get("constraint", "")).split("[", 1)[0]
         fam = FAMILY_OF.get(comp)
@@ -119,7 +122,8 @@ def what_stops(limits: Sequence[Mapping[str, Any]], levels: Mapping[str, float],
             continue
         per, per_unit = _per_unit(b)
         level = float(levels.get(str(b.get("constraint")), 0.0)) * (1e9 if per_unit.endswith("/USD") else 1.0)
-        effect = abs(per) * level * STEP
+        effect = (abs(per) * level * STEP if levels
+                  else abs(per) * (1e9 if per_unit.endswith("/USD") else 1.0))
         f = fams.setdefault(fam, {"family": fam, "words": FAMILY_WORDS[fam], "effect": 0.0, "binding": 0,
                                   "per_unit": {}, "limits": []})
         f["effect"] += effect
@@ -133,11 +137,11 @@ def what_stops(limits: Sequence[Mapping[str, Any]], levels: Mapping[str, float],
         f["limits"] = sorted(f["limits"], key=lambda x: -x["effect"])[:3]
         f["per_unit"] = [{"value": v, "unit": u} for u, v in sorted(f["per_unit"].items())]
         f["effect"] = {"value": f["effect"], "unit": unit}
-    return {"families": ordered, "unit": unit, "basis": basis, "step": f"{STEP:.0%} more room in each binding limit",
-            "sentence": story(ordered, unit)}
+    return {"families": ordered, "unit": unit, "basis": basis, "step": step, "sentence": story(ordered, unit, step)}
 
 
-def story(families: Sequence[Mapping[str, Any]], unit: str = "GW") -> str:
+def story(families: Sequence[Mapping[str, Any]], unit: str = "GW",
+          step: str = "1 % more room in each binding limit") -> str:
     """``What stops more: money (...), then chip supply (...)`` from :func:`what_stops`'s families."""
     if not families:
         return "Nothing stops more: no limit on the largest reachable figure binds."
@@ -146,8 +150,9 @@ def story(families: Sequence[Mapping[str, Any]], unit: str = "GW") -> str:
         top = f["limits"][0] if f["limits"] else None
         lead = (f"; most of all {top['name']} ({per_unit_text(top['per_unit'])})"
                 if top else "")
-        parts.append(f"{f['family']} ({f['binding']} binding limit{'s' if f['binding'] != 1 else ''}: 1 % more "
-                     f"room in all of them adds {f['effect']['value']:.3g} {unit}{lead})")
+        room = step.removesuffix(" in each binding limit")
+        parts.append(f"{f['family']} ({f['binding']} binding limit{'s' if f['binding'] != 1 else ''}: {room} "
+                     f"in all of them adds {f['effect']['value']:.3g} {unit}{lead})")
     return "What stops more: " + ", then ".join(parts) + "."
 
 

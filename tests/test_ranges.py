@@ -112,3 +112,12 @@ def test_a_met_target_carries_the_cost_range_and_no_ranking_says_it_skipped(tmp_
     assert "Total cost: 20 billion USD (16-24 billion USD over the inputs below)" in capsys.readouterr().out
     code, s = _run(tmp_path, folder, "--no-ranking", name="y")
     assert s["headline_range"]["note"] == "not computed: --no-ranking" and "assumptions_ranked" not in s
+
+
+def test_the_same_inputs_give_the_same_range_and_ranking(tmp_path):
+    folder = write_inputs(tmp_path / "in", ranges=toy_ranges())
+    _, a = _run(tmp_path, folder, "--target", "500GW", name="a")
+    _, b = _run(tmp_path, folder, "--target", "500GW", name="b")
+    assert a["headline_range"] == b["headline_range"] and a["assumptions_ranked"] == b["assumptions_ranked"]
+    manifest = json.loads((tmp_path / "r" / "a" / "manifest.json").read_text())
+    assert "range_s" in json.dumps(manifest)            # the time it took is in the manifest, not the summary

@@ -71,4 +71,7 @@ def test_families_are_ordered_by_the_reach_one_percent_more_room_gives():
     assert [f["family"] for f in ws["families"]] == ["money", "chip supply"]
     assert ws["families"][0]["effect"]["value"] == pytest.approx(0.3)
     assert "0.01 GW per billion USD" in ws["sentence"]
-    assert story([]) .startswith("Nothing stops more")
+    assert story([]).startswith("Nothing stops more")
+    # without levels (no built model, as on the live page) families are ordered by one unit more room
+    plain = what_stops(limits, {})
+    assert [f["family"] for f in plain["families"]] == ["chip supply", "money"] and "one unit" in plain["step"]
