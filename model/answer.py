@@ -210,7 +210,8 @@ def extras(s: Scenario, outcome: Any, inputs_dir: Path | str | None, scenario: s
     if not outcome.has_plan:
         return out
     out.update(why_extras(s, outcome, time_limit))
-    missed = outcome.status == "target_missed"
+    # the headline is the reach when the target is missed or the run maximised it (--objective max-capacity)
+    missed = outcome.status == "target_missed" or outcome.max_reachable is not None
     skipped = ""
     if not ranking:
         skipped = "not computed: --no-ranking"
