@@ -315,7 +315,12 @@ def ranking_json(rows: list[dict[str, Any]], dropped: int, ranged: Sequence[Inpu
                        "figure where it is missed); every variant loaded and validated as run.py validates; "
                        f"{how}; entries moving neither objective by {DROP_SHARE:.1%} of its base value dropped "
                        f"({dropped})"),
-            "dropped": dropped}
+            "dropped": dropped,
+            "by_other_objective": [{"key": r["key"], "label": r["label"],
+                                    "swing": r["swing_capacity" if not missed else "swing_cost"],
+                                    "unit": r["capacity_unit"] if not missed else "USD"}
+                                   for r in sorted(rows, key=lambda r: -(r["swing_capacity" if not missed
+                                                                          else "swing_cost"] or 0.0))[:5]]}
 
 
 def range_json(rows: list[dict[str, Any]], headline: float | None, oat: list[float], joint: list[float],
@@ -397,4 +402,9 @@ def ranking_lines(summary: Mapping[str, Any], top: int = 5) -> list[str]:
         note = f"; {r['note']}" if r.get("note") else ""
         lines.append(f"    - {r['label']} ({r['low_text']} .. {r['high_text']}): {swing} "
                      f"(reach {reach}; cost {cost}{note})")
+    other = ranked.get("by_other_objective") or []
+    if other:
+        what = "total cost" if ranked.get("headline") != "total cost" else "largest reachable capacity"
+        lines.append(f"    Most for the {what}: " + ", ".join(
+            f"{o['label']} ({fmt.quantity(o['swing'], o['unit'])})" for o in other[:3]))
     return lines

@@ -97,7 +97,9 @@ def test_a_missed_target_carries_the_reach_range_of_its_inputs_one_at_a_time_and
     capex = next(r for r in rows if r["label"] == "capex")
     assert capex["cost_high"] > capex["cost_low"] and capex["swing_cost"] > 0     # ranked for cost too
     assert s["assumptions_ranked"]["dropped"] == 1
+    assert s["assumptions_ranked"]["by_other_objective"][0]["label"] == "capex"      # first for the cost
     out = capsys.readouterr().out
+    assert "Most for the total cost: capex" in out
     assert "at most 100 GW (80-120 GW over the inputs below) can be held" in out
 
 
