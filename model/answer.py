@@ -1,16 +1,14 @@
-"""The answer an analyst can quote: all-in capex per GW (calibration: :mod:`model.calibration`),
-the largest reachable capacity (always), whether the target binds, and the assumptions ranked by
-how much each moves the headline.
+"""The answer an analyst can quote: all-in capex per GW, calibration against reported figures,
+the largest reachable capacity (always), whether the target binds, what stops more (:mod:`model.why`)
+and the headline with its range over the ranged inputs (:mod:`model.headline_range`).
 
 Everything here reads a solved plan (and, for the reach and the ranking, re-solves variants of
 its scenario); nothing changes the plan itself.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import xarray as xr
 
@@ -103,193 +101,8 @@ def target_binds(s: Scenario, outcome: Any, summ: dict[str, Any]) -> dict[str, A
 
 
 # ----------------------------------------------------------------------------
-# Assumptions ranked by how much they move the headline
+# The headline's range, the ranking and what stops more (model.headline_range, model.why)
 # ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Candidate:
-    """One assumption-marked input, varied one at a time from ``low`` to ``high``."""
-
-    key: str
-    label: str
-    low: float
-    high: float
-    unit: str
-    vary: Callable[[Scenario, float], Scenario]
-
-
-def _member_words(s: Scenario, column: str, member: str, names: dict | None) -> str:
-    """A vendor, region, offer or power source in the user's words."""
-    from model.concerns.common import offer_label
-
-    if column == "offer" and member in s.offers:
-        return offer_label(s, member)
-    if column == "power_source" and member in s.power_sources:
-        src = s.power_sources[member]
-        kind = {"grid": "new grid", "gas": "on-site gas", "nuclear": "nuclear contracts",
-                "solar_storage": "solar + storage"}.get(src.kind, src.kind)
-        return f"{kind} in {src.region}"
-    if column == "region":
-        return member
-    return (names or {}).get(member, member)
-
-
-def _scaled(field: str, pick: Callable[[Any], bool]) -> Callable[[Scenario, float], Scenario]:
-    def vary(s: Scenario, f: float) -> Scenario:
-        values = getattr(s, field)
-        return replace(s, **{field: {k: v * f if pick(k) else v for k, v in values.items()}})
-    return vary
-
-
-def _scalar(field: str) -> Callable[[Scenario, float], Scenario]:
-    return lambda s, v: replace(s, **{field: v})
-
-
-def _is_assumption(row: Any) -> bool:
-    return row.get("confidence") == "assumption" or row.get("source").lower().startswith("assumption")
-
-
-def candidates(s: Scenario, tables: dict[str, Any]) -> list[Candidate]:
-    """The assumption-marked inputs a ``--set`` key can move, with a one-at-a-time range each.
-
-    Scale keys (supply, grid power, lease prices, capex, power build caps, debt limit) go from 0.8x
-    to 1.2x in the years after reported history; the discount and interest rates +-2 points; the
-    revenue share for compute 60..80 %. Only members whose rows are marked ``assumption`` are varied.
-    """
-    def marked(file: str, parameter: str, column: str | None) -> list[str]:
-        t = tables.get(file)
-        if t is None:
-            return []
-        out = [r.get(column) if column else "" for r in t.rows
-               if r.get("parameter") == parameter and _is_assumption(r)]
-        return list(dict.fromkeys(out))
-
-    out: list[Candidate] = []
-    for key, file, parameter, column, field, names in (
-            ("supply_scale", "vendor_supply.csv", "supply_cap", "vendor", "supply_cap_gw", s.vendors),
-            ("grid_power_scale", "region_parameters.csv", "grid_power", "region", "grid_power_gw", s.regions),
-            ("lease_price_scale", "offer_parameters.csv", "lease_price", "offer", "lease_bnusd_per_gw_yr", None),
-            ("capex_scale", "offer_parameters.csv", "capex", "offer", "capex_bnusd_per_gw", None),
-            ("power_build_scale", "power_source_parameters.csv", "build_cap", "power_source", "power_build_cap_gw",
-             None)):
-        past = s.history_last_year or s.first_year - 1
-        for member in marked(file, parameter, column):
-            shown = _member_words(s, column, member, names)
-            out.append(Candidate(f"{key}.{member}", f"{parameter.replace('_', ' ')} of {shown}", 0.8, 1.2,
-                                 "", _scaled(field, lambda k, m=member: k[0] == m and k[1] > past)))
-    if (marked("finance.csv", "debt_limit", None) or marked("finance.csv", "debt_limit_multiple", None)) \
-            and s.debt_limit_bnusd:
-        out.append(Candidate("debt_limit_scale", "debt limit", 0.8, 1.2, "",
-                             _scaled("debt_limit_bnusd", lambda k: True)))
-    for key, field, lo, hi, label in (("discount_rate", "discount_rate", -0.02, 0.02, "discount rate"),
-                                      ("interest_rate", "interest_rate", -0.02, 0.02, "interest rate"),
-                                      ("revenue_to_compute", "revenue_to_compute", None, None, "revenue share for compute")):
-        if not marked("scalars.csv", key, None):
-            continue
-        base = getattr(s, field)
-        low, high = (0.6, 0.8) if lo is None else (max(0.0, base + lo), base + hi)
-        out.append(Candidate(key, label, low, high, "", _scalar(field)))
-    return out
-
-
-def rank_assumptions(s: Scenario, tables: dict[str, Any], missed: bool, most: int = 80,
-                     time_limit: float | None = None) -> dict[str, Any]:
-    """One-at-a-time pass over the assumption-marked inputs; ranked by the swing of the headline.
-
-    The headline is the total cost when the target is met, the largest reachable capacity when it
-    is missed. Each variant is the validated scenario with one input scaled (no new rows, so every
-    figure stays within the checks it passed); it is re-solved warm from the base plan's basis
-    (:mod:`model.fastsolve`). At most ``most`` inputs are varied (in the order of :func:`candidates`),
-    so the answer does not depend on the machine's speed; the rest are counted.
-    """
-    from model.build import SWEEPABLE_PARAMS, param_values
-
-    cands = candidates(s, tables)
-    ref = param_values(s)
-    variants: list[tuple[Candidate, Scenario, Scenario]] = []
-    changed: set[str] = set()
-    for c in cands:
-        lo, hi = c.vary(s, c.low), c.vary(s, c.high)
-        for v in (lo, hi):
-            pv = param_values(v)
-            changed |= {k for k in pv if pv[k] != ref.get(k)}
-        variants.append((c, lo, hi))
-    rows: list[dict[str, Any]] = []
-    skipped = 0
-    solver = _Solver(s, changed & SWEEPABLE_PARAMS, missed, time_limit)
-    base = solver(s)[1 if missed else 0]
-    for c, lo, hi in variants:
-        if len(rows) >= most:
-            skipped += 1
-            continue
-        a, b = solver(lo), solver(hi)
-        row = {"key": c.key, "label": c.label, "low": c.low, "high": c.high, "unit": c.unit,
-               "cost_low": a[0], "cost_high": b[0], "capacity_low": a[1], "capacity_high": b[1]}
-        metric = (a[1], b[1]) if missed else (a[0], b[0])
-        if None not in metric:
-            row["swing"] = abs(metric[1] - metric[0])
-        else:
-            ends = [e for e, x in (("low", metric[0]), ("high", metric[1])) if x is None]
-            known = [x for x in metric if x is not None]
-            # one end has no plan: the swing is what the other end moves from the base (a lower bound)
-            row["swing"] = abs(known[0] - base) if known and base is not None else None
-            row["note"] = (f"no plan at the {' and '.join(ends)} end: the inputs then contradict each other "
-                           "(e.g. scheduled deliveries or deal minimums beyond what is left)"
-                           + ("; the swing is the other end's change from the base" if row["swing"] is not None
-                              else ""))
-        row["swing_unit"] = "GW" if missed else "USD"
-        rows.append(row)
-    rows.sort(key=lambda r: (r["swing"] is None, -(r["swing"] or 0.0), "note" in r))
-    out: dict[str, Any] = {"value": rows, "unit": "",
-                           "headline": "largest reachable capacity" if missed else "total cost",
-                           "method": "one at a time: each assumption-marked input from low to high, the rest at base; "
-                                     f"{solver.how}"}
-    if skipped:
-        out["not_ranked"] = f"{skipped} of {len(variants)} inputs (at most {most} are varied)"
-    return out
-
-
-class _Solver:
-    """Re-solve scenario variants: warm in HiGHS when the fast path compiles, else build each one."""
-
-    def __init__(self, s: Scenario, mutable: set[str], missed: bool, time_limit: float | None) -> None:
-        self.s, self.missed, self.time_limit = s, missed, time_limit
-        self.plan = None
-        self.how = "each variant built and solved"
-        try:
-            from model.fastsolve import HighsPlan, compile_plan
-
-            arrays = compile_plan(s, sorted(mutable), "reach" if missed else "min-cost", time_limit)
-            self.plan = HighsPlan(arrays, time_limit)
-            self.how = "re-solved warm in HiGHS from the base plan's basis with only the varied coefficients changed"
-        except Exception:
-            self.plan = None
-
-    def __call__(self, v: Scenario) -> tuple[float | None, float | None]:
-        """(total cost in USD or None, largest reachable in GW or None) for variant ``v``."""
-        if self.plan is not None:
-            try:
-                from model.build import param_values
-
-                self.plan.reset()
-                self.plan.set_params(self.plan.param_vector(param_values(v)))
-                cs = self.plan.solve_reach() if self.missed else self.plan.solve_min_cost()
-                if cs.status != "optimal":
-                    return None, None
-                cost = cs.objective_bnusd * 1e9 if math.isfinite(cs.objective_bnusd) else None
-                reach = cs.max_reachable if math.isfinite(cs.max_reachable) else None
-                return cost, reach
-            except Exception:
-                pass
-        from model.solve import solve_plan
-
-        o = solve_plan(v, "min-cost", self.time_limit)
-        if o.status == "optimal":
-            return o.objective_bnusd * 1e9, None
-        if o.status == "target_missed":
-            return o.objective_bnusd * 1e9 if o.objective_bnusd is not None else None, o.max_reachable
-        return None, None
-
-
 def read_tables(inputs_dir: Path | str, scenario: str | None) -> dict[str, Any]:
     """The raw input tables after the scenario file (where each row says whether it is an assumption)."""
     from model.scenario import read_base_inputs
@@ -297,21 +110,62 @@ def read_tables(inputs_dir: Path | str, scenario: str | None) -> dict[str, Any]:
     return read_base_inputs(Path(inputs_dir), scenario).tables
 
 
+def run_target(s: Scenario) -> Any:
+    """The ``TargetSpec`` that gives ``s``'s main target (to load variants of the run)."""
+    from model.scenario import TargetSpec
+
+    t = s.main_target
+    year = min(x.year for x in s.targets if x.main)
+    text = f"{t.value!r} GW" if t.kind == "power" else f"{t.value!r} EFLOP/s"
+    return TargetSpec(text, year, getattr(t, "basis", "it"))
+
+
+def why_extras(s: Scenario, outcome: Any, time_limit: float | None) -> dict[str, Any]:
+    """``max_reachable`` (when the run did not solve it) and ``what_stops`` (:func:`model.why.what_stops`)."""
+    from model.why import reach_limits, row_levels, what_stops
+
+    out: dict[str, Any] = {}
+    unit = "GW" if s.main_target.kind == "power" else "EFLOP/s"
+    if outcome.reach_binding and outcome.max_reachable is not None:
+        limits = [b.as_json() for b in outcome.reach_binding]
+        levels = row_levels(outcome.model, [b["constraint"] for b in limits])
+    else:
+        reach, limits, levels = reach_limits(s, time_limit)
+        if outcome.max_reachable is None:
+            out["max_reachable"] = reach
+    out["what_stops"] = what_stops(limits, levels, unit)
+    return out
+
+
 def extras(s: Scenario, outcome: Any, inputs_dir: Path | str | None, scenario: str | None,
-           ranking: bool = True, time_limit: float | None = None) -> dict[str, Any]:
-    """Figures that need more solves than the plan's own: the largest reachable figure and the ranking."""
+           ranking: bool = True, time_limit: float | None = None, sets: Iterable[str] | None = None,
+           target: Any = None) -> dict[str, Any]:
+    """Figures that need more solves than the plan's own: the largest reachable figure, what stops more,
+    and the headline's range with the ranking of the ranged inputs (``inputs/ranges.csv``).
+
+    ``sets`` are the run's ``--set`` assignments (None: the run had none; a Scenario with command-line
+    overrides but no ``sets`` gets no range, as its variants could not be rebuilt).
+    """
     out: dict[str, Any] = {}
     if not outcome.has_plan:
         return out
-    if outcome.max_reachable is None:
-        out["max_reachable"] = largest_reachable(s, time_limit)
-    if ranking and inputs_dir is not None:
-        try:
-            tables = read_tables(inputs_dir, scenario)
-        except Exception:
-            tables = {}
-        out["assumptions_ranked"] = rank_assumptions(s, tables, outcome.status == "target_missed",
-                                                     time_limit=time_limit)
+    out.update(why_extras(s, outcome, time_limit))
+    # the headline is the reach when the target is missed or the run maximised it (--objective max-capacity)
+    missed = outcome.status == "target_missed" or outcome.max_reachable is not None
+    skipped = ""
+    if not ranking:
+        skipped = "not computed: --no-ranking"
+    elif inputs_dir is None:
+        skipped = "not computed: no inputs folder"
+    elif sets is None and any(o.origin == "command line" for o in s.overrides):
+        skipped = "not computed: the run's --set overrides were not passed on"
+    if skipped:
+        out["headline_range"] = {"value": None, "unit": "", "note": skipped}
+        return out
+    from model.headline_range import headline_pass
+
+    out.update(headline_pass(s, Path(inputs_dir), scenario, list(sets or ()), target or run_target(s), missed,
+                             time_limit))
     return out
 
 

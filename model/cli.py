@@ -138,6 +138,9 @@ def cmd_check(rest: list[str]) -> int:
     a = p.parse_args(rest)
     try:
         s = load_scenario(a.inputs or DEFAULT_INPUTS, a.scenario, a.sets)
+        from model.inputs.ranges import check_ranges
+
+        check_ranges(a.inputs or DEFAULT_INPUTS)
     except InputErrors as exc:
         return fail(str(exc), EXIT_INPUT)
     print(f"inputs OK: scenario {s.name}, {len(s.offers)} offers, {len(s.deals)} deals, "
@@ -167,6 +170,13 @@ def _run(rest: list[str]) -> int:
         return fail(str(exc), EXIT_INPUT)
     except InputError as exc:
         return fail(str(exc), EXIT_INPUT)
+    if not a.no_ranking:
+        from model.inputs.ranges import check_ranges
+
+        try:
+            check_ranges(a.inputs or DEFAULT_INPUTS)
+        except InputErrors as exc:
+            return fail(str(exc), EXIT_INPUT)
     timings["load_s"] = time.perf_counter() - t0
 
     from model.results import default_name, ensure_free, write_result_set
@@ -200,8 +210,9 @@ def _run(rest: list[str]) -> int:
 
     t0 = time.perf_counter()
     extras = answer_extras(s, outcome, a.inputs or DEFAULT_INPUTS, a.scenario, ranking=not a.no_ranking,
-                           time_limit=a.time_limit)
+                           time_limit=a.time_limit, sets=a.sets, target=TargetSpec(a.target, a.year, a.target_basis))
     timings["answer_s"] = time.perf_counter() - t0
+    timings.update(extras.pop("range_timings", {}))
     t0 = time.perf_counter()
     try:
         path = write_result_set(a.results, name, s, outcome, ds, ["run.py", *rest], timings,
@@ -264,10 +275,13 @@ def print_summary(summary: dict, s, result_set: Path) -> None:
             print(f"  - {b['name']}: {shadow_text(b['shadow_price'])}")
         if len(binding) > 12:
             print(f"  ... and {len(binding) - 12} more in summary.json and tables/binding.csv")
-    if summary.get("limits_on_reach"):
-        print("\nLimits on the largest reachable figure:")
-        for b in summary["limits_on_reach"][:10]:
-            print(f"  - {b['meaning']}")
+    if summary.get("binding_note"):
+        print("\nCost duals of the plan held at its maximum are not shown: they hold only for vanishing moves "
+              "(see what stops more below, from the reach duals).")
+    from model.why import what_stops_lines
+
+    for line in what_stops_lines(summary):
+        print(line)
 
 
 def target_line(summary: dict, s) -> str:
@@ -300,10 +314,14 @@ def print_answer(summary: dict) -> None:
             return f"{fig['value'] / 1e9:,.1f} billion USD/GW"
         return _report_fmt(fig)
 
+    from model.headline_range import range_words, ranking_lines
+
     ty = summary["target_year"]
     print("\nThe answer")
     print(f"  Status: {summary['status']}")
-    print(f"  Total cost: {_fmt(summary['total_cost'])} ({summary.get('total_cost_basis', '')})")
+    cost_spread = range_words(summary.get("headline_range")) if summary["status"] != "target_missed" else ""
+    cost_spread = f" ({cost_spread})" if cost_spread else ""
+    print(f"  Total cost: {_fmt(summary['total_cost'])}{cost_spread} ({summary.get('total_cost_basis', '')})")
     if summary.get("all_in_capex_per_gw"):
         print(f"  All-in capex: {_fmt(summary['all_in_capex_per_gw'])} of IT capacity (chips, facility and power; "
               "public headline ~50 billion USD/GW)")
@@ -317,8 +335,10 @@ def print_answer(summary: dict) -> None:
     for line in money_lines(summary) + calibration_lines(summary):   # debt rule, interest share, calibration misses
         print(line)
     target, reach = summary["target"], summary.get("max_reachable")
+    spread = range_words(summary.get("headline_range"))
     if reach is not None:
-        print(f"  Reachable in {ty}: {_fmt(target)} asked, at most {_fmt(reach)} can be held")
+        held = f"at most {_fmt(reach)}" + (f" ({spread})" if spread and summary["status"] == "target_missed" else "")
+        print(f"  Reachable in {ty}: {_fmt(target)} asked, {held} can be held")
     else:
         print(f"  Reachable in {ty}: the largest reachable figure could not be computed")
     binds = summary.get("target_binds")
@@ -327,17 +347,8 @@ def print_answer(summary: dict) -> None:
     years = build_years(summary)
     if years:
         print("  Most capacity added in: " + ", ".join(f"{y} ({gw:,.1f} GW)" for y, gw in years))
-    ranked = (summary.get("assumptions_ranked") or {}).get("value") or []
-    if ranked:
-        unit = ranked[0].get("swing_unit", "")
-        print(f"  Read before quoting: the assumptions that move the {summary['assumptions_ranked'].get('headline')}"
-              " most (one at a time, low to high):")
-        for r in ranked[:5]:
-            swing = (_fmt({"value": r["swing"], "unit": unit}) if r["swing"] is not None
-                     else "no plan at one end (the inputs contradict each other there)")
-            if r["swing"] is not None and r.get("note"):
-                swing += " (no plan at one end: the inputs contradict each other there)"
-            print(f"    - {r['label']} ({r['key']}, {r['low']:g}..{r['high']:g}): {swing}")
+    for line in ranking_lines(summary):
+        print(line)
 
 
 def _by_year(result_set: Path, coord: str):

@@ -124,13 +124,28 @@ def summary(s: Scenario, outcome: Outcome, ds: xr.Dataset, extras: dict[str, Any
                            zip(ds.cost_part.values, ds["discounted_cost_usd"].sum("year").values)}
     out["spending"] = {str(y): figure(float(v), "USD") for y, v in zip(ds.year.values, ds["spending_usd"].values)}
     out.update(energy_and_money(s, ds, target_year))
-    out["binding"] = [b.as_json() for b in outcome.binding]
+    out["binding"] = [b.as_json() for b in shown_cost_duals(outcome)]
+    if outcome.status == "target_missed":
+        out["binding_note"] = MISSED_COST_DUALS
     if outcome.reach_binding:
         out["limits_on_reach"] = [b.as_json() for b in outcome.reach_binding]
     out.update(answer_figures(s, outcome, ds, out, target_year))
-    if "assumptions_ranked" in extras:
-        out["assumptions_ranked"] = extras["assumptions_ranked"]
+    for key in ("assumptions_ranked", "headline_range", "what_stops"):
+        if key in extras:
+            out[key] = extras[key]
     return out
+
+
+#: Why a missed plan shows no cost duals (summary.json ``binding_note``, the terminal).
+MISSED_COST_DUALS = ("the plan is held at the largest reachable figure: its cost duals hold only for vanishing moves "
+                     "(a limit that stops more capacity shows there as trillions of USD per GW), so they are not "
+                     "shown; limits_on_reach gives the reach duals (GW per unit of each limit) and what_stops the "
+                     "story")
+
+
+def shown_cost_duals(outcome: Outcome) -> list:
+    """The cost duals a summary shows: none for a missed plan (held at its maximum), else every one."""
+    return [] if outcome.status == "target_missed" else list(outcome.binding)
 
 
 def answer_figures(s: Scenario, outcome: Outcome, ds: xr.Dataset, summ: dict[str, Any],
@@ -232,7 +247,7 @@ def energy_by_source(ds: xr.Dataset) -> pd.DataFrame:
 def tables(s: Scenario, outcome: Outcome, ds: xr.Dataset) -> dict[str, pd.DataFrame]:
     """Tidy long tables (one row per fact, a unit column)."""
     out: dict[str, pd.DataFrame] = {}
-    rows = outcome.binding + outcome.reach_binding
+    rows = shown_cost_duals(outcome) + outcome.reach_binding
     out["binding"] = pd.DataFrame(
         [{"objective": "total cost" if b.unit.startswith("USD/") else "largest reachable", "name": b.name,
           "constraint": b.constraint, "shadow_price": b.shadow_price, "unit": b.unit, "meaning": b.meaning}

@@ -264,8 +264,12 @@ def read_base_inputs(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = N
                       description, input_hashes(inputs_dir, extra_files))
 
 
-def load_variant(base: BaseInputs, sets: Iterable[str] = (), target: TargetSpec = TargetSpec()) -> Scenario:
-    """The Scenario :func:`load_scenario` gives for ``base``'s files plus ``sets`` and ``target``.
+def load_variant(base: BaseInputs, sets: Iterable[str] = (), target: TargetSpec = TargetSpec(),
+                 extra: Iterable[tuple[str, str, dict]] = ()) -> Scenario:
+    """The Scenario :func:`load_scenario` gives for ``base``'s files plus ``extra``, ``sets`` and ``target``.
+
+    ``extra`` are overrides in the scenario-file form, as :func:`load_scenario` takes them (applied
+    before ``sets``).
 
     Raises
     ------
@@ -276,6 +280,15 @@ def load_variant(base: BaseInputs, sets: Iterable[str] = (), target: TargetSpec 
     target_value = _read_target(target, errors)
     tables = dict(base.tables)          # apply_set replaces entries; the RawTables themselves are immutable
     overrides = list(base.overrides)
+    from model.inputs import apply_scenario_doc
+
+    for extra_name, where, doc in extra:
+        try:
+            overrides += apply_scenario_doc(tables, base.catalogue, doc, where, extra_name,
+                                            default_source=str(doc.get("source", "")),
+                                            extra_keys=("name", "probability", "source"))
+        except InputErrors as exc:
+            errors.extend(exc.errors)
     for assignment in sets:
         try:
             overrides.append(apply_set(tables, base.catalogue, assignment))

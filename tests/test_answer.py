@@ -9,7 +9,13 @@ import re
 import pytest
 
 from model.cli import main
-from toy import SRC, deal, term, write_inputs
+from toy import SRC, deal, rng, term, write_inputs
+
+
+def ranges():
+    """The toy's ranges: capex of the purchase and the grid, 0.8..1.2x each (``inputs/ranges.csv``)."""
+    return [rng("offer_parameters.csv", "capex", "capex of buy", 0.8, 1.2, "x", set_key="capex_scale.buy"),
+            rng("region_parameters.csv", "grid_power", "grid of R", 0.8, 1.2, "x", set_key="grid_power_scale.R")]
 
 
 def run(tmp_path, folder, *args, name="x"):
@@ -19,7 +25,7 @@ def run(tmp_path, folder, *args, name="x"):
 
 def test_the_assumptions_are_ranked_by_how_much_they_move_the_cost(tmp_path, capsys):
     # toy: 2 GW bought at 10 bnUSD/GW; capex 0.8..1.2x moves the cost 16..24 bnUSD: the largest swing
-    code, s = run(tmp_path, write_inputs(tmp_path / "in"), "--no-plots")
+    code, s = run(tmp_path, write_inputs(tmp_path / "in", ranges=ranges()), "--no-plots")
     assert code == 0
     ranked = s["assumptions_ranked"]
     assert ranked["headline"] == "total cost"
@@ -34,7 +40,7 @@ def test_the_assumptions_are_ranked_by_how_much_they_move_the_cost(tmp_path, cap
 
 def test_the_ranking_measures_reachable_capacity_when_the_target_is_missed(tmp_path):
     # the toy's grid gives 100 GW; 0.8..1.2x of it moves the reach 80..120 GW
-    code, s = run(tmp_path, write_inputs(tmp_path / "in"), "--no-plots", "--target", "500GW")
+    code, s = run(tmp_path, write_inputs(tmp_path / "in", ranges=ranges()), "--no-plots", "--target", "500GW")
     assert code == 3
     ranked = s["assumptions_ranked"]
     assert ranked["headline"] == "largest reachable capacity"

@@ -34,8 +34,12 @@ def test_base_gives_an_answer_to_quote_for_250gw_by_2033(base_250):
     assert {"nvidia", "amd", "broadcom", "google", "aws"} <= vendors
     assert {"oracle", "microsoft", "stargate", "aws", "google-cloud", "self-build"} <= hosts
     assert s["total_cost"]["unit"] == "USD" and s["total_cost"]["value"] > 0
-    assert s["binding"], "a tight plan names its binding limits"
-    assert not any("2025" in b["name"] and "milestone" in b["name"] for b in s["binding"])
+    limits = s["binding"] if s["status"] == "optimal" else s["limits_on_reach"]   # a missed plan: reach duals only
+    assert limits, "a tight plan names its binding limits"
+    assert not any("2025" in b["name"] and "milestone" in b["name"] for b in limits)
+    assert s["what_stops"]["families"] and s["what_stops"]["sentence"].startswith("What stops more: ")
+    hr = s["headline_range"]
+    assert hr["low"] <= hr["value"] <= hr["high"] and len(hr["inputs"]) == 5
     assert s["debt_peak"]["limit"] is not None and s["debt_peak"]["value"] <= s["debt_peak"]["limit"]["value"] * 1.000001
     figures = {r["figure"]: r for r in s["calibration"]["value"]}
     assert figures["capacity in service end-2025"]["verdict"] == "within" and len(figures) >= 10

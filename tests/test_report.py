@@ -105,7 +105,8 @@ def test_report_of_a_missed_target_names_the_largest_reachable_figure(tmp_path):
                  "--name", "m"]) == 3
     page = (tmp_path / "r" / "m" / "report.html").read_text()
     assert "Target missed" in page and "Largest reachable" in page and "3 GW" in page
-    assert "What stops more capacity" in page and "Acme supply cap" in page
+    assert "What stops more: chip supply" in page and "Acme supply cap" in page     # model.why's story
+    assert "would lower the total cost" not in page                                  # no cost dual of the held plan
 
 
 def test_report_of_contradictory_inputs_has_no_plan_but_says_what_must_give(tmp_path):

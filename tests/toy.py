@@ -110,3 +110,10 @@ def deal(name: str, scope: str, first: int, last: int, status: str = "active") -
 
 def term(name: str, parameter: str, value: Any, unit: str) -> dict[str, Any]:
     return {"deal": name, "parameter": parameter, "value": value, "unit": unit, **SRC}
+
+
+def rng(file: str, parameter: str, label: str, low: Any, high: Any, unit: str, select: str = "",
+        set_key: str = "", reason: str = "toy range") -> dict[str, Any]:
+    """One row of ``ranges.csv`` (columns in the file's order): ``ranges=[rng(...), ...]``."""
+    return {"file": file, "select": select, "parameter": parameter, "label": label, "low": low, "high": high,
+            "unit": unit, "set_key": set_key, "reason": reason, **SRC}

@@ -22,6 +22,7 @@ from model.pages import (source_cell, STATUS_STYLE, bullets, card, details, figu
                          manifest_of, names_of, p, page, provenance_rows, read_csv, read_json, section, sha_table,
                          table, table_block, verdict)
 from model.pages.shares import share_blocks
+from model.pages.why import range_blocks, range_sentence, what_stops_blocks
 
 #: Constraint families in words (the Pyomo component a binding limit belongs to).
 FAMILIES = {
@@ -56,8 +57,9 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
         section("pictures", "The plan in pictures", [figures_block([
             image(plots / "capacity_by_vendor.png", "IT capacity in service by chip vendor"),
             image(plots / "binding.png", "Binding limits ranked by shadow price")])], nav="Pictures"),
+        section("why", "What stops more", what_stops_blocks(summary), nav="Why"),
         section("limits", "What limits the plan", limits_blocks(summary, limits, reach, regions), nav="Limits"),
-        section("quote", "Read before quoting", quote_blocks(summary)),
+        section("quote", "Read before quoting", range_blocks(summary) + quote_blocks(summary)),
         section("plan", "The plan over time", plan_blocks(set_dir, names, ty), nav="Plan"),
         section("power", "Power and energy", power_blocks(set_dir, summary, ty), nav="Power"),
         section("shares", "Shares of the world's supply", share_blocks(summary, names, ty), nav="Shares"),
@@ -152,7 +154,7 @@ def plan_verdict(summary: Mapping[str, Any], limits: list[dict[str, Any]], reach
     more: list[str] = []
     if status == "optimal" and isinstance(target, dict):
         sentence = (f"The plan holds {fmt.figure(target)} of IT capacity in service from {ty} on, at a discounted "
-                    f"cost of {fmt.figure(cost)}" + (f" ({basis})" if basis else "") + ".")
+                    f"cost of {fmt.figure(cost)}{range_sentence(summary)}" + (f" ({basis})" if basis else "") + ".")
         t_limits = [b for b in limits if b["family"] in ("target_capacity", "target_compute")
                     and b.get("year") == ty]
         if t_limits:
@@ -169,12 +171,12 @@ def plan_verdict(summary: Mapping[str, Any], limits: list[dict[str, Any]], reach
         share = (float(reachable["value"]) / float(target["value"])
                  if isinstance(reachable, dict) and finite(reachable.get("value")) and target.get("value") else None)
         sentence = (f"The target of {fmt.figure(target)} by {ty} cannot be met: at most "
-                    f"{fmt.figure(reachable, missing='an unknown amount')}"
+                    f"{fmt.figure(reachable, missing='an unknown amount')}{range_sentence(summary)}"
                     + (f" ({fmt.percent(share)} of the target)" if share is not None else "")
                     + " can be in service; the plan below is the least-cost plan for that figure"
                     + (f", at a discounted cost of {fmt.figure(cost)}" if isinstance(cost, dict) else "") + ".")
-        if reach:
-            more.append("What stops more: " + "; ".join(rollup_sentences(reach, _regions_count(summary))[:2]) + ".")
+        if isinstance(summary.get("what_stops"), dict):
+            more.append(str(summary["what_stops"].get("sentence", "")))
     elif status == "infeasible":
         sentence = ("The inputs contradict each other even without the target, so there is no plan; the limits "
                     "that would have to give are listed below.")
@@ -346,8 +348,7 @@ def limits_blocks(summary: Mapping[str, Any], limits: list[dict[str, Any]], reac
                    bullets([str(c.get("meaning", c.get("name", ""))) if isinstance(c, dict) else str(c)
                             for c in summary["conflicts"]])]
     if reach:
-        blocks += [h3("What stops more capacity (limits on the largest reachable figure)"),
-                   bullets([s[:1].upper() + s[1:] for s in rollup_sentences(reach, n_regions)[:6]]),
+        blocks += [h3("Limits on the largest reachable figure (reach duals, per unit of each limit)"),
                    table_block(_limit_rows(reach[:10]))]
         if len(reach) > 10:
             blocks.append(details(f"{len(reach) - 10} more limits on the largest reachable figure",
@@ -397,7 +398,8 @@ def quote_blocks(summary: Mapping[str, Any]) -> list[Any]:
         rows = []
         for a in ranked:
             unit = str(a.get("unit") or "")
-            rng = f"{fmt.quantity(a.get('low'), unit)} to {fmt.quantity(a.get('high'), unit)}"
+            rng = (f"{a['low_text']} to {a['high_text']}" if "low_text" in a
+                   else f"{fmt.quantity(a.get('low'), unit)} to {fmt.quantity(a.get('high'), unit)}")
             rows.append([str(a.get("label") or fmt.words(str(a.get("key", "")))), rng,
                          f"{fmt.quantity(a.get('cost_low'), 'USD')} to {fmt.quantity(a.get('cost_high'), 'USD')}",
                          f"{fmt.quantity(a.get('capacity_low'), 'GW')} to {fmt.quantity(a.get('capacity_high'), 'GW')}",
