@@ -66,6 +66,8 @@ def assemble_energy(rows, catalogue: Catalogue, errors: list[InputError], years:
     rows("power_kind_parameters.csv", horizon, ids)   # checked here; its rows reach the sources as copies
     kinds = group_facts(facts_from(rows("power_kind_supply.csv", horizon, ids), ("kind", "year")), "kind")
     for (kind, param), facts in kinds.items():
+        if param != "supply_cap":
+            continue      # world_supply_cap is the world run's cap, shared by every buyer
         s = yearly_series(facts, years, errors)
         if s:
             for y, v in s.items():
