@@ -183,3 +183,15 @@ def test_the_2025_history_of_every_buyer_fits_in_the_worlds_2025_output():
     assert used, "no single-vendor history to check"
     for v, gw in used.items():
         assert gw <= world[v] + 1e-9, f"2025 history of {v}: {gw:.3f} GW against a world output of {world[v]} GW"
+
+
+def test_kind_caps_of_the_plan_and_of_the_world_are_read_apart():
+    """power_kind_supply.csv: supply_cap (this plan's share) binds the single-buyer run; world_supply_cap (all
+    buyers) is handed to the world run and never tightens or loosens the single buyer's cap."""
+    from model.scenario import load_scenario
+    s = load_scenario()
+    caps = {(r["kind"], r["parameter"]): float(r["value"]) for r in rows(INPUTS / "power_kind_supply.csv") if not r["year"]}
+    for (kind, param), value in caps.items():
+        got = (s.power_kind_cap_gw if param == "supply_cap" else s.power_kind_world_cap_gw)[kind, 2030]
+        assert got == pytest.approx(value), (kind, param)
+    assert all(s.power_kind_world_cap_gw[k] >= s.power_kind_cap_gw[k] for k in s.power_kind_cap_gw)
