@@ -100,7 +100,8 @@ def print_summary(w, o, year: int) -> None:
     from model.world.output import headline
 
     h = headline(w, o, year)
-    print(f"Announced plans by {year}: {fmt.figure(h['announced'])}; the world builds {fmt.figure(h['built'])}.")
+    print(f"Announced plans by {year}: {fmt.figure(h['announced'])}; the world builds {fmt.figure(h['built'])} of "
+          f"them and {fmt.figure(h['rest_of_world'])} for the rest of the world.")
     for b in w.buyers:
         short = h["shortfall"].get(b)
         print(f"  {w.name_of(b):<22} announced {fmt.quantity(w.announced_gw.get((b, year), 0.0), 'GW'):>9}  "

@@ -116,14 +116,23 @@ def calibration(w: WorldInputs, o: WorldOutcome) -> list[dict[str, Any]]:
 
 
 def headline(w: WorldInputs, o: WorldOutcome, year: int) -> dict[str, Any]:
-    """The page's first sentence in figures: announced vs built by ``year``, who falls short, scarcest chips."""
-    announced = sum(w.announced_gw.get((b, year), 0.0) for b in w.buyers)
-    built = sum(o.plan["in_service_gw"][b, year] for b in w.buyers)
-    short = {b: max(0.0, w.announced_gw.get((b, year), 0.0) - o.plan["served_gw"][b, year]) for b in w.buyers}
+    """The page's first sentence in figures: announced vs built by ``year``, who falls short, scarcest chips.
+
+    Announced and built count the default and named buyers; the rest of the world (role ``rest_of_world``)
+    has no plan of its own, so it is reported beside them (``rest_of_world``, ``built_world``).
+    """
+    planners = [b for b, x in w.buyers.items() if x.role != "rest_of_world"]   # the rest has no plan of its own
+    announced = sum(w.announced_gw.get((b, year), 0.0) for b in planners)
+    built = sum(o.plan["in_service_gw"][b, year] for b in planners)
+    total = sum(o.plan["in_service_gw"][b, year] for b in w.buyers)
+    short = {b: max(0.0, w.announced_gw.get((b, year), 0.0) - o.plan["served_gw"][b, year]) for b in planners}
     scarce = sorted(((p, v, y) for (v, y), p in o.prices.get("vendor", {}).items() if p > 0), reverse=True)
     power = sorted(((p, r, y) for (r, y), p in o.prices.get("region", {}).items() if p > 0), reverse=True)
     return {
         "year": year, "announced": {"value": announced, "unit": "GW"}, "built": {"value": built, "unit": "GW"},
+        "built_world": {"value": total, "unit": "GW"}, "rest_of_world": {"value": total - built, "unit": "GW"},
+        "basis": "announced and built: the default and named buyers (the rest of the world has no announced plan: "
+                 "it takes what they leave); built_world adds the rest of the world",
         "shortfall": {b: {"value": gw, "unit": "GW"} for b, gw in sorted(short.items(), key=lambda kv: -kv[1])
                       if gw > 1e-6},
         "scarcest_chips": ({"vendor": scarce[0][1], "year": scarce[0][2],

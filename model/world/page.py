@@ -19,7 +19,8 @@ def headline_sentence(summ: Mapping[str, Any], names: Mapping[str, str], vendor_
     h = summ["headline"]
     year = h["year"]
     parts = [f"The announced plans add up to {fmt.figure(h['announced'])} by {year}",
-             f"the world can build {fmt.figure(h['built'])} of them (the world plan, {summ['rule']} rule)"]
+             f"the world can build {fmt.figure(h['built'])} of them (the world plan, {summ['rule']} rule; "
+             f"{fmt.figure(h['rest_of_world'])} more for the rest of the world)"]
     short = h.get("shortfall") or {}
     if short:
         who = ", ".join(f"{names.get(b, b)} by {fmt.figure(f)}" for b, f in list(short.items())[:4])
@@ -50,11 +51,12 @@ def capacity_plot(summ: Mapping[str, Any], set_dir: Path | None) -> bytes:
         vals = [fig_b["capacity_in_service"]["by_year"][str(y)] for y in years]
         ax.bar(years, vals, bottom=bottom, color=colour("buyer", b), label=fig_b["name"])
         bottom = [x + v for x, v in zip(bottom, vals)]
-    announced = [sum(b["announced"]["by_year"][str(y)] for b in buyers.values()) for y in years]
-    ax.plot(years, announced, color="black", linestyle="--", label="announced plans (sum)")
+    announced = [sum(b["announced"]["by_year"][str(y)] for b in buyers.values() if b["role"] != "rest_of_world")
+                 for y in years]
+    ax.plot(years, announced, color="black", linestyle="--", label="announced plans (sum, without the rest)")
     ax.set_ylabel("GW of IT capacity in service")
     ax.set_title("What the world builds for each buyer, against the announced plans")
-    ax.legend(ncol=3, loc="upper left", frameon=False)
+    ax.legend(ncol=2, loc="upper left", frameon=False, fontsize=7)
     return save_figure(fig, set_dir, "capacity_by_buyer.png")
 
 
@@ -137,8 +139,9 @@ def render(set_dir: Path | None, summ: Mapping[str, Any], manifest: Mapping[str,
     v = verdict("World plan" if ok else "Signed deals exceed the world's supply", "#1a7f37" if ok else "#b42318",
                 sentence, [] if ok else [summ.get("message", "")])
     h = summ["headline"]
-    cards = [card(f"Announced plans by {year}", fmt.figure(h["announced"])),
-             card("The world builds", fmt.figure(h["built"])),
+    cards = [card(f"Announced plans by {year}", fmt.figure(h["announced"]), "the default and named buyers"),
+             card("The world builds for them", fmt.figure(h["built"]),
+                  f"{fmt.figure(h['rest_of_world'])} more for the rest of the world"),
              card("Short of the plans", fmt.quantity(sum(f["value"] for f in h["shortfall"].values()), "GW"),
                   f"{len(h['shortfall'])} buyers fall short")]
     if h.get("scarcest_chips"):

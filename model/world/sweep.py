@@ -62,7 +62,7 @@ def case_row(w, o, year: int, key: str, val: float, unit: str) -> dict[str, Any]
                            "default_in_service_gw": o.plan["in_service_gw"][b, year],
                            "default_shortfall_gw": max(0.0, w.announced_gw.get((b, year), 0.0)
                                                        - o.plan["served_gw"][b, year]),
-                           "world_in_service_gw": h["built"]["value"], "announced_gw": h["announced"]["value"]}
+                           "world_in_service_gw": h["built_world"]["value"], "announced_gw": h["announced"]["value"]}
     for v, by_year in share_of_supply(w, o).items():
         if str(year) in by_year:
             row[f"share_{v}"] = by_year[str(year)].get(b, 0.0)
