@@ -243,7 +243,7 @@ def manifest(w: WorldInputs, o: WorldOutcome, argv: list[str], inputs_dir: str) 
 
 
 def write_world_set(root: Path, name: str, w: WorldInputs, o: WorldOutcome, argv: list[str], year: int,
-                    inputs_dir: str) -> Path:
+                    inputs_dir: str, plots: bool = True) -> Path:
     """Write the world run's result set atomically; returns its folder."""
     from model.world.page import render
 
@@ -256,5 +256,5 @@ def write_world_set(root: Path, name: str, w: WorldInputs, o: WorldOutcome, argv
         for tname, df in world_tables(w, o).items():
             df.to_csv(tmp / "tables" / f"{tname}.csv", index=False)
         (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str), encoding="utf-8")
-        (tmp / "report.html").write_text(render(tmp, summ, man), encoding="utf-8")
+        (tmp / "report.html").write_text(render(tmp, summ, man, plots), encoding="utf-8")
     return Path(root) / name

@@ -128,7 +128,7 @@ def price_rows(prices: Mapping[str, Any], names: Mapping[str, str]) -> list[list
     return rows
 
 
-def render(set_dir: Path | None, summ: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
+def render(set_dir: Path | None, summ: Mapping[str, Any], manifest: Mapping[str, Any], plots: bool = True) -> str:
     """The world run's report.html."""
     names = {b: f["name"] for b, f in summ["buyers"].items()}
     vendor_names = summ.get("vendor_names", {})
@@ -153,7 +153,7 @@ def render(set_dir: Path | None, summ: Mapping[str, Any], manifest: Mapping[str,
         cards.append(card("Scarcest firm power", region_names.get(c["region"], c["region"]),
                           f"{c['year']}: {fmt.figure(c['price'])}"))
     pictures = [image(capacity_plot(summ, set_dir), "Capacity in service by buyer"),
-                image(price_plot(summ, vendor_names, set_dir), "Scarcity price of chips")]
+                image(price_plot(summ, vendor_names, set_dir), "Scarcity price of chips")] if plots else []
     sections = [
         section("pictures", "Who gets what", [figures_block(pictures, one_column=True)], nav="Pictures"),
         section("buyers", f"Buyers in {year}", [table_block(buyer_table(summ, year))], nav="Buyers"),

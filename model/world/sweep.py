@@ -34,6 +34,7 @@ def parser() -> ArgumentParser:
     p.add_argument("--year", type=int, default=None, help="the year reported (default: the default target year)")
     p.add_argument("--rule", choices=("value", "pro-rata"), default="value")
     p.add_argument("--name", help="result set name (default world-sweep_TIMESTAMP)")
+    p.add_argument("--no-plots", action="store_true", help="a page without pictures")
     p.add_argument("--results", type=Path, default=Path("results"))
     return p
 
