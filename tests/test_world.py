@@ -223,3 +223,18 @@ def test_a_signed_deal_is_honoured_before_a_higher_value(tmp_path):
     assert o.plan["deliveries_gw"][("b", "acme", 2025)] == pytest.approx(1.0)
     assert o.plan["deliveries_gw"][("a", "acme", 2025)] == pytest.approx(0.5)
     assert o.prices["vendor"][("acme", 2025)] == pytest.approx(20e9)     # A's net value 30 - 10 at the margin
+
+
+def test_pro_rata_shares_follow_contracted_gw(tmp_path):
+    from tests.toy import HEADERS, deal, term
+
+    folder = write_world(tmp_path / "in", output_gw=2.0)
+    _signed_deal(folder, folder / "buyers" / "b", 0.6)                     # B: 0.6 GW contracted
+    write_table(folder / "deals.csv", [deal("a-deal", "offer=buy", 2025, 2025, status="signed")], HEADERS["deals"])
+    write_table(folder / "deal_terms.csv", [term("a-deal", "minimum", 0.2, "GW")], HEADERS["deal_terms"])
+    o = solve_world(load_world(folder), rule="pro-rata")
+    assert o.shares[("vendor", "acme", "a")] == pytest.approx(0.25)          # 0.2 / (0.2 + 0.6)
+    assert o.shares[("vendor", "acme", "b")] == pytest.approx(0.75)
+    assert o.plan["deliveries_gw"][("a", "acme", 2025)] == pytest.approx(0.5)    # 0.25 x 2 GW, though A values more
+    assert o.plan["deliveries_gw"][("b", "acme", 2025)] == pytest.approx(1.0)    # its announced 1 GW (share 1.5)
+
