@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 from model import fmt
 from model.colours import colour
-from model.pages import (card, figure_block, figures_block, image, p, page, provenance_rows, save_figure, section,
+from model.pages import (card, figures_block, image, p, page, provenance_rows, save_figure, section,
                          table, table_block, verdict)
 
 
