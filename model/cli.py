@@ -31,7 +31,7 @@ __all__ = ["main", "parser", "HELP_EXAMPLES", "cmd_run", "cmd_check", "cmd_scena
 
 
 #: The examples ``run.py --help`` shows; tests/test_readme_examples.py runs each (exit 0).
-HELP_EXAMPLES = ("run.py --target 80GW", 'run.py --target "200 ZFLOP/s" --year 2030', "run.py check --set pue=1.3",
+HELP_EXAMPLES = ("run.py --target 60GW", 'run.py --target "200 ZFLOP/s" --year 2030', "run.py check --set pue=1.3",
                  "run.py sweep --vary pue=1.1:1.5 --method oat")
 
 

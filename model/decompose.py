@@ -254,6 +254,9 @@ def decompose(spec: Any, processes: int = 1, iterations: int = 100, gap: float =
                 best_upper, best_x, best_costs = upper, x.copy(), costs
             mst.run()
             if mst.modelStatusToString(mst.getModelStatus()) != "Optimal":
+                mst.clearSolver()     # many cuts can leave the warm start numerically stuck ("Unknown"): solve afresh
+                mst.run()
+            if mst.modelStatusToString(mst.getModelStatus()) != "Optimal":
                 raise RuntimeError("the decomposition's master problem has no solution")
             lower = max(lower, float(mst.getInfo().objective_function_value))
             x = np.asarray(mst.getSolution().col_value)[:K].copy()

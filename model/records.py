@@ -171,6 +171,7 @@ class Scenario:
     source_energy_price_bnusd_per_twh: dict[tuple[str, int], float] = field(default_factory=dict)
     source_emissions_t_per_mwh: dict[tuple[str, int], float] = field(default_factory=dict)
     power_kind_cap_gw: dict[tuple[str, int], float] = field(default_factory=dict)
+    power_kind_world_cap_gw: dict[tuple[str, int], float] = field(default_factory=dict)   # all buyers (world run)
     grid_emissions_t_per_mwh: dict[tuple[str, int], float] = field(default_factory=dict)
     reference_energy_twh: dict[str, float] = field(default_factory=dict)
     # money

@@ -147,3 +147,51 @@ def test_buyer_data_are_mostly_sourced():
                or not (r.get("source") or "").strip()]
     assert len(assumed) <= 0.4 * len(all_rows), f"{len(assumed)} of {len(all_rows)} buyer rows are assumptions"
     assert not [r for r in all_rows if "facts.md" in (r.get("source") or "").lower()]
+
+
+def test_every_non_default_buyer_has_a_folder():
+    assert FOLDERS == NON_DEFAULT
+
+
+def _in_scope(offer: dict[str, str], scope: str, families: dict[str, dict[str, str]]) -> bool:
+    attrs = {**offer, "kind": families[offer["family"]]["kind"]}
+    return scope.strip() == "all" or all(attrs.get(k.strip()) in v.split("|")
+                                         for k, v in (term.split("=", 1) for term in scope.split("&")))
+
+
+def test_the_2025_history_of_every_buyer_fits_in_the_worlds_2025_output():
+    """History is data the world run must honour: per vendor, what the buyers report adding in 2025 cannot exceed
+    what the vendor made in 2025 (a scope over several vendors is not attributed and left out)."""
+    families = {r["family"]: r for r in rows(INPUTS / "families.csv")}
+    world = {r["vendor"]: float(r["value"]) for r in rows(INPUTS / "vendor_supply.csv")
+             if r["parameter"] == "world_output" and r["year"] == "2025"}
+    used: dict[str, float] = {}
+    folders = [(INPUTS / "offers.csv", INPUTS / "commitments.csv")] + [
+        (BUYERS_DIR / b / "offers.csv", BUYERS_DIR / b / "commitments.csv") for b in FOLDERS]
+    for offers_path, commitments_path in folders:
+        if not commitments_path.is_file():
+            continue
+        offers = [o for o in rows(offers_path) if int(o["first_year"]) <= 2025]
+        for c in rows(commitments_path):
+            if c["kind"] != "history" or c["unit"] != "GW":
+                continue
+            vendors = {o["vendor"] for o in offers if _in_scope(o, c["scope"], families)}
+            assert vendors, f"{commitments_path}: history {c['commitment']} covers no offer available in 2025"
+            if len(vendors) == 1:
+                v = vendors.pop()
+                used[v] = used.get(v, 0.0) + float(c["value"])
+    assert used, "no single-vendor history to check"
+    for v, gw in used.items():
+        assert gw <= world[v] + 1e-9, f"2025 history of {v}: {gw:.3f} GW against a world output of {world[v]} GW"
+
+
+def test_kind_caps_of_the_plan_and_of_the_world_are_read_apart():
+    """power_kind_supply.csv: supply_cap (this plan's share) binds the single-buyer run; world_supply_cap (all
+    buyers) is handed to the world run and never tightens or loosens the single buyer's cap."""
+    from model.scenario import load_scenario
+    s = load_scenario()
+    caps = {(r["kind"], r["parameter"]): float(r["value"]) for r in rows(INPUTS / "power_kind_supply.csv") if not r["year"]}
+    for (kind, param), value in caps.items():
+        got = (s.power_kind_cap_gw if param == "supply_cap" else s.power_kind_world_cap_gw)[kind, 2030]
+        assert got == pytest.approx(value), (kind, param)
+    assert all(s.power_kind_world_cap_gw[k] >= s.power_kind_cap_gw[k] for k in s.power_kind_cap_gw)

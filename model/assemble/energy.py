@@ -23,7 +23,7 @@ def assemble_energy(rows, catalogue: Catalogue, errors: list[InputError], years:
                            "power_build_cap_gw": {}, "power_cumulative_cap_gw": {}, "capacity_credit": {},
                            "capacity_factor": {}, "power_capex_bnusd_per_gw": {}, "power_fixed_bnusd_per_gw_yr": {},
                            "source_energy_price_bnusd_per_twh": {}, "source_emissions_t_per_mwh": {},
-                           "power_kind_cap_gw": {}}
+                           "power_kind_cap_gw": {}, "power_kind_world_cap_gw": {}}
     spec = catalogue.for_file("power_source_parameters.csv")
     scalars = {"lead_time": "power_lead_time_yr", "lifetime": "power_lifetime_yr",
                "cumulative_cap": "power_cumulative_cap_gw", "capacity_credit": "capacity_credit",
@@ -66,8 +66,10 @@ def assemble_energy(rows, catalogue: Catalogue, errors: list[InputError], years:
     rows("power_kind_parameters.csv", horizon, ids)   # checked here; its rows reach the sources as copies
     kinds = group_facts(facts_from(rows("power_kind_supply.csv", horizon, ids), ("kind", "year")), "kind")
     for (kind, param), facts in kinds.items():
+        # supply_cap: this plan's share (the single-buyer model); world_supply_cap: all buyers (the world run)
+        field_name = "power_kind_cap_gw" if param == "supply_cap" else "power_kind_world_cap_gw"
         s = yearly_series(facts, years, errors)
         if s:
             for y, v in s.items():
-                out["power_kind_cap_gw"][kind, y] = v
+                out[field_name][kind, y] = v
     return out
