@@ -29,6 +29,7 @@ def parser() -> ArgumentParser:
                    help="value: maximise the value of announced capacity served less costs (default); "
                         "pro-rata: each buyer's share of each cap in proportion to its contracted GW")
     p.add_argument("--name", help="result set name under results/ (default world_<rule>_<timestamp>)")
+    p.add_argument("--no-plots", action="store_true", help="a page without pictures")
     p.add_argument("--results", type=Path, default=Path("results"), help="folder for result sets (default results/)")
     p.add_argument("--write-allocation", action="store_true",
                    help=f"also write the default buyer's shares to inputs/{ALLOCATION_FILE} (the single-buyer "
@@ -77,7 +78,7 @@ def _main(argv: list[str]) -> int:
     if o.model is None:
         return fail(o.message, EXIT_SOLVER if o.status not in ("infeasible",) else EXIT_TARGET)
     try:
-        path = write_world_set(a.results, name, w, o, argv, year, str(inputs))
+        path = write_world_set(a.results, name, w, o, argv, year, str(inputs), plots=not a.no_plots)
     except ResultSetError as exc:
         return fail(str(exc), EXIT_INPUT)
     except OSError as exc:
@@ -100,7 +101,8 @@ def print_summary(w, o, year: int) -> None:
     from model.world.output import headline
 
     h = headline(w, o, year)
-    print(f"Announced plans by {year}: {fmt.figure(h['announced'])}; the world builds {fmt.figure(h['built'])}.")
+    print(f"Announced plans by {year}: {fmt.figure(h['announced'])}; the world builds {fmt.figure(h['built'])} of "
+          f"them and {fmt.figure(h['rest_of_world'])} for the rest of the world.")
     for b in w.buyers:
         short = h["shortfall"].get(b)
         print(f"  {w.name_of(b):<22} announced {fmt.quantity(w.announced_gw.get((b, year), 0.0), 'GW'):>9}  "

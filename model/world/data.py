@@ -13,7 +13,7 @@ The shared caps are read once from the default buyer's (world-level) tables with
 
     world_output[v, y]      = world_output rows of vendor_supply.csv (grown as there)           GW/a
     regional_firm[r, y]     = sum_c regional_power[c, y] x capacity_credit[c]                   GW
-    kind_cap[k, y]          = power_kind_supply.csv                                             GW/a
+    kind_cap[k, y]          = power_kind_supply.csv world_supply_cap rows (supply_cap where none)  GW/a
 """
 from __future__ import annotations
 
@@ -307,7 +307,7 @@ def load_world(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None, s
         name=base.name, buyers=ordered, default=default, scenarios={b: scenarios[b] for b in ordered}, years=years,
         world_output_gw={k: v for k, v in caps.supply_cap_gw.items() if k[0] in vendors},
         regional_firm_gw={k: v for k, v in caps.grid_power_gw.items() if k[0] in regions},
-        kind_cap_gw=dict(caps.power_kind_cap_gw),
+        kind_cap_gw={**caps.power_kind_cap_gw, **caps.power_kind_world_cap_gw},   # world_supply_cap rows first
         announced_gw={k: v * demand.get(k[0], 1.0) for k, v in params["announced_capacity"].items()},
         value_bnusd_per_gw_yr={k: v * worth.get(k[0], 1.0) for k, v in params["value_of_capacity"].items()},
         capex_guidance_bnusd=dict(params["capex_guidance"]),

@@ -116,14 +116,23 @@ def calibration(w: WorldInputs, o: WorldOutcome) -> list[dict[str, Any]]:
 
 
 def headline(w: WorldInputs, o: WorldOutcome, year: int) -> dict[str, Any]:
-    """The page's first sentence in figures: announced vs built by ``year``, who falls short, scarcest chips."""
-    announced = sum(w.announced_gw.get((b, year), 0.0) for b in w.buyers)
-    built = sum(o.plan["in_service_gw"][b, year] for b in w.buyers)
-    short = {b: max(0.0, w.announced_gw.get((b, year), 0.0) - o.plan["served_gw"][b, year]) for b in w.buyers}
+    """The page's first sentence in figures: announced vs built by ``year``, who falls short, scarcest chips.
+
+    Announced and built count the default and named buyers; the rest of the world (role ``rest_of_world``)
+    has no plan of its own, so it is reported beside them (``rest_of_world``, ``built_world``).
+    """
+    planners = [b for b, x in w.buyers.items() if x.role != "rest_of_world"]   # the rest has no plan of its own
+    announced = sum(w.announced_gw.get((b, year), 0.0) for b in planners)
+    built = sum(o.plan["in_service_gw"][b, year] for b in planners)
+    total = sum(o.plan["in_service_gw"][b, year] for b in w.buyers)
+    short = {b: max(0.0, w.announced_gw.get((b, year), 0.0) - o.plan["served_gw"][b, year]) for b in planners}
     scarce = sorted(((p, v, y) for (v, y), p in o.prices.get("vendor", {}).items() if p > 0), reverse=True)
     power = sorted(((p, r, y) for (r, y), p in o.prices.get("region", {}).items() if p > 0), reverse=True)
     return {
         "year": year, "announced": {"value": announced, "unit": "GW"}, "built": {"value": built, "unit": "GW"},
+        "built_world": {"value": total, "unit": "GW"}, "rest_of_world": {"value": total - built, "unit": "GW"},
+        "basis": "announced and built: the default and named buyers (the rest of the world has no announced plan: "
+                 "it takes what they leave); built_world adds the rest of the world",
         "shortfall": {b: {"value": gw, "unit": "GW"} for b, gw in sorted(short.items(), key=lambda kv: -kv[1])
                       if gw > 1e-6},
         "scarcest_chips": ({"vendor": scarce[0][1], "year": scarce[0][2],
@@ -194,7 +203,9 @@ def allocation_rows(w: WorldInputs, o: WorldOutcome, inputs_date: str) -> list[d
         share[vendor v, y] = deliveries of the default buyer[v, y] / world_output[v, y]
         share[region r, y] = grid draw of the default buyer[r, y] / regional_firm[r, y]
 
-    each rounded up to 9 decimals.
+    each rounded up to 9 decimals. A region's share in a year of the buyer's reported history is 1:
+    what it drew then is data (a scenario that lowers that year's regional figure, as energy-constrained
+    does, must not contradict it), as the supply caps skip those years.
     """
     source = f"python run.py world --write-allocation on inputs of {inputs_date}"
     b = w.default
@@ -203,8 +214,11 @@ def allocation_rows(w: WorldInputs, o: WorldOutcome, inputs_date: str) -> list[d
         share = o.plan["deliveries_gw"].get((b, v, y), 0.0) / cap if cap > 0 else 0.0
         rows.append({"kind": "vendor", "name": v, "year": y, "share": _up(share),
                      "unit": "dimensionless", "source": source})
+    history = w.scenarios[b].history_last_year
     for (r, y), cap in sorted(w.regional_firm_gw.items()):
         share = o.plan["grid_draw_gw"].get((b, r, y), 0.0) / cap if cap > 0 else 0.0
+        if history is not None and y <= history:
+            share = 1.0      # a year of reported history: what the buyer drew then is data, not a limit
         rows.append({"kind": "region", "name": r, "year": y, "share": _up(share),
                      "unit": "dimensionless", "source": source})
     return rows
@@ -234,7 +248,7 @@ def manifest(w: WorldInputs, o: WorldOutcome, argv: list[str], inputs_dir: str) 
 
 
 def write_world_set(root: Path, name: str, w: WorldInputs, o: WorldOutcome, argv: list[str], year: int,
-                    inputs_dir: str) -> Path:
+                    inputs_dir: str, plots: bool = True) -> Path:
     """Write the world run's result set atomically; returns its folder."""
     from model.world.page import render
 
@@ -247,5 +261,5 @@ def write_world_set(root: Path, name: str, w: WorldInputs, o: WorldOutcome, argv
         for tname, df in world_tables(w, o).items():
             df.to_csv(tmp / "tables" / f"{tname}.csv", index=False)
         (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str), encoding="utf-8")
-        (tmp / "report.html").write_text(render(tmp, summ, man), encoding="utf-8")
+        (tmp / "report.html").write_text(render(tmp, summ, man, plots), encoding="utf-8")
     return Path(root) / name

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 from model import fmt
 from model.colours import colour
-from model.pages import (card, figure_block, figures_block, image, p, page, provenance_rows, save_figure, section,
+from model.pages import (card, figures_block, image, p, page, provenance_rows, save_figure, section,
                          table, table_block, verdict)
 
 
@@ -19,7 +19,8 @@ def headline_sentence(summ: Mapping[str, Any], names: Mapping[str, str], vendor_
     h = summ["headline"]
     year = h["year"]
     parts = [f"The announced plans add up to {fmt.figure(h['announced'])} by {year}",
-             f"the world can build {fmt.figure(h['built'])} of them (the world plan, {summ['rule']} rule)"]
+             f"the world can build {fmt.figure(h['built'])} of them (the world plan, {summ['rule']} rule; "
+             f"{fmt.figure(h['rest_of_world'])} more for the rest of the world)"]
     short = h.get("shortfall") or {}
     if short:
         who = ", ".join(f"{names.get(b, b)} by {fmt.figure(f)}" for b, f in list(short.items())[:4])
@@ -50,11 +51,12 @@ def capacity_plot(summ: Mapping[str, Any], set_dir: Path | None) -> bytes:
         vals = [fig_b["capacity_in_service"]["by_year"][str(y)] for y in years]
         ax.bar(years, vals, bottom=bottom, color=colour("buyer", b), label=fig_b["name"])
         bottom = [x + v for x, v in zip(bottom, vals)]
-    announced = [sum(b["announced"]["by_year"][str(y)] for b in buyers.values()) for y in years]
-    ax.plot(years, announced, color="black", linestyle="--", label="announced plans (sum)")
+    announced = [sum(b["announced"]["by_year"][str(y)] for b in buyers.values() if b["role"] != "rest_of_world")
+                 for y in years]
+    ax.plot(years, announced, color="black", linestyle="--", label="announced plans (sum, without the rest)")
     ax.set_ylabel("GW of IT capacity in service")
     ax.set_title("What the world builds for each buyer, against the announced plans")
-    ax.legend(ncol=3, loc="upper left", frameon=False)
+    ax.legend(ncol=2, loc="upper left", frameon=False, fontsize=7)
     return save_figure(fig, set_dir, "capacity_by_buyer.png")
 
 
@@ -126,7 +128,7 @@ def price_rows(prices: Mapping[str, Any], names: Mapping[str, str]) -> list[list
     return rows
 
 
-def render(set_dir: Path | None, summ: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
+def render(set_dir: Path | None, summ: Mapping[str, Any], manifest: Mapping[str, Any], plots: bool = True) -> str:
     """The world run's report.html."""
     names = {b: f["name"] for b, f in summ["buyers"].items()}
     vendor_names = summ.get("vendor_names", {})
@@ -137,8 +139,9 @@ def render(set_dir: Path | None, summ: Mapping[str, Any], manifest: Mapping[str,
     v = verdict("World plan" if ok else "Signed deals exceed the world's supply", "#1a7f37" if ok else "#b42318",
                 sentence, [] if ok else [summ.get("message", "")])
     h = summ["headline"]
-    cards = [card(f"Announced plans by {year}", fmt.figure(h["announced"])),
-             card("The world builds", fmt.figure(h["built"])),
+    cards = [card(f"Announced plans by {year}", fmt.figure(h["announced"]), "the default and named buyers"),
+             card("The world builds for them", fmt.figure(h["built"]),
+                  f"{fmt.figure(h['rest_of_world'])} more for the rest of the world"),
              card("Short of the plans", fmt.quantity(sum(f["value"] for f in h["shortfall"].values()), "GW"),
                   f"{len(h['shortfall'])} buyers fall short")]
     if h.get("scarcest_chips"):
@@ -150,7 +153,7 @@ def render(set_dir: Path | None, summ: Mapping[str, Any], manifest: Mapping[str,
         cards.append(card("Scarcest firm power", region_names.get(c["region"], c["region"]),
                           f"{c['year']}: {fmt.figure(c['price'])}"))
     pictures = [image(capacity_plot(summ, set_dir), "Capacity in service by buyer"),
-                image(price_plot(summ, vendor_names, set_dir), "Scarcity price of chips")]
+                image(price_plot(summ, vendor_names, set_dir), "Scarcity price of chips")] if plots else []
     sections = [
         section("pictures", "Who gets what", [figures_block(pictures, one_column=True)], nav="Pictures"),
         section("buyers", f"Buyers in {year}", [table_block(buyer_table(summ, year))], nav="Buyers"),

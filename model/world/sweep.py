@@ -34,6 +34,7 @@ def parser() -> ArgumentParser:
     p.add_argument("--year", type=int, default=None, help="the year reported (default: the default target year)")
     p.add_argument("--rule", choices=("value", "pro-rata"), default="value")
     p.add_argument("--name", help="result set name (default world-sweep_TIMESTAMP)")
+    p.add_argument("--no-plots", action="store_true", help="a page without pictures")
     p.add_argument("--results", type=Path, default=Path("results"))
     return p
 
@@ -62,7 +63,7 @@ def case_row(w, o, year: int, key: str, val: float, unit: str) -> dict[str, Any]
                            "default_in_service_gw": o.plan["in_service_gw"][b, year],
                            "default_shortfall_gw": max(0.0, w.announced_gw.get((b, year), 0.0)
                                                        - o.plan["served_gw"][b, year]),
-                           "world_in_service_gw": h["built"]["value"], "announced_gw": h["announced"]["value"]}
+                           "world_in_service_gw": h["built_world"]["value"], "announced_gw": h["announced"]["value"]}
     for v, by_year in share_of_supply(w, o).items():
         if str(year) in by_year:
             row[f"share_{v}"] = by_year[str(year)].get(b, 0.0)
