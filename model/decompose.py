@@ -329,7 +329,8 @@ def decompose(spec: Any, processes: int = 1, iterations: int = 100, gap: float =
 
 
 def _result(status: str, it: int, best_upper: float, lower: float, keys: list[tuple], best_x: np.ndarray,
-            best_costs: dict[str, float], processes: int, trouble: str, timings: dict[str, float]) -> DecompositionResult:
+            best_costs: dict[str, float], processes: int, trouble: str,
+            timings: dict[str, float]) -> DecompositionResult:
     rel = max(0.0, best_upper - lower) / max(1.0, abs(best_upper)) if math.isfinite(best_upper) else None
     gap_text = "unknown (no first stage without slack yet)" if rel is None else f"{rel:.3%}"
     message = (f"the decomposition converged in {it} iterations, gap {gap_text} between the plan's expected "

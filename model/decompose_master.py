@@ -51,15 +51,15 @@ class Master:
         self.K, self.F = len(lo), len(prob)
         self.lo, self.hi = lo.astype(float), hi.astype(float)
         self.inf = highspy.kHighsInf
-        self.lp, self.qp = (self._columns(highspy, prob if i == 0 else np.zeros(self.F), ws) for i in range(2))
+        self.lp, self.near = (self._columns(highspy, prob if i == 0 else np.zeros(self.F), ws) for i in range(2))
         K, n = self.K, self.K + self.F          # projection: min sum_k u_k, u_k >= |x_k - centre_k|, a level row
         none_i, none_v = np.array([], dtype=np.int32), np.array([], dtype=np.float64)
-        self.qp.addCols(K, np.ones(K), np.zeros(K), np.full(K, self.inf), 0, none_i, none_i, none_v)
-        self.qp.addRow(-self.inf, self.inf, self.F, np.arange(K, n, dtype=np.int32), prob.astype(float))
+        self.near.addCols(K, np.ones(K), np.zeros(K), np.full(K, self.inf), 0, none_i, none_i, none_v)
+        self.near.addRow(-self.inf, self.inf, self.F, np.arange(K, n, dtype=np.int32), prob.astype(float))
         for k in range(K):       # rows 1..K: x_k - u_k <= c_k; rows K+1..2K: x_k + u_k >= c_k
-            self.qp.addRow(-self.inf, self.inf, 2, np.array([k, n + k], dtype=np.int32), np.array([1.0, -1.0]))
+            self.near.addRow(-self.inf, self.inf, 2, np.array([k, n + k], dtype=np.int32), np.array([1.0, -1.0]))
         for k in range(K):
-            self.qp.addRow(-self.inf, self.inf, 2, np.array([k, n + k], dtype=np.int32), np.array([1.0, 1.0]))
+            self.near.addRow(-self.inf, self.inf, 2, np.array([k, n + k], dtype=np.int32), np.array([1.0, 1.0]))
         self.cols = np.arange(self.K, dtype=np.int32)
         self.prob = prob.astype(float)
         self.coef_min, self.coef_max = math.inf, 0.0
@@ -86,7 +86,7 @@ class Master:
             ind, val = ind[~tiny], val[~tiny]
         nz = np.abs(val[np.abs(val) > 0])
         self.coef_min, self.coef_max = min(self.coef_min, float(nz.min())), max(self.coef_max, float(nz.max()))
-        for h in (self.lp, self.qp):
+        for h in (self.lp, self.near):
             h.addRow(rhs, self.inf, len(ind), ind, val)
 
     def bound(self) -> MasterAnswer:
@@ -97,10 +97,10 @@ class Master:
         """The point nearest ``centre`` where the cut model is at most ``level`` (not ok: none is, so the
         level is a lower bound; status 'Infeasible')."""
         K = self.K
-        self.qp.changeRowBounds(0, -self.inf, level)
-        self.qp.changeRowsBounds(K, np.arange(1, K + 1, dtype=np.int32), np.full(K, -self.inf), centre)
-        self.qp.changeRowsBounds(K, np.arange(K + 1, 2 * K + 1, dtype=np.int32), centre, np.full(K, self.inf))
-        return self._solve(self.qp)
+        self.near.changeRowBounds(0, -self.inf, level)
+        self.near.changeRowsBounds(K, np.arange(1, K + 1, dtype=np.int32), np.full(K, -self.inf), centre)
+        self.near.changeRowsBounds(K, np.arange(K + 1, 2 * K + 1, dtype=np.int32), centre, np.full(K, self.inf))
+        return self._solve(self.near)
 
     def _solve(self, h: Any) -> MasterAnswer:
         status = self._run(h)
@@ -109,10 +109,10 @@ class Master:
             status = self._run(h)
         if status != "Optimal":
             return MasterAnswer(False, status, math.nan, np.zeros(self.K))
-        x = np.asarray(h.getSolution().col_value)[:self.K].copy()
-        value = float(np.dot(np.asarray(h.getSolution().col_value)[self.K:self.K + self.F], self.prob)) if h is self.qp else float(
+        col = np.asarray(h.getSolution().col_value)
+        value = float(np.dot(col[self.K:self.K + self.F], self.prob)) if h is self.near else float(
             h.getInfo().objective_function_value)
-        return MasterAnswer(True, status, value, np.clip(x, self.lo, self.hi))
+        return MasterAnswer(True, status, value, np.clip(col[:self.K], self.lo, self.hi))
 
     @staticmethod
     def _run(h: Any) -> str:

@@ -78,6 +78,11 @@ class HighsPlan:
         self._main_offset = float(self.a.lp["offset"])
         self._alt_on = False
 
+    def keep_objective(self) -> None:
+        """From now on :meth:`set_params` leaves the objective HiGHS holds alone (another one was put in,
+        as :class:`model.fastsolve.diagnose.ElasticPlan` does); :meth:`reset` undoes it."""
+        self._alt_on = True
+
     def param_vector(self, values: Mapping[str, Mapping]) -> np.ndarray:
         """The Param vector for ``values`` (name -> {index: value}).
 
