@@ -121,8 +121,13 @@ def _build(spec: Any, index: int, keys: list[tuple]) -> dict[str, Any]:
             "upper": np.asarray(lp.col_upper_, dtype=float)[ci] if r else np.zeros(0)}
 
 
+def build_subs(spec: Any, indices: Sequence[int], keys: list[tuple]) -> list[dict[str, Any]]:
+    """The LPs of futures ``indices`` (each built once; re-solved warm by :func:`solve_subs`)."""
+    return [_build(spec, i, keys) for i in indices]
+
+
 def _init(spec: Any, indices: Sequence[int], keys: list[tuple]) -> None:
-    _STATE["subs"] = [_build(spec, i, keys) for i in indices]
+    _STATE["subs"] = build_subs(spec, indices, keys)
 
 
 def _init_chunk(args: tuple) -> int:
@@ -132,7 +137,12 @@ def _init_chunk(args: tuple) -> int:
 
 
 def _solve_all(x: np.ndarray | None) -> list[tuple[str, str, float, np.ndarray, float, np.ndarray]]:
-    """Solve every future this worker holds with the first stage at ``x`` (None: free).
+    return solve_subs(_STATE["subs"], x)
+
+
+def solve_subs(subs: list[dict[str, Any]], x: np.ndarray | None) -> list[tuple[str, str, float, np.ndarray, float,
+                                                                              np.ndarray]]:
+    """Solve every future in ``subs`` with the first stage at ``x`` (None: free), warm from its last solve.
 
     Returns (name, status, objective incl. elastic penalty, duals of the linking rows, elastic slack in GW,
     first-stage values)."""
@@ -140,7 +150,7 @@ def _solve_all(x: np.ndarray | None) -> list[tuple[str, str, float, np.ndarray, 
 
     out = []
     inf = highspy.kHighsInf
-    for sub in _STATE["subs"]:
+    for sub in subs:
         h, rows, where = sub["h"], sub["rows"], sub["where"]
         if len(rows):
             if x is None:
@@ -163,8 +173,12 @@ def _solve_all(x: np.ndarray | None) -> list[tuple[str, str, float, np.ndarray, 
 
 
 def _where_all() -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    return where_of(_STATE["subs"])
+
+
+def where_of(subs: list[dict[str, Any]]) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
     """Per future: which first-stage keys it has, and its LP's bounds on them (GW)."""
-    return [(s["name"], s["where"], s["lower"], s["upper"]) for s in _STATE["subs"]]
+    return [(s["name"], s["where"], s["lower"], s["upper"]) for s in subs]
 
 
 # ----------------------------------------------------------------------------
@@ -199,9 +213,18 @@ class _Pool:
         handles = [p.apply_async(fn, args) for p in self.pool]
         return [r for h in handles for r in h.get()]
 
+    def solve(self, x: np.ndarray | None) -> list:
+        """:func:`solve_subs` of every future at ``x``."""
+        return self.call(_solve_all, x)
+
+    def where(self) -> list:
+        """:func:`where_of` every future."""
+        return self.call(_where_all)
+
     def close(self) -> None:
         for p in self.pool or []:
             p.terminate()
+            p.join()
 
 
 def first_stage_box(keys: list[tuple], where: dict[str, tuple]) -> tuple[np.ndarray, np.ndarray]:
@@ -239,7 +262,7 @@ def _evaluate(pool: Any, x: np.ndarray, master: Master, idx: dict[str, int], whe
               prob: dict[str, float]) -> tuple[float, float, dict[str, float]]:
     """Every future with the first stage at x: one cut each into the master; (expected cost, slack, costs)."""
     costs, slack_total = {}, 0.0
-    for name, st, obj, duals, slack, _ in pool.call(_solve_all, x):
+    for name, st, obj, duals, slack, _ in pool.solve(x):
         if st != "optimal":
             raise RuntimeError(f"future {name!r} with the first stage fixed: {st}")
         costs[name] = obj
@@ -276,7 +299,7 @@ def decompose(spec: Any, processes: int = 1, iterations: int = 100, gap: float =
     """Solve the risk-neutral two-stage problem by multi-cut Benders with a trust region (model/decompose_master).
 
     ``pool``: where the futures' LPs live (default: ``processes`` local worker processes; model/decompose_dask
-    gives Dask workers); it needs ``call(fn, *args)`` over every future, ``processes`` and ``close()``."""
+    gives Dask workers); it needs ``solve(x)`` and ``where()`` over every future, ``processes`` and ``close()``."""
     t0 = time.perf_counter()
     keys = union_key_list(spec)
     names = [f.name for f in spec.futures]
@@ -284,9 +307,9 @@ def decompose(spec: Any, processes: int = 1, iterations: int = 100, gap: float =
     pool = pool or _Pool(spec, keys, processes)
     try:
         build_s = time.perf_counter() - t0
-        where = {r[0]: r for r in pool.call(_where_all)}
+        where = {r[0]: r for r in pool.where()}
         # iteration 0: every future alone (wait-and-see): valid lower bounds theta_f >= WS_f
-        free = {r[0]: r for r in pool.call(_solve_all, None)}
+        free = {r[0]: r for r in pool.solve(None)}
         bad = [n for n, r in free.items() if r[1] != "optimal"]
         if bad:
             raise RuntimeError(f"future {bad[0]!r} has no plan even with the target softened ({free[bad[0]][1]})")

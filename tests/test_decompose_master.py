@@ -67,3 +67,38 @@ def test_decomposition_agrees_with_the_extensive_form_where_the_first_stage_matt
     assert r.lower_bound_bnusd <= ef.expected_cost_bnusd + 1e-6
     assert r.expected_cost_bnusd == pytest.approx(ef.expected_cost_bnusd, rel=2e-4)
     assert {"master_s", "subproblems_s"} <= r.timings.keys()
+
+
+def test_decomposition_on_dask_workers_gives_the_answer_of_local_processes(tmp_path):
+    pytest.importorskip("distributed")
+    from distributed import Client, LocalCluster
+
+    from model.decompose import union_key_list
+    from model.decompose_dask import DaskPool
+    from model.stochastic import load_futures
+    from test_stochastic_scale import differing_structure
+
+    spec = load_futures(differing_structure(tmp_path, tension=True), tmp_path / "in", target=TargetSpec("2GW"))
+    local = decompose(spec, processes=2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        pool = DaskPool(spec, union_key_list(spec), client)
+        assert pool.processes == 2
+        on_dask = decompose(spec, pool=pool)
+    assert on_dask.status == local.status == "converged"
+    assert on_dask.iterations == local.iterations
+    assert on_dask.expected_cost_bnusd == pytest.approx(local.expected_cost_bnusd, rel=1e-12)
+    assert on_dask.first_stage == pytest.approx(local.first_stage, abs=1e-9)
+
+
+def test_scheduler_without_the_decomposition_is_refused_and_nothing_written(tmp_path, capsys):
+    import model.stochastic_cli as st_cli
+
+    folder = write_inputs(tmp_path / "in")
+    path = folder / "f.yaml"
+    path.write_text(yaml.safe_dump({"first_stage_last_year": 2026, "penalty": "10e9 USD/GW",
+                                    "futures": [{"name": "a", "probability": 1.0}]}))
+    code = st_cli.main(["--inputs", str(folder), "--futures", str(path), "--target", "2GW", "--scheduler",
+                        "tcp://127.0.0.1:1", "--results", str(tmp_path / "r")])
+    assert code == 2 and "--scheduler: only with --method decompose" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

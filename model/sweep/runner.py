@@ -140,7 +140,7 @@ class CaseRunner:
                                               f"{why}")
             return self._result(case, s, "optimal", "the target is met at least cost", "fast", r, self.job.plan)
         if r.status not in ("infeasible", "infeasible_or_unbounded"):      # run.py's path decides
-            why = _status_message(r.status, self.job.time_limit)
+            why = self.plan.check_message or _status_message(r.status, self.job.time_limit)
             return self._rebuild(case, s, f"the fast path ended {r.status} ({why})")
         if self.job.reach is None:
             return self._rebuild(case, s)
@@ -160,8 +160,8 @@ class CaseRunner:
             return self._result(case, s, "target_missed", msg, "fast+reach", rr, self.job.reach)
         if rr.status in ("infeasible", "infeasible_or_unbounded"):
             return self._contradiction(case, s, p_reach)
-        return self._rebuild(case, s, f"the fast path's reach solve ended {rr.status} "
-                                      f"({_status_message(rr.status, self.job.time_limit)})")
+        why = reach.check_message or _status_message(rr.status, self.job.time_limit)
+        return self._rebuild(case, s, f"the fast path's reach solve ended {rr.status} ({why})")
 
     def _contradiction(self, case: int, s: Scenario, p: np.ndarray) -> CaseResult:
         """An infeasible case explained as run.py explains it (the limits that had to give), from the warm
