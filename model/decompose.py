@@ -259,12 +259,22 @@ def _start(names: list[str], prob: dict[str, float], where: dict[str, tuple], fr
 
 
 def _evaluate(pool: Any, x: np.ndarray, master: Master, idx: dict[str, int], where: dict[str, tuple],
-              prob: dict[str, float]) -> tuple[float, float, dict[str, float]]:
-    """Every future with the first stage at x: one cut each into the master; (expected cost, slack, costs)."""
-    costs, slack_total = {}, 0.0
+              prob: dict[str, float]) -> tuple[float, float, dict[str, float], list]:
+    """Every future with the first stage at x: one cut each into the master.
+
+    Returns (expected cost, total slack, cost by future, [(future, cost, duals, slack)])."""
+    rows = []
     for name, st, obj, duals, slack, _ in pool.solve(x):
         if st != "optimal":
             raise RuntimeError(f"future {name!r} with the first stage fixed: {st}")
+        rows.append((name, obj, duals, slack))
+    return _add_cuts(x, rows, master, idx, where, prob) + (rows,)
+
+
+def _add_cuts(x: np.ndarray, rows: list, master: Master, idx: dict[str, int], where: dict[str, tuple],
+              prob: dict[str, float]) -> tuple[float, float, dict[str, float]]:
+    costs, slack_total = {}, 0.0
+    for name, obj, duals, slack in rows:
         costs[name] = obj
         slack_total += slack
         master.add_cut(idx[name], obj, duals, where[name][1], x)
@@ -295,11 +305,14 @@ def _next_point(master: Master, centre: np.ndarray, centre_value: float, lower: 
 
 
 def decompose(spec: Any, processes: int = 1, iterations: int = 100, gap: float = 1e-4,
-              time_limit: float | None = None, log: Any = None, pool: Any = None) -> DecompositionResult:
+              time_limit: float | None = None, log: Any = None, pool: Any = None,
+              checkpoint: Any = None) -> DecompositionResult:
     """Solve the risk-neutral two-stage problem by multi-cut Benders with a trust region (model/decompose_master).
 
     ``pool``: where the futures' LPs live (default: ``processes`` local worker processes; model/decompose_dask
-    gives Dask workers); it needs ``solve(x)`` and ``where()`` over every future, ``processes`` and ``close()``."""
+    gives Dask workers); it needs ``solve(x)`` and ``where()`` over every future, ``processes`` and ``close()``.
+    ``checkpoint``: a :class:`model.decompose_checkpoint.Checkpoint`; its saved iterations are replayed
+    first (an interrupted run resumes) and each new one is saved."""
     t0 = time.perf_counter()
     keys = union_key_list(spec)
     names = [f.name for f in spec.futures]
@@ -323,16 +336,26 @@ def decompose(spec: Any, processes: int = 1, iterations: int = 100, gap: float =
         centre, centre_value = x.copy(), math.inf
         it, status, trouble = 0, "iteration_limit", ""
         clock = {"master_s": 0.0, "subproblems_s": 0.0}
+        replay = checkpoint.points() if checkpoint is not None else []
         while it < iterations:
             it += 1
             t = time.perf_counter()
-            value, slack, costs = _evaluate(pool, x, master, idx, where, prob)
+            if it <= len(replay):                   # a resumed run: the saved point and its cuts
+                x, rows, known = replay[it - 1]
+                value, slack, costs = _add_cuts(x, rows, master, idx, where, prob)
+                lower = max(lower, known)
+            else:
+                value, slack, costs, rows = _evaluate(pool, x, master, idx, where, prob)
+                if checkpoint is not None:
+                    checkpoint.save(it, x, rows, lower)
             clock["subproblems_s"] += time.perf_counter() - t
             if slack <= SLACK_GW and value < best_upper:
                 best_upper, best_x, best_costs = value, x.copy(), costs
             if value < centre_value:             # a serious step: the level's centre moves to the best point
                 centre, centre_value = x.copy(), value
             t = time.perf_counter()
+            if it < len(replay):
+                continue                             # the next point is the saved one
             x, lower, trouble = _next_point(master, centre, centre_value, lower, gap)
             clock["master_s"] += time.perf_counter() - t
             rel = max(0.0, best_upper - lower) / max(1.0, abs(best_upper)) if math.isfinite(best_upper) else math.inf

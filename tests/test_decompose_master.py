@@ -102,3 +102,47 @@ def test_scheduler_without_the_decomposition_is_refused_and_nothing_written(tmp_
                         "tcp://127.0.0.1:1", "--results", str(tmp_path / "r")])
     assert code == 2 and "--scheduler: only with --method decompose" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_an_interrupted_decomposition_resumes_from_its_saved_iterations(tmp_path):
+    from model.decompose import union_key_list
+    from model.decompose_checkpoint import Checkpoint, CheckpointMismatch
+    from model.stochastic import load_futures
+    from test_stochastic_scale import differing_structure
+
+    spec = load_futures(differing_structure(tmp_path, tension=True), tmp_path / "in", target=TargetSpec("2GW"))
+    names, keys = [f.name for f in spec.futures], union_key_list(spec)
+    whole = decompose(spec)
+    assert whole.iterations >= 2
+    folder = tmp_path / ".d.partial"
+    cut_short = decompose(spec, iterations=1, checkpoint=Checkpoint(folder, names, keys))     # "interrupted"
+    assert cut_short.status == "iteration_limit" and len(list(folder.glob("it-*.npz"))) == 1
+    resumed = decompose(spec, checkpoint=Checkpoint(folder, names, keys))
+    assert resumed.status == "converged" and resumed.iterations == whole.iterations
+    assert resumed.expected_cost_bnusd == pytest.approx(whole.expected_cost_bnusd, rel=1e-9)
+    assert len(list(folder.glob("it-*.npz"))) == whole.iterations
+    with pytest.raises(CheckpointMismatch, match="other futures"):
+        Checkpoint(folder, names[::-1], keys)
+
+
+def test_stochastic_cli_resumes_an_interrupted_decomposition_and_refuses_to_overwrite_it(tmp_path, capsys):
+    import json
+
+    import model.stochastic_cli as st_cli
+    from model.decompose import union_key_list
+    from model.decompose_checkpoint import Checkpoint, partial_dir
+    from model.stochastic import load_futures
+    from test_stochastic_scale import differing_structure
+
+    path = differing_structure(tmp_path, tension=True)
+    spec = load_futures(path, tmp_path / "in", target=TargetSpec("2GW"))
+    whole = decompose(spec)
+    folder = partial_dir(tmp_path / "r", "d")
+    decompose(spec, iterations=1, checkpoint=Checkpoint(folder, [f.name for f in spec.futures], union_key_list(spec)))
+    args = ["--inputs", str(tmp_path / "in"), "--futures", str(path), "--target", "2GW", "--method", "decompose",
+            "--results", str(tmp_path / "r"), "--name", "d"]
+    assert st_cli.main(args) == 2 and "add --resume" in capsys.readouterr().err
+    assert st_cli.main(args + ["--resume"]) == 0, capsys.readouterr().err
+    summ = json.loads((tmp_path / "r" / "d" / "summary.json").read_text())
+    assert summ["iterations"] == whole.iterations and not folder.exists()
+    assert summ["expected_cost"]["value"] == pytest.approx(whole.expected_cost_bnusd * 1e9, rel=1e-9)
