@@ -44,12 +44,14 @@ def test_a_negligible_cut_coefficient_is_dropped_without_cutting_off_the_optimum
     assert m.coef_min >= 1e-9 and m.coef_max == pytest.approx(1.0)
 
 
-def test_first_stage_box_spans_every_futures_own_bounds():
-    keys = [("build", "a", 2026), ("build", "b", 2026), ("power", "g", 2026)]
-    where = {"x": ("x", np.array([0, 1]), np.array([0.0, 1.0]), np.array([2.0, 1.0])),      # b fixed at 1 here
-             "y": ("y", np.array([1, 2]), np.array([0.5, 0.0]), np.array([3.0, np.inf]))}
+def test_first_stage_box_is_where_every_future_that_has_a_key_allows_it():
+    keys = [("build", "a", 2026), ("build", "b", 2026), ("power", "g", 2026), ("build", "c", 2026)]
+    where = {"x": ("x", np.array([0, 1, 3]), np.array([0.0, 1.0, 0.0]), np.array([2.0, 1.0, 1.0])),   # b fixed: 1
+             "y": ("y", np.array([1, 2, 3]), np.array([0.5, 0.0, 2.0]), np.array([3.0, np.inf, 3.0]))}
     lo, hi = first_stage_box(keys, where)
-    assert lo.tolist() == [0.0, 0.5, 0.0] and hi.tolist() == [2.0, 3.0, 1e3]
+    # a: only x has it; b: [1, 1] and [0.5, 3] meet at 1; g: unbounded -> 1e3; c: [0, 1] and [2, 3] do not
+    # meet, so slack is unavoidable and the union [0, 3] is kept
+    assert lo.tolist() == [0.0, 1.0, 0.0, 0.0] and hi.tolist() == [2.0, 1.0, 1e3, 3.0]
 
 
 def test_decomposition_agrees_with_the_extensive_form_where_the_first_stage_matters(tmp_path):
