@@ -198,9 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     p.add_argument("--no-browser", action="store_true", help="skip the page figure (headless Chromium)")
     a = p.parse_args(argv)
+    # printed as it goes: the server's figures as soon as they are measured, then the page's
+    print(f"timing the what-if server ({a.changes} changes x {a.passes} passes) ...", file=sys.stderr, flush=True)
     out: dict[str, Any] = {"server": server_figures(a.changes, a.passes)}
-    if not a.no_browser:
-        out["page"] = page_figures(a.changes, a.passes)
     s = out["server"]
     print("what-if server, base model (250 GW by 2033), median per change:")
     for figures, what in (("page", "the page's figures"), ("summary", "the whole summary.json")):
@@ -211,14 +211,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  machine: {s['cores']} cores, load average {s['load_average_1min']} when timed (wall times grow with "
           "it; the CPU time is the work itself)")
     print(f"  paths {s['paths']}, statuses per pass {s['statuses']}; start {s['start_s']} s, "
-          f"first move of each control {s['first_moves_s']} s")
-    if "page" in out:
+          f"first move of each control {s['first_moves_s']} s", flush=True)
+    if not a.no_browser:
+        print("timing the page in headless Chromium ...", file=sys.stderr, flush=True)
+        out["page"] = page_figures(a.changes, a.passes)
         pg = out["page"]
         if "skipped" in pg:
             print(f"  page      skipped: {pg['skipped']}")
         else:
             print(f"  page update (headless Chromium)   {pg['page_update_ms']:7.1f} ms (target <= 200 ms), of which "
-                  f"drawing {pg['render_ms']:.1f} ms and server {pg['server_ms_seen_by_page']:.1f} ms")
+                  f"drawing {pg['render_ms']:.1f} ms and server {pg['server_ms_seen_by_page']:.1f} ms", flush=True)
     if a.json:
         a.json.write_text(json.dumps(out, indent=2) + "\n")
     return 0

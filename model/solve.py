@@ -331,8 +331,7 @@ def _solve_plan(s: Scenario, objective: str, time_limit: float | None) -> Outcom
         t0 = time.perf_counter()
         conflicts = diagnose_conflicts(s, time_limit)
         timings["diagnosis_s"] = time.perf_counter() - t0
-        names = "; ".join(c["meaning"] for c in conflicts[:5]) or "no single limit could be named"
-        return Outcome("infeasible", "the inputs contradict each other even without the target: " + names, None,
+        return Outcome("infeasible", conflicts_message(conflicts), None,
                        conflicts=conflicts, timings=timings, solver=solver_info)
     if status == "unbounded":
         return Outcome("unbounded", "nothing limits the capacity: add build caps, supply caps or grid power",
@@ -367,6 +366,12 @@ def _solve_plan(s: Scenario, objective: str, time_limit: float | None) -> Outcom
                                m, value(m.total_cost),
                                max_reachable=reachable, binding=binding, reach_binding=reach_binding,
                                timings=timings, solver=solver_info))
+
+
+def conflicts_message(conflicts: list[dict[str, Any]]) -> str:
+    """The message of an ``infeasible`` outcome: the first five limits that had to give."""
+    names = "; ".join(c["meaning"] for c in conflicts[:5]) or "no single limit could be named"
+    return "the inputs contradict each other even without the target: " + names
 
 
 def failure_message(status: str, time_limit: float | None, detail: Any = None) -> str:
@@ -444,9 +449,17 @@ def diagnose_conflicts(s: Scenario, time_limit: float | None = None) -> list[dic
     status, _ = _solve(opt, m)
     if status != "optimal":
         return []
+    return name_conflicts(s, [(name, idx, value(m.elastic[i])) for i, (name, idx, _) in enumerate(rows)])
+
+
+def name_conflicts(s: Scenario, slacks: list[tuple[str, Any, float]]) -> list[dict[str, Any]]:
+    """The limits that had to give (slack above 1e-6 in the row's unit), largest first, in plain words.
+
+    ``slacks``: (constraint name, index, elastic slack) of each relaxed row (:func:`diagnose_conflicts`,
+    or a sweep's warm reach model, model/fastsolve/diagnose.py).
+    """
     out = []
-    for i, (name, idx, con) in enumerate(rows):
-        e = value(m.elastic[i])
+    for name, idx, e in slacks:
         if e > 1e-6:
             lim = describe_limit(s, name, idx)
             unit = "USD" if lim.unit == "bnUSD" else lim.unit

@@ -37,6 +37,11 @@ def parser() -> argparse.ArgumentParser:
                    help="one extensive-form LP (default), progressive hedging with mpi-sppy, or the L-shaped "
                         "decomposition on --processes worker processes for many futures (both risk-neutral)")
     p.add_argument("--processes", type=int, default=1, help="--method decompose: worker processes (default 1)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="--method decompose: a Dask scheduler (tcp://host:8786); the futures' LPs stay warm on its "
+                        "workers (model/decompose_dask.py) instead of --processes local processes")
+    p.add_argument("--resume", action="store_true",
+                   help="--method decompose: finish the interrupted run --name NAME from results/.NAME.partial")
     p.add_argument("--iterations", type=int, default=100, metavar="N",
                    help="--method decompose: most cut rounds before it stops and says so (default 100)")
     p.add_argument("--sample", type=int, metavar="N",
@@ -62,6 +67,10 @@ def usage_problem(a: argparse.Namespace) -> str:
                 "with --risk cvar")
     if a.processes < 1:
         return f"command line, --processes: expected at least 1, found {a.processes}"
+    if a.resume and (a.method != "decompose" or not a.name):
+        return "command line, --resume: only with --method decompose and the interrupted run's --name"
+    if a.scheduler and a.method != "decompose":
+        return f"command line, --scheduler: only with --method decompose, found --method {a.method}"
     return ""
 
 
@@ -101,20 +110,43 @@ def main(argv: Sequence[str]) -> int:
 def run_decomposition(a: argparse.Namespace, spec: Any, name: str, argv: Sequence[str]) -> int:
     """``--method decompose``: the L-shaped decomposition on ``--processes`` workers."""
     from model import decompose as dec
+    from model import decompose_checkpoint as ckpt
 
+    folder = ckpt.partial_dir(a.results, name)
+    if ckpt.resumable(folder) != a.resume:
+        return fail(f"{folder}: " + ("an interrupted run of this name is there: add --resume to finish it, or remove "
+                                     "the folder" if not a.resume else "no interrupted run to resume"), EXIT_INPUT)
     try:
-        r = dec.decompose(spec, a.processes, iterations=a.iterations, time_limit=a.time_limit)
-    except RuntimeError as exc:
+        checkpoint = ckpt.Checkpoint(folder, [f.name for f in spec.futures], dec.union_key_list(spec))
+    except ckpt.CheckpointMismatch as exc:
+        return fail(str(exc), EXIT_INPUT)
+    pool = None
+    if a.scheduler:
+        try:
+            from model.decompose_dask import DaskPool
+
+            pool = DaskPool(spec, dec.union_key_list(spec), a.scheduler)
+        except ImportError:
+            return fail("--scheduler needs Dask: python -m pip install -e '.[sweep]'", EXIT_INPUT)
+        except ConnectionError as exc:
+            return fail(str(exc), EXIT_INPUT)
+    try:
+        r = dec.decompose(spec, a.processes, iterations=a.iterations, time_limit=a.time_limit, pool=pool,
+                          checkpoint=checkpoint)
+    except RuntimeError as exc:         # a resume would meet the same failure
+        checkpoint.remove()
         return fail(str(exc), EXIT_SOLVER)
     summ = dec.summary(spec, r, {"futures": a.sample, "seed": a.seed} if a.sample is not None else None)
     try:
         path = dec.write_set(a.results, name, summ, ["run.py", "stochastic", *argv])
     except ResultSetError as exc:
         return fail(str(exc), EXIT_INPUT)
+    checkpoint.remove()
     print(("" if r.status == "converged" else "warning: ") + r.message)
     if r.expected_cost_bnusd is not None:
+        where = f"{r.processes} Dask workers" if a.scheduler else f"{r.processes} processes"
         print(f"Expected cost: {r.expected_cost_bnusd / 1e3:.3f} trillion USD (lower bound "
-              f"{r.lower_bound_bnusd / 1e3:.3f}) over {len(spec.futures)} futures on {r.processes} processes")
+              f"{r.lower_bound_bnusd / 1e3:.3f}) over {len(spec.futures)} futures on {where}")
     print(f"\nResult set: {path}")
     return EXIT_OK if r.status == "converged" else EXIT_SOLVER
 

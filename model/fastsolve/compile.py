@@ -106,7 +106,32 @@ def compile_plan(s: Scenario, mutable: Iterable[str], kind: str = "min-cost",
         offers=offers, years=years, ins_cols=ins_cols, build_cols=build_cols,
         target_rows=np.array(target_rows, dtype=np.int64), reach_col=reach_col, ref_objective=objective,
         structure=f"{lp.num_row_}x{lp.num_col_}/{len(a.value_)}", col_vars=tuple(col_vars),
+        **(limit_rows(m, s, con_row) if kind == "reach" else {}),
     )
+
+
+def limit_rows(m: Any, s: Scenario, con_row: Mapping[Any, int]) -> dict[str, Any]:
+    """The rows :func:`model.solve.diagnose_conflicts` gives an elastic slack, as HiGHS rows.
+
+    Every active limit row that is a limit (not history) and one-sided: sign -1 for ``body - e <= upper``,
+    +1 for ``body + e >= lower``. The main target's rows are already dropped in a reach plan.
+    """
+    from model.build import describe_limit, limits
+
+    rows, keys, sign = [], [], []
+    for name in limits():
+        comp = getattr(m, name, None)
+        if comp is None or not comp.active:
+            continue
+        for idx, con in comp.items():
+            if not con.active or con not in con_row or describe_limit(s, name, idx) is None:
+                continue
+            if con.has_ub() != con.has_lb():
+                rows.append(con_row[con])
+                keys.append((name, idx))
+                sign.append(-1.0 if con.has_ub() else 1.0)
+    return {"limit_rows": np.array(rows, dtype=np.int32), "limit_keys": tuple(keys),
+            "limit_sign": np.array(sign, dtype=float)}
 
 
 def _param_vector(m: Any, mutable: Iterable[str]) -> tuple[list, list, list, list[float], dict[int, int]]:

@@ -78,6 +78,11 @@ class HighsPlan:
         self._main_offset = float(self.a.lp["offset"])
         self._alt_on = False
 
+    def keep_objective(self) -> None:
+        """From now on :meth:`set_params` leaves the objective HiGHS holds alone (another one was put in,
+        as :class:`model.fastsolve.diagnose.ElasticPlan` does); :meth:`reset` undoes it."""
+        self._alt_on = True
+
     def param_vector(self, values: Mapping[str, Mapping]) -> np.ndarray:
         """The Param vector for ``values`` (name -> {index: value}).
 
@@ -152,7 +157,17 @@ class HighsPlan:
         row's activity A x is recomputed from the LP HiGHS holds and compared
         with its bounds (tolerance 1e-6 x max(1, |bound|)), and so are the
         column bounds; a plan that breaks one is refused as ``solver_error``.
+        A ``solver_error`` from the warm start is retried once from scratch (``clearSolver``): in the
+        README's Monte Carlo example 5 of 500 warm re-solves failed so, and were rebuilt at ~10x the cost.
         """
+        self.check_message = ""
+        status = self._run_once()
+        if status == "solver_error":
+            self.h.clearSolver()
+            status = self._run_once()
+        return status
+
+    def _run_once(self) -> str:
         self.h.run()
         status = status_word(self.h)
         if status == "optimal":

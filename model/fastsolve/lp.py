@@ -70,6 +70,10 @@ class PlanArrays:
     ref_objective: float
     structure: str                               # a fingerprint of the LP's shape (rows, columns, nonzeros)
     col_vars: tuple[tuple[str, Any], ...] = ()   # column -> (Var name, index): for :class:`ModelCheck`
+    # the rows model.solve.diagnose_conflicts relaxes (reach plans): row, (constraint name, index), slack's sign
+    limit_rows: np.ndarray | None = None
+    limit_keys: tuple[tuple[str, Any], ...] = ()
+    limit_sign: np.ndarray | None = None
 
     @property
     def num_col(self) -> int:

@@ -45,7 +45,7 @@ class CaseResult:
     status: str
     message: str = ""
     inputs: str = ""                  # "loader": validated as run.py validates
-    path: str = ""                    # "fast", "fast+reach", "rebuild", "diagnosis", "-"
+    path: str = ""                    # "fast", "fast+reach", "fast+diagnosis", "rebuild", "diagnosis", "-"
     seconds: float = 0.0
     note: str = ""                    # why a case left the fast path (rebuilt from scratch)
     figures: dict[str, float] = field(default_factory=dict)
@@ -81,6 +81,7 @@ class CaseRunner:
         self.plan = HighsPlan(job.plan, job.time_limit) if job.plan is not None else None
         self._reach: HighsPlan | None = None
         self._reach_fresh = False
+        self._elastic: Any = None                   # model.fastsolve.diagnose.ElasticPlan, made when first needed
         ref = job.deriver.reference
         from model.build import param_values
 
@@ -138,12 +139,14 @@ class CaseRunner:
                 return self._rebuild(case, s, f"the fast path's plan fails the check against the case's own model: "
                                               f"{why}")
             return self._result(case, s, "optimal", "the target is met at least cost", "fast", r, self.job.plan)
-        if r.status not in ("infeasible", "infeasible_or_unbounded"):
-            return CaseResult(case, r.status, _status_message(r.status, self.job.time_limit), path="fast")
+        if r.status not in ("infeasible", "infeasible_or_unbounded"):      # run.py's path decides
+            why = self.plan.check_message or _status_message(r.status, self.job.time_limit)
+            return self._rebuild(case, s, f"the fast path ended {r.status} ({why})")
         if self.job.reach is None:
             return self._rebuild(case, s)
         reach = self._reach_plan()
-        reach.set_params(reach.param_vector(values))
+        p_reach = reach.param_vector(values)
+        reach.set_params(p_reach)
         rr = reach.solve_reach()
         if rr.status == "optimal":
             why = self.check("reach", values, rr)
@@ -156,10 +159,29 @@ class CaseRunner:
             msg = missed_message(t.kind, t.value, t.year, rr.max_reachable)
             return self._result(case, s, "target_missed", msg, "fast+reach", rr, self.job.reach)
         if rr.status in ("infeasible", "infeasible_or_unbounded"):
-            out = self._rebuild(case, s)            # names the limits that contradict each other
+            return self._contradiction(case, s, p_reach)
+        why = reach.check_message or _status_message(rr.status, self.job.time_limit)
+        return self._rebuild(case, s, f"the fast path's reach solve ended {rr.status} ({why})")
+
+    def _contradiction(self, case: int, s: Scenario, p: np.ndarray) -> CaseResult:
+        """An infeasible case explained as run.py explains it (the limits that had to give), from the warm
+        elastic reach model (model/fastsolve/diagnose.py); a rebuild where that model cannot answer."""
+        from model.solve import conflicts_message, name_conflicts
+
+        slacks = None
+        if self._elastic is None and self.job.reach.limit_rows is not None:
+            from model.fastsolve.diagnose import ElasticPlan
+
+            self._elastic = ElasticPlan(self.job.reach, self.job.time_limit)
+        if self._elastic is not None:
+            slacks = self._elastic.slacks(p)
+        from model.build import describe_limit
+
+        if slacks is None or any(e > 1e-6 and describe_limit(s, n, i) is None for n, i, e in slacks):
+            out = self._rebuild(case, s, "the warm elastic model could not name the conflicting limits")
             out.path = "diagnosis"
             return out
-        return CaseResult(case, rr.status, _status_message(rr.status, self.job.time_limit), path="fast+reach")
+        return CaseResult(case, "infeasible", conflicts_message(name_conflicts(s, slacks)), path="fast+diagnosis")
 
     def _reach_plan(self) -> HighsPlan:
         if self._reach is None:

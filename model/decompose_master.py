@@ -1,0 +1,126 @@
+"""The master problem of the L-shaped decomposition (model/decompose.py): cuts, a trust region, a diagnosis.
+
+Why a trust region: the plain multi-cut master (min sum_f p_f theta_f over the cuts and x in a box)
+jumps from one corner of the cut model to another. Far from the futures' own first stages the
+elastic linking rows (1e5 billion USD per GW) give cuts with coefficients up to 1e5 and right-hand
+sides up to 1e8; after ~100 rounds HiGHS returned status "Unknown" on such a master (deals.yaml at
+80 GW, iteration 157), and every point it proposed had elastic slack, so no upper bound was found
+for 160 rounds. Here (Linderoth and Wright 2003, "Decomposition algorithms for stochastic
+programming on a computational grid", Comput. Optim. Appl. 24) each round solves the master twice:
+
+- in a box ``|x - x^| <= delta`` around the incumbent x^ (bounded, so HiGHS always has an answer):
+  the next point to try;
+- over the whole first stage (each x bounded by what any future's LP allows, not 1e3 GW): the lower bound.
+
+Each cut row is divided by its largest coefficient (same half-space, coefficients in [1e-5, 1]);
+a master HiGHS cannot solve is re-solved from scratch once, and only then reported, with the
+coefficient range of its rows and HiGHS's status, so the failure can be diagnosed.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: Largest first-stage value (GW) where no future's LP bounds a column.
+UNBOUNDED_GW = 1e3
+#: Cut coefficients below this (after scaling to the largest) are dropped, keeping the cut valid.
+TINY = 1e-9
+
+
+@dataclass
+class MasterAnswer:
+    ok: bool
+    status: str
+    value: float
+    x: np.ndarray
+
+
+class Master:
+    """The cut model of sum_f p_f Q_f(x), held twice: one LP for the lower bound, one for the next point.
+
+    bound:       min sum_f p_f theta_f    s.t. theta_f >= ws_f, every cut, lo <= x <= hi
+    projection:  min |x - centre|_1       s.t. the same rows, and sum_f p_f theta_f <= level
+    """
+
+    def __init__(self, prob: np.ndarray, ws: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        import highspy
+
+        self.K, self.F = len(lo), len(prob)
+        self.lo, self.hi = lo.astype(float), hi.astype(float)
+        self.inf = highspy.kHighsInf
+        self.lp, self.near = (self._columns(highspy, prob if i == 0 else np.zeros(self.F), ws) for i in range(2))
+        K, n = self.K, self.K + self.F          # projection: min sum_k u_k, u_k >= |x_k - centre_k|, a level row
+        none_i, none_v = np.array([], dtype=np.int32), np.array([], dtype=np.float64)
+        self.near.addCols(K, np.ones(K), np.zeros(K), np.full(K, self.inf), 0, none_i, none_i, none_v)
+        self.near.addRow(-self.inf, self.inf, self.F, np.arange(K, n, dtype=np.int32), prob.astype(float))
+        for k in range(K):       # rows 1..K: x_k - u_k <= c_k; rows K+1..2K: x_k + u_k >= c_k
+            self.near.addRow(-self.inf, self.inf, 2, np.array([k, n + k], dtype=np.int32), np.array([1.0, -1.0]))
+        for k in range(K):
+            self.near.addRow(-self.inf, self.inf, 2, np.array([k, n + k], dtype=np.int32), np.array([1.0, 1.0]))
+        self.cols = np.arange(self.K, dtype=np.int32)
+        self.prob = prob.astype(float)
+        self.coef_min, self.coef_max = math.inf, 0.0
+
+    def _columns(self, highspy: Any, cost: np.ndarray, ws: np.ndarray) -> Any:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        none_i, none_v = np.array([], dtype=np.int32), np.array([], dtype=np.float64)
+        h.addCols(self.K, np.zeros(self.K), self.lo, self.hi, 0, none_i, none_i, none_v)
+        h.addCols(self.F, cost.astype(float), ws.astype(float), np.full(self.F, self.inf), 0, none_i, none_i, none_v)
+        return h
+
+    def add_cut(self, future: int, obj: float, duals: np.ndarray, where: np.ndarray, x_at: np.ndarray) -> None:
+        """theta_f >= obj + pi . (x - x^), scaled by its largest coefficient."""
+        scale = max(1.0, float(np.abs(duals).max()) if len(duals) else 1.0)
+        ind = np.concatenate([where, [self.K + future]]).astype(np.int32)
+        val = np.concatenate([-duals, [1.0]]) / scale
+        rhs = (obj - float(duals @ x_at[where])) / scale
+        tiny = np.abs(val) < TINY
+        tiny[-1] = False
+        if tiny.any():       # dropped, with the rhs lowered by what they could add over the box (still valid)
+            cols = ind[tiny]
+            rhs -= float(np.maximum(val[tiny] * self.lo[cols], val[tiny] * self.hi[cols]).sum())
+            ind, val = ind[~tiny], val[~tiny]
+        nz = np.abs(val[np.abs(val) > 0])
+        self.coef_min, self.coef_max = min(self.coef_min, float(nz.min())), max(self.coef_max, float(nz.max()))
+        for h in (self.lp, self.near):
+            h.addRow(rhs, self.inf, len(ind), ind, val)
+
+    def bound(self) -> MasterAnswer:
+        """The LP: its optimum is a lower bound on the expected cost of every first stage."""
+        return self._solve(self.lp)
+
+    def project(self, centre: np.ndarray, level: float) -> MasterAnswer:
+        """The point nearest ``centre`` where the cut model is at most ``level`` (not ok: none is, so the
+        level is a lower bound; status 'Infeasible')."""
+        K = self.K
+        self.near.changeRowBounds(0, -self.inf, level)
+        self.near.changeRowsBounds(K, np.arange(1, K + 1, dtype=np.int32), np.full(K, -self.inf), centre)
+        self.near.changeRowsBounds(K, np.arange(K + 1, 2 * K + 1, dtype=np.int32), centre, np.full(K, self.inf))
+        return self._solve(self.near)
+
+    def _solve(self, h: Any) -> MasterAnswer:
+        status = self._run(h)
+        if status not in ("Optimal", "Infeasible"):      # numerical trouble: once more from scratch
+            h.clearSolver()
+            status = self._run(h)
+        if status != "Optimal":
+            return MasterAnswer(False, status, math.nan, np.zeros(self.K))
+        col = np.asarray(h.getSolution().col_value)
+        value = float(np.dot(col[self.K:self.K + self.F], self.prob)) if h is self.near else float(
+            h.getInfo().objective_function_value)
+        return MasterAnswer(True, status, value, np.clip(col[:self.K], self.lo, self.hi))
+
+    @staticmethod
+    def _run(h: Any) -> str:
+        h.run()
+        return h.modelStatusToString(h.getModelStatus())
+
+    def diagnosis(self, status: str) -> str:
+        """What a failed master looked like: HiGHS's status, its size and its coefficient range."""
+        lo = "none" if not math.isfinite(self.coef_min) else f"{self.coef_min:.1e}"
+        return (f"HiGHS status {status!r} on a master of {self.lp.getNumRow()} cuts and {self.K} first-stage "
+                f"columns, cut coefficients {lo}..{self.coef_max:.1e}")
