@@ -8,6 +8,7 @@ its scenario); nothing changes the plan itself.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -137,7 +138,9 @@ def largest_reachable(s: Scenario, time_limit: float | None = None) -> float | N
     try:
         res = make_solver(time_limit).solve(m)
         res.solution_loader.load_vars()
-    except Exception:
+    except (RuntimeError, ValueError) as exc:    # appsi: no solution to load (infeasible, time limit, solver error)
+        print(f"note: the largest reachable figure could not be solved ({type(exc).__name__}: "
+              f"{str(exc).splitlines()[0][:200] if str(exc) else ''}); it is left out", file=sys.stderr)
         return None
     return float(value(m.reachable))
 
@@ -313,6 +316,7 @@ class _Solver:
     def __init__(self, s: Scenario, mutable: set[str], missed: bool, time_limit: float | None) -> None:
         self.s, self.missed, self.time_limit = s, missed, time_limit
         self.plan = None
+        self.rebuilt = 0
         self.how = "each variant built and solved"
         try:
             from model.fastsolve import HighsPlan, compile_plan
@@ -320,8 +324,9 @@ class _Solver:
             arrays = compile_plan(s, sorted(mutable), "reach" if missed else "min-cost", time_limit)
             self.plan = HighsPlan(arrays, time_limit)
             self.how = "re-solved warm in HiGHS from the base plan's basis with only the varied coefficients changed"
-        except Exception:
+        except (ValueError, RuntimeError, KeyError) as exc:    # the fast path refuses this plan's shape
             self.plan = None
+            self.how += f" (the fast path refused this plan: {type(exc).__name__}: {str(exc)[:160]})"
 
     def __call__(self, v: Scenario) -> tuple[float | None, float | None]:
         """(total cost in USD or None, largest reachable in GW or None) for variant ``v``."""
@@ -337,8 +342,11 @@ class _Solver:
                 cost = cs.objective_bnusd * 1e9 if math.isfinite(cs.objective_bnusd) else None
                 reach = cs.max_reachable if math.isfinite(cs.max_reachable) else None
                 return cost, reach
-            except Exception:
-                pass
+            except (ValueError, RuntimeError, KeyError) as exc:   # a variant the warm plan cannot hold: built afresh
+                self.rebuilt += 1
+                if self.rebuilt == 1:
+                    self.how += (f"; variants the warm plan could not hold were built afresh "
+                                 f"(first: {type(exc).__name__}: {str(exc)[:160]})")
         from model.solve import solve_plan
 
         o = solve_plan(v, "min-cost", self.time_limit)
@@ -365,9 +373,13 @@ def extras(s: Scenario, outcome: Any, inputs_dir: Path | str | None, scenario: s
     if outcome.max_reachable is None:
         out["max_reachable"] = largest_reachable(s, time_limit)
     if ranking and inputs_dir is not None:
+        from model.errors import InputError, InputErrors
+
         try:
             tables = read_tables(inputs_dir, scenario)
-        except Exception:
+        except (InputErrors, InputError, OSError) as exc:    # the plan's own inputs were read; these are again
+            print(f"note: the inputs could not be read again to rank the assumptions ({str(exc).splitlines()[0]}); "
+                  "none is ranked", file=sys.stderr)
             tables = {}
         out["assumptions_ranked"] = rank_assumptions(s, tables, outcome.status == "target_missed",
                                                      time_limit=time_limit)

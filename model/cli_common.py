@@ -11,6 +11,7 @@ import argparse
 import difflib
 import importlib
 import re
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,10 +133,31 @@ def dispatch(argv: Sequence[str]) -> int:
         if exc.name == module:
             return fail(f"'{name}' is not available in this version", EXIT_INPUT)
         raise
+    previous = _terminate_as_interrupt()
     try:
         return int(entry(rest) or 0)
     except SystemExit as exc:   # argparse: --help (0) or a refused option (2, already explained)
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print("terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted", file=sys.stderr)
         return EXIT_INTERRUPT
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as an interrupt so that every clean-up for Ctrl-C runs (no hidden ``.tmp-`` folder stays)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _terminate_as_interrupt() -> object | None:
+    """Make SIGTERM raise :class:`Terminated` (main thread only); returns the handler it replaced, or None."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)

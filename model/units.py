@@ -88,6 +88,10 @@ def parse_quantity(text: str) -> pint.Quantity:
     return q
 
 
+#: What reading a text as a quantity and converting it may raise: not a quantity, or the wrong dimension.
+QUANTITY_ERRORS = (UnitParseError, pint.errors.DimensionalityError)
+
+
 @lru_cache(maxsize=4096)
 def unit_cell(text: str) -> pint.Quantity:
     """The unit cell of an input row (``"USD/MWh"``, ``"%"``) as the quantity ``1 <unit>``, parsed once per text.

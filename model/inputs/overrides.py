@@ -13,7 +13,7 @@ from model.errors import InputError, InputErrors
 from model.inputs.catalogue import Catalogue, Settable
 from model.inputs.tables import DEPENDENTS, ENTITY_KEY, SCHEMAS, RawRow, RawTable, display_path
 from model.inputs.values import parse_value
-from model.units import UnitParseError, describe, parse_quantity, quoted_prefix, ureg
+from model.units import QUANTITY_ERRORS, UnitParseError, describe, parse_quantity, quoted_prefix, ureg
 
 #: Longest ``KEY=VALUE`` text read (refused before anything parses it, quoting its start).
 MAX_ASSIGNMENT_CHARS = 200
@@ -207,7 +207,7 @@ def _apply_row_edit(tables: dict[str, RawTable], spec: Settable, key: str, membe
         try:
             q = parse_quantity(value)
             shift = float(q.to("a").magnitude)
-        except Exception:
+        except QUANTITY_ERRORS:
             raise InputError(origin, where, key, "a whole number of years (e.g. 1a, -1a)", repr(value)) from None
         if shift != int(shift):
             raise InputError(origin, where, key, "a whole number of years (e.g. 1a, -1a)", repr(value))
