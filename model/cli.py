@@ -9,9 +9,10 @@ module imports this one.
 
 Exit codes: 0 solved; 1 the result set could not be written (disk full,
 permissions; nothing partial is left); 2 bad input or usage (nothing
-written); 3 the target cannot be met or the inputs contradict each other (a
-result set explains why); 4 the solver failed or hit its time limit, or its
-plan failed the post-solve check; 130 interrupted.
+written); 3 the target cannot be met, a deal minimum or tranche cannot be
+kept (``commitment_missed``), or the inputs contradict each other (a result
+set explains why); 4 the solver failed or hit its time limit, or its plan
+failed the post-solve check; 130 interrupted.
 """
 from __future__ import annotations
 
@@ -218,7 +219,7 @@ def _run(rest: list[str]) -> int:
     print(f"\nResult set: {path}  (open {path / 'report.html'})")
     if outcome.status == "optimal":
         return EXIT_OK
-    if outcome.status in ("target_missed", "infeasible"):
+    if outcome.status in ("target_missed", "commitment_missed", "infeasible"):
         return EXIT_TARGET
     return EXIT_SOLVER
 
@@ -309,12 +310,14 @@ def print_answer(summary: dict) -> None:
         print(f"  Borrowing needed: peak debt {_fmt(peak)} in {peak['year']}{limit}" if peak["value"] > 0
               else "  Borrowing needed: none")
     target, reach = summary["target"], summary.get("max_reachable")
-    if reach is not None:
+    if reach is not None and summary.get("objective") == "max-capacity":   # no target was given: none is named
+        print(f"  Reachable in {ty}: at most {_fmt(reach)} can be held")
+    elif reach is not None:
         print(f"  Reachable in {ty}: {_fmt(target)} asked, at most {_fmt(reach)} can be held")
     else:
         print(f"  Reachable in {ty}: the largest reachable figure could not be computed")
     binds = summary.get("target_binds")
-    if binds is not None and not binds["value"]:
+    if binds is not None and not binds["value"] and summary.get("objective") != "max-capacity":
         print(f"  Note: {binds['note']}")
     years = build_years(summary)
     if years:
