@@ -60,8 +60,13 @@ def usage_problem(a: argparse.Namespace) -> str:
     if a.method in ("ph", "decompose") and a.risk == "cvar":
         return (f"command line, --method {a.method}: it is risk-neutral here; use --method extensive "
                 "with --risk cvar")
-    if a.processes < 1:
-        return f"command line, --processes: expected at least 1, found {a.processes}"
+    from model.bounds import whole_number_problem
+
+    for option, value in (("--processes", a.processes), ("--iterations", a.iterations), ("--sample", a.sample),
+                          ("--seed", a.seed), ("--batches", a.batches)):
+        problem = whole_number_problem(option, value)
+        if problem:
+            return problem
     return ""
 
 
@@ -108,7 +113,8 @@ def run_decomposition(a: argparse.Namespace, spec: Any, name: str, argv: Sequenc
         return fail(str(exc), EXIT_SOLVER)
     summ = dec.summary(spec, r, {"futures": a.sample, "seed": a.seed} if a.sample is not None else None)
     try:
-        path = dec.write_set(a.results, name, summ, ["run.py", "stochastic", *argv])
+        hashes = {k: v for f in spec.futures for k, v in f.scenario.input_files.items()}
+        path = dec.write_set(a.results, name, summ, ["run.py", "stochastic", *argv], hashes)
     except ResultSetError as exc:
         return fail(str(exc), EXIT_INPUT)
     print(("" if r.status == "converged" else "warning: ") + r.message)
