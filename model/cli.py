@@ -33,7 +33,7 @@ __all__ = ["main", "parser", "HELP_EXAMPLES", "cmd_run", "cmd_check", "cmd_scena
 
 #: The examples ``run.py --help`` shows; tests/test_readme_examples.py runs each (exit 0).
 HELP_EXAMPLES = ("run.py --target 80GW", 'run.py --target "200 ZFLOP/s" --year 2030', "run.py check --set pue=1.3",
-                 "run.py sweep --vary pue=1.1:1.5 --method oat")
+                 "run.py sweep --target 80GW --vary pue=1.1:1.2 --method oat")
 
 
 def parser(commands: bool = False) -> argparse.ArgumentParser:
@@ -99,6 +99,7 @@ def cmd_scenarios(rest: list[str]) -> int:
 
     import yaml
 
+    from model.fmt import plain_numbers
     from model.scenario import DEFAULT_INPUTS, available_scenarios
 
     p = ArgumentParser(prog="run.py scenarios", description="List the shipped scenarios.")
@@ -111,7 +112,7 @@ def cmd_scenarios(rest: list[str]) -> int:
     print(f"{len(found)} scenarios in {a.inputs / 'scenarios'} (run one with --scenario NAME):")
     for name, desc in found.items():
         if not a.long:
-            line = textwrap.shorten(desc or "(no description)", width=width - pad - 2, placeholder=" …")
+            line = textwrap.shorten(plain_numbers(desc) or "(no description)", width=width - pad - 2, placeholder=" …")
             print(f"  {name:{pad}s}{line}")
             continue
         try:
@@ -124,7 +125,7 @@ def cmd_scenarios(rest: list[str]) -> int:
         print(f"\n{name}")
         for label in ("description", "notes"):
             if doc.get(label):
-                print(textwrap.fill(f"{label}: {' '.join(str(doc[label]).split())}", width=width,
+                print(textwrap.fill(f"{label}: {plain_numbers(' '.join(str(doc[label]).split()))}", width=width,
                                     initial_indent="  ", subsequent_indent="    "))
     return EXIT_OK
 

@@ -49,6 +49,18 @@ COMMANDS: dict[str, Command] = {
 MODULE_COMMANDS = {k: c.entry for k, c in COMMANDS.items() if not c.entry.startswith("model.cli:")}
 
 
+def _is_unit(word: str) -> bool:
+    """Whether ``word`` names a unit (``GW``, ``USD/MWh``, ``EFLOP/s``): a stray one after a number."""
+    if not re.fullmatch(r"[A-Za-z%][A-Za-z%/*()]{0,20}", word):
+        return False
+    from model.units import UnitParseError, parse_quantity
+
+    try:
+        return not parse_quantity(f"1 {word}").dimensionless or word == "%"
+    except UnitParseError:
+        return False
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """``"; did you mean 'sweep'?"`` for the closest of ``choices``, or ``""``.
 
@@ -85,6 +97,9 @@ class ArgumentParser(argparse.ArgumentParser):
                     f" ({self.prog} --help lists the options)"
             if words[0] in COMMANDS:
                 return f"unexpected argument '{words[0]}': a command must be the first word (run.py {words[0]} ...)"
+            if _is_unit(words[0]):
+                return (f"unexpected argument '{words[0]}': a value and its unit are one word (--target 250GW, "
+                        f"or quoted: --target \"250 {words[0]}\")")
             return f"unexpected argument '{words[0]}' ({self.prog} --help says what it takes)"
         m = re.fullmatch(r"argument (.+?): invalid choice: '(.*)' \(choose from (.*)\)", message, re.S)
         if m:

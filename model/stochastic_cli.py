@@ -175,12 +175,17 @@ def print_answer(a: argparse.Namespace, spec: Any, rep: Any, summ: dict[str, Any
               + (f"  target missed by {result_set.shortfall_text(short, spec.penalty_unit)}" if short > 1e-6 else ""))
     print(f"Probability of missing the target: {rep.miss_probability:.1%}; expected shortfall "
           f"{result_set.shortfall_text(rep.expected_shortfall, spec.penalty_unit)}")
+    if rep.miss_probability > 0:
+        print(f"  (the costs above include the miss penalty, {quantity(spec.penalty_bnusd * 1e9, 'USD')} per "
+              f"{spec.penalty_unit} short a year: where the target is far out of reach, most of the cost is penalty)")
 
     def usd(bn: float) -> str:          # below a thousand USD is solver noise around zero
         return quantity(0.0 if abs(bn) < 1e-6 else bn * 1e9, "USD", 4)
 
-    vss = "not finite (see note)" if rep.vss_bnusd is None else usd(rep.vss_bnusd)
+    vss = "not finite (see the note below)" if rep.vss_bnusd is None else usd(rep.vss_bnusd)
     print(f"VSS: {vss}; EVPI: {usd(rep.evpi_bnusd)}")
+    if rep.note:
+        print(f"Note: {rep.note}")
     for d in rep.differences[:8]:
         print(f"  hedge: {d['meaning']}")
     if summ.get("confidence_interval", {}).get("low"):

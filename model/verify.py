@@ -436,8 +436,10 @@ def compare_summaries(recorded: dict[str, Any], rerun: dict[str, Any], rel_tol: 
 def _short(x: Any, unit: str = "") -> str:
     if x is None:
         return "-"
-    if isinstance(x, float):
-        return f"{x:.10g}{' ' + unit if unit else ''}"
+    if isinstance(x, float):          # ten significant figures, as a person reads them (no e-notation)
+        from model.fmt import sig
+
+        return f"{sig(x, 10)}{' ' + unit if unit else ''}"
     return f"{x}{' ' + unit if unit else ''}"
 
 
