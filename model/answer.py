@@ -7,6 +7,7 @@ its scenario); nothing changes the plan itself.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -75,7 +76,9 @@ def largest_reachable(s: Scenario, time_limit: float | None = None) -> float | N
     try:
         res = make_solver(time_limit).solve(m)
         res.solution_loader.load_vars()
-    except Exception:
+    except (RuntimeError, ValueError) as exc:    # appsi: no solution to load (infeasible, time limit, solver error)
+        print(f"note: the largest reachable figure could not be solved ({type(exc).__name__}: "
+              f"{str(exc).splitlines()[0][:200] if str(exc) else ''}); it is left out", file=sys.stderr)
         return None
     return float(value(m.reachable))
 

@@ -9,9 +9,10 @@ module imports this one.
 
 Exit codes: 0 solved; 1 the result set could not be written (disk full,
 permissions; nothing partial is left); 2 bad input or usage (nothing
-written); 3 the target cannot be met or the inputs contradict each other (a
-result set explains why); 4 the solver failed or hit its time limit, or its
-plan failed the post-solve check; 130 interrupted.
+written); 3 the target cannot be met, a deal minimum or tranche cannot be
+kept (``commitment_missed``), or the inputs contradict each other (a result
+set explains why); 4 the solver failed or hit its time limit, or its plan
+failed the post-solve check; 130 interrupted.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ __all__ = ["main", "parser", "HELP_EXAMPLES", "cmd_run", "cmd_check", "cmd_scena
 
 #: The examples ``run.py --help`` shows; tests/test_readme_examples.py runs each (exit 0).
 HELP_EXAMPLES = ("run.py --target 60GW", 'run.py --target "200 ZFLOP/s" --year 2030', "run.py check --set pue=1.3",
-                 "run.py sweep --vary pue=1.1:1.5 --method oat")
+                 "run.py sweep --target 60GW --vary pue=1.1:1.2 --method oat")
 
 
 def parser(commands: bool = False) -> argparse.ArgumentParser:
@@ -98,6 +99,7 @@ def cmd_scenarios(rest: list[str]) -> int:
 
     import yaml
 
+    from model.fmt import plain_numbers
     from model.scenario import DEFAULT_INPUTS, available_scenarios
 
     p = ArgumentParser(prog="run.py scenarios", description="List the shipped scenarios.")
@@ -110,7 +112,7 @@ def cmd_scenarios(rest: list[str]) -> int:
     print(f"{len(found)} scenarios in {a.inputs / 'scenarios'} (run one with --scenario NAME):")
     for name, desc in found.items():
         if not a.long:
-            line = textwrap.shorten(desc or "(no description)", width=width - pad - 2, placeholder=" …")
+            line = textwrap.shorten(plain_numbers(desc) or "(no description)", width=width - pad - 2, placeholder=" …")
             print(f"  {name:{pad}s}{line}")
             continue
         try:
@@ -123,7 +125,7 @@ def cmd_scenarios(rest: list[str]) -> int:
         print(f"\n{name}")
         for label in ("description", "notes"):
             if doc.get(label):
-                print(textwrap.fill(f"{label}: {' '.join(str(doc[label]).split())}", width=width,
+                print(textwrap.fill(f"{label}: {plain_numbers(' '.join(str(doc[label]).split()))}", width=width,
                                     initial_indent="  ", subsequent_indent="    "))
     return EXIT_OK
 
@@ -229,7 +231,7 @@ def _run(rest: list[str]) -> int:
     print(f"\nResult set: {path}  (open {path / 'report.html'})")
     if outcome.status == "optimal":
         return EXIT_OK
-    if outcome.status in ("target_missed", "infeasible"):
+    if outcome.status in ("target_missed", "commitment_missed", "infeasible"):
         return EXIT_TARGET
     return EXIT_SOLVER
 
@@ -336,13 +338,15 @@ def print_answer(summary: dict) -> None:
         print(line)
     target, reach = summary["target"], summary.get("max_reachable")
     spread = range_words(summary.get("headline_range"))
-    if reach is not None:
+    if reach is not None and summary.get("objective") == "max-capacity":   # no target was given: none is named
+        print(f"  Reachable in {ty}: at most {_fmt(reach)} can be held")
+    elif reach is not None:
         held = f"at most {_fmt(reach)}" + (f" ({spread})" if spread and summary["status"] == "target_missed" else "")
         print(f"  Reachable in {ty}: {_fmt(target)} asked, {held} can be held")
     else:
         print(f"  Reachable in {ty}: the largest reachable figure could not be computed")
     binds = summary.get("target_binds")
-    if binds is not None and not binds["value"]:
+    if binds is not None and not binds["value"] and summary.get("objective") != "max-capacity":
         print(f"  Note: {binds['note']}")
     years = build_years(summary)
     if years:

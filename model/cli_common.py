@@ -11,6 +11,7 @@ import argparse
 import difflib
 import importlib
 import re
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,18 @@ COMMANDS: dict[str, Command] = {
 MODULE_COMMANDS = {k: c.entry for k, c in COMMANDS.items() if not c.entry.startswith("model.cli:")}
 
 
+def _is_unit(word: str) -> bool:
+    """Whether ``word`` names a unit (``GW``, ``USD/MWh``, ``EFLOP/s``): a stray one after a number."""
+    if not re.fullmatch(r"[A-Za-z%][A-Za-z%/*()]{0,20}", word):
+        return False
+    from model.units import UnitParseError, parse_quantity
+
+    try:
+        return not parse_quantity(f"1 {word}").dimensionless or word == "%"
+    except UnitParseError:
+        return False
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """``"; did you mean 'sweep'?"`` for the closest of ``choices``, or ``""``.
 
@@ -86,6 +99,9 @@ class ArgumentParser(argparse.ArgumentParser):
                     f" ({self.prog} --help lists the options)"
             if words[0] in COMMANDS:
                 return f"unexpected argument '{words[0]}': a command must be the first word (run.py {words[0]} ...)"
+            if _is_unit(words[0]):
+                return (f"unexpected argument '{words[0]}': a value and its unit are one word (--target 250GW, "
+                        f"or quoted: --target \"250 {words[0]}\")")
             return f"unexpected argument '{words[0]}' ({self.prog} --help says what it takes)"
         m = re.fullmatch(r"argument (.+?): invalid choice: '(.*)' \(choose from (.*)\)", message, re.S)
         if m:
@@ -134,10 +150,31 @@ def dispatch(argv: Sequence[str]) -> int:
         if exc.name == module:
             return fail(f"'{name}' is not available in this version", EXIT_INPUT)
         raise
+    previous = _terminate_as_interrupt()
     try:
         return int(entry(rest) or 0)
     except SystemExit as exc:   # argparse: --help (0) or a refused option (2, already explained)
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print("terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted", file=sys.stderr)
         return EXIT_INTERRUPT
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as an interrupt so that every clean-up for Ctrl-C runs (no hidden ``.tmp-`` folder stays)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _terminate_as_interrupt() -> object | None:
+    """Make SIGTERM raise :class:`Terminated` (main thread only); returns the handler it replaced, or None."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)

@@ -451,8 +451,11 @@ def summary(spec: Any, r: DecompositionResult, sampled: dict | None = None) -> d
     return out
 
 
-def write_set(root: Any, name: str, summ: dict, argv: list[str]) -> Any:
-    """The result set of a decomposed run: summary.json, tables/futures.csv, manifest.json, report.html."""
+def write_set(root: Any, name: str, summ: dict, argv: list[str], inputs_sha256: dict | None = None) -> Any:
+    """The result set of a decomposed run: summary.json, tables/futures.csv, manifest.json, report.html.
+
+    ``inputs_sha256``: every input file the futures read, by display path (so ``run.py verify`` compares them).
+    """
     import json
     from pathlib import Path
 
@@ -467,7 +470,8 @@ def write_set(root: Any, name: str, summ: dict, argv: list[str]) -> Any:
         pd.DataFrame([{"future": n, "probability": c["probability"], "cost": c["value"], "unit": "USD"}
                       for n, c in summ["cost_by_future"].items()]).to_csv(tmp / "tables" / "futures.csv", index=False)
         (tmp / "manifest.json").write_text(json.dumps({"tool": "compute-energy-plan", "command": "stochastic",
-                                                       "command_line": argv, "versions": package_versions()},
+                                                       "command_line": argv, "inputs_sha256": inputs_sha256 or {},
+                                                       "cwd": str(Path.cwd()), "versions": package_versions()},
                                                       indent=2) + "\n")
         pages.write("stochastic", tmp, "report.html")
     return Path(root) / name

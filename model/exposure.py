@@ -169,7 +169,8 @@ def summary_keys(spec: Any, rp: Any, alpha: float) -> dict[str, Any]:
     first = spec.futures[0].scenario
     flows = [{"from": "revenue", "to": "buyer", "kind": "revenue",
               "value": {"value": revenue * 1e9, "unit": "USD"}, "source": "the futures' revenue (finance.csv)"}]
-    flows += [dict(r, to="buyer") if r.get("to") is None else r for r in read_money_flows(first.years)]
+    flows += [dict(r, to="buyer") if r.get("to") is None else r
+              for r in read_money_flows(first.years, money_flows_path(first))]
     total_pay = sum(row["committed"]["value"] for row in exp.values())
     inflow = sum(f["value"]["value"] for f in flows if f["to"] == "buyer" and f["kind"] in ("revenue", "equity",
                                                                                              "vendor_financing"))
@@ -186,6 +187,16 @@ def summary_keys(spec: Any, rp: Any, alpha: float) -> dict[str, Any]:
 
 
 MONEY_FLOWS_FILE = "money_flows.csv"
+
+
+def money_flows_path(s: Any) -> Any:
+    """``money_flows.csv`` of the inputs folder ``s`` was read from (``--inputs``), else the project's."""
+    from pathlib import Path
+
+    from model.scenario import DEFAULT_INPUTS
+
+    folders = [Path(k).parent for k in getattr(s, "input_files", {}) if Path(k).name == "parameters.yaml"]
+    return (folders[0] if folders else Path(DEFAULT_INPUTS)) / MONEY_FLOWS_FILE
 
 
 def read_money_flows(years: Any = (), path: Any = None) -> list[dict[str, Any]]:

@@ -32,20 +32,44 @@ _SHARE_UNITS = {"dimensionless", "", "1", "fraction"}
 def sig(v: float, digits: int = 3) -> str:
     """``v`` to ``digits`` significant figures, thousands separators, no trailing zeros, never e-notation.
 
+    A value too small for a few decimals is never shown as 0: it is written out
+    (``0.00000000007``), or as a power of ten below 1e-15 (``7 x 10^-18``).
+
     >>> sig(1597.3), sig(0.58479), sig(-132400.0), sig(2.0), sig(1e-12), sig(1597.3, 4)
-    ('1,600', '0.585', '-132,000', '2', '0', '1,597')
+    ('1,600', '0.585', '-132,000', '2', '0.000000000001', '1,597')
+    >>> sig(7e-11), sig(3.12e-18), sig(0.0)
+    ('0.00000000007', '3.12 x 10^-18', '0')
     """
     if not math.isfinite(v):
         return "n/a"
-    if v == 0 or abs(v) < 1e-9:
+    if v == 0:
         return "0"
+    if abs(v) < 1e-15:
+        exponent = int(math.floor(math.log10(abs(v))))
+        return f"{sig(v / 10 ** exponent, digits)} x 10^{exponent}"
     if abs(v) >= 10 ** digits:
         return f"{round(v, -int(math.floor(math.log10(abs(v)))) + digits - 1):,.0f}"
     decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(v)))))
-    decimals = min(decimals, 9)
+    decimals = min(decimals, 18)
     text = f"{v:,.{decimals}f}"
     text = text.rstrip("0").rstrip(".") if "." in text else text
     return "0" if text in ("-0", "0", "") else text
+
+
+_POWERS = {3: "thousand", 6: "million", 9: "billion", 12: "trillion"}
+
+
+def plain_numbers(text: str) -> str:
+    """Numbers in e-notation written in words, as a person reads them (scenario descriptions, notes).
+
+    >>> plain_numbers("Oracle about 4.5 GW (300e9 USD); Citi's 163e9 USD; 1.5e12 USD; 2e23 FLOP/s")
+    "Oracle about 4.5 GW (300 billion USD); Citi's 163 billion USD; 1.5 trillion USD; 2e23 FLOP/s"
+    """
+    def words(m: re.Match) -> str:
+        exponent = int(m.group(2))
+        return f"{m.group(1)} {_POWERS[exponent]}" if exponent in _POWERS else m.group(0)
+
+    return re.sub(r"\b(\d+(?:\.\d+)?)e\+?(\d+)\b(?= ?USD)", words, text)
 
 
 def is_number(x: Any) -> bool:

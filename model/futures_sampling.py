@@ -56,8 +56,8 @@ def has_distributions(path: Path) -> bool:
     """Whether a futures file is a sampled one (has ``distributions``); False when unreadable."""
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except Exception:
-        return False
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False     # not a sampled file: the plain futures reader then names the file and what is wrong
     return isinstance(doc, dict) and "distributions" in doc
 
 

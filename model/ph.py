@@ -34,6 +34,7 @@ from typing import Any
 from pyomo.environ import ConcreteModel, Constraint, NonNegativeReals, Objective, Var, value
 
 from model.checks import check_plan, merge
+from model.fmt import sig
 from model.stochastic import FuturesSpec, add_future, first_stage_keys
 
 #: Upper bound of a stand-in for a first-stage decision a future does not have (GW).
@@ -144,11 +145,11 @@ def progressive_hedging(spec: FuturesSpec, iterations: int = 300, rho: float = 2
     gap_text = "unknown (x-bar cannot be carried through every future)" if gap is None else f"{gap:.3%}"
     if converged:
         message = (f"progressive hedging converged in {iters} iterations, gap {gap_text} between the plan's "
-                   f"expected cost and the lower bound (metric {conv:.3g} < {threshold:g})")
+                   f"expected cost and the lower bound (metric {sig(conv)} < {sig(threshold)})")
     else:
         message = (f"progressive hedging stopped at the iteration limit ({iterations} iterations), gap {gap_text} "
-                   f"between the plan's expected cost and the lower bound; metric {conv:.3g} (converged below "
-                   f"{threshold:g}): not proven optimal")
+                   f"between the plan's expected cost and the lower bound; metric {sig(conv)} (converged below "
+                   f"{sig(threshold)}): not proven optimal")
     first = {k: xbar[i] for i, k in enumerate(build_keys)}
     first.update({("power",) + k: xbar[len(build_keys) + i] for i, k in enumerate(power_keys)})
     return {"status": "converged" if converged else "iteration_limit", "message": message,

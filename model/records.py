@@ -315,7 +315,9 @@ def main_target_rows(value: float, kind: str, year: int, years: tuple[int, ...],
                   basis: str = "it") -> tuple[Target, ...]:
     """The target holds in its year and every later planning year (capacity stood up is kept)."""
     unit = "GW" if kind == "power" else "EFLOP/s"
-    shown = f"{value:g} {unit}" if kind == "power" else f"{value * 1e18:.3g} FLOP/s"
+    from model.fmt import quantity
+
+    shown = f"{value:g} {unit}" if kind == "power" else quantity(value * 1e18, "FLOP/s")   # no e-notation
     if kind == "power" and basis == "facility":
         shown += " of facility power"
     return tuple(Target(y, kind, value, f"target {shown} by {year}", main=True, basis=basis)

@@ -106,7 +106,7 @@ def read_source(path: Path) -> tuple[dict[str, Any], dict[str, Any], Any]:
         raise ReplanError(f"{path} is a {kind} result set, not a plan: replan starts from a plan "
                           "(a set written by 'run.py --target ...' or 'run.py replan')")
     status = summ.get("status")
-    if status not in ("optimal", "target_missed"):
+    if status not in ("optimal", "target_missed", "commitment_missed"):
         raise ReplanError(f"{path} has no plan to start from (status {status!r})")
     if not (path / "solution.nc").exists():
         raise ReplanError(f"{path} is not a plan's result set: {path / 'solution.nc'} is missing")

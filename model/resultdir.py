@@ -22,9 +22,15 @@ from model.errors import ResultSetError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
 
+#: Longest result-set name: the hidden ``.tmp-NAME-PID-XXXXXXXX`` folder must fit the file system's 255.
+MAX_NAME_CHARS = 200
+
 
 def check_name(name: str, what: str = "result set", option: str = "--name") -> None:
     """Refuse names that are not one plain folder name (naming the option they came from)."""
+    if len(name) > MAX_NAME_CHARS:
+        raise ResultSetError(f"command line, {option}: expected a folder name of at most {MAX_NAME_CHARS} "
+                             f"characters for the {what}, found {name[:24]!r}... ({len(name)} characters)")
     if not _NAME.match(name) or name in (".", ".."):
         raise ResultSetError(f"command line, {option}: expected a plain folder name for the {what} (letters, "
                              f"digits, '.', '_', '-', '@', '+'; no '/'), found {name!r}")

@@ -21,6 +21,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import re
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -56,7 +57,8 @@ def default_name(s: Scenario, now: _dt.datetime | None = None, objective: str = 
         target = (f"{t.value:g}GW" + ("-facility" if facility else "") if t.kind == "power"
                   else f"{t.value * 1e18:.3g}FLOPs")
     year = min(x.year for x in s.targets if x.main)
-    return f"{s.name}_{target}-{year}_{now.strftime('%Y%m%dT%H%M%S')}".replace("+", "")
+    name = f"{s.name}_{target}-{year}_{now.strftime('%Y%m%dT%H%M%S')}".replace("+", "")
+    return re.sub(r"[^A-Za-z0-9._@-]+", "-", name).lstrip(".-_") or "plan"   # a plain folder name, always
 
 
 def package_versions() -> dict[str, str]:

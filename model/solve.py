@@ -127,7 +127,12 @@ class Outcome:
 
     @property
     def has_plan(self) -> bool:
-        return self.status in ("optimal", "target_missed")
+        return self.status in PLAN_STATUSES
+
+
+#: Statuses that come with a plan: the target met; the target missed (the most that can be held);
+#: the target held but a deal minimum or a scheduled tranche missed (a re-plan from a fixed history).
+PLAN_STATUSES = ("optimal", "target_missed", "commitment_missed")
 
 
 def make_solver(time_limit: float | None = None) -> Highs:

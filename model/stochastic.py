@@ -56,7 +56,7 @@ from model.exposure import cvar_of
 from model.scenario import DEFAULT_INPUTS, Scenario, TargetSpec, load_scenario
 from model.fastsolve.appsi import highs_of
 from model.solve import make_solver, solve_model as _solve
-from model.units import parse_quantity
+from model.units import QUANTITY_ERRORS, parse_quantity
 
 
 @dataclass(frozen=True)
@@ -149,8 +149,8 @@ def load_futures(path: Path, inputs_dir: Path = DEFAULT_INPUTS, scenario: str | 
         if isinstance(p, str):
             try:
                 p = float(parse_quantity(p).to("").magnitude)
-            except Exception:
-                p = None
+            except QUANTITY_ERRORS:
+                p = None         # refused just below, naming the field
         if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0.0 <= float(p) <= 1.0:
             errors.append(InputError(shown, where, "probability", "a probability between 0 and 1", repr(e.get("probability"))))
         else:
@@ -211,14 +211,14 @@ def penalty_of(raw: Any, kind: str, shown: str) -> tuple[float, str]:
     try:
         q = parse_quantity(str(raw if raw is not None else ""))
         value_ = float(q.to(f"bnUSD/({unit})").magnitude)
-    except Exception:
+    except QUANTITY_ERRORS:
         other = "GW" if kind == "compute" else "FLOP/s"
         found = repr(raw)
         try:
             parse_quantity(str(raw)).to(f"bnUSD/{'GW' if kind == 'compute' else '(EFLOP/s)'}")
             found += (f" (a cost per {other}, but the target is {kind}: a shortfall in "
                       f"{'FLOP/s' if kind == 'compute' else 'GW'} cannot be priced per {other})")
-        except Exception:
+        except QUANTITY_ERRORS:   # no cost per the other kind either: the message says what is expected
             pass
         raise InputErrors([InputError(shown, "penalty", "penalty", expected, found)]) from None
     if not math.isfinite(value_) or value_ < 0:

@@ -65,8 +65,13 @@ def usage_problem(a: argparse.Namespace) -> str:
     if a.method in ("ph", "decompose") and a.risk == "cvar":
         return (f"command line, --method {a.method}: it is risk-neutral here; use --method extensive "
                 "with --risk cvar")
-    if a.processes < 1:
-        return f"command line, --processes: expected at least 1, found {a.processes}"
+    from model.bounds import whole_number_problem
+
+    for option, value in (("--processes", a.processes), ("--iterations", a.iterations), ("--sample", a.sample),
+                          ("--seed", a.seed), ("--batches", a.batches)):
+        problem = whole_number_problem(option, value)
+        if problem:
+            return problem
     if a.resume and (a.method != "decompose" or not a.name):
         return "command line, --resume: only with --method decompose and the interrupted run's --name"
     if a.scheduler and a.method != "decompose":
@@ -138,7 +143,8 @@ def run_decomposition(a: argparse.Namespace, spec: Any, name: str, argv: Sequenc
         return fail(str(exc), EXIT_SOLVER)
     summ = dec.summary(spec, r, {"futures": a.sample, "seed": a.seed} if a.sample is not None else None)
     try:
-        path = dec.write_set(a.results, name, summ, ["run.py", "stochastic", *argv])
+        hashes = {k: v for f in spec.futures for k, v in f.scenario.input_files.items()}
+        path = dec.write_set(a.results, name, summ, ["run.py", "stochastic", *argv], hashes)
     except ResultSetError as exc:
         return fail(str(exc), EXIT_INPUT)
     checkpoint.remove()
@@ -201,12 +207,17 @@ def print_answer(a: argparse.Namespace, spec: Any, rep: Any, summ: dict[str, Any
               + (f"  target missed by {result_set.shortfall_text(short, spec.penalty_unit)}" if short > 1e-6 else ""))
     print(f"Probability of missing the target: {rep.miss_probability:.1%}; expected shortfall "
           f"{result_set.shortfall_text(rep.expected_shortfall, spec.penalty_unit)}")
+    if rep.miss_probability > 0:
+        print(f"  (the costs above include the miss penalty, {quantity(spec.penalty_bnusd * 1e9, 'USD')} per "
+              f"{spec.penalty_unit} short a year: where the target is far out of reach, most of the cost is penalty)")
 
     def usd(bn: float) -> str:          # below a thousand USD is solver noise around zero
         return quantity(0.0 if abs(bn) < 1e-6 else bn * 1e9, "USD", 4)
 
-    vss = "not finite (see note)" if rep.vss_bnusd is None else usd(rep.vss_bnusd)
+    vss = "not finite (see the note below)" if rep.vss_bnusd is None else usd(rep.vss_bnusd)
     print(f"VSS: {vss}; EVPI: {usd(rep.evpi_bnusd)}")
+    if rep.note:
+        print(f"Note: {rep.note}")
     for d in rep.differences[:8]:
         print(f"  hedge: {d['meaning']}")
     if summ.get("confidence_interval", {}).get("low"):

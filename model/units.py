@@ -38,6 +38,18 @@ COMPUTE = ureg.Unit("FLOP/s").dimensionality
 MONEY = ureg.Unit("USD").dimensionality
 
 
+#: Longest text read as a quantity. pint's tokenizer takes time that grows with the square of a
+#: number's length (measured: 10,000 digits 4 s, 40,000 about a minute), so longer texts are
+#: refused before parsing; a real quantity ("2.5e23 FLOP/s", "90 USD/(MW*h)") is a few dozen characters.
+MAX_QUANTITY_CHARS = 100
+
+
+def quoted_prefix(text: str, n: int = 24) -> str:
+    """``text`` quoted, cut to ``n`` characters with its length said when longer (for error messages)."""
+    text = str(text)
+    return repr(text) if len(text) <= n else f"{text[:n]!r}... ({len(text)} characters)"
+
+
 class UnitParseError(ValueError):
     """A text could not be read as a quantity with the expected dimension."""
 
@@ -55,11 +67,15 @@ def parse_quantity(text: str) -> pint.Quantity:
     Raises
     ------
     UnitParseError
-        If the text is empty, not a number with a unit, or names an unknown unit.
+        If the text is empty, longer than :data:`MAX_QUANTITY_CHARS` (refused before
+        parsing, quoting its start), not a number with a unit, or names an unknown unit.
     """
     cleaned = str(text).strip()
     if not cleaned:
         raise UnitParseError(text, "a number with a unit", "an empty value")
+    if len(cleaned) > MAX_QUANTITY_CHARS:
+        raise UnitParseError(text, f"a number with a unit of at most {MAX_QUANTITY_CHARS} characters",
+                             quoted_prefix(cleaned))
     cleaned = cleaned.replace("%", " percent")
     try:
         q = ureg.Quantity(cleaned)
@@ -70,6 +86,10 @@ def parse_quantity(text: str) -> pint.Quantity:
     if not isinstance(q, pint.Quantity):  # a bare number parses to int/float
         q = ureg.Quantity(q, "dimensionless")
     return q
+
+
+#: What reading a text as a quantity and converting it may raise: not a quantity, or the wrong dimension.
+QUANTITY_ERRORS = (UnitParseError, pint.errors.DimensionalityError)
 
 
 @lru_cache(maxsize=4096)

@@ -33,6 +33,7 @@ from typing import Any, Iterator, Sequence
 
 from model.exitcodes import EXIT_CANNOT, EXIT_DIFFER, EXIT_MATCH
 from model.summary import is_figure
+from model.verify_checks import Refused, check_kind, read_json
 
 #: Options of the recorded command line that verify replaces (where the set is written, and its name).
 _REPLACED = ("--name", "--results")
@@ -73,6 +74,16 @@ def _sha256(path: Path) -> str | None:
         return None
 
 
+def _futures_hashes(futures: Any) -> dict[str, Any]:
+    """A stochastic set's input hashes: recorded per future (the same files, unless a future's scenario adds one)."""
+    out: dict[str, Any] = {}
+    for f in futures if isinstance(futures, list) else []:
+        hashes = f.get("inputs_sha256") if isinstance(f, dict) else None
+        if isinstance(hashes, dict):
+            out.update(hashes)
+    return out
+
+
 def _absolute(shown: str, cwd: str | None) -> Path:
     p = Path(shown)
     return p if p.is_absolute() else Path(cwd or ".") / p
@@ -92,14 +103,15 @@ def compare_inputs(man: dict[str, Any], inputs_dir: Path | None = None,
         For a path outside ``inputs_dir`` (field ``inputs_sha256``): nothing outside it is read.
     """
     from model.inputs import SCHEMAS
+    from model.inputs.tables import UNCHECKED_INPUTS
 
     cwd = man.get("cwd")
     if not isinstance(cwd, str) or not cwd:      # sets that record no cwd: paths are relative to their project
         cwd = str(Path(result_set).resolve().parent.parent) if result_set is not None else None
     inputs_dir = Path(inputs_dir or man.get("inputs_dir") or ".").resolve()
     shown_manifest = (Path(result_set) / "manifest.json") if result_set is not None else "manifest.json"
-    hashes = man.get("inputs_sha256") or {}
-    if not isinstance(hashes, dict):
+    hashes = man.get("inputs_sha256") or _futures_hashes(man.get("futures"))
+    if not isinstance(hashes, dict) or not all(isinstance(v, str) for v in hashes.values()):
         raise Refused(shown_manifest, "inputs_sha256", "a mapping of input file to sha256", type(hashes).__name__)
     out: list[InputCheck] = []
     seen: set[Path] = set()
@@ -112,7 +124,7 @@ def compare_inputs(man: dict[str, Any], inputs_dir: Path | None = None,
         now = _sha256(path) if path.is_file() else None
         state = "missing" if now is None else ("unchanged" if now == recorded else "changed")
         out.append(InputCheck(shown, state, recorded, now))
-    for name in [*SCHEMAS, "parameters.yaml"] if hashes else []:    # a set recording no hashes: nothing to compare
+    for name in [*SCHEMAS, *UNCHECKED_INPUTS, "parameters.yaml"] if hashes else []:   # none recorded: none compared
         path = (inputs_dir / name).resolve()
         if path not in seen and path.is_file():
             out.append(InputCheck(str(path), "new", None, _sha256(path)))
@@ -122,24 +134,14 @@ def compare_inputs(man: dict[str, Any], inputs_dir: Path | None = None,
 # ----------------------------------------------------------------------------
 # Re-run: the command is rebuilt from an allow-list, never replayed
 # ----------------------------------------------------------------------------
-class Refused(ValueError):
-    """The manifest asks for something verify does not re-run; the message names the manifest field."""
-
-    def __init__(self, manifest: Path | str, field: str, expected: str, found: str) -> None:
-        super().__init__(manifest, field, expected, found)
-        self.manifest, self.field, self.expected, self.found = str(manifest), field, expected, found
-
-    def __str__(self) -> str:
-        return f"{self.manifest}, field '{self.field}': expected {self.expected}, found {self.found}"
-
-
 #: How verify reads each option's value. ``path-*`` values are checked to lie inside the project.
 _COMMON = {"--target": "text", "--year": "int", "--target-basis": "it|facility", "--name": "drop",
            "--results": "drop", "--time-limit": "float", "--no-plots": "flag", "--scenario": "scenario",
            "--set": "text", "--inputs": "inputs"}
 #: The kinds of set the project writes, and the options each kind's command line may hold.
 ALLOWED: dict[str, dict[str, str]] = {
-    "run": {**_COMMON, "--objective": "min-cost|max-capacity", "--foresight": "perfect|myopic", "--look-ahead": "int"},
+    "run": {**_COMMON, "--objective": "min-cost|max-capacity", "--foresight": "perfect|myopic", "--look-ahead": "int",
+            "--no-ranking": "flag"},
     "stochastic": {**_COMMON, "--futures": "path-input", "--risk": "expected|cvar", "--alpha": "float",
                    "--weight": "float", "--method": "extensive|ph|decompose", "--sample": "int", "--seed": "int",
                    "--batches": "int", "--processes": "int", "--iterations": "int"},
@@ -330,10 +332,13 @@ def _checked_value(shown: Path | str, opt: str, how: str, value: str) -> str:
     if "\x00" in value or "\n" in value:
         raise refuse("without control characters")
     if how == "int":
-        try:
-            int(value)
-        except ValueError:
-            raise refuse("a whole number") from None
+        from model.bounds import WHOLE_NUMBER_BOUNDS
+
+        low, high = WHOLE_NUMBER_BOUNDS.get(opt, (-(10**9), 10**9))
+        if not value.strip().lstrip("-").isdigit() or len(value) > 12:
+            raise refuse("a whole number")
+        if not low <= int(value) <= high:
+            raise refuse(f"a whole number from {low} to {high}")
     elif how == "float":
         try:
             float(value)
@@ -426,23 +431,15 @@ def compare_summaries(recorded: dict[str, Any], rerun: dict[str, Any], rel_tol: 
 # ----------------------------------------------------------------------------
 # The command
 # ----------------------------------------------------------------------------
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"{path.parent} is not a result set: {path.name} is missing") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path} cannot be read: {exc}") from None
-    if not isinstance(doc, dict):
-        raise ValueError(f"{path} is not a JSON object")
-    return doc
 
 
 def _short(x: Any, unit: str = "") -> str:
     if x is None:
         return "-"
-    if isinstance(x, float):
-        return f"{x:.10g}{' ' + unit if unit else ''}"
+    if isinstance(x, float):          # ten significant figures, as a person reads them (no e-notation)
+        from model.fmt import sig
+
+        return f"{sig(x, 10)}{' ' + unit if unit else ''}"
     return f"{x}{' ' + unit if unit else ''}"
 
 
@@ -492,7 +489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``run.py verify RESULT_SET``: re-run from the manifest, compare figures, report changed inputs."""
     a = parser().parse_args(list(argv or []))
     try:
-        man = _read_json(a.result_set / "manifest.json")
+        man = read_json(a.result_set / "manifest.json")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CANNOT
@@ -507,9 +504,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise Refused(a.result_set / "manifest.json", "command_line",
                           "a set verify can compare figure by figure (" + ", ".join(VERIFIABLE) + ")",
                           f"a {kind} set")
+        check_kind(man, kind, a.result_set)
         inputs_dir = Path(next(x for x in args if x.startswith("--inputs=")).split("=", 1)[1])
         inputs = compare_inputs(man, inputs_dir, a.result_set)
-        recorded = _read_json(a.result_set / "summary.json")
+        recorded = read_json(a.result_set / "summary.json")
     except Refused as exc:
         print(f"error: {exc}; verify re-runs only what the project writes, reading the recorded inputs",
               file=sys.stderr)
@@ -549,7 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: the re-run wrote no result set (exit code {code}):\n{err.getvalue().strip()}",
                   file=sys.stderr)
             return EXIT_CANNOT
-        rerun = _read_json(rerun_set / "summary.json")
+        rerun = read_json(rerun_set / "summary.json")
         checks = compare_summaries(recorded, rerun, a.rel_tol, a.abs_tol_gw)
         misses = [c for c in checks if not c.ok]
         shown = checks if a.all else [c for c in checks if not c.ok or _headline(c.key)]

@@ -883,12 +883,23 @@ def _craft(result_set: Path, **changes: Any) -> None:
 
 
 def _nothing_runs(monkeypatch) -> list[str]:
-    """Every way verify could run or read something: each records its name (and must not be reached)."""
+    """Every way verify could run or read something: each records its name (and must not be reached).
+
+    They watch the functions as the package split left them: verify re-runs through
+    ``model.cli_common.dispatch``, which finds each command's module by name (``model.cli:cmd_run``,
+    ``model.sweep.cli:main``); a sweep reaches Dask through ``model.sweep.execute.execute_dask``; the
+    futures are read by ``model.stochastic.load_futures`` and ``read_futures_doc``.
+    :func:`test_the_nothing_runs_spies_are_reached_by_what_they_watch` proves each can fail.
+    """
+    import importlib
+
     import model.cli
+    import model.cli_common
     import model.stochastic
-    import model.sweep
     import model.verify
 
+    sweep_cli = importlib.import_module("model.sweep.cli")
+    sweep_execute = importlib.import_module("model.sweep.execute")   # model.sweep.execute is also a function's name
     reached: list[str] = []
 
     def spy(name):
@@ -897,12 +908,42 @@ def _nothing_runs(monkeypatch) -> list[str]:
             raise AssertionError(f"{name} was reached")
         return fail
 
-    monkeypatch.setattr(model.cli, "main", spy("run.py"))
-    monkeypatch.setattr(model.sweep, "main", spy("sweep"))
-    monkeypatch.setattr(model.sweep, "_execute_dask", spy("dask"))
+    monkeypatch.setattr(model.cli_common, "dispatch", spy("run.py"))
+    monkeypatch.setattr(model.cli, "cmd_run", spy("run.py"))
+    monkeypatch.setattr(sweep_cli, "main", spy("sweep"))
+    monkeypatch.setattr(sweep_execute, "execute_dask", spy("dask"))
     monkeypatch.setattr(model.stochastic, "load_futures", spy("futures"))
+    monkeypatch.setattr(model.stochastic, "read_futures_doc", spy("futures"))
     monkeypatch.setattr(model.verify, "_sha256", spy("an input file"))
     return reached
+
+
+def test_the_nothing_runs_spies_are_reached_by_what_they_watch(planned_set, toy_capped, monkeypatch, tmp_path):
+    """Each spy of :func:`_nothing_runs` fires on the path it guards (else a refusal test could not fail)."""
+    import importlib
+
+    import model.cli_common
+    import model.verify
+
+    dispatch = model.cli_common.dispatch
+    reached = _nothing_runs(monkeypatch)
+    with pytest.raises(AssertionError, match="an input file was reached"):
+        model.verify.main([str(planned_set)])                       # a valid set: verify hashes its inputs
+    monkeypatch.setattr(model.verify, "compare_inputs", lambda *a, **k: [])
+    with pytest.raises(AssertionError, match="run.py was reached"):
+        model.verify.main([str(planned_set)])                       # ... then re-runs it through dispatch
+    with pytest.raises(AssertionError, match="run.py was reached"):
+        dispatch(["--target", "2GW", "--inputs", str(toy_capped)])
+    with pytest.raises(AssertionError, match="sweep was reached"):
+        dispatch(["sweep", "--vary", "pue=1.1:1.2"])
+    with pytest.raises(AssertionError, match="dask was reached"):
+        importlib.import_module("model.sweep.execute").execute(None, [[(0, {})]], 1, "tcp://203.0.113.5:8786",
+                                                               lambda r: None)
+    futures = tmp_path / "futures.yaml"
+    futures.write_text("futures: []\n")
+    with pytest.raises(AssertionError, match="futures was reached"):
+        dispatch(["stochastic", "--futures", str(futures), "--target", "2GW", "--inputs", str(toy_capped)])
+    assert reached == ["an input file", "run.py", "run.py", "sweep", "dask", "futures"]
 
 
 @pytest.mark.parametrize("command, words", [

@@ -173,7 +173,8 @@ def test_api_solve_rebuilds_for_a_lifetime_and_says_so(server, toy_inputs, tmp_p
     code, got = post(url, "/api/solve", {"target": "2GW", "year": 2027, "set": {"lifetime": "2a"}, "detail": True})
     assert code == 200, got
     assert got["solve"]["path"] == "rebuilt" and "lifetime" in got["solve"]["reason"]
-    req = urllib.request.Request(url + "/api/solve", data=json.dumps({"set": {"lifetime": "2a"}}).encode())
+    req = urllib.request.Request(url + "/api/solve", data=json.dumps({"set": {"lifetime": "2a"}}).encode(),
+                                 headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=60) as r:          # without detail, the headers say so
         assert r.headers["X-Plan-Path"] == "rebuilt" and "lifetime" in r.headers["X-Plan-Reason"]
     _, expected, _ = run_py(toy_inputs, tmp_path, "cli", "--target", "2GW", "--year", "2027", "--set", "lifetime=2a")

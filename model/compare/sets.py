@@ -9,7 +9,7 @@ from typing import Any, Sequence
 from model.errors import ResultSetError
 
 #: Statuses that come with a plan; others have no plan keys by design.
-PLAN_STATUSES = ("optimal", "target_missed")
+PLAN_STATUSES = ("optimal", "target_missed", "commitment_missed")
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,6 @@ def run_from_cli(a: Any, s: Scenario, name: str, argv: list[str], timings: dict[
 def exit_code(status: str) -> int:
     if status == "optimal":
         return 0
-    if status in ("target_missed", "infeasible"):
+    if status in ("target_missed", "commitment_missed", "infeasible"):
         return 3
     return 4

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Iterable
 
 from pyomo.environ import Var, value
 
@@ -77,9 +77,12 @@ def solve_foresight(s: Scenario, mode: str = "myopic", look_ahead: int | None = 
             return ForesightResult(mode, None, out, "solver_error", None, history_from=history_from)
         binding = [] if ref_shortfalls else explain_duals(s, st.opt.get_duals(), "bnUSD")
         if ref_shortfalls:
-            msg = (f"the target cannot be met{' from the history' if history is not None else ''}: "
+            status = missed_status(r["constraint"] for r in ref_shortfalls)
+            what = ("the target cannot be met" if status == "target_missed"
+                    else "the target is held, but a deal minimum or scheduled tranche cannot be kept")
+            msg = (f"{what}{' from the history' if history is not None else ''}: "
                    + "; ".join(r["meaning"] for r in ref_shortfalls[:3]))
-            out = Outcome("target_missed", msg, st.m, ref_cost, timings=timings, solver=st.solver_info)
+            out = Outcome(status, msg, st.m, ref_cost, timings=timings, solver=st.solver_info)
         else:
             out = Outcome("optimal", "the target is met at least cost", st.m, ref_cost, binding=binding,
                           timings=timings, solver=st.solver_info)
@@ -155,15 +158,27 @@ def _myopic_steps(st: Stepper, n: int, start: int, ref_cost: float, ref_values: 
     final = [f for f in seen.values() if f.amount > TOL]
     equal = _equal_delivery_cost(st, start, timings) if final else None
     if final:
-        msg = (f"the myopic plan (look-ahead {n} a) misses a target perfect foresight "
+        status = missed_status(f.constraint for f in final)
+        what = "a target" if status == "target_missed" else "a deal minimum or scheduled tranche"
+        msg = (f"the myopic plan (look-ahead {n} a) misses {what} perfect foresight "
                f"{'also misses' if ref_shortfalls else 'meets'}: " + "; ".join(f.sentence() for f in final[:3]))
-        status = "target_missed"
     else:
         msg = f"the target is met, planned year by year with a look-ahead of {n} a"
         status = "optimal"
     out = Outcome(status, msg, st.m, cost, timings=timings, solver=st.solver_info)
-    return ForesightResult("myopic", n, out, "target_missed" if ref_shortfalls else "optimal", ref_cost, steps,
+    ref_status = missed_status(r["constraint"] for r in ref_shortfalls) if ref_shortfalls else "optimal"
+    return ForesightResult("myopic", n, out, ref_status, ref_cost, steps,
                            list(seen.values()), ref_shortfalls, history_from, equal)
+
+
+def missed_status(constraints: Iterable[str]) -> str:
+    """``target_missed`` when a shortfall is on a target or milestone row, else ``commitment_missed``.
+
+    A floor of a deal (minimum GW or spend) or a scheduled tranche that cannot be kept is not a
+    missed target: the target may be held in full while a deal's minimum falls short.
+    """
+    targets = ("target_capacity", "target_compute", "milestone_capacity", "milestone_compute")
+    return "target_missed" if any(str(c).startswith(targets) for c in constraints) else "commitment_missed"
 
 
 def _equal_delivery_cost(st: Stepper, start: int, timings: dict) -> float | None:

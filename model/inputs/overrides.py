@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,10 @@ from model.errors import InputError, InputErrors
 from model.inputs.catalogue import Catalogue, Settable
 from model.inputs.tables import DEPENDENTS, ENTITY_KEY, SCHEMAS, RawRow, RawTable, display_path
 from model.inputs.values import parse_value
-from model.units import UnitParseError, describe, parse_quantity, ureg
+from model.units import QUANTITY_ERRORS, UnitParseError, describe, parse_quantity, quoted_prefix, ureg
+
+#: Longest ``KEY=VALUE`` text read (refused before anything parses it, quoting its start).
+MAX_ASSIGNMENT_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -61,13 +65,19 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
         (wrong dimension, out of range): checked once here, naming the key,
         rather than once for each row the value would become.
     """
+    if len(assignment) > MAX_ASSIGNMENT_CHARS:
+        raise InputError(origin, row or f"--set {quoted_prefix(assignment)}", "--set",
+                         f"KEY=VALUE of at most {MAX_ASSIGNMENT_CHARS} characters", quoted_prefix(assignment))
     where = row or f"--set {assignment}"
     if "=" not in assignment:
         raise InputError(origin, where, assignment or "--set", "KEY=VALUE (e.g. pue=1.2)", repr(assignment))
     key, value = (s.strip() for s in assignment.split("=", 1))
     base, _, member = key.partition(".")
     if base not in catalogue.settable:
-        raise InputError(origin, where, key or "KEY", "one of " + ", ".join(sorted(catalogue.settable)), repr(key))
+        close = difflib.get_close_matches(base, list(catalogue.settable), n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise InputError(origin, where, key or "KEY", "one of " + ", ".join(sorted(catalogue.settable)),
+                         repr(key) + hint)
     spec = catalogue.settable[base]
     param = catalogue.parameters[spec.parameter]
     file = param.file
@@ -202,7 +212,7 @@ def _apply_row_edit(tables: dict[str, RawTable], spec: Settable, key: str, membe
         try:
             q = parse_quantity(value)
             shift = float(q.to("a").magnitude)
-        except Exception:
+        except QUANTITY_ERRORS:
             raise InputError(origin, where, key, "a whole number of years (e.g. 1a, -1a)", repr(value)) from None
         if shift != int(shift):
             raise InputError(origin, where, key, "a whole number of years (e.g. 1a, -1a)", repr(value))

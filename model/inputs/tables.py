@@ -249,9 +249,17 @@ def expand_kind_defaults(tables: dict[str, RawTable]) -> None:
     tables["power_source_parameters.csv"] = replace(params, rows=params.rows + tuple(added))
 
 
+#: Input files read outside the schema-checked tables (hashed with them, so verify sees them change).
+UNCHECKED_INPUTS = ("money_flows.csv",)
+
+
 def input_hashes(inputs_dir: Path, extra: Iterable[Path] = ()) -> dict[str, str]:
-    """sha256 of every input file (and any scenario file used), by display path."""
-    paths = sorted({*(inputs_dir / n for n in SCHEMAS), inputs_dir / "parameters.yaml", *extra})
+    """sha256 of every input file (and any scenario file used), by display path.
+
+    ``money_flows.csv`` is included: the stochastic sets' money flows are read from it.
+    """
+    paths = sorted({*(inputs_dir / n for n in (*SCHEMAS, *UNCHECKED_INPUTS)), inputs_dir / "parameters.yaml",
+                    *extra})
     out = {}
     for p in paths:
         if p.exists():

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from model.errors import InputError
 from model.inputs.catalogue import Catalogue, ParameterSpec
 from model.inputs.tables import CONFIDENCE, DATE_PATTERN, PROVENANCE, SCOPE_KEYS, FileSchema, RawRow, RawTable
-from model.units import Q_, UnitParseError, conversion_factor, describe, parse_quantity, unit_parts, ureg
+from model.units import Q_, QUANTITY_ERRORS, UnitParseError, conversion_factor, describe, parse_quantity, unit_parts, ureg
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _in_units(value: float, model_unit: str, user_unit: str) -> str:
     try:
         q = Q_(value, model_unit).to(parse_quantity(f"1 {user_unit}").units)
         return f"{q.magnitude:g} {user_unit}"
-    except Exception:
+    except QUANTITY_ERRORS:      # the user's unit text cannot show this value: shown in the model's unit
         return f"{value:g} {model_unit}"
 
 

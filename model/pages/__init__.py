@@ -37,6 +37,7 @@ _URL = re.compile(r"(https?://[^\s<>\"')]+)")
 STATUS_STYLE = {
     "optimal": ("Target met", "#1a7f37"),
     "target_missed": ("Target missed", "#b35900"),
+    "commitment_missed": ("Target held; a deal minimum or tranche missed", "#b35900"),
     "infeasible": ("Inputs contradict each other", "#b42318"),
     "time_limit": ("Solver stopped at its time limit", "#b42318"),
     "solver_error": ("Solver failed", "#b42318"),

@@ -177,12 +177,15 @@ def plan_verdict(summary: Mapping[str, Any], limits: list[dict[str, Any]], reach
                     + (f", at a discounted cost of {fmt.figure(cost)}" if isinstance(cost, dict) else "") + ".")
         if isinstance(summary.get("what_stops"), dict):
             more.append(str(summary["what_stops"].get("sentence", "")))
+    elif status == "commitment_missed":
+        sentence = ("The target is held, but a deal minimum or a scheduled tranche cannot be kept from the fixed "
+                    f"history: {summary.get('message', '')}")
     elif status == "infeasible":
         sentence = ("The inputs contradict each other even without the target, so there is no plan; the limits "
                     "that would have to give are listed below.")
     else:
         sentence = f"The solver did not produce a plan ({fmt.words(status).lower()}): {summary.get('message', '')}"
-    if status in ("optimal", "target_missed"):
+    if status in ("optimal", "target_missed", "commitment_missed"):
         per = summary.get("all_in_capex_per_gw") or summary.get("cost_per_gw")
         if isinstance(per, dict) and finite(per.get("value")):
             label = "All-in capital cost" if "all_in_capex_per_gw" in summary else "Cost"

@@ -20,7 +20,7 @@ from model.pages import (PLOT_STYLE, card, details, figures_block, finite, h3, i
                          provenance_rows, read_csv, save_figure, section, table, table_block, verdict)
 
 MET, MISSED, FAILED = "#4c72b0", "#c44e52", "#8c8c8c"
-PLANNED = ("optimal", "target_missed")
+PLANNED = ("optimal", "target_missed", "commitment_missed")
 FIGURES = {"total_cost": "Total discounted cost", "capacity_in_service": "IT capacity in service (target year)",
            "compute_in_service": "Compute in service (target year)", "facility_power": "Facility power (target year)",
            "energy": "Energy (target year)", "max_reachable": "Largest reachable",

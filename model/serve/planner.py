@@ -34,6 +34,8 @@ class Planner:
         Scenario file applied on top of the base data (as ``--scenario``).
     default : WhatIf
         The target and year a request gets when it names none.
+    time_limit : float, optional
+        HiGHS time limit (seconds) for each fresh build's solves, as ``run.py --time-limit``.
 
     Raises
     ------
@@ -41,13 +43,15 @@ class Planner:
         If the inputs or the default case are refused (as ``run.py`` would refuse them).
     """
 
-    def __init__(self, inputs_dir: Path, scenario: str | None = None, default: WhatIf = WhatIf()) -> None:
+    def __init__(self, inputs_dir: Path, scenario: str | None = None, default: WhatIf = WhatIf(),
+                 time_limit: float | None = None) -> None:
         from model.scenario import read_base_inputs
 
         self.inputs_dir = Path(inputs_dir)
         self.scenario_name = scenario
         self.base = read_base_inputs(self.inputs_dir, scenario)
         self.default = default
+        self.time_limit = time_limit
         self.lock = threading.Lock()
         self._plans: OrderedDict[tuple, WarmPlan] = OrderedDict()
         self.reference = self.load(default)
@@ -132,7 +136,7 @@ class Planner:
             from model.solve import solve_plan
 
             t1 = time.perf_counter()
-            outcome = solve_plan(s, "min-cost")
+            outcome = solve_plan(s, "min-cost", self.time_limit)
             t_solve = time.perf_counter() - t1
             answer = self._answer(s, outcome)
         answer.solve = {"path": path, "reason": reason, "load_ms": 1e3 * t_load, "solve_ms": 1e3 * t_solve,
@@ -220,7 +224,7 @@ class Planner:
         """(Outcome or None, path, reason, column values): the warm solve, or None where a fresh build must answer.
 
         The Outcome holds no model: the caller reads the plan out of the column
-        values (:meth:`_full` through the Pyomo model, :func:`page_figures` from arrays).
+        values (:meth:`_load` and :meth:`_answer` through the Pyomo model, :func:`page_figures` from arrays).
 
         The steps are those of :func:`model.solve.solve_plan`, on one HiGHS
         instance, in the order and with the changes Pyomo's persistent
@@ -357,7 +361,7 @@ class Planner:
 
         ds = to_dataset(s, outcome)
         ins = ds["in_service_gw"].transpose("offer", "year").values if "in_service_gw" in ds else None
-        extras = answer_extras(s, outcome, None, None, ranking=False)
+        extras = answer_extras(s, outcome, None, None, ranking=False, time_limit=self.time_limit)
         return Answer(json.loads(json.dumps(summary(s, outcome, ds, extras))), series(s, ins), {})
 
     # -- saving ------------------------------------------------------------------
@@ -384,10 +388,10 @@ class Planner:
         if self.scenario_name:
             argv += ["--scenario", self.scenario_name]
         argv += ["--inputs", str(self.inputs_dir.resolve()), "--results", str(Path(root)), "--name", name]
-        outcome = solve_plan(s, "min-cost")
+        outcome = solve_plan(s, "min-cost", self.time_limit)
         ds = to_dataset(s, outcome)
         from model.answer import extras as answer_extras    # as run.py: the reach and the assumption ranking
 
-        extras = answer_extras(s, outcome, self.inputs_dir, self.scenario_name)
+        extras = answer_extras(s, outcome, self.inputs_dir, self.scenario_name, time_limit=self.time_limit)
         return write_result_set(Path(root), name, s, outcome, ds, argv, timings, extras=extras,
                                 extra_manifest={"written_by": "run.py serve (the what-if page)"})

@@ -1,10 +1,10 @@
 """Sensitivity sweeps: one scenario re-solved for many values of a few inputs, gathered in one result set.
 
-    python run.py sweep --target 250GW --vary electricity_price=60:120USD/MWh --vary pue=1.1:1.5 \\
+    python run.py sweep --target 80GW --vary electricity_price=60:120USD/MWh --vary pue=1.1:1.2 \\
         --method grid --steps 5
     python run.py sweep --vary target=200:300GW --vary supply_growth.nvidia=20:40% --method oat
     python run.py sweep --method montecarlo --distributions dists.yaml --samples 500 --seed 7
-    python run.py sweep --vary pue=1.1:1.5 --vary capex_scale=0.8:1.2 --method sobol --samples 256
+    python run.py sweep --target 80GW --vary pue=1.1:1.2 --vary capex_scale=0.8:1.2 --method sobol --samples 256
     python run.py sweep ... --workers 8               # local processes (default: every core)
     python run.py sweep ... --scheduler tcp://host:8786  # an existing Dask cluster
     python run.py sweep --resume NAME                 # finish an interrupted sweep

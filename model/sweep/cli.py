@@ -39,10 +39,10 @@ def parser() -> argparse.ArgumentParser:
         description="Re-solve one scenario for many values of a few inputs and gather the cases in one result set "
                     "(tornado, grid, Monte Carlo, Sobol and Morris sensitivity).",
         epilog="KEY is a settable key of inputs/parameters.yaml (KEY.NAME narrows it: pue.US-Texas, "
-               "supply_growth.nvidia, deal_minimum.amd_instinct) or 'target'. Example: run.py sweep --target 250GW "
-               "--vary electricity_price=60:120USD/MWh --vary pue=1.1:1.5 --method grid --steps 5")
+               "supply_growth.nvidia, deal_minimum.amd_instinct) or 'target'. Example: run.py sweep --target 80GW "
+               "--vary electricity_price=60:120USD/MWh --vary pue=1.1:1.2 --method grid --steps 5")
     p.add_argument("--vary", action="append", default=[], metavar="KEY=LOW:HIGH[UNIT]",
-                   help="an input to sweep and its range, e.g. pue=1.1:1.5, electricity_price=60:120USD/MWh, "
+                   help="an input to sweep and its range, e.g. pue=1.1:1.2, electricity_price=60:120USD/MWh, "
                         "supply_growth.nvidia=20:40%%, target=200:300GW (repeatable)")
     p.add_argument("--method", choices=METHODS, default="grid",
                    help="grid: every combination; oat: one at a time around the base (tornado); montecarlo: "

@@ -113,7 +113,7 @@ def parse_vary(text: str, catalogue: Any) -> Vary:
 
     option = f"--vary {text}"
     if "=" not in text:
-        raise SweepUsageError(f"{option}: expected KEY=LOW:HIGH[UNIT] (e.g. pue=1.1:1.5, "
+        raise SweepUsageError(f"{option}: expected KEY=LOW:HIGH[UNIT] (e.g. pue=1.1:1.2, "
                               "electricity_price=60:120USD/MWh, target=200:300GW)")
     key, rng = (x.strip() for x in text.split("=", 1))
     dims = key_dimensions(key, catalogue, option)

@@ -14,7 +14,7 @@ from model.fastsolve import (CaseDeriver, CaseSolve, HighsPlan, IndexChanged, Mo
 from model.scenario import Scenario
 
 #: Statuses that mean a case has a plan.
-PLANNED = ("optimal", "target_missed")
+PLANNED = ("optimal", "target_missed", "commitment_missed")
 
 
 #: Statuses counted as failures on the progress bar.

@@ -1,0 +1,81 @@
+"""``run.py verify``'s refusals: a manifest's JSON bounded before parsing, and its kind matched with its set.
+
+Kept apart from :mod:`model.verify` (the re-run and the comparison) so that each stays one screenful of concern.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+class Refused(ValueError):
+    """The manifest asks for something verify does not re-run; the message names the manifest field."""
+
+    def __init__(self, manifest: Path | str, field: str, expected: str, found: str) -> None:
+        super().__init__(manifest, field, expected, found)
+        self.manifest, self.field, self.expected, self.found = str(manifest), field, expected, found
+
+    def __str__(self) -> str:
+        return f"{self.manifest}, field '{self.field}': expected {self.expected}, found {self.found}"
+
+
+#: Largest manifest or summary read (bytes; a stochastic set of 10,000 futures writes a few MB) and deepest nesting.
+MAX_JSON_BYTES = 32 * 1024 * 1024
+MAX_JSON_DEPTH = 64
+
+
+def json_depth(text: str) -> int:
+    """How deep ``[`` and ``{`` nest in a JSON text (strings ignored), in time linear in its length."""
+    import re
+
+    import numpy as np
+
+    brackets = re.sub(r"[^\[\]{}]", "", re.sub(r'"(?:[^"\\]|\\.)*"', "", text))
+    if not brackets:
+        return 0
+    b = np.frombuffer(brackets.encode("ascii"), dtype=np.uint8)
+    step = np.where((b == ord("[")) | (b == ord("{")), 1, -1)
+    return int(np.cumsum(step).max())
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A result set's JSON file, refused (ValueError) when missing, too large, too deep or not an object."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_JSON_BYTES:
+            raise ValueError(f"{path}: expected at most {MAX_JSON_BYTES} bytes, found {size}")
+        text = path.read_text(encoding="utf-8")
+        depth = json_depth(text)
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f"{path}: expected JSON nested at most {MAX_JSON_DEPTH} deep, found {depth}")
+        doc = json.loads(text)
+    except FileNotFoundError:
+        raise ValueError(f"{path.parent} is not a result set: {path.name} is missing") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"{path} cannot be read: {type(exc).__name__}: {str(exc)[:200]}") from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path} is not a JSON object")
+    return doc
+
+
+#: What each kind of set holds that the others do not (its own evidence of its kind).
+_KIND_FILES = {"stochastic": "tables/futures.csv", "alternatives": "tables/mix.csv", "run": "solution.nc"}
+
+
+def check_kind(man: dict[str, Any], kind: str, result_set: Path) -> None:
+    """Refuse a manifest whose kind (``command``, the command line) does not match the set's own files.
+
+    Raises
+    ------
+    Refused
+        Naming ``command`` or ``command_line``, the kind claimed and the kind the set's files show.
+    """
+    shown = Path(result_set) / "manifest.json"
+    claimed = man.get("command")
+    if claimed is not None and claimed != kind:
+        raise Refused(shown, "command", f"the kind of its command line ({kind})", repr(claimed)[:60])
+    held = [k for k, f in _KIND_FILES.items() if (Path(result_set) / f).is_file()]    # most telling first
+    if held and kind != held[0]:
+        raise Refused(shown, "command_line", f"a command line of the kind of set it sits in (a {held[0]} set: "
+                      f"{_KIND_FILES[held[0]]})", f"a {kind} command line")

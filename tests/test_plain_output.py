@@ -1,0 +1,80 @@
+"""Numbers as a person reads them, notes printed where promised, hints where a user slips."""
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from model.cli import HELP_EXAMPLES, main
+
+E_NOTATION = re.compile(r"\d[eE][+-]?\d")
+
+
+@pytest.mark.parametrize("value, shown", [(7e-11, "0.00000000007"), (3.12e-18, "3.12 x 10^-18"),
+                                          (1e-12, "0.000000000001"), (0.0, "0"), (1597.3, "1,600")])
+def test_sig_never_prints_a_small_value_as_zero_nor_in_e_notation(value, shown):
+    from model.fmt import sig
+
+    assert sig(value) == shown
+
+
+def test_verify_shows_money_without_e_notation():
+    from model.verify import _short
+
+    assert _short(4.076561298e12, "USD") == "4,076,561,298,000 USD"
+
+
+def test_a_compute_target_is_named_without_e_notation():
+    from model.records import main_target_rows
+
+    rows = main_target_rows(200_000.0, "compute", 2030, (2030, 2031))
+    assert rows[0].label == "target 200 ZFLOP/s by 2030" and not E_NOTATION.search(rows[0].label)
+
+
+def test_scenario_descriptions_say_money_in_words(capsys):
+    assert main(["scenarios", "--long"]) == 0
+    out = capsys.readouterr().out
+    assert not re.search(r"\d+(\.\d+)?e\d+ USD", out) and "billion USD" in out
+
+
+def test_a_target_and_its_unit_as_two_words_get_a_hint(capsys):
+    assert main(["--target", "250", "GW"]) == 2
+    assert "--target 250GW" in capsys.readouterr().err
+
+
+def test_a_mistyped_set_key_gets_the_closest_one(capsys):
+    assert main(["check", "--set", "peu=1.2"]) == 2
+    assert "did you mean 'pue'?" in capsys.readouterr().err
+
+
+def test_help_examples_sweep_a_range_the_base_can_hold():
+    assert not any("1.1:1.5" in e for e in HELP_EXAMPLES)
+    assert any(e.startswith("run.py sweep --target 80GW") for e in HELP_EXAMPLES)
+
+
+def test_vss_not_finite_prints_its_note_and_the_penalty_is_labelled(capsys):
+    from model.stochastic_cli import print_answer
+
+    rp = SimpleNamespace(expected_cost_bnusd=26_600.0, cvar_bnusd=27_000.0, cost_by_future={"a": 26_600.0},
+                         shortfall_by_future={"a": 170.0})
+    rep = SimpleNamespace(rp=rp, miss_probability=1.0, expected_shortfall=170.0, vss_bnusd=None, evpi_bnusd=0.0,
+                          differences=[], note="the expected-value plan's first stage cannot be carried into every "
+                                               "future")
+    spec = SimpleNamespace(futures=[SimpleNamespace(name="a", probability=1.0)], penalty_unit="GW",
+                           penalty_bnusd=100.0)
+    print_answer(SimpleNamespace(alpha=0.9, method="extensive"), spec, rep, {}, False)
+    out = capsys.readouterr().out
+    assert "VSS: not finite (see the note below)" in out
+    assert "Note: the expected-value plan's first stage cannot be carried" in out
+    assert "include the miss penalty, 100 billion USD per GW short a year" in out
+
+
+def test_default_names_are_plain_folder_names_whatever_the_scenario_is_called():
+    from model.resultdir import check_name
+    from model.results import default_name
+
+    target = SimpleNamespace(kind="power", value=80.0, basis="it", main=True, year=2033)
+    for scenario in ("sample 1", "a/b c", "ünïcode", ".hidden"):
+        s = SimpleNamespace(name=scenario, main_target=target, targets=[target])
+        check_name(default_name(s))          # raises for a name that is not one plain folder name

@@ -1,0 +1,120 @@
+"""``run.py verify`` re-runs every set run.py writes, refuses what it must not run, and hashes every input read."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from model.cli import main
+from model.cli_common import dispatch
+from test_stochastic import toy_with_two_futures
+from toy import write_inputs
+
+
+def verify(path: Path, capsys) -> tuple[int, str, str]:
+    from model.verify import main as verify_main
+
+    code = verify_main([str(path)])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def plan_set(tmp_path) -> Path:
+    """A plan made with --no-ranking (its project is tmp_path, where the inputs are)."""
+    folder = write_inputs(tmp_path / "inputs")
+    assert main(["--target", "2GW", "--inputs", str(folder), "--results", str(tmp_path / "results"),
+                 "--name", "p", "--no-plots", "--no-ranking"]) == 0
+    return tmp_path / "results" / "p"
+
+
+def craft(result_set: Path, **changes) -> None:
+    man = json.loads((result_set / "manifest.json").read_text())
+    man.update(changes)
+    (result_set / "manifest.json").write_text(json.dumps(man))
+
+
+def test_verify_re_runs_a_set_made_with_no_ranking(plan_set, capsys):
+    code, out, err = verify(plan_set, capsys)
+    assert code == 0, err
+    assert "figures match" in out
+
+
+@pytest.mark.parametrize("option, value, words", [
+    ("--processes", "100000", "from 1 to 64"), ("--sample", "0", "from 1 to 10000"),
+    ("--iterations", "1000000", "from 1 to 10000"), ("--seed", "-1", "from 0 to"),
+])
+def test_verify_refuses_a_whole_number_outside_its_stated_bound(plan_set, capsys, option, value, words):
+    craft(plan_set, command_line=["run.py", "stochastic", "--target", "2GW", "--futures", "futures.yaml",
+                                  option, value])
+    code, _, err = verify(plan_set, capsys)
+    assert code == 2 and option in err and words in err and "Traceback" not in err
+
+
+def test_the_stochastic_cli_refuses_a_whole_number_outside_its_bound(tmp_path, capsys):
+    futures = toy_with_two_futures(tmp_path, "10e9 USD/GW")
+    code = dispatch(["stochastic", "--target", "2GW", "--futures", str(futures), "--inputs", str(tmp_path / "in"),
+                     "--results", str(tmp_path / "r"), "--method", "decompose", "--processes", "100000"])
+    assert code == 2 and "--processes: expected a whole number from 1 to 64" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("text, words", [
+    ("[" * 200_000, "nested at most 64 deep"),
+    ('{"a": ' * 100 + "1" + "}" * 100, "nested at most 64 deep"),
+    ("{not json", "cannot be read"),
+    ("[1, 2]", "not a JSON object"),
+], ids=["deep-list", "deep-object", "malformed", "not-an-object"])
+def test_verify_refuses_malformed_or_deeply_nested_manifests_with_exit_2(plan_set, capsys, text, words):
+    (plan_set / "manifest.json").write_text(text)
+    code, _, err = verify(plan_set, capsys)
+    assert code == 2 and words in err and "Traceback" not in err and len(err) < 1000
+
+
+def test_verify_refuses_an_oversized_manifest_without_reading_it(plan_set, capsys, monkeypatch):
+    import model.verify_checks
+
+    monkeypatch.setattr(model.verify_checks, "MAX_JSON_BYTES", 10_000)
+    (plan_set / "manifest.json").write_text('{"pad": "' + "x" * 20_000 + '"}')
+    code, _, err = verify(plan_set, capsys)
+    assert code == 2 and "expected at most 10000 bytes" in err
+
+
+def test_verify_refuses_a_manifest_whose_kind_does_not_match_its_set(plan_set, capsys):
+    craft(plan_set, command="stochastic")
+    code, _, err = verify(plan_set, capsys)
+    assert code == 2 and "field 'command'" in err
+    craft(plan_set, command=None, command_line=["run.py", "alternatives", "--target", "2GW", "--count", "2"])
+    code, _, err = verify(plan_set, capsys)
+    assert code == 2 and "a run set" in err and "alternatives command line" in err
+
+
+def test_a_decomposed_set_records_and_verify_compares_its_input_hashes(tmp_path, capsys):
+    futures = toy_with_two_futures(tmp_path, "10e9 USD/GW")
+    code = dispatch(["stochastic", "--target", "2GW", "--futures", str(futures), "--inputs", str(tmp_path / "in"),
+                     "--results", str(tmp_path / "r"), "--name", "dec", "--method", "decompose", "--no-plots"])
+    capsys.readouterr()
+    assert code == 0
+    man = json.loads((tmp_path / "r" / "dec" / "manifest.json").read_text())
+    assert any(k.endswith("parameters.yaml") for k in man["inputs_sha256"])
+    from model.verify import compare_inputs
+
+    checks = compare_inputs(man, tmp_path / "in", tmp_path / "r" / "dec")
+    assert len(checks) >= 10 and all(c.state == "unchanged" for c in checks)
+
+
+def test_money_flows_are_read_from_the_inputs_folder_and_hashed(tmp_path):
+    from model.exposure import money_flows_path, read_money_flows
+    from model.scenario import load_scenario
+
+    folder = write_inputs(tmp_path / "inputs")
+    shutil.copy(Path(__file__).resolve().parent.parent / "inputs" / "money_flows.csv", folder / "money_flows.csv")
+    lines = (folder / "money_flows.csv").read_text().splitlines()
+    header = next(i for i, ln in enumerate(lines) if ln.startswith("flow,"))
+    (folder / "money_flows.csv").write_text("\n".join(lines[:header + 2]) + "\n")      # one flow only
+    s = load_scenario(folder)
+    assert any(k.endswith("money_flows.csv") for k in s.input_files)
+    assert money_flows_path(s).resolve() == (folder / "money_flows.csv").resolve()
+    assert len(read_money_flows((), money_flows_path(s))) == 1
