@@ -186,6 +186,8 @@ class Scenario:
     commitments: tuple[Commitment, ...] = ()
     overrides: tuple[Override, ...] = ()
     input_files: dict[str, str] = field(default_factory=dict)
+    #: ``{kind: {id: name}}`` from ``inputs/display_names.csv`` and the vendor and host files (model.names).
+    display_names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def history_last_year(self) -> int | None:

@@ -16,7 +16,6 @@ writers (``report``, ``compare``, ``sweep``, ``stochastic``,
 from __future__ import annotations
 
 import base64
-import csv
 import importlib
 import io
 import json
@@ -29,9 +28,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from model import fmt
+from model.names import humaniser, project_names, read_names_csv
 
 KINDS = ("plan", "compare", "sweep", "stochastic", "alternatives")
 PROJECT_INPUTS = Path(__file__).resolve().parent.parent.parent / "inputs"
+_TAG = re.compile(r"(<[^>]*>)")
 _URL = re.compile(r"(https?://[^\s<>\"')]+)")
 #: Status -> (headline word, colour of its badge).
 STATUS_STYLE = {
@@ -68,7 +69,8 @@ def render(kind: str, set_dir: Path, manifest: Mapping[str, Any] | None = None) 
 
     ``manifest`` stands in for ``manifest.json`` while a writer has not written it yet.
     """
-    return importlib.import_module(f"model.pages.{kind}").render(Path(set_dir), manifest)
+    html = importlib.import_module(f"model.pages.{kind}").render(Path(set_dir), manifest)
+    return humanise_html(html, names_of(Path(set_dir), manifest_of(Path(set_dir), manifest)))
 
 
 def write(kind: str, set_dir: Path, filename: str = "report.html", manifest: Mapping[str, Any] | None = None) -> Path:
@@ -104,24 +106,39 @@ def read_csv(path: Path):
 
 
 def names_of(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> dict[str, dict[str, str]]:
-    """Display names by dimension and id: the set's ``tables/names.csv``, else the inputs folder it ran on."""
+    """Display names by kind and id (:mod:`model.names`): the set's ``tables/names.csv``, else the inputs
+    folder it ran on (its ``display_names.csv``, vendors and hosts), else the project's."""
     out: dict[str, dict[str, str]] = {"vendor": {}, "host": {}, "region": {}}
     f = Path(set_dir) / "tables" / "names.csv"
     if f.exists():
-        with f.open(newline="") as fh:
-            for row in csv.DictReader(fh):
-                out.setdefault(row["kind"], {})[row["id"]] = row["name"]
-        return out
+        for kind, table_ in read_names_csv(f).items():
+            out.setdefault(kind, {}).update(table_)
+        if len(out) > 3:            # a set written before display_names.csv: add the project's other kinds
+            return out
     folders = [Path(p) for p in [(manifest or {}).get("inputs_dir")] if p] + [PROJECT_INPUTS]
-    for dim in ("vendor", "host"):
-        for folder in folders:
-            path = folder / f"{dim}s.csv"
-            if path.exists():
-                with path.open(newline="") as fh:
-                    for row in csv.DictReader(row for row in fh if not row.startswith("#")):
-                        if row.get(dim) and row.get("name"):
-                            out[dim].setdefault(row[dim], row["name"])
+    for folder in folders:
+        for kind, table_ in project_names(folder).items():
+            have = out.setdefault(kind, {})
+            for key, text in table_.items():
+                if have.get(key, key) == key:       # an id named by itself (an older set's region) gets its name
+                    have[key] = text
     return out
+
+
+def humanise_html(html: str, names: Mapping[str, Mapping[str, str]]) -> str:
+    """``html`` with display names in place of ids in its text (not in tags, styles or ``<code>``)."""
+    words = humaniser(names)
+    parts = _TAG.split(html)
+    out, skip = [], 0
+    for i, part in enumerate(parts):
+        if i % 2:                                   # a tag
+            m = re.match(r"<(/?)(style|script|code)\b", part, re.I)
+            if m:
+                skip += -1 if m.group(1) else 1
+            out.append(part)
+        else:
+            out.append(part if skip > 0 else words(part))
+    return "".join(out)
 
 
 # ----------------------------------------------------------------------------
