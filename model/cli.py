@@ -228,16 +228,19 @@ def print_summary(summary: dict, s, result_set: Path) -> None:
     import pandas as pd
 
     from model.fmt import figure as _fmt, shadow_price as shadow_text
+    from model.names import humaniser
+    from model.report import display_names
 
+    words = humaniser(display_names(s))       # names, not ids, wherever a person reads
     ty = summary["target_year"]
-    print(f"\nStatus: {summary['status']}  ({summary.get('message', '')})")
+    print(f"\nStatus: {summary['status']}  ({words(summary.get('message', ''))})")
     print(target_line(summary, s))
     if "max_reachable" in summary:
         print(f"Largest reachable: {_fmt(summary['max_reachable'])}")
     if summary.get("conflicts"):
         print("Limits that contradict each other (each would have to give):")
         for c in summary["conflicts"][:10]:
-            print(f"  - {c['meaning']}")
+            print(f"  - {words(c['meaning'])}")
     if "capacity_in_service" not in summary:
         return
     # per-year capacity by vendor and host, from the tables written with the set
@@ -257,13 +260,13 @@ def print_summary(summary: dict, s, result_set: Path) -> None:
     if binding:
         print(f"\nBinding limits ({len(binding)}; the largest shadow prices first):")
         for b in binding[:12]:
-            print(f"  - {b['name']}: {shadow_text(b['shadow_price'])}")
+            print(f"  - {words(b['name'])}: {shadow_text(b['shadow_price'])}")
         if len(binding) > 12:
             print(f"  ... and {len(binding) - 12} more in summary.json and tables/binding.csv")
     if summary.get("limits_on_reach"):
         print("\nLimits on the largest reachable figure:")
         for b in summary["limits_on_reach"][:10]:
-            print(f"  - {b['meaning']}")
+            print(f"  - {words(b['meaning'])}")
 
 
 def target_line(summary: dict, s) -> str:
@@ -309,7 +312,9 @@ def print_answer(summary: dict) -> None:
         print(f"  Borrowing needed: peak debt {_fmt(peak)} in {peak['year']}{limit}" if peak["value"] > 0
               else "  Borrowing needed: none")
     target, reach = summary["target"], summary.get("max_reachable")
-    if reach is not None:
+    if reach is not None and summary.get("objective") == "max-capacity":
+        print(f"  Most that can be held in {ty}: {_fmt(reach)} (maximised; no target asked)")
+    elif reach is not None:
         print(f"  Reachable in {ty}: {_fmt(target)} asked, at most {_fmt(reach)} can be held")
     else:
         print(f"  Reachable in {ty}: the largest reachable figure could not be computed")

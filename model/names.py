@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from model.errors import InputError, InputErrors
-from model.inputs.tables import POWER_KINDS, FileSchema, RawTable, display_path, read_table
+from model.inputs.tables import POWER_KINDS, FileSchema, RawTable, read_table
 
 FILE = "display_names.csv"
 PROJECT_INPUTS = Path(__file__).resolve().parent.parent / "inputs"

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from model import charts  # noqa: E402
 from model import fmt  # noqa: E402
 from model.colours import colour  # noqa: E402
 from model.names import humaniser, name, write_names_csv  # noqa: E402
@@ -60,7 +61,7 @@ def _stacked(ax, years, series: dict[str, np.ndarray], kind: str, names: dict[st
 
 def _target_line(ax, summary: dict[str, Any]) -> None:
     t = summary.get("target", {})
-    if t.get("unit") == "GW":
+    if t.get("unit") == "GW" and summary.get("objective") != "max-capacity":   # no target asked when maximising
         ax.axhline(t["value"], color="black", ls="--", lw=1)
         ax.axvline(summary["target_year"], color="black", ls=":", lw=1)
         ax.annotate(f"target {fmt.figure(t)} by {summary['target_year']}", (summary["target_year"], t["value"]),
@@ -102,8 +103,7 @@ def write_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path,
             ax.set_ylabel("GW of IT power")
             ax.set_title(title, loc="left")
             fig.tight_layout()
-            fig.savefig(out / fname, dpi=110)
-            plt.close(fig)
+            charts.save(fig, out / fname)
             images[title] = out / fname
 
         fig, axes = plt.subplots(1, 2, figsize=(11, 3.9), gridspec_kw={"width_ratios": [1.5, 1]})
@@ -123,8 +123,7 @@ def write_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path,
         axes[1].set_title("Facility energy used", loc="left")
         axes[1].grid(alpha=0.3, axis="y")
         fig.tight_layout()
-        fig.savefig(out / "power_and_energy.png", dpi=110)
-        plt.close(fig)
+        charts.save(fig, out / "power_and_energy.png")
         images["Facility power and energy"] = out / "power_and_energy.png"
 
         fig, ax = plt.subplots(figsize=(9, 3.9))
@@ -139,8 +138,7 @@ def write_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path,
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         ax.grid(alpha=0.3, axis="y")
         fig.tight_layout()
-        fig.savefig(out / "costs.png", dpi=110)
-        plt.close(fig)
+        charts.save(fig, out / "costs.png")
         images["Costs"] = out / "costs.png"
 
         path = _binding_plot(summary, out, names)
@@ -156,23 +154,28 @@ def _binding_plot(summary: dict[str, Any], out: Path, names: dict[str, dict[str,
     """The 15 costliest binding limits in USD/GW (targets apart), each with a label that tells it apart."""
     from model.pages.plan import TARGET_FAMILIES, binding_frame
 
+    if summary.get("status") != "optimal" or summary.get("objective") == "max-capacity":
+        return None     # shadow prices in USD/GW of a least-cost plan only (the page shows the others in tables)
     regions = list((summary.get("capacity_by_region") or {}).keys())
     limits = [b for b in binding_frame(summary.get("binding") or [], regions, names)
               if b["family"] not in TARGET_FAMILIES and b["unit"] == "USD/GW"][:15]
     if not limits:
         return None
-    fig, ax = plt.subplots(figsize=(9, 0.32 * len(limits) + 1.2))
+    import textwrap
+
+    words = humaniser(names)
+    labels = [textwrap.fill(_shorten(words(b["label"]), 90), 46) for b in limits]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    fig, ax = plt.subplots(figsize=(9, 0.27 * lines + 0.12 * len(limits) + 1.3))
     vals = [abs(b["value"]) / 1e9 for b in limits]
     ax.barh(range(len(limits)), vals, color="#c44e52")
-    words = humaniser(names)
-    ax.set_yticks(range(len(limits)), [_shorten(words(b["label"]), 80) for b in limits])
+    ax.set_yticks(range(len(limits)), labels)
     ax.invert_yaxis()
-    ax.set_xlabel("cost saved by one GW more room in the limit (billion USD per GW)")
-    ax.set_title("Binding limits by shadow price", loc="left")
+    ax.set_xlabel("billion USD saved per GW more room in the limit")
+    fig.suptitle("Binding limits by shadow price", x=0.01, ha="left", fontweight="bold")
     ax.grid(alpha=0.3, axis="x")
     fig.tight_layout()
-    fig.savefig(out / "binding.png", dpi=110)
-    plt.close(fig)
+    charts.save(fig, out / "binding.png")
     return out / "binding.png"
 
 
