@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import re
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from model.errors import InputError, InputErrors
 from model.inputs.tables import POWER_KINDS, FileSchema, RawTable, read_table
@@ -134,6 +134,18 @@ def name(kind: str, id_: str, names: Mapping[str, Mapping[str, str]] | None) -> 
     return got if got else in_words(id_)
 
 
+def scenario_names(s: Any) -> Names:
+    """Display names of a :class:`model.records.Scenario` by kind and id (its ``display_names``, with its
+    vendor and host names)."""
+    out = {kind: dict(table) for kind, table in (getattr(s, "display_names", None) or {}).items()}
+    for kind, attr in (("vendor", "vendors"), ("host", "hosts")):
+        have = out.setdefault(kind, {})
+        for key, text in (getattr(s, attr, None) or {}).items():
+            have.setdefault(key, text)
+    out.setdefault("region", {})
+    return out
+
+
 def write_names_csv(path: Path, names: Mapping[str, Mapping[str, str]]) -> Path:
     """``kind,id,name`` rows of every name (a result set's ``tables/names.csv``)."""
     with Path(path).open("w", newline="") as f:
@@ -167,7 +179,8 @@ _WORDLIKE = ("power_kind", "cost_part")
 _PRIORITY = ("vendor", "host", "region", "power_source", "offer", "commitment", "deal", "power_kind", "cost_part")
 
 
-def _replacements(names: Mapping[str, Mapping[str, str]], extra_ids: Iterable[str] = ()) -> dict[str, str]:
+def replacements(names: Mapping[str, Mapping[str, str]], extra_ids: Iterable[str] = ()) -> dict[str, str]:
+    """``{id: name}`` of the ids :func:`humaniser` replaces in free text (the live page gets the same table)."""
     out: dict[str, str] = {}
     kinds = sorted(names, key=lambda k: _PRIORITY.index(k) if k in _PRIORITY else len(_PRIORITY))
     for kind in kinds:
@@ -193,7 +206,7 @@ def humaniser(names: Mapping[str, Mapping[str, str]], extra_ids: Iterable[str] =
     >>> h("AMD deal minimum (amd_instinct, 2026-2030); amd supply")
     'AMD deal minimum (AMD Instinct deal, 2026-2030); AMD supply'
     """
-    table = _replacements(names, extra_ids)
+    table = replacements(names, extra_ids)
     if not table:
         return lambda text: text
     pattern = re.compile(r"(?<![\w\-.=/])(" + "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))

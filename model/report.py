@@ -24,7 +24,7 @@ import xarray as xr  # noqa: E402
 from model import charts  # noqa: E402
 from model import fmt  # noqa: E402
 from model.colours import colour  # noqa: E402
-from model.names import humaniser, name, write_names_csv  # noqa: E402
+from model.names import humaniser, name, scenario_names, write_names_csv  # noqa: E402
 from model.pages import PLOT_STYLE  # noqa: E402
 from model.scenario import Scenario  # noqa: E402
 
@@ -189,11 +189,7 @@ def _shorten(text: str, n: int) -> str:
 # ----------------------------------------------------------------------------
 def display_names(s: Scenario) -> dict[str, dict[str, str]]:
     """Display names of a scenario by kind and id (``model.names``), vendors and hosts included."""
-    out = {kind: dict(table) for kind, table in (s.display_names or {}).items()}
-    out.setdefault("vendor", {}).update({k: v for k, v in s.vendors.items() if k not in out["vendor"]})
-    out.setdefault("host", {}).update({k: v for k, v in s.hosts.items() if k not in out["host"]})
-    out.setdefault("region", {})
-    return out
+    return scenario_names(s)
 
 
 def write_names(folder: Path, s: Scenario) -> Path:

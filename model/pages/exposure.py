@@ -34,6 +34,34 @@ def _v(fig: Any) -> float:
     return float(fig["value"]) if isinstance(fig, Mapping) and fmt.is_number(fig.get("value")) else 0.0
 
 
+def exposure_sentence(summary: Mapping[str, Any]) -> str:
+    """Who is exposed, in one sentence for the verdict: the largest expected unpaid amounts, else the largest
+    commitment and its share of the buyer's revenue."""
+    exp = summary.get("exposure") or {}
+    if not exp:
+        return ""
+    unpaid = sorted((c for c in exp if _v(exp[c].get("unpaid_expected")) > 0),
+                    key=lambda c: -_v(exp[c].get("unpaid_expected")))
+
+    def share(c: str) -> str:
+        fig = exp[c].get("share_of_revenue")
+        return f"{fmt.percent(_v(fig))} of the buyer's revenue" if fig else "no share of revenue recorded"
+
+    if unpaid:
+        first = unpaid[0]
+        text = (f"Most exposed: {first} ({share(first)}; {fmt.figure(exp[first].get('unpaid_expected'))} expected "
+                "to go unpaid")
+        if exp[first].get("unpaid_cvar"):
+            text += f", {fmt.figure(exp[first]['unpaid_cvar'])} in the worst futures (CVaR)"
+        text += ")"
+        if len(unpaid) > 1:
+            text += "; then " + ", ".join(f"{c} ({fmt.figure(exp[c].get('unpaid_expected'))})" for c in unpaid[1:3])
+        return text + "."
+    largest = max(exp, key=lambda c: _v(exp[c].get("committed")))
+    return (f"Nobody is left unpaid in any future; the largest commitment is to {largest} "
+            f"({fmt.figure(exp[largest].get('committed'))}, {share(largest)}).")
+
+
 def exposure_section(summary: Mapping[str, Any], set_dir: Path) -> dict[str, Any] | None:
     """The section (None when the set has no exposure)."""
     exp = summary.get("exposure") or {}
@@ -101,7 +129,11 @@ def sankey_plot(flows: list[Mapping[str, Any]], set_dir: Path, top: int = 10) ->
     mid_in = contiguous([v for _, v, _ in ins])       # the buyer's bar: no gaps
     mid_out = contiguous([v for _, v in outs])
 
-    def label_positions(spans: list[tuple[float, float]], sep: float = 0.04) -> list[float]:
+    n_rows = max(len(ins), len(outs))
+    height = 0.5 * n_rows + 3.6
+    line = 0.26 / (height - 1.4)       # one line of 11.5 px text in axis units (the axis spans about 1.2)
+
+    def label_positions(spans: list[tuple[float, float]], sep: float = 2.2 * line) -> list[float]:
         """Label heights at the spans' middles, pushed apart top-down so that none overlap."""
         ys, out = [(a + b) / 2 for a, b in spans], []
         for y in ys:
@@ -117,7 +149,7 @@ def sankey_plot(flows: list[Mapping[str, Any]], set_dir: Path, top: int = 10) ->
         ax.add_patch(PathPatch(MPath(verts, codes), facecolor=colour, edgecolor="none", alpha=0.55, hatch=hatch))
 
     with plt.rc_context(PLOT_STYLE):
-        fig, ax = plt.subplots(figsize=(9.5, 0.28 * max(len(ins), len(outs)) + 3.4))
+        fig, ax = plt.subplots(figsize=(9.5, height))
         label_in, label_out = iter(label_positions(left)), iter(label_positions(right))
         for (name, v, kind), l_, m_ in zip(ins, left, mid_in):
             c = GAP if kind == "gap" else ("#8c8c8c" if kind == "revenue" else company_colour(name))
@@ -126,23 +158,23 @@ def sankey_plot(flows: list[Mapping[str, Any]], set_dir: Path, top: int = 10) ->
             what = {"warrant": " (warrant, shares)", "gap": "", "revenue": ""}.get(kind, f" ({kind.replace('_', ' ')})")
             y_text = next(label_in)
             ax.plot([0.07, 0.10], [y_text, (l_[0] + l_[1]) / 2], color="#999999", lw=0.5)
-            ax.text(0.065, y_text, f"{name}{what}  {fmt.quantity(v, 'USD')}", ha="right", va="center", fontsize=7.5)
+            ax.text(0.065, y_text, f"{name}{what}\n{fmt.quantity(v, 'USD')}", ha="right", va="center")
         for (name, v), r_, m_ in zip(outs, right, mid_out):
             c = company_colour(name) if name != "others" else "#bbbbbb"
             band(ax, 0.50, m_, 0.86, r_, c)
             ax.add_patch(plt.Rectangle((0.86, r_[0]), 0.02, r_[1] - r_[0], color=c))
             y_text = next(label_out)
             ax.plot([0.88, 0.91], [(r_[0] + r_[1]) / 2, y_text], color="#999999", lw=0.5)
-            ax.text(0.915, y_text, f"{name}  {fmt.quantity(v, 'USD')}", ha="left", va="center", fontsize=7.5)
+            ax.text(0.915, y_text, f"{name}\n{fmt.quantity(v, 'USD')}", ha="left", va="center")
         lo = min(min(a for a, _ in mid_in), min(a for a, _ in mid_out))
         hi = max(max(b for _, b in mid_in), max(b for _, b in mid_out))
         ax.add_patch(plt.Rectangle((0.46, lo), 0.04, hi - lo, color=BUYER))
-        ax.text(0.48, lo - 0.02, "buyer", ha="center", va="top", fontsize=9, fontweight="bold")
+        ax.text(0.48, lo - 0.02, "the buyer\n(this plan)", ha="center", va="top", fontweight="bold")
         ys = [a for a, _ in left + right] + [b for _, b in left + right] + label_positions(left) + label_positions(right)
-        ax.set_xlim(-0.35, 1.3)
-        ax.set_ylim(min(ys + [lo]) - 0.08, max(ys) + 0.04)
+        ax.set_xlim(-0.62, 1.5)             # room for the labels on both sides: none is cut
+        ax.set_ylim(min(ys + [lo]) - 0.14, max(ys) + 0.06)
         ax.axis("off")
         ax.set_title("Money flows: revenue and investments into the buyer, its payments out to partners\n"
-                     "(expected over the futures, nominal; hatched: shares, not cash)", loc="left", fontsize=9)
+                     "(expected over the futures, nominal; hatched: shares, not cash)", loc="left")
         fig.tight_layout()
         return save_figure(fig, set_dir, "money_flows.png")
