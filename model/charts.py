@@ -8,7 +8,9 @@ column. :func:`save` therefore raises every text of a figure whose size as
 displayed in the narrow column would fall below :data:`MIN_TEXT_PX` to that
 floor (relayouting the figure), and records the smallest text size in pixels
 of the PNG as its ``min_text_px`` text chunk, so a browser test can check the
-size as displayed (``min_text_px * shown width / natural width``).
+size as displayed (``min_text_px * shown width / natural width``). A figure
+whose texts run over its edge is saved with the image grown to hold them
+(nothing is cut), its text raised again for the wider image.
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ COLUMN_PX = 1072
 NARROW_COLUMN_PX = 750   # 800 less two 16 px paddings and a 15 px scroll bar
 #: The smallest chart text as displayed, in CSS pixels (a little over the 11 px readers are promised).
 MIN_TEXT_PX = 11.5
+#: Margin kept around a chart that had to grow to hold what ran over its edge (inches).
+PAD_IN = 0.08
 
 
 def shown_scale(natural_px: float, column_px: float = NARROW_COLUMN_PX) -> float:
@@ -36,10 +40,11 @@ def _texts(fig) -> list:
     return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
 
 
-def raise_small_text(fig, dpi: float = DPI, floor_px: float = MIN_TEXT_PX) -> float:
+def raise_small_text(fig, dpi: float = DPI, floor_px: float = MIN_TEXT_PX, width_in: float | None = None) -> float:
     """Raise every text of ``fig`` that would show below ``floor_px`` in the narrow column; returns the
-    smallest text size in pixels of the saved image (at ``dpi``)."""
-    natural = fig.get_figwidth() * dpi
+    smallest text size in pixels of the saved image (at ``dpi``; ``width_in``: the saved image's width, inches,
+    when it differs from the figure's)."""
+    natural = (width_in or fig.get_figwidth()) * dpi
     px_per_pt = dpi / 72.0
     scale = shown_scale(natural)
     need_pt = floor_px / (px_per_pt * scale)
@@ -59,17 +64,13 @@ def raise_small_text(fig, dpi: float = DPI, floor_px: float = MIN_TEXT_PX) -> fl
     return min((t.get_fontsize() * px_per_pt for t in texts), default=need_pt * px_per_pt)
 
 
-def clipped_texts(fig) -> list[str]:
-    """The texts of ``fig`` that run over its edge (cut in the saved image), as drawn now."""
-    fig.canvas.draw()
+def clipped_px(fig) -> float:
+    """How far, in pixels, what the figure draws runs over its edge (0: nothing is cut)."""
     renderer = fig.canvas.get_renderer()
-    w, h = fig.bbox.width, fig.bbox.height
-    out = []
-    for t in _texts(fig):
-        box = t.get_window_extent(renderer)
-        if box.x0 < -1 or box.y0 < -1 or box.x1 > w + 1 or box.y1 > h + 1:
-            out.append(t.get_text())
-    return out
+    box = fig.get_tightbbox(renderer)            # in inches: every drawn text, tick label and legend
+    w, h = fig.get_figwidth(), fig.get_figheight()
+    over = max(0.0, -box.x0, -box.y0, box.x1 - w, box.y1 - h)
+    return over * fig.dpi
 
 
 def save(fig, target: Path | str | IO[bytes], dpi: float = DPI, close: bool = True) -> None:
@@ -78,9 +79,19 @@ def save(fig, target: Path | str | IO[bytes], dpi: float = DPI, close: bool = Tr
 
     smallest = raise_small_text(fig, dpi)
     fig.set_dpi(dpi)
-    cut = clipped_texts(fig)
-    fig.savefig(target, format="png", dpi=dpi, metadata={"min_text_px": f"{smallest:.2f}",
-                                                         "clipped_texts": str(len(cut))})
+    fig.canvas.draw()
+    cut = clipped_px(fig)
+    if cut > 0:        # something runs over the edge: the saved image grows to hold it, its text raised to match
+        width = 0.0
+        for _ in range(4):                      # raising the text widens the drawing: until the two agree
+            fig.canvas.draw()
+            box = fig.get_tightbbox(fig.canvas.get_renderer())
+            if box.width + 2 * PAD_IN <= width + 0.02:
+                break
+            width = box.width + 2 * PAD_IN
+            smallest = raise_small_text(fig, dpi, width_in=width * 1.02)
+    fig.savefig(target, format="png", dpi=dpi, bbox_inches="tight" if cut > 0 else None, pad_inches=PAD_IN,
+                metadata={"min_text_px": f"{smallest:.2f}", "overflow_px": f"{cut:.0f}"})
     if close:
         plt.close(fig)
 
@@ -93,7 +104,7 @@ def png_bytes(fig, dpi: float = DPI) -> bytes:
 
 
 def recorded(png: bytes) -> dict[str, str]:
-    """The text chunks a PNG written by :func:`save` records (``min_text_px``, ``clipped_texts``)."""
+    """The text chunks a PNG written by :func:`save` records (``min_text_px``; ``overflow_px``: how far the drawing ran over the figure's edge before the image grew to hold it)."""
     from PIL import Image
 
     with Image.open(io.BytesIO(png)) as im:

@@ -73,15 +73,12 @@ def check_display_names(inputs_dir: Path, tables: Mapping[str, RawTable], errors
     for kind, (file, col) in ENTITY_NAMES.items():
         table = tables.get(file)
         out[kind] = {r.get(col): r.get("name") for r in table.rows if r.get(col)} if table is not None else {}
-    path = Path(inputs_dir) / FILE
-    if not path.exists():
-        return out
-    table = read_table(path, SCHEMA, errors)
-    if table is None:
-        return out
     ids = defined_ids(tables)
+    path = Path(inputs_dir) / FILE
+    table = read_table(path, SCHEMA, errors) if path.exists() else None
+    rows = table.rows if table is not None else ()
     seen: dict[tuple[str, str], int | str] = {}
-    for row in table.rows:
+    for row in rows:
         kind, id_, name = row.get("kind"), row.get("id"), row.get("name")
         if kind not in ids:
             errors.append(InputError(row.file, row.row, "kind", f"one of {', '.join(KINDS)}", repr(kind)))
@@ -101,6 +98,9 @@ def check_display_names(inputs_dir: Path, tables: Mapping[str, RawTable], errors
             continue
         seen[(kind, id_)] = row.row
         out[kind][id_] = name
+    for kind, defined in ids.items():          # every other id in words, so no page shows it raw
+        for id_ in defined:
+            out[kind].setdefault(id_, in_words(id_))
     return out
 
 

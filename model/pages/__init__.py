@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import importlib
-import io
 import json
 import math
 import re
@@ -27,7 +26,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from model import fmt
+from model import charts, fmt
 from model.names import humaniser, project_names, read_names_csv
 
 KINDS = ("plan", "compare", "sweep", "stochastic", "alternatives")
@@ -117,14 +116,30 @@ def names_of(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> dict[s
             out.setdefault(kind, {}).update(table_)
         if len(out) > 3:            # a set written before display_names.csv: add the project's other kinds
             return out
-    folders = [Path(p) for p in [(manifest or {}).get("inputs_dir")] if p] + [PROJECT_INPUTS]
-    for folder in folders:
+    manifest = manifest or {}
+    for other in manifest.get("sets") or []:          # a comparison: the names each of its sets wrote
+        for kind, table_ in read_names_csv(Path(str(other.get("path", ""))) / "tables" / "names.csv").items():
+            for key, text in table_.items():
+                out.setdefault(kind, {}).setdefault(key, text)
+    for folder in _input_folders(manifest) + [PROJECT_INPUTS]:
         for kind, table_ in project_names(folder).items():
             have = out.setdefault(kind, {})
             for key, text in table_.items():
                 if have.get(key, key) == key:       # an id named by itself (an older set's region) gets its name
                     have[key] = text
     return out
+
+
+def _input_folders(manifest: Mapping[str, Any]) -> list[Path]:
+    """The inputs folder a set ran on: its manifest's ``inputs_dir``, else ``--inputs`` of its command line."""
+    out = [Path(str(manifest["inputs_dir"]))] if manifest.get("inputs_dir") else []
+    cmd = [str(a) for a in manifest.get("command_line") or []]
+    for i, arg in enumerate(cmd):
+        if arg == "--inputs" and i + 1 < len(cmd):
+            out.append(Path(cmd[i + 1]))
+        elif arg.startswith("--inputs="):
+            out.append(Path(arg.split("=", 1)[1]))
+    return [p for p in out if p.is_dir()]
 
 
 def humanise_html(html: str, names: Mapping[str, Mapping[str, str]]) -> str:
@@ -172,12 +187,7 @@ def image(png: bytes | Path | None, alt: str, caption: str = "") -> dict[str, st
 
 def save_figure(fig, set_dir: Path | None, name: str) -> bytes:
     """PNG bytes of a matplotlib figure; also kept as ``plots/NAME`` when the set has a plots folder."""
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    data = buf.getvalue()
+    data = charts.png_bytes(fig)
     if set_dir is not None and (Path(set_dir) / "plots").is_dir():
         try:
             (Path(set_dir) / "plots" / name).write_bytes(data)

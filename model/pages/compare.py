@@ -158,6 +158,11 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
         word = STATUS_STYLE.get(next(iter(statuses.values())), ("Compared",))[0]
     sentence = lines[0] if lines else f"{len(labels)} result sets compared; differences are relative to {ref}."
     changed = what_changed(set_dir, labels, names)
+    for key, word in (("target", "target"), ("target_year", "target year"), ("scenario", "scenario")):
+        vals = [_at_year(figs.get(lab, {}), key) for lab in labels]
+        if len({str(v) for v, _ in vals}) > 1:
+            changed.insert(0, f"{word}: " + ", ".join(
+                f"{lab} {fmt.quantity(v, u) if fmt.is_number(v) and u else v}" for lab, (v, u) in zip(labels, vals)))
     if changed:
         sentence = "What changed: " + "; ".join(changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4
                                                                  else "") + ". " + sentence
