@@ -19,7 +19,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from model.cli_common import COMMANDS, MODULE_COMMANDS, ArgumentParser, add_input_options, dispatch, fail
 from model.exitcodes import EXIT_INPUT, EXIT_INTERRUPT, EXIT_OK, EXIT_SOLVER, EXIT_TARGET, EXIT_WRITE
@@ -255,7 +255,7 @@ def print_summary(summary: dict, s, result_set: Path) -> None:
             print(frame.round(1).to_string())
             print()
     print(f"Facility power {ty}: {_fmt(summary['facility_power'])}; energy {ty}: {_fmt(summary['energy'])}")
-    print_answer(summary)
+    print_answer(summary, words)
     binding = [b for b in summary.get("binding", [])]
     if binding:
         print(f"\nBinding limits ({len(binding)}; the largest shadow prices first):")
@@ -287,10 +287,10 @@ def target_line(summary: dict, s) -> str:
     return f"Target: {_fmt(summary['target'])}{basis} from {ty}"
 
 
-def print_answer(summary: dict) -> None:
+def print_answer(summary: dict, words: Any = str) -> None:
     """The answer in a few lines: cost and its basis, all-in capex per GW, borrowing, reach, build years."""
     from model.answer import build_years
-    from model.fmt import figure as _report_fmt
+    from model.fmt import assumption_range, figure as _report_fmt
 
     def _fmt(fig: dict) -> str:
         if fig.get("unit") == "USD/GW":
@@ -334,7 +334,8 @@ def print_answer(summary: dict) -> None:
                      else "no plan at one end (the inputs contradict each other there)")
             if r["swing"] is not None and r.get("note"):
                 swing += " (no plan at one end: the inputs contradict each other there)"
-            print(f"    - {r['label']} ({r['key']}, {r['low']:g}..{r['high']:g}): {swing}")
+            rng = assumption_range(str(r["key"]), r["low"], r["high"], str(r.get("unit") or ""))
+            print(f"    - {words(r['label'])} ({rng}): {swing}")
 
 
 def _by_year(result_set: Path, coord: str):

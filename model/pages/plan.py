@@ -409,7 +409,7 @@ def quote_blocks(summary: Mapping[str, Any]) -> list[Any]:
         rows = []
         for a in ranked:
             unit = str(a.get("unit") or "")
-            rng = f"{fmt.quantity(a.get('low'), unit)} to {fmt.quantity(a.get('high'), unit)}"
+            rng = fmt.assumption_range(str(a.get("key", "")), a.get("low"), a.get("high"), unit)
             rows.append([str(a.get("label") or fmt.words(str(a.get("key", "")))), rng,
                          f"{fmt.quantity(a.get('cost_low'), 'USD')} to {fmt.quantity(a.get('cost_high'), 'USD')}",
                          f"{fmt.quantity(a.get('capacity_low'), 'GW')} to {fmt.quantity(a.get('capacity_high'), 'GW')}",
