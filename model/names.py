@@ -62,12 +62,12 @@ def defined_ids(tables: Mapping[str, RawTable]) -> dict[str, set[str]]:
 
 
 def check_display_names(inputs_dir: Path, tables: Mapping[str, RawTable], errors: list[InputError]) -> Names:
-    """Read ``display_names.csv`` of ``inputs_dir`` (absent: no names) and check it against the other inputs.
+    """Read ``display_names.csv`` of ``inputs_dir`` (it may be absent) and check it against the other inputs.
 
     Each problem (an unknown kind, an id no input defines, an empty name, a
-    repeated id) is appended to ``errors`` with the file and line; the good
-    rows are returned as ``{kind: {id: name}}``, with the vendor and host
-    names of ``tables`` added.
+    repeated id) is appended to ``errors`` with the file and line. Returns
+    ``{kind: {id: name}}``: the file's names, every other id of ``tables``
+    in words (:func:`in_words`), and the vendor and host names of ``tables``.
     """
     out: Names = {kind: {} for kind in KINDS}
     for kind, (file, col) in ENTITY_NAMES.items():

@@ -16,7 +16,7 @@ GAP, BUYER = "#b42318", "#1f2328"
 
 def company_colour(name: str) -> str:
     """A counterparty's colour: its vendor or host row in inputs/colours.csv (by id or name), else a stable one."""
-    from model.colours import fallback, read_colours
+    from model.colours import colour, fallback, read_colours
 
     fixed = {"lenders": "#6e6e6e", "power suppliers": "#c9a227", "revenue": "#8c8c8c"}
     if name in fixed:
@@ -27,7 +27,37 @@ def company_colour(name: str) -> str:
         for (k, n), c in table_.items():
             if k == kind and (n.lower() == low or n.lower() == low.split(" ")[0] or n.lower() == low.replace(" ", "-")):
                 return c
+    scoped = deal_scope_company(name)
+    if scoped is not None:                 # a deal's counterparty: the colour of the host or vendor it covers
+        return colour(*scoped)
     return fallback(f"company:{name}")
+
+
+def deal_scope_company(counterparty: str, inputs: Path | None = None) -> tuple[str, str] | None:
+    """``(kind, id)`` of the first host or vendor in the scope of the deal with this counterparty
+    (``SoftBank, OpenAI, Oracle, MGX`` -> ``("host", "stargate")``), from the inputs' ``deals.csv``."""
+    import csv
+
+    from model.pages import PROJECT_INPUTS
+
+    path = Path(inputs or PROJECT_INPUTS) / "deals.csv"
+    if not path.exists():
+        return None
+    with path.open(newline="") as fh:
+        for row in csv.DictReader(line for line in fh if not line.startswith("#")):
+            if (row.get("counterparty") or "").strip() != counterparty:
+                continue
+            for part in (row.get("scope") or "").split("&"):
+                key, _, values = part.partition("=")
+                if key in ("host", "vendor") and values:
+                    return key, values.split("|")[0]
+                for scope_key, file, kind in (("family", "families.csv", "vendor"), ("offer", "offers.csv", "host")):
+                    if key == scope_key and values and (Path(inputs or PROJECT_INPUTS) / file).exists():
+                        with (Path(inputs or PROJECT_INPUTS) / file).open(newline="") as ff:   # its vendor / host
+                            for r in csv.DictReader(line for line in ff if not line.startswith("#")):
+                                if r.get(scope_key) == values.split("|")[0] and r.get(kind):
+                                    return kind, r[kind]
+    return None
 
 
 def _v(fig: Any) -> float:
