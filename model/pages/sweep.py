@@ -180,14 +180,15 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
     method = str(manifest.get("method", ""))
     head, more = answer(sw)
     n_met, n_missed = int(sw.met.sum()), int(sw.missed.sum())
+    n_failed = len(sw.frame) - n_met - n_missed
     tone = ("All met", "#1a7f37") if n_missed == 0 and n_met == len(sw.frame) else (
-        ("Some missed", "#b35900") if n_met else ("All missed", "#b42318"))
+        ("Some without a plan", "#b35900") if n_met and n_failed and not n_missed else
+        ("Some missed", "#b35900") if n_met else ("None met", "#b42318"))
     v = verdict(tone[0], tone[1], head, more)
 
     cost_met = sw.fig("total_cost", sw.met)
     cap_all = sw.fig("capacity_in_service" if sw.kind == "power" else "compute_in_service")
     cap_unit = sw.figure_units.get("capacity_in_service" if sw.kind == "power" else "compute_in_service", "GW")
-    n_failed = len(sw.frame) - n_met - n_missed
     cards = [card("Cases", str(len(sw.frame)), f"{n_met} meet the target, {n_missed} miss it"
                   + (f", {n_failed} have no plan" if n_failed else ""), "warn" if n_missed or n_failed else "")]
     if len(cost_met):

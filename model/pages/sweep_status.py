@@ -23,24 +23,33 @@ NO_PLAN = {"infeasible": "the inputs contradict each other", "time_limit": "the 
            "input_error": "the case's inputs are refused"}
 
 
-def failure_sentences(sw: Any, shown: int = 3) -> list[str]:
-    """Why the cases without a plan have none: counts by status and the commonest reasons, in words."""
+def failure_sentences(sw: Any, shown: int = 4) -> list[str]:
+    """Why the cases without a plan have none, in one sentence per status: how many, and the limits their
+    messages name most often (each with the number of cases naming it)."""
     failed = sw.frame[~(sw.met | sw.missed)] if "status" in sw.frame else sw.frame.iloc[0:0]
     if failed.empty:
         return []
     out = []
     for status, group in failed.groupby("status", sort=False):
         word = NO_PLAN.get(str(status), fmt.words(str(status)).lower())
-        reasons: dict[str, list[str]] = {}
+        named: dict[str, int] = {}
+        plain: dict[str, int] = {}
         for msg in group.get("message", []):
             msg = str(msg) if isinstance(msg, str) else ""
-            if msg:
-                reasons.setdefault(re.sub(r"\d[\d.,]*", "#", msg), []).append(msg)
-        common = sorted(reasons.values(), key=len, reverse=True)[:shown]
+            limits = list(dict.fromkeys(re.findall(r"'([^']+)'", msg)))
+            for lim in limits:
+                named[lim] = named.get(lim, 0) + 1
+            if msg and not limits:
+                key = re.sub(r"\d[\d.,]*", "#", msg)
+                plain[key] = plain.get(key, 0) + 1
         text = f"{len(group)} case{'s' if len(group) != 1 else ''} without a plan because {word}"
-        if common:
-            text += ": " + "; ".join(f"{m[0].rstrip('.')}" + (f" ({len(m)} cases alike)" if len(m) > 1 else "")
-                                     for m in common)
+        if named:
+            top = sorted(named.items(), key=lambda kv: -kv[1])[:shown]
+            text += ("; the limits that would have to give: "
+                     + "; ".join(f"{lim} ({n} case{'s' if n != 1 else ''})" for lim, n in top)
+                     + (f" and {len(named) - shown} more" if len(named) > shown else ""))
+        elif plain:
+            text += ": " + "; ".join(k.rstrip(".") for k, _ in sorted(plain.items(), key=lambda kv: -kv[1])[:2])
         out.append(text + ". The pictures and tables below use the cases with a plan only.")
     return out
 
