@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from pyomo.environ import Constraint, Objective, maximize, minimize, value
 
+from model import charts
 from model.build import build_model
 from model.checks import CheckResult, check_plan, merge
 from model.scenario import DEFAULT_INPUTS, Scenario, TargetSpec, load_scenario
@@ -200,8 +201,7 @@ def plot(s: Scenario, r: AlternativesResult, out: Path) -> Path:
     fig.suptitle(f"Plans within {r.slack:.0%} of the least cost")
     fig.tight_layout()
     path = out / "alternatives.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    charts.save(fig, path)
     return path
 
 

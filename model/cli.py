@@ -20,7 +20,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from model.cli_common import COMMANDS, MODULE_COMMANDS, ArgumentParser, add_input_options, dispatch, fail
 from model.exitcodes import EXIT_INPUT, EXIT_INTERRUPT, EXIT_OK, EXIT_SOLVER, EXIT_TARGET, EXIT_WRITE
@@ -241,16 +241,19 @@ def print_summary(summary: dict, s, result_set: Path) -> None:
     import pandas as pd
 
     from model.fmt import figure as _fmt, shadow_price as shadow_text
+    from model.names import humaniser
+    from model.report import display_names
 
+    words = humaniser(display_names(s))       # names, not ids, wherever a person reads
     ty = summary["target_year"]
-    print(f"\nStatus: {summary['status']}  ({summary.get('message', '')})")
+    print(f"\nStatus: {summary['status']}  ({words(summary.get('message', ''))})")
     print(target_line(summary, s))
     if "max_reachable" in summary:
         print(f"Largest reachable: {_fmt(summary['max_reachable'])}")
     if summary.get("conflicts"):
         print("Limits that contradict each other (each would have to give):")
         for c in summary["conflicts"][:10]:
-            print(f"  - {c['meaning']}")
+            print(f"  - {words(c['meaning'])}")
     if "capacity_in_service" not in summary:
         return
     # per-year capacity by vendor and host, from the tables written with the set
@@ -269,12 +272,12 @@ def print_summary(summary: dict, s, result_set: Path) -> None:
 
     for line in terminal_lines(summary, ty):
         print(line)
-    print_answer(summary)
+    print_answer(summary, words)
     binding = [b for b in summary.get("binding", [])]
     if binding:
         print(f"\nBinding limits ({len(binding)}; the largest shadow prices first):")
         for b in binding[:12]:
-            print(f"  - {b['name']}: {shadow_text(b['shadow_price'])}")
+            print(f"  - {words(b['name'])}: {shadow_text(b['shadow_price'])}")
         if len(binding) > 12:
             print(f"  ... and {len(binding) - 12} more in summary.json and tables/binding.csv")
     if summary.get("binding_note"):
@@ -304,7 +307,7 @@ def target_line(summary: dict, s) -> str:
     return f"Target: {_fmt(summary['target'])}{basis} from {ty}"
 
 
-def print_answer(summary: dict) -> None:
+def print_answer(summary: dict, words: Any = str) -> None:
     """The answer in a few lines: cost and its basis, all-in capex per GW, borrowing, reach, build years."""
     from model.answer import build_years
     from model.fmt import figure as _report_fmt
@@ -339,7 +342,7 @@ def print_answer(summary: dict) -> None:
     target, reach = summary["target"], summary.get("max_reachable")
     spread = range_words(summary.get("headline_range"))
     if reach is not None and summary.get("objective") == "max-capacity":   # no target was given: none is named
-        print(f"  Reachable in {ty}: at most {_fmt(reach)} can be held")
+        print(f"  Most that can be held in {ty}: {_fmt(reach)} (maximised; no target asked)")
     elif reach is not None:
         held = f"at most {_fmt(reach)}" + (f" ({spread})" if spread and summary["status"] == "target_missed" else "")
         print(f"  Reachable in {ty}: {_fmt(target)} asked, {held} can be held")

@@ -268,3 +268,22 @@ def label(key: str, names: Mapping[str, Mapping[str, str]] | None = None) -> str
         w = w if w.split(" ")[0] in _SMALL.values() else w[:1].lower() + w[1:]
         text = f"{base}: {w}" if member not in ("value",) else base
     return f"{text} ({words(field).lower()})" if field else text
+
+
+#: Assumption keys whose values are shares (shown in %), not factors.
+_SHARE_KEYS = ("discount_rate", "interest_rate", "revenue_to_compute", "utilisation")
+
+
+def assumption_range(key: str, low: Any, high: Any, unit: str = "") -> str:
+    """An assumption's low-to-high range with its unit: a quantity in its unit, a rate in %, a scale as a factor.
+
+    >>> assumption_range("discount_rate", 0.06, 0.1), assumption_range("supply_scale.amd", 0.8, 1.2)
+    ('6 % to 10 %', '× 0.8 to × 1.2')
+    """
+    if unit:
+        return f"{quantity(low, unit)} to {quantity(high, unit)}"
+    if str(key).split(".")[0] in _SHARE_KEYS:
+        return f"{percent(low, 3)} to {percent(high, 3)}"
+    if is_number(low) and is_number(high):
+        return f"× {sig(float(low), 3)} to × {sig(float(high), 3)}"
+    return f"{low} to {high}"

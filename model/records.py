@@ -195,6 +195,8 @@ class Scenario:
     input_files: dict[str, str] = field(default_factory=dict)
     # the shares of the world's supply the run uses, with their basis (model.inputs.allocation.share_table)
     supply_share: dict[str, dict] = field(default_factory=dict)
+    #: ``{kind: {id: name}}`` from ``inputs/display_names.csv`` and the vendor and host files (model.names).
+    display_names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def history_last_year(self) -> int | None:

@@ -11,7 +11,6 @@ and keeps the small HTML helpers and the override read-out that
 """
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from model import charts  # noqa: E402
 from model import fmt  # noqa: E402
 from model.colours import colour  # noqa: E402
+from model.names import humaniser, name, scenario_names, write_names_csv  # noqa: E402
 from model.pages import PLOT_STYLE  # noqa: E402
 from model.scenario import Scenario  # noqa: E402
 
@@ -60,7 +61,7 @@ def _stacked(ax, years, series: dict[str, np.ndarray], kind: str, names: dict[st
 
 def _target_line(ax, summary: dict[str, Any]) -> None:
     t = summary.get("target", {})
-    if t.get("unit") == "GW":
+    if t.get("unit") == "GW" and summary.get("objective") != "max-capacity":   # no target asked when maximising
         ax.axhline(t["value"], color="black", ls="--", lw=1)
         ax.axvline(summary["target_year"], color="black", ls=":", lw=1)
         ax.annotate(f"target {fmt.figure(t)} by {summary['target_year']}", (summary["target_year"], t["value"]),
@@ -102,13 +103,13 @@ def write_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path,
             ax.set_ylabel("GW of IT power")
             ax.set_title(title, loc="left")
             fig.tight_layout()
-            fig.savefig(out / fname, dpi=110)
-            plt.close(fig)
+            charts.save(fig, out / fname)
             images[title] = out / fname
 
         fig, axes = plt.subplots(1, 2, figsize=(11, 3.9), gridspec_kw={"width_ratios": [1.5, 1]})
         fp, grid = ds["facility_power_gw"], ds["grid_power_gw"]
-        _stacked(axes[0], years, {str(r): fp.sel(region=r).values for r in ds.region.values}, "region")
+        _stacked(axes[0], years, {str(r): fp.sel(region=r).values for r in ds.region.values}, "region",
+                 names.get("region", {}))
         axes[0].plot(years, grid.sum("region").values, color="black", lw=1.2, ls="--",
                      label="grid available (all regions)")
         top = max(float(grid.sum("region").max()), float(fp.sum("region").max()), 1e-6)
@@ -122,15 +123,14 @@ def write_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path,
         axes[1].set_title("Facility energy used", loc="left")
         axes[1].grid(alpha=0.3, axis="y")
         fig.tight_layout()
-        fig.savefig(out / "power_and_energy.png", dpi=110)
-        plt.close(fig)
+        charts.save(fig, out / "power_and_energy.png")
         images["Facility power and energy"] = out / "power_and_energy.png"
 
         fig, ax = plt.subplots(figsize=(9, 3.9))
         bottom = np.zeros(len(years))
         for i, part in enumerate(ds.cost_part.values):
             v = ds["cost_usd"].sel(cost_part=part).values / 1e9
-            ax.bar(years, v, bottom=bottom, label=fmt.words(str(part)), color=_PART_COLOURS[i % len(_PART_COLOURS)])
+            ax.bar(years, v, bottom=bottom, label=name("cost_part", str(part), names), color=_PART_COLOURS[i % len(_PART_COLOURS)])
             bottom += v
         ax.plot(years, ds["spending_usd"].values / 1e9, color="black", marker="o", lw=1, label="cash spent")
         ax.set_ylabel("billion USD per year")
@@ -138,11 +138,10 @@ def write_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path,
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         ax.grid(alpha=0.3, axis="y")
         fig.tight_layout()
-        fig.savefig(out / "costs.png", dpi=110)
-        plt.close(fig)
+        charts.save(fig, out / "costs.png")
         images["Costs"] = out / "costs.png"
 
-        path = _binding_plot(summary, out)
+        path = _binding_plot(summary, out, names)
         if path is not None:
             images["Binding limits"] = path
     return images
@@ -151,26 +150,32 @@ def write_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path,
 _PART_COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c")
 
 
-def _binding_plot(summary: dict[str, Any], out: Path) -> Path | None:
+def _binding_plot(summary: dict[str, Any], out: Path, names: dict[str, dict[str, str]]) -> Path | None:
     """The 15 costliest binding limits in USD/GW (targets apart), each with a label that tells it apart."""
     from model.pages.plan import TARGET_FAMILIES, binding_frame
 
+    if summary.get("status") != "optimal" or summary.get("objective") == "max-capacity":
+        return None     # shadow prices in USD/GW of a least-cost plan only (the page shows the others in tables)
     regions = list((summary.get("capacity_by_region") or {}).keys())
-    limits = [b for b in binding_frame(summary.get("binding") or [], regions, {})
+    limits = [b for b in binding_frame(summary.get("binding") or [], regions, names)
               if b["family"] not in TARGET_FAMILIES and b["unit"] == "USD/GW"][:15]
     if not limits:
         return None
-    fig, ax = plt.subplots(figsize=(9, 0.32 * len(limits) + 1.2))
+    import textwrap
+
+    words = humaniser(names)
+    labels = [textwrap.fill(_shorten(words(b["label"]), 90), 46) for b in limits]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    fig, ax = plt.subplots(figsize=(9, 0.27 * lines + 0.12 * len(limits) + 1.3))
     vals = [abs(b["value"]) / 1e9 for b in limits]
     ax.barh(range(len(limits)), vals, color="#c44e52")
-    ax.set_yticks(range(len(limits)), [_shorten(b["label"], 80) for b in limits], fontsize=8)
+    ax.set_yticks(range(len(limits)), labels)
     ax.invert_yaxis()
-    ax.set_xlabel("cost saved by one GW more room in the limit (billion USD per GW)")
-    ax.set_title("Binding limits by shadow price", loc="left")
+    ax.set_xlabel("billion USD saved per GW more room in the limit")
+    fig.suptitle("Binding limits by shadow price", x=0.01, ha="left", fontweight="bold")
     ax.grid(alpha=0.3, axis="x")
     fig.tight_layout()
-    fig.savefig(out / "binding.png", dpi=110)
-    plt.close(fig)
+    charts.save(fig, out / "binding.png")
     return out / "binding.png"
 
 
@@ -182,18 +187,15 @@ def _shorten(text: str, n: int) -> str:
 # ----------------------------------------------------------------------------
 # The report
 # ----------------------------------------------------------------------------
+def display_names(s: Scenario) -> dict[str, dict[str, str]]:
+    """Display names of a scenario by kind and id (``model.names``), vendors and hosts included."""
+    return scenario_names(s)
+
+
 def write_names(folder: Path, s: Scenario) -> Path:
-    """``tables/names.csv`` (``kind,id,name``): display names of vendors, hosts and regions, for the pages."""
+    """``tables/names.csv`` (``kind,id,name``): display names of every kind (``model.names``), for the pages."""
     (folder / "tables").mkdir(exist_ok=True)
-    path = folder / "tables" / "names.csv"
-    with path.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["kind", "id", "name"])
-        regions = {r: r for r in s.regions}
-        for kind, table in (("vendor", dict(s.vendors)), ("host", dict(s.hosts)), ("region", regions)):
-            for key, name in table.items():
-                w.writerow([kind, key, name])
-    return path
+    return write_names_csv(folder / "tables" / "names.csv", display_names(s))
 
 
 def write_report(folder: Path, summary: dict[str, Any], images: dict[str, Path], s: Scenario,

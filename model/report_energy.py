@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from model import charts  # noqa: E402
 from model.colours import colour  # noqa: E402
 from model.scenario import Scenario  # noqa: E402
 
@@ -52,8 +53,7 @@ def write_energy_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path, s: Sc
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(out / "power_by_source.png", dpi=110)
-    plt.close(fig)
+    charts.save(fig, out / "power_by_source.png")
     images["Power by source"] = out / "power_by_source.png"
 
     # 2. energy per year against reference figures
@@ -77,8 +77,7 @@ def write_energy_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path, s: Sc
     ax.set_title("Energy per year against reference figures")
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout(rect=(0, 0, 0.77, 1))
-    fig.savefig(out / "energy_vs_references.png", dpi=110)
-    plt.close(fig)
+    charts.save(fig, out / "energy_vs_references.png")
     images["Energy against references"] = out / "energy_vs_references.png"
 
     # 3. spending against funding
@@ -100,7 +99,6 @@ def write_energy_plots(ds: xr.Dataset, summary: dict[str, Any], out: Path, s: Sc
     ax.legend(fontsize=8, frameon=False)
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
-    fig.savefig(out / "spending_vs_funding.png", dpi=110)
-    plt.close(fig)
+    charts.save(fig, out / "spending_vs_funding.png")
     images["Spending against funding"] = out / "spending_vs_funding.png"
     return images

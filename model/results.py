@@ -374,10 +374,10 @@ def write_result_set(root: Path, name: str, s: Scenario, outcome: Outcome, ds: x
             df.to_csv(tmp / "tables" / f"{tname}.csv", index=False)
         man = manifest(s, outcome, argv, timings, extra_manifest)
         if plots:
-            from model.report import write_plots, write_report
+            from model.report import display_names, write_plots, write_report
 
             (tmp / "plots").mkdir()
-            images = write_plots(ds, summ, tmp / "plots", {"vendor": s.vendors, "host": s.hosts})
+            images = write_plots(ds, summ, tmp / "plots", display_names(s))
             from model.report_energy import write_energy_plots
 
             images.update(write_energy_plots(ds, summ, tmp / "plots", s))

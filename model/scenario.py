@@ -10,13 +10,14 @@ NaN.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
 from model.assemble.core import assemble
 from model.errors import InputError, InputErrors
 from model.inputs.allocation import apply_world_allocation, share_table
+from model.names import check_display_names
 from model.inputs import (Catalogue, Override, RawTable, apply_scenario_file, apply_set, display_path,
                           expand_kind_defaults, input_hashes, load_catalogue, read_raw_tables)
 # the records are part of this module's interface (``from model.scenario import Scenario, Offer``)
@@ -128,13 +129,14 @@ def available_scenarios(inputs_dir: Path = DEFAULT_INPUTS) -> dict[str, str]:
 def _read_files(inputs_dir: Path, scenario: str | None, errors: list[InputError]):
     """Read the catalogue, the tables and the scenario file (the part of loading that touches the disk).
 
-    Returns (catalogue, raw tables, overrides applied, extra files read, scenario description);
+    Returns (catalogue, raw tables, overrides applied, extra files read, scenario description, display names);
     problems are appended to ``errors``.
     """
     import yaml
 
     catalogue = load_catalogue(inputs_dir / "parameters.yaml")
     tables = read_raw_tables(inputs_dir, errors)
+    names = check_display_names(inputs_dir, tables, errors)   # presentation, checked against the base ids
     expand_kind_defaults(tables)
     overrides: list[Override] = []
     extra_files: list[Path] = []
@@ -157,7 +159,7 @@ def _read_files(inputs_dir: Path, scenario: str | None, errors: list[InputError]
                 errors.extend(exc.errors)
             else:
                 description = scenario_description(path, errors)
-    return catalogue, tables, overrides, extra_files, description
+    return catalogue, tables, overrides, extra_files, description, names
 
 
 def scenario_description(path: Path, errors: list[InputError]) -> str:
@@ -213,7 +215,7 @@ def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None
     if not inputs_dir.is_dir():
         raise InputErrors(errors + [InputError("command line", "--inputs", "--inputs", "a folder of input files",
                                                f"{display_path(inputs_dir)!r} ({'a file' if inputs_dir.exists() else 'no such folder'})")])
-    catalogue, tables, overrides, extra_files, description = _read_files(inputs_dir, scenario, errors)
+    catalogue, tables, overrides, extra_files, description, names = _read_files(inputs_dir, scenario, errors)
     name = scenario or "base"
     from model.inputs import apply_scenario_doc
 
@@ -240,7 +242,8 @@ def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None
         raise InputErrors(errors)
     assert scen is not None
     return replace(scen, overrides=tuple(overrides), input_files=input_hashes(inputs_dir, extra_files),
-                   supply_share=share_table(tables, scen.years))
+                   supply_share=share_table(tables, scen.years),
+                   display_names=names)
 
 
 @dataclass(frozen=True)
@@ -265,6 +268,7 @@ class BaseInputs:
     name: str
     description: str
     input_files: dict[str, str]
+    display_names: dict[str, dict[str, str]] = field(default_factory=dict)   # model.names: presentation only
 
 
 def read_base_inputs(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None) -> BaseInputs:
@@ -280,11 +284,11 @@ def read_base_inputs(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = N
     if not inputs_dir.is_dir():
         raise InputErrors([InputError("command line", "--inputs", "--inputs", "a folder of input files",
                                       f"{display_path(inputs_dir)!r} (no such folder)")])
-    catalogue, tables, overrides, extra_files, description = _read_files(inputs_dir, scenario, errors)
+    catalogue, tables, overrides, extra_files, description, names = _read_files(inputs_dir, scenario, errors)
     if errors:
         raise InputErrors(errors)
     return BaseInputs(str(inputs_dir), scenario, catalogue, dict(tables), tuple(overrides), scenario or "base",
-                      description, input_hashes(inputs_dir, extra_files))
+                      description, input_hashes(inputs_dir, extra_files), names)
 
 
 def load_variant(base: BaseInputs, sets: Iterable[str] = (), target: TargetSpec = TargetSpec(),
@@ -326,7 +330,8 @@ def load_variant(base: BaseInputs, sets: Iterable[str] = (), target: TargetSpec 
         raise InputErrors(errors)
     assert scen is not None
     return replace(scen, overrides=tuple(overrides), input_files=dict(base.input_files),
-                   supply_share=share_table(tables, scen.years))
+                   supply_share=share_table(tables, scen.years),
+                   display_names=base.display_names)
 
 
 def non_finite_problems(s: Scenario | None) -> list[InputError]:

@@ -32,6 +32,8 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from model import charts
+
 Case = dict[str, float]
 
 #: Distributions a Monte Carlo sweep accepts, and the numbers each needs.
@@ -347,8 +349,7 @@ def plot_tornado(table: pd.DataFrame, out: Path, labels: Mapping[str, str] | Non
     axes[0][0].set_title("blue: key at its low value, orange: at its high value; line: base", fontsize=8, loc="left")
     fig.tight_layout()
     path = out / "tornado.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    charts.save(fig, path)
     return path
 
 
@@ -372,8 +373,7 @@ def plot_sobol(table: pd.DataFrame, out: Path) -> Path | None:
     axes[0][0].legend(fontsize=8, frameon=False)
     fig.tight_layout()
     path = out / "sobol.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    charts.save(fig, path)
     return path
 
 
@@ -397,8 +397,7 @@ def plot_morris(table: pd.DataFrame, out: Path) -> Path | None:
         ax.grid(alpha=0.3)
     fig.tight_layout()
     path = out / "morris.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    charts.save(fig, path)
     return path
 
 
@@ -425,8 +424,7 @@ def plot_distributions(figures: Mapping[str, np.ndarray], units: Mapping[str, st
     axes[0][0].legend(fontsize=8, frameon=False)
     fig.tight_layout()
     path = out / "distributions.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    charts.save(fig, path)
     return path
 
 
@@ -451,8 +449,7 @@ def plot_effects(x: Mapping[str, np.ndarray], y: np.ndarray, name: str, unit: st
     axes[0][0].legend(fontsize=7, frameon=False)
     fig.tight_layout()
     path = out / f"effects_{name}.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    charts.save(fig, path)
     return path
 
 
@@ -477,6 +474,5 @@ def plot_fan(years: Sequence[int], capacity: np.ndarray, out: Path, target: tupl
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     fig.tight_layout()
     path = out / "capacity_fan.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    charts.save(fig, path)
     return path

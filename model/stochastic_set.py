@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from model import charts
 from model.stochastic import FuturesSpec, StochasticReport, StochasticResult
 
 def _fig(v: float | None, unit: str = "USD") -> dict | None:
@@ -110,8 +111,7 @@ def _plot(spec: FuturesSpec, rep: StochasticReport, out: Path) -> None:
         axes[1].text(0.5, 0.5, "the hedged first stage equals the expected-value plan's", ha="center",
                      transform=axes[1].transAxes)
     fig.tight_layout()
-    fig.savefig(out / "futures.png", dpi=110)
-    plt.close(fig)
+    charts.save(fig, out / "futures.png")
 
 
 def shortfall_text(value_: float, unit: str) -> str:

@@ -367,7 +367,8 @@ def test_page_shows_an_invalid_value_inline_and_keeps_working(browser, server, t
     box.send_keys("0.5\n")
     _wait(browser, "return !document.getElementById('error').hidden")
     error = browser.find_element("id", "error").text
-    assert "pue" in error and "at least 1" in error
+    assert "PUE" in error and "0.5" in error and "at least 1" in error      # in words, the control's own name
+    assert "--set" not in error and "field" not in error
     assert "invalid" in box.get_attribute("class")
     n = _updates(browser)
     _move(browser, "capex_scale", 2)

@@ -8,7 +8,9 @@ from typing import Any, Sequence
 import pandas as pd
 import pint
 
+from model import charts
 from model.colours import colour
+from model.names import name, project_names
 from model.compare.figures import convert, shorten
 from model.compare.sets import ResultSetView
 from model.pages import PLOT_STYLE
@@ -63,8 +65,7 @@ def _vendor_plot(plt: Any, views: Sequence[ResultSetView], gathered: dict[str, p
     fig.legend(handles[::-1], names[::-1], loc="center right", frameon=False)
     fig.suptitle("IT capacity in service by chip vendor", x=0.01, ha="left", fontweight="bold", fontsize=11)
     fig.tight_layout(rect=(0, 0, 1 - 1.3 / fig.get_size_inches()[0], 1))
-    fig.savefig(out / "capacity_by_vendor.png", dpi=110)
-    plt.close(fig)
+    charts.save(fig, out / "capacity_by_vendor.png")
     return out / "capacity_by_vendor.png"
 
 
@@ -90,8 +91,7 @@ def _power_plot(plt: Any, views: Sequence[ResultSetView], gathered: dict[str, pd
         ax.grid(alpha=0.3)
     axes[0][0].legend(frameon=False, fontsize=8)
     fig.tight_layout()
-    fig.savefig(out / "power.png", dpi=110)
-    plt.close(fig)
+    charts.save(fig, out / "power.png")
     return out / "power.png"
 
 
@@ -111,9 +111,10 @@ def _cost_plot(plt: Any, views: Sequence[ResultSetView], gathered: dict[str, pd.
             ax = axes[0][k]
             k += 1
             bottom = np.zeros(len(parts.index))
+            shown = project_names()
             for j, part in enumerate(parts.columns):
                 vals = parts[part].values / 1e12
-                ax.bar(range(len(parts.index)), vals, bottom=bottom, label=str(part),
+                ax.bar(range(len(parts.index)), vals, bottom=bottom, label=name("cost_part", str(part), shown),
                        color=plt.get_cmap("tab10")(j % 10))
                 bottom += vals
             ax.set_xticks(range(len(parts.index)), [shorten(x, 18) for x in parts.index], rotation=20,
@@ -135,8 +136,7 @@ def _cost_plot(plt: Any, views: Sequence[ResultSetView], gathered: dict[str, pd.
             ax.legend(frameon=False, fontsize=8)
             ax.grid(alpha=0.3)
         fig.tight_layout()
-        fig.savefig(out / "cost.png", dpi=110)
-        plt.close(fig)
+        charts.save(fig, out / "cost.png")
         return out / "cost.png"
     return None
 

@@ -16,9 +16,7 @@ writers (``report``, ``compare``, ``sweep``, ``stochastic``,
 from __future__ import annotations
 
 import base64
-import csv
 import importlib
-import io
 import json
 import math
 import re
@@ -28,10 +26,12 @@ from typing import Any, Iterable, Mapping, Sequence
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from model import fmt
+from model import charts, fmt
+from model.names import humaniser, project_names, read_names_csv
 
 KINDS = ("plan", "compare", "sweep", "stochastic", "alternatives")
 PROJECT_INPUTS = Path(__file__).resolve().parent.parent.parent / "inputs"
+_TAG = re.compile(r"(<[^>]*>)")
 _URL = re.compile(r"(https?://[^\s<>\"')]+)")
 #: Status -> (headline word, colour of its badge).
 STATUS_STYLE = {
@@ -43,9 +43,11 @@ STATUS_STYLE = {
     "solver_error": ("Solver failed", "#b42318"),
     "unbounded": ("Unbounded", "#b42318"),
 }
-PLOT_STYLE = {"axes.spines.top": False, "axes.spines.right": False, "axes.titlesize": 11,
-              "axes.titleweight": "bold", "axes.labelsize": 9, "xtick.labelsize": 8.5, "ytick.labelsize": 8.5,
-              "legend.fontsize": 8, "font.size": 9}
+#: Sizes in points for charts about 9 inches wide at 110 dpi, shown at most 740 px wide in an 800 px window:
+#: 10.5 pt shows at 12 px there (``model.charts`` raises any smaller text of a wider chart to 11.5 px).
+PLOT_STYLE = {"axes.spines.top": False, "axes.spines.right": False, "axes.titlesize": 13,
+              "axes.titleweight": "bold", "axes.labelsize": 11, "xtick.labelsize": 10.5, "ytick.labelsize": 10.5,
+              "legend.fontsize": 10.5, "font.size": 11}
 
 
 def environment() -> Environment:
@@ -69,7 +71,8 @@ def render(kind: str, set_dir: Path, manifest: Mapping[str, Any] | None = None) 
 
     ``manifest`` stands in for ``manifest.json`` while a writer has not written it yet.
     """
-    return importlib.import_module(f"model.pages.{kind}").render(Path(set_dir), manifest)
+    html = importlib.import_module(f"model.pages.{kind}").render(Path(set_dir), manifest)
+    return humanise_html(html, names_of(Path(set_dir), manifest_of(Path(set_dir), manifest)))
 
 
 def write(kind: str, set_dir: Path, filename: str = "report.html", manifest: Mapping[str, Any] | None = None) -> Path:
@@ -105,24 +108,55 @@ def read_csv(path: Path):
 
 
 def names_of(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> dict[str, dict[str, str]]:
-    """Display names by dimension and id: the set's ``tables/names.csv``, else the inputs folder it ran on."""
+    """Display names by kind and id (:mod:`model.names`): the set's ``tables/names.csv``, else the inputs
+    folder it ran on (its ``display_names.csv``, vendors and hosts), else the project's."""
     out: dict[str, dict[str, str]] = {"vendor": {}, "host": {}, "region": {}}
     f = Path(set_dir) / "tables" / "names.csv"
     if f.exists():
-        with f.open(newline="") as fh:
-            for row in csv.DictReader(fh):
-                out.setdefault(row["kind"], {})[row["id"]] = row["name"]
-        return out
-    folders = [Path(p) for p in [(manifest or {}).get("inputs_dir")] if p] + [PROJECT_INPUTS]
-    for dim in ("vendor", "host"):
-        for folder in folders:
-            path = folder / f"{dim}s.csv"
-            if path.exists():
-                with path.open(newline="") as fh:
-                    for row in csv.DictReader(row for row in fh if not row.startswith("#")):
-                        if row.get(dim) and row.get("name"):
-                            out[dim].setdefault(row[dim], row["name"])
+        for kind, table_ in read_names_csv(f).items():
+            out.setdefault(kind, {}).update(table_)
+        if len(out) > 3:            # a set written before display_names.csv: add the project's other kinds
+            return out
+    manifest = manifest or {}
+    for other in manifest.get("sets") or []:          # a comparison: the names each of its sets wrote
+        for kind, table_ in read_names_csv(Path(str(other.get("path", ""))) / "tables" / "names.csv").items():
+            for key, text in table_.items():
+                out.setdefault(kind, {}).setdefault(key, text)
+    for folder in _input_folders(manifest) + [PROJECT_INPUTS]:
+        for kind, table_ in project_names(folder).items():
+            have = out.setdefault(kind, {})
+            for key, text in table_.items():
+                if have.get(key, key) == key:       # an id named by itself (an older set's region) gets its name
+                    have[key] = text
     return out
+
+
+def _input_folders(manifest: Mapping[str, Any]) -> list[Path]:
+    """The inputs folder a set ran on: its manifest's ``inputs_dir``, else ``--inputs`` of its command line."""
+    out = [Path(str(manifest["inputs_dir"]))] if manifest.get("inputs_dir") else []
+    cmd = [str(a) for a in manifest.get("command_line") or []]
+    for i, arg in enumerate(cmd):
+        if arg == "--inputs" and i + 1 < len(cmd):
+            out.append(Path(cmd[i + 1]))
+        elif arg.startswith("--inputs="):
+            out.append(Path(arg.split("=", 1)[1]))
+    return [p for p in out if p.is_dir()]
+
+
+def humanise_html(html: str, names: Mapping[str, Mapping[str, str]]) -> str:
+    """``html`` with display names in place of ids in its text (not in tags, styles or ``<code>``)."""
+    words = humaniser(names)
+    parts = _TAG.split(html)
+    out, skip = [], 0
+    for i, part in enumerate(parts):
+        if i % 2:                                   # a tag
+            m = re.match(r"<(/?)(style|script|code)\b", part, re.I)
+            if m:
+                skip += -1 if m.group(1) else 1
+            out.append(part)
+        else:
+            out.append(part if skip > 0 else words(part))
+    return "".join(out)
 
 
 # ----------------------------------------------------------------------------
@@ -154,12 +188,7 @@ def image(png: bytes | Path | None, alt: str, caption: str = "") -> dict[str, st
 
 def save_figure(fig, set_dir: Path | None, name: str) -> bytes:
     """PNG bytes of a matplotlib figure; also kept as ``plots/NAME`` when the set has a plots folder."""
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    data = buf.getvalue()
+    data = charts.png_bytes(fig)
     if set_dir is not None and (Path(set_dir) / "plots").is_dir():
         try:
             (Path(set_dir) / "plots" / name).write_bytes(data)

@@ -7,6 +7,8 @@ vendor and host in a table, and provenance last.
 """
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -81,7 +83,7 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
         else:
             sentence = (f"The {len(alts)} plans within {fmt.percent(slack)} of the least cost ({fmt.figure(least)}) "
                         "barely differ: the least-cost mix is nearly forced.")
-        more = [f"{fmt.percent(rise_of.get(s['alternative']), signed=True)} cost ('{s['alternative']}'): "
+        more = [f"{fmt.percent(rise_of.get(s['alternative']), signed=True)} cost, {plan_words(s['alternative'])}: "
                 f"{s['who']} ({s['dimension']}) from {fmt.quantity(s['from'], 'GW')} to {fmt.quantity(s['to'], 'GW')}."
                 for s in sw[1:4] if abs(s["to"] - s["from"]) > 0.05]
     else:
@@ -134,6 +136,14 @@ def _gw(v: float) -> str:
     return "·" if abs(v) < 0.05 else f"{v:,.1f}"
 
 
+def plan_words(name: str) -> str:
+    """An alternative's name as a phrase: ``least AMD (vendor)`` -> ``the plan with the least AMD``."""
+    m = re.fullmatch(r"(least|most) (.+?)(?: \((vendor|host)\))?", str(name))
+    if str(name) == "least cost":
+        return "the least-cost plan"
+    return f"the plan with the {m.group(1)} {m.group(2)}" if m else f"the plan {name}"
+
+
 def mix_plot(mix: Mapping[str, Mapping[str, Mapping[str, float]]], order: Sequence[str],
              rise_of: Mapping[str, Any], names: Mapping[str, Mapping[str, str]], ty: Any,
              set_dir: Path) -> bytes | None:
@@ -158,11 +168,11 @@ def mix_plot(mix: Mapping[str, Mapping[str, Mapping[str, float]]], order: Sequen
                 left += vals
             ax.set_title(f"Capacity by {word} in {ty} (GW)", loc="left")
             ax.grid(alpha=0.3, axis="x")
-            ax.legend(frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.09),
+            ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.09),
                       ncol=min(4, max(1, len(keys))))
         labels = [f"{n} ({fmt.percent(rise_of.get(n), signed=True)})" if finite(rise_of.get(n)) and rise_of.get(n)
-                  else f"{n} (least cost)" for n in order]
-        axes[0].set_yticks(range(len(order)), labels, fontsize=8)
+                  else (n if "least cost" in n else f"{n} (least cost)") for n in order]
+        axes[0].set_yticks(range(len(order)), labels)
         axes[0].invert_yaxis()
         fig.tight_layout()
         return save_figure(fig, set_dir, "alternatives_mix.png")

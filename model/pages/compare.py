@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from model import fmt
+from model.names import humaniser
 from model.pages import (source_cell, STATUS_STYLE, bullets, card, details, figure_block, finite, h3, image, manifest_of, names_of,
                          p, page, provenance_rows, read_csv, section, table, table_block, verdict)
 
@@ -87,19 +88,51 @@ def answer(labels: Sequence[str], figs: Mapping[str, dict[str, tuple[Any, str]]]
             a, b = _at_year(figs[ref], key)[0], _at_year(figs[lab], key)[0]
             ch = _change(a, b)
             if ch is not None and abs(ch) >= 0.005:
-                parts.append(f"{word} {fmt.percent(ch, signed=True)} ({fmt.quantity(b, _at_year(figs[lab], key)[1])})")
+                unit = _at_year(figs[lab], key)[1]
+                parts.append(f"{word} {signed(float(b) - float(a), unit)} to {fmt.quantity(b, unit)} "
+                             f"({fmt.percent(ch, signed=True)})")
         sizes_differ = finite(cap_a) and finite(cap_b) and abs(float(cap_a) - float(cap_b)) > 1e-6 * max(1, abs(cap_a))
         if sizes_differ:
             a, b = figs[ref].get("discounted_cost_per_gw", (None, ""))[0], figs[lab].get("discounted_cost_per_gw",
                                                                                          (None, ""))[0]
             ch = _change(a, b)
             if ch is not None:
-                parts.append(f"discounted cost per GW in service {fmt.percent(ch, signed=True)} "
-                             f"({fmt.quantity(b, 'USD/GW')})")
+                parts.append(f"discounted cost per GW in service {signed(float(b) - float(a), 'USD/GW')} to "
+                             f"{fmt.quantity(b, 'USD/GW')} ({fmt.percent(ch, signed=True)})")
         if not parts:
             out.append(f"{lab} gives the same headline figures as {ref}.")
         else:
             out.append(f"{lab} against {ref}: " + "; ".join(parts) + ".")
+    return out
+
+
+def signed(diff: float, unit: str) -> str:
+    """A difference with its sign and unit: ``+25 billion USD``, ``-5.2 GW``."""
+    return ("+" if diff > 0 else "-" if diff < 0 else "±") + fmt.quantity(abs(diff), unit)
+
+
+def key_words(key: str, names: Mapping[str, Mapping[str, str]]) -> str:
+    """An override key in words: ``supply_scale.nvidia`` -> ``supply scale of NVIDIA``."""
+    param, _, member = str(key).partition(".")
+    text = fmt.words(param).lower() if param.lower() != param.upper() else param
+    text = {"pue": "PUE"}.get(param, text)
+    if member:
+        who = humaniser(names)(member)
+        text += f" of {who}"
+    return text
+
+
+def what_changed(set_dir: Path, labels: Sequence[str], names: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """The inputs that differ between the sets, in words with their values (``NVIDIA supply scale: ...``)."""
+    over = read_csv(set_dir / "tables" / "overrides.csv")
+    if over is None or over.empty or not {"key", "set", "value", "differs"} <= set(over.columns):
+        return []
+    dif = over[over["differs"].astype(bool)]
+    out = []
+    for key in dict.fromkeys(dif["key"]):
+        rows = dif[dif["key"] == key].set_index("set")
+        values = [f"{lab} {rows.loc[lab, 'value'] if lab in rows.index else '(base data)'}" for lab in labels]
+        out.append(f"{key_words(str(key), names)}: " + ", ".join(str(v) for v in values))
     return out
 
 
@@ -124,6 +157,15 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
     if len(set(statuses.values())) == 1 and not all_met:
         word = STATUS_STYLE.get(next(iter(statuses.values())), ("Compared",))[0]
     sentence = lines[0] if lines else f"{len(labels)} result sets compared; differences are relative to {ref}."
+    changed = what_changed(set_dir, labels, names)
+    for key, word in (("target", "target"), ("target_year", "target year"), ("scenario", "scenario")):
+        vals = [_at_year(figs.get(lab, {}), key) for lab in labels]
+        if len({str(v) for v, _ in vals}) > 1:
+            changed.insert(0, f"{word}: " + ", ".join(
+                f"{lab} {fmt.quantity(v, u) if fmt.is_number(v) and u else v}" for lab, (v, u) in zip(labels, vals)))
+    if changed:
+        sentence = "What changed: " + "; ".join(changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4
+                                                                 else "") + ". " + sentence
     kinds = manifest.get("kinds_note")          # sets of different kinds: said before any figure
     more = ([f"{kinds[:1].upper()}{kinds[1:]}."] if kinds else []) + lines[1:]
     v = verdict(word, colour, sentence, more + [f"Differences are relative to the first set, {ref}."])
@@ -137,7 +179,11 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
                           f"{note}; {fmt.quantity(cost[0], 'USD', missing='no cost')} discounted",
                           "" if statuses[lab] == "optimal" else "warn"))
 
+    diff_png = difference_picture(set_dir, labels, figs, names)
     sections = [
+        section("difference", "The difference in one picture", [figure_block(image(
+            diff_png, "Change in IT capacity in service by chip vendor and host in the target year"))],
+            nav="Difference"),
         section("headline", "Headline figures", headline_blocks(labels, figs, names), nav="Figures"),
         section("plots", "Side by side", [figure_block(image(f, t)) for t, f in (
             ("IT capacity in service by chip vendor, per set",
@@ -158,7 +204,11 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
                 footer="Written by compute-energy-plan compare; tables in tables/*.csv (long, with a set column).")
 
 
-def _cell(value: Any, unit: str, ref_value: Any, key: str, first: bool) -> tuple[str, str]:
+def _cell(value: Any, unit: str, ref_value: Any, key: str, first: bool, neutral: bool = False) -> tuple[str, str]:
+    """A cell's text (with its difference to the first set, absolute and in %) and its colour class.
+
+    ``neutral``: no better/worse colour (the direction means nothing here, e.g. the ceiling of plans that
+    all meet their target)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ("target met" if key == "max_reachable" else "n/a"), ""
     if not fmt.is_number(value):
@@ -170,8 +220,8 @@ def _cell(value: Any, unit: str, ref_value: Any, key: str, first: bool) -> tuple
     ch = _change(ref_value, value)
     cls = ""
     if ch is not None and abs(ch) >= 0.0005:
-        text += f" ({fmt.percent(ch, signed=True)})"
-        direction = DIRECTION.get(key.split(".")[0], 0)
+        text += f" ({signed(float(value) - float(ref_value), unit)}, {fmt.percent(ch, signed=True)})"
+        direction = 0 if neutral else DIRECTION.get(key.split(".")[0], 0)
         cls = "good" if direction * ch > 0 else ("bad" if direction * ch < 0 else "")
     return text, cls
 
@@ -188,16 +238,19 @@ def headline_blocks(labels: Sequence[str], figs: Mapping[str, dict[str, tuple[An
             continue
         unit = next((u for _, u in vals if u), "")
         row = [_label(key, names)]
+        all_met = all(str(figs[lab].get("status", ("", ""))[0]) == "optimal" for lab in labels)
+        neutral = key in ("max_reachable", "target") or (all_met and key == "capacity_in_service")
         for i, (value, _) in enumerate(vals):
-            text, cls = _cell(value, unit, vals[0][0], key, i == 0)
+            text, cls = _cell(value, unit, vals[0][0], key, i == 0, neutral)
             row.append(text)
             if cls:
                 cells[(len(rows), i + 1)] = cls
         rows.append(row)
     blocks: list[Any] = [
-        p("Each figure in each set; after the first set, its change against the first in brackets. Green is "
-          "better and red worse where the direction is known (more capacity, less cost); cost per GW in service "
-          "puts plans of different sizes side by side.", "note"),
+        p("Each figure in each set; after the first set, its change against the first in brackets, in units and "
+          "in %. Green is better and red worse only where the direction is known (less cost, more capacity when "
+          "a target is missed); the ceiling of plans that meet their target is not judged. Cost per GW in "
+          "service puts plans of different sizes side by side.", "note"),
         table_block(table(["figure", *labels], rows, numeric=range(1, len(labels) + 1), cell_class=cells))]
     for parent, word in (("capacity_by_vendor", "chip vendor"), ("capacity_by_host", "host"),
                          ("capacity_by_region", "region")):
@@ -325,3 +378,61 @@ def vendor_panels(set_dir: Path, labels: Sequence[str], figs: Mapping[str, Mappi
                      fontsize=11)
         fig.tight_layout(rect=(0, 0, 1 - 1.5 / fig.get_size_inches()[0], 1))
         return save_figure(fig, set_dir, "capacity_by_vendor.png")
+
+
+def difference_picture(set_dir: Path, labels: Sequence[str], figs: Mapping[str, Mapping[str, tuple[Any, str]]],
+                       names: Mapping[str, Mapping[str, str]]) -> bytes | None:
+    """Each set's change against the first in the target year: GW by chip vendor and by host (one colour per
+    company, ``inputs/colours.csv``); ``None`` when the sets hold no capacity tables or nothing changes."""
+    if len(labels) < 2 or not (set_dir / "plots").is_dir():
+        return None
+    panels = []
+    for coord in ("vendor", "host"):
+        cap = read_csv(set_dir / "tables" / f"capacity_by_{coord}.csv")
+        if cap is None or not {"set", coord, "year", "value"} <= set(cap.columns):
+            continue
+        rows = []
+        ref = labels[0]
+        for lab in labels[1:]:
+            ty = figs.get(lab, {}).get("target_year", (None, ""))[0]
+            if not finite(ty):
+                continue
+            at = cap[cap["year"] == int(float(ty))]
+            a = at[at["set"] == ref].groupby(coord)["value"].sum()
+            b = at[at["set"] == lab].groupby(coord)["value"].sum()
+            d = b.subtract(a, fill_value=0.0)
+            rows += [(lab, str(k), float(v)) for k, v in d.items() if abs(v) >= 0.05]
+        panels.append((coord, rows))
+    if not any(rows for _, rows in panels):
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from model.colours import colour
+    from model.pages import PLOT_STYLE, save_figure
+
+    many = len(labels) > 2
+    height = max(len(rows) for _, rows in panels)
+    with plt.rc_context(PLOT_STYLE):
+        fig, axes = plt.subplots(1, len(panels), figsize=(9, 0.42 * height + 1.6), squeeze=False)
+        for ax, (coord, rows) in zip(axes[0], panels):
+            rows = sorted(rows, key=lambda r: r[2])
+            who = [names.get(coord, {}).get(k, k) + (f" ({lab})" if many else "") for lab, k, _ in rows]
+            vals = [v for _, _, v in rows]
+            ax.barh(range(len(rows)), vals, color=[colour(coord, k) for _, k, _ in rows])
+            ax.set_yticks(range(len(rows)), who)
+            ax.axvline(0, color="black", lw=0.8)
+            for i, v in enumerate(vals):
+                ax.annotate(f"{v:+.1f}", (v, i), xytext=(4 if v >= 0 else -4, 0), textcoords="offset points",
+                            ha="left" if v >= 0 else "right", va="center")
+            lo, hi = min(vals + [0.0]), max(vals + [0.0])
+            pad = 0.25 * (hi - lo or 1.0)
+            ax.set_xlim(lo - pad, hi + pad)
+            ax.set_title(f"by {'chip vendor' if coord == 'vendor' else coord}", loc="left")
+            ax.set_xlabel(f"GW, {' and '.join(labels[1:]) if not many else 'each set'} less {labels[0]}")
+            ax.grid(alpha=0.3, axis="x")
+        fig.suptitle("Change in IT capacity in service in the target year", x=0.01, ha="left", fontweight="bold")
+        fig.tight_layout()
+        return save_figure(fig, set_dir, "difference.png")

@@ -18,7 +18,8 @@ from markupsafe import Markup
 from model import fmt
 from model.summary import flatten_summary, override_entries
 from model.pages.calibration import calibration_blocks
-from model.pages import (source_cell, STATUS_STYLE, bullets, card, details, figure_block, figures_block, finite, h3, image,
+from model.pages.plan_detail import energy_references, money_blocks, plan_blocks, power_blocks
+from model.pages import (source_cell, STATUS_STYLE, bullets, card, details, figures_block, finite, h3, image,
                          manifest_of, names_of, p, page, provenance_rows, read_csv, read_json, section, sha_table,
                          table, table_block, verdict)
 from model.pages.shares import share_blocks
@@ -36,7 +37,6 @@ FAMILIES = {
     "milestone_capacity": "milestones", "target_compute": "the target", "milestone_compute": "milestones",
 }
 TARGET_FAMILIES = ("target_capacity", "target_compute", "milestone_capacity", "milestone_compute")
-_ENERGY_REF = re.compile(r"([\d.,]+)x ([^;(]+?) (\d{4}) \(([\d,.]+) TWh\)")
 
 
 def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
@@ -56,7 +56,10 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
     sections = [
         section("pictures", "The plan in pictures", [figures_block([
             image(plots / "capacity_by_vendor.png", "IT capacity in service by chip vendor"),
-            image(plots / "binding.png", "Binding limits ranked by shadow price")])], nav="Pictures"),
+            # a missed plan's shadow prices carry the penalty on the shortfall: read them in the tables, not a bar
+            image(plots / "binding.png", "Binding limits ranked by shadow price")
+            if status == "optimal" and summary.get("objective") != "max-capacity" else None],
+            one_column=True)], nav="Pictures"),
         section("why", "What stops more", what_stops_blocks(summary), nav="Why"),
         section("limits", "What limits the plan", limits_blocks(summary, limits, reach, regions), nav="Limits"),
         section("quote", "Read before quoting", range_blocks(summary) + quote_blocks(summary)),
@@ -110,18 +113,6 @@ def money_verdict(summary: Mapping[str, Any], manifest: Mapping[str, Any]) -> st
             f"(the most debt outstanding in any year); {limit_text}.")
 
 
-def energy_references(text: Any) -> list[dict[str, Any]]:
-    """The summary's ``energy_comparison`` sentence as ``[{times, name, year, twh}]``."""
-    out = []
-    for times, name, year, twh in _ENERGY_REF.findall(str(text or "")):
-        name = " ".join(fmt.words(w) if w.lower() in ("us", "eu", "uk") else w for w in name.strip().split())
-        if "data centre" not in name.lower():
-            name = name[:1].upper() + name[1:]      # a country or region
-        out.append({"times": float(times.replace(",", "")), "name": name, "year": int(year),
-                    "twh": float(twh.replace(",", ""))})
-    return out
-
-
 def energy_sentence(summary: Mapping[str, Any]) -> str:
     """``It uses 1,870 TWh in 2033: 3.6x Germany's use in 2024 (512 TWh), 2.0x ...``."""
     refs = energy_references(summary.get("energy_comparison"))
@@ -152,9 +143,25 @@ def plan_verdict(summary: Mapping[str, Any], limits: list[dict[str, Any]], reach
     cost = summary.get("total_cost")
     basis = summary.get("total_cost_basis") or _basis(cost)
     more: list[str] = []
-    if status == "optimal" and isinstance(target, dict):
+    reachable = summary.get("max_reachable")
+    if summary.get("objective") == "max-capacity" and status == "optimal":
+        word = "Most capacity"
+        held = reachable if isinstance(reachable, dict) else (summary.get("capacity_in_service") or {}).get(str(ty))
+        sentence = (f"Maximised: at most {fmt.figure(held, missing='an unknown amount')} of IT capacity can be in "
+                    f"service from {ty} on within the limits; this plan holds it"
+                    + (f", at a discounted cost of {fmt.figure(cost)}" if isinstance(cost, dict) else "") + ".")
+        if reach or limits:
+            more.append("What stops more: " + "; ".join(
+                rollup_sentences([b for b in (reach or limits) if b["family"] not in TARGET_FAMILIES],
+                                 _regions_count(summary))[:2]) + ".")
+    elif status == "optimal" and isinstance(target, dict):
         sentence = (f"The plan holds {fmt.figure(target)} of IT capacity in service from {ty} on, at a discounted "
                     f"cost of {fmt.figure(cost)}{range_sentence(summary)}" + (f" ({basis})" if basis else "") + ".")
+        if isinstance(reachable, dict) and finite(reachable.get("value")):
+            more.append(f"{fmt.figure(reachable)} is the ceiling: the most that can be held in {ty} within the "
+                        "limits" + (f" ({fmt.percent(float(reachable['value']) / float(target['value']) - 1)} "
+                                    "above the target)." if target.get("value") and
+                                    float(reachable["value"]) > float(target["value"]) * 1.005 else "."))
         t_limits = [b for b in limits if b["family"] in ("target_capacity", "target_compute")
                     and b.get("year") == ty]
         if t_limits:
@@ -167,7 +174,6 @@ def plan_verdict(summary: Mapping[str, Any], limits: list[dict[str, Any]], reach
             note = str(binds.get("note") or "the target does not bind: other limits drive the plan")
             more.insert(0, note[:1].upper() + note[1:] + ("" if note.endswith(".") else "."))
     elif status == "target_missed" and isinstance(target, dict):
-        reachable = summary.get("max_reachable")
         share = (float(reachable["value"]) / float(target["value"])
                  if isinstance(reachable, dict) and finite(reachable.get("value")) and target.get("value") else None)
         sentence = (f"The target of {fmt.figure(target)} by {ty} cannot be met: at most "
@@ -196,7 +202,7 @@ def plan_verdict(summary: Mapping[str, Any], limits: list[dict[str, Any]], reach
         energy = energy_sentence(summary)
         if energy:
             more.append(energy)
-        if status == "optimal":
+        if status == "optimal" and summary.get("objective") != "max-capacity":
             costly = [b for b in limits if b["family"] not in TARGET_FAMILIES and b["unit"] == "USD/GW"]
             if costly:
                 top = rollup(costly, _regions_count(summary))[:2]
@@ -212,18 +218,21 @@ def headline_cards(summary: Mapping[str, Any]) -> list[dict[str, str]]:
     out = []
     target = summary.get("target")
     reach = summary.get("max_reachable")
-    if isinstance(target, dict):
+    maximised = summary.get("objective") == "max-capacity"
+    if isinstance(target, dict) and not maximised:
         out.append(card("Target", fmt.figure(target), f"in service from {ty}"))
-    if summary.get("status") == "target_missed" and isinstance(reach, dict):
-        out.append(card("Largest reachable", fmt.figure(reach, missing="not reached"), "the most the limits allow",
-                        "warn"))
+    if isinstance(reach, dict):
+        missed = summary.get("status") == "target_missed"
+        out.append(card("Most capacity" if maximised else "Largest reachable (ceiling)",
+                        fmt.figure(reach, missing="not reached"), f"the most the limits allow in {ty}",
+                        "warn" if missed else ""))
     if isinstance(summary.get("total_cost"), dict):
         out.append(card("Total discounted cost", fmt.figure(summary["total_cost"]),
-                        str(summary.get("total_cost_basis") or _basis(summary["total_cost"]))))
+                        short_basis(str(summary.get("total_cost_basis") or _basis(summary["total_cost"])))))
     for key, word in (("all_in_capex_per_gw", "All-in capital cost per GW"), ("cost_per_gw", "Cost per GW")):
         fig = summary.get(key)
         if isinstance(fig, dict) and finite(fig.get("value")):
-            out.append(card(word, fmt.figure(fig), _basis(fig)))
+            out.append(card(word, fmt.figure(fig), short_basis(_basis(fig))))
     if isinstance(summary.get("facility_power"), dict):
         out.append(card("Facility power", fmt.figure(summary["facility_power"]), f"in {ty}, IT load × PUE"))
     if isinstance(summary.get("energy"), dict):
@@ -236,6 +245,12 @@ def headline_cards(summary: Mapping[str, Any]) -> list[dict[str, str]]:
     if isinstance(peak, dict) and finite(peak.get("value")):
         out.append(card("Peak debt", fmt.figure(peak), f"in {peak.get('year', '')}".strip(), ""))
     return out[:7]
+
+
+def short_basis(text: str) -> str:
+    """The first clause of a basis (the verdict states it whole, once): up to its first ';' or '('."""
+    head = re.split(r"[;(]", str(text or ""), maxsplit=1)[0].strip().rstrip(",")
+    return head
 
 
 # ----------------------------------------------------------------------------
@@ -402,7 +417,7 @@ def quote_blocks(summary: Mapping[str, Any]) -> list[Any]:
         for a in ranked:
             unit = str(a.get("unit") or "")
             rng = (f"{a['low_text']} to {a['high_text']}" if "low_text" in a
-                   else f"{fmt.quantity(a.get('low'), unit)} to {fmt.quantity(a.get('high'), unit)}")
+                   else fmt.assumption_range(str(a.get("key", "")), a.get("low"), a.get("high"), unit))
             rows.append([str(a.get("label") or fmt.words(str(a.get("key", "")))), rng,
                          f"{fmt.quantity(a.get('cost_low'), 'USD')} to {fmt.quantity(a.get('cost_high'), 'USD')}",
                          f"{fmt.quantity(a.get('capacity_low'), 'GW')} to {fmt.quantity(a.get('capacity_high'), 'GW')}",
@@ -410,132 +425,6 @@ def quote_blocks(summary: Mapping[str, Any]) -> list[Any]:
         blocks.append(table_block(table(["assumption", "range", "total cost", "capacity", "swing"], rows,
                                         numeric=(4,))))
     return blocks + calibration_blocks(summary)      # rows outside their tolerance first (model/pages/calibration.py)
-
-
-# ----------------------------------------------------------------------------
-# Detail: plan over time, power, money, more figures, inputs
-# ----------------------------------------------------------------------------
-def _year_table(df, coord: str, names: Mapping[str, str], ty: Any, unit: str = "GW") -> dict[str, Any]:
-    wide = df.pivot_table(index=coord, columns="year", values="value", aggfunc="sum").fillna(0.0)
-    wide = wide.sort_values(ty, ascending=False) if ty in wide.columns else wide
-    wide = wide[(wide.abs() > 1e-9).any(axis=1)]
-    years = list(wide.columns)
-    rows, classes, cells = [], [], {}
-    for r, (member, vals) in enumerate(wide.iterrows()):
-        rows.append([names.get(str(member), str(member))] + [_cell(x) for x in vals])
-        classes.append("")
-        for i, x in enumerate(vals):
-            if abs(x) < 0.05:
-                cells[(r, i + 1)] = "zero"
-    rows.append(["Total"] + [_cell(x) for x in wide.sum(axis=0)])
-    classes.append("total")
-    for r in range(len(rows)):
-        for i, y in enumerate(years):
-            if y == ty:
-                cells[(r, i + 1)] = (cells.get((r, i + 1), "") + " hl").strip()
-    word = {"vendor": "chip vendor", "offer_region": "region"}.get(coord, coord)
-    return table([f"{word} ({unit})"] + [str(y) for y in years], rows, numeric=range(1, len(years) + 1),
-                 row_class=classes, cell_class=cells)
-
-
-def _cell(v: float) -> str:
-    return "·" if abs(v) < 0.05 else f"{v:,.1f}"
-
-
-def plan_blocks(set_dir: Path, names: Mapping[str, Mapping[str, str]], ty: Any) -> list[Any]:
-    blocks: list[Any] = []
-    for coord, word, png in (("vendor", "chip vendor", "capacity_by_vendor.png"),
-                             ("host", "host", "capacity_by_host.png"),
-                             ("region", "region", "capacity_by_region.png")):
-        df = read_csv(set_dir / "tables" / f"capacity_by_{coord}.csv")
-        img = image(set_dir / "plots" / png, f"IT capacity in service by {word}") if coord != "vendor" else None
-        if df is None and img is None:
-            continue
-        blocks.append(h3(f"By {word} (GW of IT power in service)"))
-        blocks.append(figure_block(img))
-        if df is not None and {coord, "year", "value"} <= set(df.columns):
-            blocks.append(table_block(_year_table(df, coord, names.get(coord, {}), ty)))
-    if not blocks:
-        blocks.append(p("This run has no plan to show."))
-    return blocks
-
-
-def power_blocks(set_dir: Path, summary: Mapping[str, Any], ty: Any) -> list[Any]:
-    plots = set_dir / "plots"
-    blocks: list[Any] = [figures_block([image(plots / "power_and_energy.png", "Facility power and energy"),
-                                        image(plots / "power_by_source.png", "Firm power by source"),
-                                        image(plots / "energy_vs_references.png", "Energy against references")])]
-    pw = read_csv(set_dir / "tables" / "power.csv")
-    if pw is not None and {"region", "year", "variable", "value", "unit"} <= set(pw.columns) and ty in set(pw["year"]):
-        at = pw[pw["year"] == ty]
-        wide = at.pivot_table(index="region", columns="variable", values="value", aggfunc="sum")
-        units = at.groupby("variable")["unit"].first().to_dict()
-        order = [c for c in ("it_power", "facility_power", "grid_power", "energy") if c in wide.columns]
-        order += [c for c in wide.columns if c not in order]
-        wide = wide[order].sort_values(order[0], ascending=False)
-        rows = [[r] + [_cell(x) for x in vals] for r, vals in wide.iterrows()]
-        rows.append(["Total"] + [_cell(x) for x in wide.sum(axis=0)])
-        blocks += [h3(f"By region in {ty}"),
-                   table_block(table(["region"] + [f"{fmt.words(c)} ({units.get(c, '')})" for c in order], rows,
-                                     numeric=range(1, len(order) + 1), row_class=[""] * (len(rows) - 1) + ["total"]))]
-    ps = read_csv(set_dir / "tables" / "power_sources.csv")
-    if ps is not None and {"kind", "region", "year", "variable", "value"} <= set(ps.columns) and ty in set(ps["year"]):
-        at = ps[(ps["variable"] == "power_in_service") & (ps["year"] == ty)]
-        wide = at.pivot_table(index="region", columns="kind", values="value", aggfunc="sum").fillna(0.0)
-        wide = wide.loc[:, (wide.abs() > 1e-9).any(axis=0)]
-        wide = wide[(wide.abs() > 1e-9).any(axis=1)]
-        if not wide.empty:
-            wide = wide.loc[wide.sum(axis=1).sort_values(ascending=False).index]
-            kinds = list(wide.columns)
-            rows = [[r] + [_cell(x) for x in vals] + [_cell(vals.sum())] for r, vals in wide.iterrows()]
-            rows.append(["Total"] + [_cell(x) for x in wide.sum(axis=0)] + [_cell(wide.values.sum())])
-            blocks += [h3(f"Power sources the plan builds, in service in {ty} (GW, before capacity credit)"),
-                       table_block(table(["region"] + [str(k).replace("_", " + ") for k in kinds] + ["all"], rows,
-                                         numeric=range(1, len(kinds) + 2),
-                                         row_class=[""] * (len(rows) - 1) + ["total"]))]
-    refs = energy_references(summary.get("energy_comparison"))
-    if refs:
-        blocks += [h3("The plan's energy against reference figures"),
-                   table_block(table(["reference", "its energy", "the plan uses"],
-                                     [[f"{r['name'][:1].upper()}{r['name'][1:]} {r['year']}",
-                                       fmt.quantity(r["twh"], "TWh"), f"{r['times']:.1f}×"]
-                                      for r in refs], numeric=(1, 2)))]
-    return blocks
-
-
-def money_blocks(set_dir: Path, summary: Mapping[str, Any]) -> list[Any]:
-    plots = set_dir / "plots"
-    blocks: list[Any] = []
-    if isinstance(summary.get("total_cost"), dict):
-        blocks.append(p(f"Total discounted cost {fmt.figure(summary['total_cost'])} "
-                        f"({summary.get('total_cost_basis') or _basis(summary['total_cost'])})."))
-    for key in ("all_in_capex_per_gw", "cost_per_gw"):
-        fig = summary.get(key)
-        if isinstance(fig, dict) and finite(fig.get("value")):
-            blocks.append(p(f"{fmt.LABELS.get(key, fmt.words(key))}: {fmt.figure(fig)}"
-                            + (f" ({_basis(fig)})." if _basis(fig) else ".")))
-    gap = summary.get("funding_gap")
-    if isinstance(gap, dict) and finite(gap.get("value")) and gap["value"] > 0:
-        blocks.append(p(f"Spending exceeds revenue, equity and vendor financing by up to {fmt.figure(gap)}"
-                        + (f" (in {gap['year']})" if gap.get("year") else "")
-                        + "; the plan borrows the difference (the debt by year is in the table below)."))
-    blocks.append(figures_block([image(plots / "costs.png", "Yearly cost by part and cash spent"),
-                                 image(plots / "spending_vs_funding.png", "Spending against funding")]))
-    parts = summary.get("cost_by_part")
-    if isinstance(parts, dict) and parts:
-        total = sum(f.get("value", 0.0) for f in parts.values() if isinstance(f, dict) and finite(f.get("value")))
-        rows = [[fmt.words(k), fmt.figure(f), fmt.percent(f["value"] / total) if total else ""]
-                for k, f in sorted(parts.items(), key=lambda kv: -(kv[1].get("value") or 0.0))
-                if isinstance(f, dict) and finite(f.get("value")) and abs(f["value"]) > 0]
-        blocks.append(table_block(table(["part", "discounted, all years", "share"], rows, numeric=(1, 2),
-                                        caption="Total discounted cost by part")))
-    series = [k for k in ("spending", "funding", "debt") if isinstance(summary.get(k), dict)]
-    if series:
-        years = list(summary[series[0]].keys())
-        rows = [[y] + [fmt.figure(summary[k].get(y)) for k in series] for y in years]
-        blocks.append(details("Spending, funding and debt by year (nominal)", [table_block(table(
-            ["year"] + [fmt.LABELS.get(k, fmt.words(k)) for k in series], rows, numeric=range(1, len(series) + 1)))]))
-    return blocks
 
 
 #: Keys the sections above show, or that are words and lists rather than figures.

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from model import fmt
-from model.pages.exposure import exposure_section
+from model.pages.exposure import exposure_section, exposure_sentence
 from model.pages import (PLOT_STYLE, bullets, card, figures_block, finite, image, manifest_of, names_of,
                          p, page, provenance_rows, read_csv, read_json, save_figure, section, table, table_block,
                          verdict)
@@ -55,7 +55,7 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
     else:
         word, colour = fmt.words(status), "#b42318"
         sentence = f"No hedged plan: {summary.get('message', status)}."
-    more = [meaning(summary, k) for k in ("vss", "evpi", "cvar")]
+    more = [exposure_sentence(summary)] + [meaning(summary, k) for k in ("vss", "evpi", "cvar")]
     hedge = summary.get("hedge") or []
     if hedge:
         more.append(f"The hedge, built by {last}: " + "; ".join(_hedge_words(h, names) for h in hedge[:3]) + ".")
@@ -120,10 +120,6 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
 def _spread(costs: list[float]) -> str:
     text = fmt.span(min(costs), max(costs), "USD")
     return f" ({text} by future)" if " to " in text else " (about the same in every future)"
-
-
-def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _futures(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -192,13 +188,16 @@ def cost_plot(futures: list[dict[str, Any]], expected: float | None, cvar: float
         return None
     scale, word = (1e12, "trillion") if max(abs(f["cost"]) for f in fs) >= 1e12 else (1e9, "billion")
     x = np.array([f["cost"] for f in fs]) / scale
+    import textwrap
+
+    labels = [textwrap.fill(f"{f['name']} ({fmt.percent(f['probability'])})", 50) for f in fs]
+    lines = sum(label.count("\n") + 1 for label in labels)
     with plt.rc_context(PLOT_STYLE):
-        fig, ax = plt.subplots(figsize=(6.4, 0.32 * len(fs) + 1.6))
+        fig, ax = plt.subplots(figsize=(9, 0.24 * lines + 0.12 * len(fs) + 1.9))
         sizes = [30 + 400 * f["probability"] for f in fs]
         colours = [MISSED if f["shortfall"] > 1e-6 else MET for f in fs]
         ax.scatter(x, range(len(fs)), s=sizes, c=colours, zorder=3, alpha=0.9)
-        ax.set_yticks(range(len(fs)), [f"{_short(f['name'], 52)} ({fmt.percent(f['probability'])})" for f in fs],
-                      fontsize=7.5)
+        ax.set_yticks(range(len(fs)), labels)       # whole names, wrapped: never cut with "..."
         lo, hi = float(x.min()), float(x.max())
         pad = max((hi - lo) * 0.15, abs(hi) * 0.003, 1e-9)
         ax.set_xlim(lo - pad, hi + pad)
@@ -209,10 +208,9 @@ def cost_plot(futures: list[dict[str, Any]], expected: float | None, cvar: float
         ax.scatter([], [], c=MET, label="target met")
         if any(f["shortfall"] > 1e-6 for f in fs):
             ax.scatter([], [], c=MISSED, label="target missed")
-        ax.legend(frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16 - 0.6 / len(fs)),
-                  ncol=4)
+        ax.legend(frameon=False, loc="lower left", ncol=4, bbox_to_anchor=(0.0, 1.0))
         ax.set_xlabel(f"discounted cost incl. penalties ({word} USD); dot size: probability")
-        ax.set_title("Cost per future", loc="left")
+        fig.suptitle("Cost per future", x=0.01, ha="left", fontweight="bold")
         ax.grid(alpha=0.3, axis="x")
         fig.tight_layout()
         return save_figure(fig, set_dir, "cost_by_future.png")
@@ -230,14 +228,15 @@ def hedge_plot(hedge: list[dict[str, Any]], names: Mapping[str, Mapping[str, str
     if not items:
         return None
     with plt.rc_context(PLOT_STYLE):
-        fig, ax = plt.subplots(figsize=(6.4, 0.32 * len(items) + 1.6))
+        fig, ax = plt.subplots(figsize=(9, 0.36 * len(items) + 1.6))
         vals = [_v(h["difference"]) for h in items]
+        unit, factor = ("MW", 1e3) if max(abs(v) for v in vals) < 1.0 else ("GW", 1.0)   # the unit the text uses
+        vals = [v * factor for v in vals]
         ax.barh(range(len(items)), vals, color=["#55a868" if v > 0 else "#dd8452" for v in vals])
-        ax.set_yticks(range(len(items)), [f"{_who(h, names)} ({h.get('dimension', '')})" for h in items],
-                      fontsize=7.5)
+        ax.set_yticks(range(len(items)), [f"{_who(h, names)} ({h.get('dimension', '')})" for h in items])
         ax.invert_yaxis()
         ax.axvline(0, color=LINE, lw=0.8)
-        ax.set_xlabel(f"GW built by {last}: hedged plan minus the plan for the expected future")
+        ax.set_xlabel(f"{unit} built by {last}: hedged plan less the plan for the expected future")
         ax.set_title("The hedge: what the first stage does differently", loc="left")
         ax.grid(alpha=0.3, axis="x")
         fig.tight_layout()

@@ -16,15 +16,12 @@ from typing import Any, Mapping
 import numpy as np
 
 from model import fmt
+from model.pages.sweep_status import FIGURES, failure_sentences, flat_figures, varies
 from model.pages import (PLOT_STYLE, card, details, figures_block, finite, h3, image, manifest_of, p, page,
                          provenance_rows, read_csv, save_figure, section, table, table_block, verdict)
 
 MET, MISSED, FAILED = "#4c72b0", "#c44e52", "#8c8c8c"
 PLANNED = ("optimal", "target_missed", "commitment_missed")
-FIGURES = {"total_cost": "Total discounted cost", "capacity_in_service": "IT capacity in service (target year)",
-           "compute_in_service": "Compute in service (target year)", "facility_power": "Facility power (target year)",
-           "energy": "Energy (target year)", "max_reachable": "Largest reachable",
-           "marginal_cost_of_target": "Marginal cost of the target"}
 
 
 def key_label(key: str) -> str:
@@ -62,7 +59,8 @@ class Sweep:
                 if k not in self.keys:
                     self.keys.append(str(k))
         if status is not None:
-            frame = frame.join(status.set_index("case")[["status"]], how="left")
+            cols = [c for c in ("status", "message") if c in status.columns]
+            frame = frame.join(status.set_index("case")[cols], how="left")
         self.figure_units: dict[str, str] = {}
         if summ is not None and len(summ):
             main = summ[summ["group"].isna() | (summ["group"].astype(str) == "")]
@@ -102,8 +100,8 @@ def answer(sw: Sweep) -> tuple[str, list[str]]:
     else:
         head = f"{n_met} of {n} cases meet {target} and {n_missed} miss it"
     if n_failed:
-        head += f" ({n_failed} without a plan)"
-    more: list[str] = []
+        head += f"; {n_failed} of the {n} have no plan"
+    more: list[str] = failure_sentences(sw)
     cap_name = "capacity_in_service" if sw.kind == "power" else "compute_in_service"
     cap_unit = sw.figure_units.get(cap_name, "GW")
     for key in sw.keys:
@@ -182,15 +180,17 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
     method = str(manifest.get("method", ""))
     head, more = answer(sw)
     n_met, n_missed = int(sw.met.sum()), int(sw.missed.sum())
+    n_failed = len(sw.frame) - n_met - n_missed
     tone = ("All met", "#1a7f37") if n_missed == 0 and n_met == len(sw.frame) else (
-        ("Some missed", "#b35900") if n_met else ("All missed", "#b42318"))
+        ("Some without a plan", "#b35900") if n_met and n_failed and not n_missed else
+        ("Some missed", "#b35900") if n_met else ("None met", "#b42318"))
     v = verdict(tone[0], tone[1], head, more)
 
     cost_met = sw.fig("total_cost", sw.met)
     cap_all = sw.fig("capacity_in_service" if sw.kind == "power" else "compute_in_service")
     cap_unit = sw.figure_units.get("capacity_in_service" if sw.kind == "power" else "compute_in_service", "GW")
-    cards = [card("Cases", str(len(sw.frame)), f"{n_met} meet the target, {n_missed} miss it",
-                  "warn" if n_missed else "")]
+    cards = [card("Cases", str(len(sw.frame)), f"{n_met} meet the target, {n_missed} miss it"
+                  + (f", {n_failed} have no plan" if n_failed else ""), "warn" if n_missed or n_failed else "")]
     if len(cost_met):
         cards.append(card("Cost where the target is met", fmt.span(cost_met.min(), cost_met.max(), "USD"),
                           f"median {fmt.quantity(float(np.median(cost_met)), 'USD')}"))
@@ -210,7 +210,8 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
         image(fan(set_dir, sw), "Capacity by year over the cases"),
     ]
     sections = [
-        section("pictures", "What moved the answer", [figures_block(pictures, one_column=True)], nav="Pictures"),
+        section("pictures", "What moved the answer", [p(t, "note") for t in flat_figures(sw)]
+                + [figures_block(pictures, one_column=True)], nav="Pictures"),
         section("inputs", "Inputs swept", [table_block(table(
             ["input", "values", "unit"],
             [[key_label(k["key"]), _range(k), _unit(k.get("unit")) or "a plain number"]
@@ -308,7 +309,8 @@ def case_blocks(sw: Sweep, limit: int = 200) -> list[Any]:
     t = table(header, rows, numeric=[i for i in range(len(header)) if i != len(sw.keys) + 1], cell_class=cells)
     n = len(sw.frame)
     blocks = [p(f"The first {min(n, limit)} of {n} cases; all are in summary.csv.", "note")] if n > limit else []
-    return blocks + [table_block(t) if n <= 30 else details(f"All {min(n, limit)} cases", [table_block(t)])]
+    title = f"All {n} cases" if n <= limit else f"The first {limit} of {n} cases (all in summary.csv)"
+    return blocks + [table_block(t) if n <= 30 else details(title, [table_block(t)])]
 
 
 # ----------------------------------------------------------------------------
@@ -344,9 +346,13 @@ def heatmap(sw: Sweep, set_dir: Path) -> bytes | None:
     if len(xs) < 2 or len(ys) < 2:
         return None
     cap_name = "capacity_in_service" if sw.kind == "power" else "compute_in_service"
-    panels = [(cap_name, "viridis", FIGURES[cap_name]), ("total_cost", "magma_r", FIGURES["total_cost"])]
+    panels = [(name, cmap, FIGURES[name]) for name, cmap in ((cap_name, "viridis"), ("total_cost", "magma_r"))
+              if varies(sw.fig(name))]          # a figure the same in every case is said in words, not drawn
+    if not panels:
+        return None
     with plt.rc_context(PLOT_STYLE):
-        fig, axes = plt.subplots(1, 2, figsize=(12, 0.45 * len(ys) + 2.6))
+        fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 0.45 * len(ys) + 2.6), squeeze=False)
+        axes = axes[0]
         for ax, (name, cmap, title) in zip(axes, panels):
             unit = sw.figure_units.get(name, "")
             grid = np.full((len(ys), len(xs)), np.nan)
@@ -474,9 +480,13 @@ def distributions(sw: Sweep, set_dir: Path) -> bytes | None:
     from matplotlib.ticker import MaxNLocator
 
     cap_name = "capacity_in_service" if sw.kind == "power" else "compute_in_service"
+    names = [n for n in ("total_cost", cap_name) if varies(sw.fig(n))]   # a flat figure is said in words
+    if not names:
+        return None
     with plt.rc_context(PLOT_STYLE):
-        fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
-        for ax, name in zip(axes, ("total_cost", cap_name)):
+        fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names) + 0.5, 3.6), squeeze=False)
+        axes = axes[0]
+        for ax, name in zip(axes, names):
             unit = sw.figure_units.get(name, "")
             scale, word = money_scale(unit, sw.fig(name))
             met, missed = sw.fig(name, sw.met) / scale, sw.fig(name, sw.missed) / scale

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from model.names import name, replacements, scenario_names
+
 #: key -> (label, unit shown, factor from the catalogue's unit to the unit shown, unit sent, slider window
 #: in the unit shown or None for the catalogue's range, step)
 CONTROL_KEYS: dict[str, tuple[str, str, float, str, tuple[float, float] | None, float]] = {
@@ -57,27 +59,29 @@ def controls(s: Any, catalogue: Any) -> dict[str, Any]:
                     "slider": [w_lo, w_hi, step], "start": round(start / step) * step})
 
     regions = list(s.regions)
+    shown = scenario_names(s)               # names, not ids (model.names), as on every other page
     pues = [s.pue[r, ty] for r in regions if (r, ty) in s.pue]
     add("pue", None, "all regions", statistics.fmean(pues) if pues else 1.2)
     prices = [s.electricity_price_bnusd_per_twh[r, ty] * 1000 for r in regions
               if (r, ty) in s.electricity_price_bnusd_per_twh]
     add("electricity_price", None, "all regions", statistics.fmean(prices) if prices else 60.0)
     for r in regions:
-        add("pue", r, _short(s.regions[r], r), s.pue.get((r, ty), 1.2))
+        add("pue", r, name("region", r, shown), s.pue.get((r, ty), 1.2))
     for r in regions:
-        add("electricity_price", r, _short(s.regions[r], r), s.electricity_price_bnusd_per_twh.get((r, ty), 0.06) * 1000)
+        add("electricity_price", r, name("region", r, shown),
+            s.electricity_price_bnusd_per_twh.get((r, ty), 0.06) * 1000)
     for v in s.vendors:
         add("supply_scale", v, s.vendors[v], 1.0)
     for d in s.deals:
         for key, gw, bn in (("deal_minimum", d.min_gw, d.min_bnusd), ("deal_maximum", d.max_gw, d.max_bnusd)):
-            add(key, d.name, _deal_label(d), gw if gw is not None else 0.0)
+            add(key, d.name, shown.get("deal", {}).get(d.name) or _deal_label(d), gw if gw is not None else 0.0)
             if bn is not None:                      # a deal in money: its control in billion USD
                 out[-1].update(unit="billion USD", send_unit="bnUSD", start=round(bn), range="at least 0 billion "
                                "USD (inputs/parameters.yaml)", slider=[0.0, max(2 * bn, 10.0), 1.0])
     leads = [v for v in s.power_lead_time_yr.values()]
     add("lead_time", None, "every power source", statistics.fmean(leads) if leads else 0.0)
     for p, info in s.power_sources.items():
-        add("lead_time", p, _short(info.description, p) if info.description else p,
+        add("lead_time", p, name("power_source", p, shown),
             s.power_lead_time_yr.get(p, 0))
     add("capex_scale", None, "every offer", 1.0)
     add("discount_rate", None, "", s.discount_rate * 100)
@@ -85,7 +89,8 @@ def controls(s: Any, catalogue: Any) -> dict[str, Any]:
     return {"controls": out, "years": list(s.years), "target": {
         "value": t.value if t.kind == "power" else t.value, "unit": "GW" if t.kind == "power" else "EFLOP/s",
         "year": ty, "slider": [0.0, max(2 * t.value, 10.0), 1.0]},
-        "funding": "on" if s.funding_on else "off", "scenario": s.name}
+        "funding": "on" if s.funding_on else "off", "scenario": s.name,
+        "names": {"cost_part": shown.get("cost_part", {}), "replace": replacements(shown)}}
 
 
 def _short(text: str, fallback: str) -> str:

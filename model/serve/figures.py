@@ -15,10 +15,13 @@ def series(s: Any, ins: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"years": years}
     if ins is None:
         return out
+    from model.colours import colour
+    from model.names import name as display, scenario_names
+
     ins = np.asarray(ins, dtype=float)
     offers = list(s.offers.values())
-    for attr, name, names in (("vendor", "vendor", s.vendors), ("host", "host", s.hosts),
-                              ("region", "region", s.regions)):
+    shown = scenario_names(s)                # the names and colours of every other page (model.names, colours)
+    for attr, name in (("vendor", "vendor"), ("host", "host"), ("region", "region")):
         keys = list(dict.fromkeys(getattr(o, attr) for o in offers))
         index = np.array([keys.index(getattr(o, attr)) for o in offers])
         total = np.zeros((len(keys), len(years)))
@@ -26,8 +29,8 @@ def series(s: Any, ins: Any) -> dict[str, Any]:
         rows = []
         for k, vals in zip(keys, total.tolist()):
             if max(abs(v) for v in vals) > 1e-9:
-                label = str(names.get(k, k)).split(":")[0].strip() or str(k)
-                rows.append({"name": label, "values": [max(0.0, v) for v in vals]})
+                rows.append({"name": display(attr, str(k), shown), "id": str(k), "colour": colour(attr, str(k)),
+                             "values": [max(0.0, v) for v in vals]})
         out[f"capacity_by_{name}"] = {"unit": "GW", "rows": rows}
     it = _it_by_region(s, ins)
     regions = list(s.regions)

@@ -1,0 +1,68 @@
+"""Display names (``inputs/display_names.csv``, ``model/names.py``): one name per id, checked by the loader."""
+from __future__ import annotations
+
+import pytest
+
+from model import names
+from model.cli import main
+from model.concerns.costs import PARTS
+from model.errors import InputErrors
+from model.pages import humanise_html
+from model.scenario import load_scenario
+from toy import write_inputs
+
+
+def test_the_project_names_every_offer_deal_tranche_region_source_and_cost_part():
+    s = load_scenario()
+    shown = s.display_names
+    assert set(shown["offer"]) == set(s.offers)
+    assert set(shown["deal"]) == {d.name for d in s.deals}
+    assert set(shown["commitment"]) == {c.name for c in s.commitments}
+    assert set(shown["region"]) == set(s.regions)
+    assert set(shown["power_source"]) == set(s.power_sources)
+    assert set(shown["cost_part"]) == set(PARTS) == set(names.COST_PARTS)
+    every = [n for kind in names.KINDS for n in shown[kind].values()]
+    assert all(n and "_" not in n for n in every)
+
+
+def test_an_unlisted_id_is_shown_in_words_never_with_underscores():
+    assert names.name("deal", "aws_by_2026", {}) == "aws by 2026"
+    assert names.name("power_source", "nuclear-other", {"power_source": {}}) == "nuclear other"
+    assert names.name("deal", "amd_instinct", {"deal": {"amd_instinct": "AMD Instinct deal"}}) == "AMD Instinct deal"
+
+
+def test_ids_in_free_text_become_names_but_not_inside_longer_ids_or_code():
+    shown = {"deal": {"amd_instinct": "AMD Instinct deal", "coreweave": "CoreWeave deal"},
+             "host": {"coreweave": "CoreWeave"}, "vendor": {"amd": "AMD"},
+             "cost_part": {"energy": "energy", "after_horizon": "owed after the horizon"},
+             "region": {"US-Texas": "Texas"}}
+    words = names.humaniser(shown)
+    assert words("AMD deal minimum (amd_instinct, 2026-2030)") == "AMD deal minimum (AMD Instinct deal, 2026-2030)"
+    assert words("host coreweave, grid in US-Texas") == "host CoreWeave, grid in Texas"   # a host before a deal
+    assert words("amd_instinct_2 and US-Texas-2 stay") == "amd_instinct_2 and US-Texas-2 stay"
+    assert words("energy and after_horizon") == "energy and owed after the horizon"
+    html = humanise_html("<p>amd_instinct</p><code>--set deal_minimum.amd_instinct=1GW</code>", shown)
+    assert html == "<p>AMD Instinct deal</p><code>--set deal_minimum.amd_instinct=1GW</code>"
+
+
+def test_a_name_for_an_id_no_input_defines_is_refused_naming_file_and_line(tmp_path, capsys):
+    folder = write_inputs(tmp_path / "in")
+    (folder / "display_names.csv").write_text("kind,id,name\noffer,buy,Buying\ndeal,no_such_deal,Ghost\n"
+                                              "planet,R,Mars\noffer,rent,\n")
+    with pytest.raises(InputErrors) as err:
+        names.read_display_names(folder)
+    text = str(err.value)
+    assert "display_names.csv, line 3, field 'id'" in text and "'no_such_deal'" in text
+    assert "line 4, field 'kind'" in text and "line 5, field 'name'" in text
+    assert main(["--inputs", str(folder), "--target", "2GW", "--results", str(tmp_path / "r"), "--name", "x"]) == 2
+    assert "no_such_deal" in capsys.readouterr().err
+    assert not (tmp_path / "r" / "x").exists()
+
+
+def test_a_plan_set_writes_the_names_its_pages_read(tmp_path):
+    folder = write_inputs(tmp_path / "in")
+    (folder / "display_names.csv").write_text("kind,id,name\noffer,buy,Buying outright\nregion,R,The region\n")
+    assert main(["--inputs", str(folder), "--target", "2GW", "--results", str(tmp_path / "r"), "--name", "x"]) == 0
+    written = names.read_names_csv(tmp_path / "r" / "x" / "tables" / "names.csv")
+    assert written["offer"]["buy"] == "Buying outright" and written["region"]["R"] == "The region"
+    assert written["vendor"]["acme"] == "Acme"
