@@ -156,7 +156,7 @@ def mix_plot(mix: Mapping[str, Mapping[str, Mapping[str, float]]], order: Sequen
     if not order:
         return None
     with plt.rc_context(PLOT_STYLE):
-        fig, axes = plt.subplots(1, 2, figsize=(12.5, 0.5 * len(order) + 2.4), sharey=True)
+        fig, axes = plt.subplots(2, 1, figsize=(9, 2 * (0.42 * len(order) + 1.3)), sharex=True)   # one above the other
         for ax, (dim, word) in zip(axes, (("vendor", "chip vendor"), ("host", "host"))):
             keys = [k for k in dict.fromkeys(k for alt in order for k in mix.get(alt, {}).get(dim, {}))
                     if any(mix.get(alt, {}).get(dim, {}).get(k, 0.0) > 1e-6 for alt in order)]
@@ -168,11 +168,11 @@ def mix_plot(mix: Mapping[str, Mapping[str, Mapping[str, float]]], order: Sequen
                 left += vals
             ax.set_title(f"Capacity by {word} in {ty} (GW)", loc="left")
             ax.grid(alpha=0.3, axis="x")
-            ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.09),
-                      ncol=min(4, max(1, len(keys))))
+            ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         labels = [f"{n} ({fmt.percent(rise_of.get(n), signed=True)})" if finite(rise_of.get(n)) and rise_of.get(n)
                   else (n if "least cost" in n else f"{n} (least cost)") for n in order]
-        axes[0].set_yticks(range(len(order)), labels)
-        axes[0].invert_yaxis()
+        for ax in axes:
+            ax.set_yticks(range(len(order)), labels)
+            ax.invert_yaxis()
         fig.tight_layout()
         return save_figure(fig, set_dir, "alternatives_mix.png")

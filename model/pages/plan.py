@@ -422,8 +422,10 @@ def quote_blocks(summary: Mapping[str, Any]) -> list[Any]:
                          f"{fmt.quantity(a.get('cost_low'), 'USD')} to {fmt.quantity(a.get('cost_high'), 'USD')}",
                          f"{fmt.quantity(a.get('capacity_low'), 'GW')} to {fmt.quantity(a.get('capacity_high'), 'GW')}",
                          fmt.quantity(a.get("swing"), str(a.get("swing_unit") or ""))])
-        blocks.append(table_block(table(["assumption", "range", "total cost", "capacity", "swing"], rows,
-                                        numeric=(4,))))
+        header = ["assumption", "range", "total cost", "capacity", "swing"]
+        if not any(finite(a.get("capacity_low")) or finite(a.get("capacity_high")) for a in ranked):
+            header, rows = header[:3] + header[4:], [r[:3] + r[4:] for r in rows]    # capacity not computed
+        blocks.append(table_block(table(header, rows, numeric=(len(header) - 1,))))
     return blocks + calibration_blocks(summary)      # rows outside their tolerance first (model/pages/calibration.py)
 
 
