@@ -80,6 +80,11 @@ def solve_world(w: WorldInputs, rule: str = "value", keep_targets: bool = False,
         out = WorldOutcome("optimal", "every signed deal fits within the world's supply", rule, m,
                            float(value(m.net_cost)), shares=shares, timings=timings, size=size, solver=solver)
         read_out(out, w, opt.get_duals())
+        history = {k: float(value(v)) for k, v in m.history_overflow_gw.items() if value(v) > 1e-6}
+        if history:
+            out.overflow = {"history_beyond_world_output": history}
+            out.message += ("; reported history alone exceeds the world's output in " + "; ".join(
+                f"{v} {y} by {gw:.3g} GW" for (v, y), gw in sorted(history.items())))
         return out
     if status not in ("infeasible", "infeasible_or_unbounded"):
         return WorldOutcome(status, failure_message(status, time_limit, res), rule, None, shares=shares,
