@@ -148,6 +148,12 @@ def _overflow(m: ConcreteModel, name: str, index: list) -> Var | None:
     return var
 
 
+def overflows(m: ConcreteModel) -> dict[str, Var]:
+    """The elastic overflow variables of the built model, by the constraint family they relax."""
+    return {c.name.removesuffix("_overflow_gw"): c for c in m.component_objects(Var, descend_into=False)
+            if c.name.endswith("_overflow_gw") and c.name != "history_overflow_gw"}
+
+
 def add_world_supply_cap(m: ConcreteModel, w: WorldInputs, shares: dict | None = None) -> None:
     """What all buyers take of a vendor's chips in a year fits within the world's output.
 
@@ -182,8 +188,10 @@ def add_world_supply_cap(m: ConcreteModel, w: WorldInputs, shares: dict | None =
         return
     index = [(b, v, y) for v, y in rows if (v, y) not in m.HISTORY_SUPPLY_INDEX       # history is data
              for b in w.buyers if deliveries(m.buyer[b], w.scenarios[b], v, y)]
+    share_over = _overflow(m, "buyer_supply_share", index)
     m.buyer_supply_share = Constraint(index, rule=lambda m, b, v, y: sum(deliveries(m.buyer[b], w.scenarios[b], v, y))
-                                      <= shares.get(("vendor", v, b), 0.0) * w.world_output_gw[v, y])
+                                      <= shares.get(("vendor", v, b), 0.0) * w.world_output_gw[v, y]
+                                      + (share_over[b, v, y] if share_over is not None else 0.0))
 
 
 def add_world_grid_cap(m: ConcreteModel, w: WorldInputs, shares: dict | None = None) -> None:
@@ -205,8 +213,11 @@ def add_world_grid_cap(m: ConcreteModel, w: WorldInputs, shares: dict | None = N
             m.grid_draw_gw[b, r, y] for b in w.buyers if (b, r, y) in m.GRID_DRAW_INDEX)
             <= w.regional_firm_gw.get((r, y), 0.0) + (over[r, y] if over is not None else 0.0))
         return
-    m.buyer_grid_share = Constraint(m.GRID_DRAW_INDEX, rule=lambda m, b, r, y: m.grid_draw_gw[b, r, y]
-                                    <= shares.get(("region", r, b), 0.0) * w.regional_firm_gw.get((r, y), 0.0))
+    index = [k for k in m.GRID_DRAW_INDEX if w.history_last_year is None or k[2] > w.history_last_year]
+    share_over = _overflow(m, "buyer_grid_share", index)
+    m.buyer_grid_share = Constraint(index, rule=lambda m, b, r, y: m.grid_draw_gw[b, r, y]
+                                    <= shares.get(("region", r, b), 0.0) * w.regional_firm_gw.get((r, y), 0.0)
+                                    + (share_over[b, r, y] if share_over is not None else 0.0))
 
 
 def add_world_kind_cap(m: ConcreteModel, w: WorldInputs, shares: dict | None = None) -> None:
@@ -227,8 +238,10 @@ def add_world_kind_cap(m: ConcreteModel, w: WorldInputs, shares: dict | None = N
             <= w.kind_cap_gw[k, y] + (over[k, y] if over is not None else 0.0))
         return
     index = [(b, k, y) for k, y in rows for b in w.buyers if kind_builds(m.buyer[b], w.scenarios[b], k, y)]
+    share_over = _overflow(m, "buyer_kind_share", index)
     m.buyer_kind_share = Constraint(index, rule=lambda m, b, k, y: sum(kind_builds(m.buyer[b], w.scenarios[b], k, y))
-                                    <= shares.get(("power_kind", k, b), 0.0) * w.kind_cap_gw[k, y])
+                                    <= shares.get(("power_kind", k, b), 0.0) * w.kind_cap_gw[k, y]
+                                    + (share_over[b, k, y] if share_over is not None else 0.0))
 
 
 def add_served(m: ConcreteModel, w: WorldInputs) -> None:
@@ -263,7 +276,6 @@ def add_net_cost_objective(m: ConcreteModel, w: WorldInputs) -> None:
                 for b in w.buyers for y in w.years)
     penalty = ELASTIC_PENALTY_BNUSD_PER_GW * sum(m.history_overflow_gw[k] for k in m.history_overflow_gw)
     if m.elastic:
-        for name in ("world_supply_cap", "world_grid_cap", "world_kind_cap"):
-            over = getattr(m, f"{name}_overflow_gw")
+        for over in overflows(m).values():
             penalty = penalty + ELASTIC_PENALTY_BNUSD_PER_GW * sum(over[k] for k in over)
     m.net_cost = Objective(expr=sum(m.buyer[b].total_cost.expr for b in w.buyers) - value + penalty, sense=minimize)
