@@ -35,9 +35,13 @@ def kind_builds(blk: Block, s: Scenario, kind: str, year: int) -> list:
 
 
 def supply_rows(w: WorldInputs) -> list[tuple[str, int]]:
-    """(vendor, year) rows of the shared supply cap: after the last year of reported history."""
-    return [(v, y) for (v, y) in sorted(w.world_output_gw)
-            if w.history_last_year is None or y > w.history_last_year]
+    """(vendor, year) rows of the shared supply cap: every year with a world output figure."""
+    return sorted(w.world_output_gw)
+
+
+def history_rows(w: WorldInputs) -> list[tuple[str, int]]:
+    """Rows of the shared supply cap in years of reported history (some buyer's deliveries then are data)."""
+    return [(v, y) for (v, y) in supply_rows(w) if w.history_last_year is not None and y <= w.history_last_year]
 
 
 def build_world(w: WorldInputs, keep_targets: bool = False, elastic: bool = False,
@@ -144,12 +148,24 @@ def _overflow(m: ConcreteModel, name: str, index: list) -> Var | None:
     return var
 
 
+def overflows(m: ConcreteModel) -> dict[str, Var]:
+    """The elastic overflow variables of the built model, by the constraint family they relax."""
+    return {c.name.removesuffix("_overflow_gw"): c for c in m.component_objects(Var, descend_into=False)
+            if c.name.endswith("_overflow_gw") and c.name != "history_overflow_gw"}
+
+
 def add_world_supply_cap(m: ConcreteModel, w: WorldInputs, shares: dict | None = None) -> None:
     """What all buyers take of a vendor's chips in a year fits within the world's output.
 
-    For every vendor v with world output and year y after reported history:
+    For every vendor v with world output and year y:
 
-        sum_b sum_{o in O_b(v)} build_gw_b[o, y]  <=  world_output_gw[v, y] * 1 a        (world_supply_cap, GW)
+        sum_b sum_{o in O_b(v)} build_gw_b[o, y]  <=  world_output_gw[v, y] * 1 a + history_overflow_gw[v, y]
+                                                                                        (world_supply_cap, GW)
+
+    history_overflow_gw exists only in years of reported history (a buyer's deliveries then are data,
+    which may not fit a world figure from another source) and costs the elastic penalty, so it is used
+    only when history alone exceeds the world's output; buyers without history in those years still
+    take only what the world made beside the history of the others.
 
     Its dual, undiscounted to year y, is the scarcity price of v's chips in y (USD per GW).
     Under the pro-rata rule each buyer has its own row instead:
@@ -158,17 +174,24 @@ def add_world_supply_cap(m: ConcreteModel, w: WorldInputs, shares: dict | None =
     rows = [k for k in supply_rows(w) if any(deliveries(m.buyer[b], w.scenarios[b], k[0], k[1]) for b in w.buyers)]
     m.WORLD_SUPPLY_INDEX = Set(initialize=rows, dimen=2, ordered=True)
     over = _overflow(m, "world_supply_cap", rows)
+    m.HISTORY_SUPPLY_INDEX = Set(initialize=[k for k in history_rows(w) if k in set(rows)], dimen=2, ordered=True)
+    m.history_overflow_gw = Var(m.HISTORY_SUPPLY_INDEX, within=NonNegativeReals,
+                                doc="GW of reported history beyond the world's output")
 
     def rule(m, v, y):
         taken = sum(sum(deliveries(m.buyer[b], w.scenarios[b], v, y)) for b in w.buyers)
-        return taken <= w.world_output_gw[v, y] + (over[v, y] if over is not None else 0.0)
+        extra = m.history_overflow_gw[v, y] if (v, y) in m.HISTORY_SUPPLY_INDEX else 0.0
+        return taken <= w.world_output_gw[v, y] + extra + (over[v, y] if over is not None else 0.0)
 
     if shares is None:
         m.world_supply_cap = Constraint(m.WORLD_SUPPLY_INDEX, rule=rule)
         return
-    index = [(b, v, y) for v, y in rows for b in w.buyers if deliveries(m.buyer[b], w.scenarios[b], v, y)]
+    index = [(b, v, y) for v, y in rows if (v, y) not in m.HISTORY_SUPPLY_INDEX       # history is data
+             for b in w.buyers if deliveries(m.buyer[b], w.scenarios[b], v, y)]
+    share_over = _overflow(m, "buyer_supply_share", index)
     m.buyer_supply_share = Constraint(index, rule=lambda m, b, v, y: sum(deliveries(m.buyer[b], w.scenarios[b], v, y))
-                                      <= shares.get(("vendor", v, b), 0.0) * w.world_output_gw[v, y])
+                                      <= shares.get(("vendor", v, b), 0.0) * w.world_output_gw[v, y]
+                                      + (share_over[b, v, y] if share_over is not None else 0.0))
 
 
 def add_world_grid_cap(m: ConcreteModel, w: WorldInputs, shares: dict | None = None) -> None:
@@ -190,8 +213,11 @@ def add_world_grid_cap(m: ConcreteModel, w: WorldInputs, shares: dict | None = N
             m.grid_draw_gw[b, r, y] for b in w.buyers if (b, r, y) in m.GRID_DRAW_INDEX)
             <= w.regional_firm_gw.get((r, y), 0.0) + (over[r, y] if over is not None else 0.0))
         return
-    m.buyer_grid_share = Constraint(m.GRID_DRAW_INDEX, rule=lambda m, b, r, y: m.grid_draw_gw[b, r, y]
-                                    <= shares.get(("region", r, b), 0.0) * w.regional_firm_gw.get((r, y), 0.0))
+    index = [k for k in m.GRID_DRAW_INDEX if w.history_last_year is None or k[2] > w.history_last_year]
+    share_over = _overflow(m, "buyer_grid_share", index)
+    m.buyer_grid_share = Constraint(index, rule=lambda m, b, r, y: m.grid_draw_gw[b, r, y]
+                                    <= shares.get(("region", r, b), 0.0) * w.regional_firm_gw.get((r, y), 0.0)
+                                    + (share_over[b, r, y] if share_over is not None else 0.0))
 
 
 def add_world_kind_cap(m: ConcreteModel, w: WorldInputs, shares: dict | None = None) -> None:
@@ -212,8 +238,10 @@ def add_world_kind_cap(m: ConcreteModel, w: WorldInputs, shares: dict | None = N
             <= w.kind_cap_gw[k, y] + (over[k, y] if over is not None else 0.0))
         return
     index = [(b, k, y) for k, y in rows for b in w.buyers if kind_builds(m.buyer[b], w.scenarios[b], k, y)]
+    share_over = _overflow(m, "buyer_kind_share", index)
     m.buyer_kind_share = Constraint(index, rule=lambda m, b, k, y: sum(kind_builds(m.buyer[b], w.scenarios[b], k, y))
-                                    <= shares.get(("power_kind", k, b), 0.0) * w.kind_cap_gw[k, y])
+                                    <= shares.get(("power_kind", k, b), 0.0) * w.kind_cap_gw[k, y]
+                                    + (share_over[b, k, y] if share_over is not None else 0.0))
 
 
 def add_served(m: ConcreteModel, w: WorldInputs) -> None:
@@ -238,7 +266,7 @@ def add_net_cost_objective(m: ConcreteModel, w: WorldInputs) -> None:
     """Minimise the buyers' discounted costs less the value of the announced capacity they get.
 
         min  sum_b total_cost_b  -  sum_{b, y} discount_factor[y] * value_of_capacity[b, y] * served_gw[b, y]
-             + penalty * (overflow of shared caps, elastic form only)
+             + penalty * (history beyond world output + overflow of shared caps, elastic form only)
 
     billion USD, present value of the first year; total_cost_b is the buyer's own objective
     (:func:`model.concerns.costs.add_objective`), value_of_capacity in billion USD per GW-year. This is
@@ -246,9 +274,8 @@ def add_net_cost_objective(m: ConcreteModel, w: WorldInputs) -> None:
     """
     value = sum(w.discount_factor(y) * w.value_bnusd_per_gw_yr.get((b, y), 0.0) * m.served_gw[b, y]
                 for b in w.buyers for y in w.years)
-    penalty = 0.0
+    penalty = ELASTIC_PENALTY_BNUSD_PER_GW * sum(m.history_overflow_gw[k] for k in m.history_overflow_gw)
     if m.elastic:
-        for name in ("world_supply_cap", "world_grid_cap", "world_kind_cap"):
-            over = getattr(m, f"{name}_overflow_gw")
+        for over in overflows(m).values():
             penalty = penalty + ELASTIC_PENALTY_BNUSD_PER_GW * sum(over[k] for k in over)
     m.net_cost = Objective(expr=sum(m.buyer[b].total_cost.expr for b in w.buyers) - value + penalty, sense=minimize)

@@ -118,7 +118,8 @@ def calibration(w: WorldInputs, o: WorldOutcome) -> list[dict[str, Any]]:
 def headline(w: WorldInputs, o: WorldOutcome, year: int) -> dict[str, Any]:
     """The page's first sentence in figures: announced vs built by ``year``, who falls short, scarcest chips.
 
-    Announced and built count the default and named buyers; the rest of the world (role ``rest_of_world``)
+    The scarcest chips and power are looked for after the last year of reported history. Announced and
+    built count the default and named buyers; the rest of the world (role ``rest_of_world``)
     has no plan of its own, so it is reported beside them (``rest_of_world``, ``built_world``).
     """
     planners = [b for b, x in w.buyers.items() if x.role != "rest_of_world"]   # the rest has no plan of its own
@@ -126,8 +127,11 @@ def headline(w: WorldInputs, o: WorldOutcome, year: int) -> dict[str, Any]:
     built = sum(o.plan["in_service_gw"][b, year] for b in planners)
     total = sum(o.plan["in_service_gw"][b, year] for b in w.buyers)
     short = {b: max(0.0, w.announced_gw.get((b, year), 0.0) - o.plan["served_gw"][b, year]) for b in planners}
-    scarce = sorted(((p, v, y) for (v, y), p in o.prices.get("vendor", {}).items() if p > 0), reverse=True)
-    power = sorted(((p, r, y) for (r, y), p in o.prices.get("region", {}).items() if p > 0), reverse=True)
+    after = w.history_last_year if w.history_last_year is not None else w.years[0] - 1   # history is data
+    scarce = sorted(((p, v, y) for (v, y), p in o.prices.get("vendor", {}).items() if p > 0 and y > after),
+                    reverse=True)
+    power = sorted(((p, r, y) for (r, y), p in o.prices.get("region", {}).items() if p > 0 and y > after),
+                   reverse=True)
     return {
         "year": year, "announced": {"value": announced, "unit": "GW"}, "built": {"value": built, "unit": "GW"},
         "built_world": {"value": total, "unit": "GW"}, "rest_of_world": {"value": total - built, "unit": "GW"},
@@ -165,7 +169,7 @@ def world_summary(w: WorldInputs, o: WorldOutcome, year: int) -> dict[str, Any]:
     if o.shares is not None:
         out["pro_rata_shares"] = [{"kind": k, "name": n, "buyer": b, "share": v} for (k, n, b), v in sorted(o.shares.items())]
     if o.overflow:
-        out["shared_caps_exceeded"] = {fam: {f"{k[0]} {k[1]}": {"value": gw, "unit": "GW"} for k, gw in rows.items()}
+        out["shared_caps_exceeded"] = {fam: {" ".join(map(str, k)): {"value": gw, "unit": "GW"} for k, gw in rows.items()}
                                        for fam, rows in o.overflow.items() if rows}
     return out
 

@@ -1,8 +1,9 @@
 """The pro-rata rule's fixed shares: each buyer's part of a shared cap in proportion to its contracted GW.
 
-contracted[b, v] = sum over b's deals d whose minimum is enforced (signed, active, announced) and given
-in GW of min_gw[d] / |vendors of d's offers|, for each vendor v of d's offers (a deal spanning several
-vendors is split equally among them); likewise contracted[b, r] by the regions of the deal's offers,
+contracted[b, v] = sum over b's contracted volumes c (deal minimums in GW of deals whose minimum is
+enforced: signed, active, announced; dated commitments in GW, history and scheduled; opening stock)
+of GW[c] / |vendors of c's offers|, for each vendor v of c's offers (a volume spanning several vendors
+is split equally among them); likewise contracted[b, r] by the regions of the deal's offers,
 and contracted[b] = sum_v contracted[b, v] for the kind-wide power caps. Then
 
     share[v, b] = contracted[b, v] / sum_b' contracted[b', v]          (dimensionless)
@@ -19,18 +20,25 @@ from model.world.data import WorldInputs
 
 
 def contracted_gw(w: WorldInputs) -> dict[tuple[str, str, str], float]:
-    """``{(kind, name, buyer): GW}`` contracted by deal minimums, kind ``vendor``, ``region`` or ``power_kind``."""
+    """``{(kind, name, buyer): GW}`` contracted, kind ``vendor``, ``region`` or ``power_kind``.
+
+    Contracted GW are a buyer's deal minimums in GW (deals whose minimum is enforced), its dated
+    commitments in GW (``history`` and ``scheduled``, at least or exactly) and its opening stock: what
+    it has bought or must take. Each is split equally among the vendors (regions) of its offers.
+    """
     out: dict[tuple[str, str, str], float] = defaultdict(float)
     for b, s in w.scenarios.items():
-        for d in s.deals:
-            if d.status not in MINIMUM_ENFORCED or not d.min_gw or not d.offers:
-                continue
+        volumes = [(d.offers, d.min_gw) for d in s.deals if d.status in MINIMUM_ENFORCED and d.min_gw and d.offers]
+        volumes += [(c.offers, c.value) for c in s.commitments if c.unit == "GW" and c.offers
+                    and c.kind in ("history", "scheduled") and c.bound in ("at_least", "exactly")]
+        volumes += [((o,), gw) for (o, _), gw in s.opening_gw.items() if gw > 0]
+        for offers, gw in volumes:
             for attr in ("vendor", "region"):
-                names = sorted({getattr(s.offers[o], attr) for o in d.offers})
+                names = sorted({getattr(s.offers[o], attr) for o in offers})
                 for n in names:
-                    out[attr, n, b] += d.min_gw / len(names)
+                    out[attr, n, b] += gw / len(names)
             for kind in {src.kind for src in s.power_sources.values()}:
-                out["power_kind", kind, b] += d.min_gw
+                out["power_kind", kind, b] += gw
     return dict(out)
 
 

@@ -14,7 +14,7 @@ from pyomo.environ import ConcreteModel, value
 
 from model.concerns.power import facility_power, sources_in
 from model.solve import failure_message, highs_version, make_solver, solve_model
-from model.world.build import build_world, deliveries
+from model.world.build import build_world, deliveries, overflows
 from model.world.data import WorldInputs
 from model.world.shares import pro_rata_shares
 
@@ -80,6 +80,11 @@ def solve_world(w: WorldInputs, rule: str = "value", keep_targets: bool = False,
         out = WorldOutcome("optimal", "every signed deal fits within the world's supply", rule, m,
                            float(value(m.net_cost)), shares=shares, timings=timings, size=size, solver=solver)
         read_out(out, w, opt.get_duals())
+        history = {k: float(value(v)) for k, v in m.history_overflow_gw.items() if value(v) > 1e-6}
+        if history:
+            out.overflow = {"history_beyond_world_output": history}
+            out.message += ("; reported history alone exceeds the world's output in " + "; ".join(
+                f"{v} {y} by {gw:.3g} GW" for (v, y), gw in sorted(history.items())))
         return out
     if status not in ("infeasible", "infeasible_or_unbounded"):
         return WorldOutcome(status, failure_message(status, time_limit, res), rule, None, shares=shares,
@@ -94,10 +99,9 @@ def solve_world(w: WorldInputs, rule: str = "value", keep_targets: bool = False,
                             timings=timings, size=size, solver=solver)
     out = WorldOutcome("infeasible", "", rule, m, None, shares=shares, timings=timings, size=size, solver=solver)
     read_out(out, w, {})
-    out.overflow = {name: {k: float(value(v)) for k, v in getattr(m, f"{name}_overflow_gw").items()
-                           if value(v) > 1e-6}
-                    for name in ("world_supply_cap", "world_grid_cap", "world_kind_cap")}
-    words = [f"{k[0]} {k[1]}: {gw:.3g} GW" for fam in out.overflow.values() for k, gw in sorted(fam.items())]
+    out.overflow = {name: {k: float(value(v)) for k, v in var.items() if value(v) > 1e-6}
+                    for name, var in overflows(m).items()}
+    words = [f"{' '.join(map(str, k))}: {gw:.3g} GW" for fam in out.overflow.values() for k, gw in sorted(fam.items())]
     out.message = ("signed deals and history need more than the world makes: " + "; ".join(words[:8])
                    + (" ..." if len(words) > 8 else ""))
     return out
