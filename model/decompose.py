@@ -24,10 +24,13 @@ and pi_f is a subgradient, so every solve gives a cut
 
     theta_f >= Q'_f(x^) + pi_f . (x - x^)
 
-Master: min sum_f p_f theta_f over x in [0, upper] and theta_f >= WS_f (each
-future alone, a valid bound), with every cut so far (multi-cut). Lower bound
+Master: min sum_f p_f theta_f over x in the first stage's box and theta_f >= WS_f
+(each future alone, a valid bound), with every cut so far (multi-cut). Lower bound
 = the master's optimum; upper bound = sum_f p_f Q'_f(x^) at the best x^
-without elastic slack. Stop when (upper - lower) / |upper| <= ``gap``
+without elastic slack (at most :data:`SLACK_GW` over all futures, its penalty
+included in the cost). The next point comes from a level method
+(model/decompose_master.py), not from the master's own optimum, which jumped
+between corners of the cut model and stalled. Stop when (upper - lower) / |upper| <= ``gap``
 ("converged, gap X") or at ``iterations`` / ``time_limit`` ("stopped at the
 iteration limit, gap X"). The futures are split over ``processes`` worker
 processes (multiprocessing, fork); each solve is independent.
@@ -318,7 +321,7 @@ def _next_point(master: Master, centre: np.ndarray, centre_value: float, lower: 
 def decompose(spec: Any, processes: int = 1, iterations: int = 100, gap: float = 1e-4,
               time_limit: float | None = None, log: Any = None, pool: Any = None,
               checkpoint: Any = None) -> DecompositionResult:
-    """Solve the risk-neutral two-stage problem by multi-cut Benders with a trust region (model/decompose_master).
+    """Solve the risk-neutral two-stage problem by multi-cut Benders, level-method master (model/decompose_master).
 
     ``pool``: where the futures' LPs live (default: ``processes`` local worker processes; model/decompose_dask
     gives Dask workers); it needs ``solve(x)`` and ``where()`` over every future, ``processes`` and ``close()``.
