@@ -35,8 +35,10 @@ def kind_builds(blk: Block, s: Scenario, kind: str, year: int) -> list:
 
 
 def supply_rows(w: WorldInputs) -> list[tuple[str, int]]:
-    """(vendor, year) rows of the shared supply cap: every year with a world output figure."""
-    return sorted(w.world_output_gw)
+    """(vendor, year) rows of the shared supply cap: every year with a world output figure (after reported
+    history only when ``w.history_supply_free``, as the single-buyer model does)."""
+    free = w.history_last_year if w.history_supply_free and w.history_last_year is not None else None
+    return [(v, y) for (v, y) in sorted(w.world_output_gw) if free is None or y > free]
 
 
 def history_rows(w: WorldInputs) -> list[tuple[str, int]]:

@@ -83,6 +83,7 @@ class WorldInputs:
     value_bnusd_per_gw_yr: dict[tuple[str, int], float]
     capex_guidance_bnusd: dict[tuple[str, int], float] = field(default_factory=dict)
     history_last_year: int | None = None
+    history_supply_free: bool = False    # True: no shared supply row in history years (as the single-buyer model)
     sets: tuple[str, ...] = ()
     input_files: dict[str, str] = field(default_factory=dict)
 
@@ -332,4 +333,4 @@ def world_of_one(s: Scenario, value_bnusd_per_gw_yr: float = 0.0, buyer: str = "
         years=s.years, world_output_gw=dict(s.supply_cap_gw), regional_firm_gw=dict(s.grid_power_gw),
         kind_cap_gw=dict(s.power_kind_cap_gw), announced_gw={(buyer, y): 0.0 for y in s.years},
         value_bnusd_per_gw_yr={(buyer, y): value_bnusd_per_gw_yr for y in s.years},
-        history_last_year=s.history_last_year)
+        history_last_year=s.history_last_year, history_supply_free=True)
