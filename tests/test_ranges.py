@@ -42,6 +42,24 @@ def test_every_assumption_or_derived_row_has_a_range_or_a_reason_to_be_excluded(
             "revenue share for compute"} <= labels
 
 
+def test_shares_are_ranged_as_the_world_allocation_gives_them_and_held_to_all_of_it():
+    base = read_base_inputs(DEFAULT_INPUTS, None)
+    ranges = check_ranges(DEFAULT_INPUTS)
+    aws = next(r for r in ranges if r.key == "vendor_supply:buyer_share[vendor=aws]")
+    rows = aws.rows(base.tables)             # the allocation's rows, one a year, not the fallback row
+    assert len(rows) > 5 and all(r.file.endswith("world_allocation.csv") for r in rows)
+    sets, doc = change_for(aws, 1.3, base.tables)
+    new = [float(e["values"]["value"]) for e in doc["replace"]]
+    assert sets == [] and new == pytest.approx([min(1.0, 1.3 * float(r.get("value"))) for r in rows])
+    assert max(float(r.get("value")) for r in rows) * 1.3 > 1.0 and max(new) == 1.0
+    # no range names a row outside the single-buyer LP; the scope's files and rows exist (it is not vacuous)
+    assert not any(r.file in OUT_OF_SCOPE_FILES for r in ranges)
+    assert all(any(not in_scope(f, row) for row in base.tables[f].rows) for f in OUT_OF_SCOPE_FILES)
+    for file, parameter in WORLD_ONLY:
+        assert any(row.get("parameter") == parameter for row in base.tables[file].rows)
+        assert not any(r.file == file and r.parameter == parameter for r in ranges)
+
+
 def test_a_range_naming_an_input_that_does_not_exist_is_refused_with_file_line_and_field(tmp_path, capsys):
     folder = write_inputs(tmp_path / "in", ranges=[
         rng("offer_parameters.csv", "capex", "capex", 0.8, 1.2, "x"),

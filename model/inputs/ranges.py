@@ -25,10 +25,10 @@ COLUMNS = ("file", "select", "parameter", "label", "low", "high", "unit", "set_k
 NOT_KEY = ("value", "unit", "source", "date", "confidence", "note", "description")
 #: Parameters that are shares of a whole: a factor never takes them above all of it (1, or 100 percent).
 SHARES = ("buyer_share",)
-#: Inputs outside the single-buyer ranking, with why: files the LP never reads, and rows only the world run
-#: reads. ``inputs/buyers/<buyer>/`` folders are the world run's alone and are not among the tables.
-OUT_OF_SCOPE_FILES = {"calibration.csv": "calibration references the results are compared with",
-                      "display_names.csv": "presentation (names shown on pages)"}
+#: Inputs outside the single-buyer ranking, with why: tables the LP never reads, and rows only the world run
+#: reads. ``display_names.csv`` (presentation) and ``inputs/buyers/<buyer>/`` (the world run's buyers) are
+#: not among the tables at all.
+OUT_OF_SCOPE_FILES = {"calibration.csv": "calibration references the results are compared with"}
 WORLD_ONLY = {("power_kind_supply.csv", "world_supply_cap"): "the world run's cap shared by every buyer"}
 
 
