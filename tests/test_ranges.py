@@ -9,7 +9,7 @@ import pytest
 
 from model.cli import main
 from model.errors import InputErrors
-from model.inputs.ranges import change_for, check_ranges
+from model.inputs.ranges import OUT_OF_SCOPE_FILES, WORLD_ONLY, change_for, check_ranges, in_scope
 from model.scenario import DEFAULT_INPUTS, TargetSpec, read_base_inputs
 from toy import default_tables, q, rng, write_inputs
 
@@ -18,6 +18,8 @@ RANGED_MARKS = ("assumption", "D")
 
 
 def test_every_assumption_or_derived_row_has_a_range_or_a_reason_to_be_excluded():
+    # the tables a run uses: after inputs/world_allocation.csv replaced the buyer_share rows (the loader's
+    # "covers nothing" check looks at the same tables); rows outside the single-buyer LP are out of scope
     base = read_base_inputs(DEFAULT_INPUTS, None)
     ranges = check_ranges(DEFAULT_INPUTS)
     missing = []
@@ -25,6 +27,8 @@ def test_every_assumption_or_derived_row_has_a_range_or_a_reason_to_be_excluded(
         if "confidence" not in table.columns:
             continue
         for row in table.rows:
+            if not in_scope(file, row):
+                continue
             if row.get("confidence") in RANGED_MARKS and not any(r.covers(file, row) for r in ranges):
                 missing.append(f"{file} line {row.row}: {row.get('parameter') or ''} {dict(row.values)}"[:160])
     assert not missing, f"{len(missing)} rows without a range in inputs/ranges.csv:\n" + "\n".join(missing[:20])
@@ -36,6 +40,24 @@ def test_every_assumption_or_derived_row_has_a_range_or_a_reason_to_be_excluded(
     assert {"revenue growth after 2030", "debt limit", "US-Other grid build cap", "ASIC output growth",
             "end of the horizon", "discount rate", "interest rate on borrowing",
             "revenue share for compute"} <= labels
+
+
+def test_shares_are_ranged_as_the_world_allocation_gives_them_and_held_to_all_of_it():
+    base = read_base_inputs(DEFAULT_INPUTS, None)
+    ranges = check_ranges(DEFAULT_INPUTS)
+    aws = next(r for r in ranges if r.key == "vendor_supply:buyer_share[vendor=aws]")
+    rows = aws.rows(base.tables)             # the allocation's rows, one a year, not the fallback row
+    assert len(rows) > 5 and all(r.file.endswith("world_allocation.csv") for r in rows)
+    sets, doc = change_for(aws, 1.3, base.tables)
+    new = [float(e["values"]["value"]) for e in doc["replace"]]
+    assert sets == [] and new == pytest.approx([min(1.0, 1.3 * float(r.get("value"))) for r in rows])
+    assert max(float(r.get("value")) for r in rows) * 1.3 > 1.0 and max(new) == 1.0
+    # no range names a row outside the single-buyer LP; the scope's files and rows exist (it is not vacuous)
+    assert not any(r.file in OUT_OF_SCOPE_FILES for r in ranges)
+    assert all(any(not in_scope(f, row) for row in base.tables[f].rows) for f in OUT_OF_SCOPE_FILES)
+    for file, parameter in WORLD_ONLY:
+        assert any(row.get("parameter") == parameter for row in base.tables[file].rows)
+        assert not any(r.file == file and r.parameter == parameter for r in ranges)
 
 
 def test_a_range_naming_an_input_that_does_not_exist_is_refused_with_file_line_and_field(tmp_path, capsys):

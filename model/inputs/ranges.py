@@ -23,6 +23,13 @@ COLUMNS = ("file", "select", "parameter", "label", "low", "high", "unit", "set_k
            "confidence")
 #: Columns of an input row that are values or provenance, not part of its key.
 NOT_KEY = ("value", "unit", "source", "date", "confidence", "note", "description")
+#: Parameters that are shares of a whole: a factor never takes them above all of it (1, or 100 percent).
+SHARES = ("buyer_share",)
+#: Inputs outside the single-buyer ranking, with why: tables the LP never reads, and rows only the world run
+#: reads. ``display_names.csv`` (presentation) and ``inputs/buyers/<buyer>/`` (the world run's buyers) are
+#: not among the tables at all.
+OUT_OF_SCOPE_FILES = {"calibration.csv": "calibration references the results are compared with"}
+WORLD_ONLY = {("power_kind_supply.csv", "world_supply_cap"): "the world run's cap shared by every buyer"}
 
 
 @dataclass(frozen=True)
@@ -198,6 +205,19 @@ def _check_row(shown: str, line: int, v: dict[str, str], tables: dict[str, RawTa
     return r
 
 
+def in_scope(file: str, row: RawRow) -> bool:
+    """Is ``row`` of ``file`` an input the single-buyer LP reads (so one a range must cover or exclude)?"""
+    return file not in OUT_OF_SCOPE_FILES and (file, row.get("parameter")) not in WORLD_ONLY
+
+
+def _factor(row: RawRow, value: float) -> str:
+    """``row``'s value times ``value`` (a share held to at most all of it)."""
+    new = float(row.get("value")) * value
+    if row.get("parameter") in SHARES:
+        new = min(new, 100.0 if row.get("unit") == "percent" else 1.0)
+    return repr(new)
+
+
 def row_key(table: RawTable, row: RawRow) -> dict[str, str]:
     """The columns that pick ``row`` out of its file (every column but value and provenance)."""
     return {c: row.get(c) for c in table.columns if c not in NOT_KEY}
@@ -206,8 +226,9 @@ def row_key(table: RawTable, row: RawRow) -> dict[str, str]:
 def change_for(r: InputRange, value: float, tables: dict[str, RawTable]) -> tuple[list[str], dict[str, Any]]:
     """The override that puts range ``r`` at ``value``: (``--set`` assignments, scenario ``replace`` doc).
 
-    A factor (``x``) multiplies each covered row's value, ``+a`` adds whole years, any other unit
-    replaces the value. The doc's entries go through :func:`model.inputs.apply_scenario_doc`.
+    A factor (``x``) multiplies each covered row's value (a share at most all of it), ``+a`` adds whole
+    years, any other unit replaces the value. ``tables`` are the tables a run uses: after the world
+    allocation replaced the ``buyer_share`` rows, so a factor moves the allocation's shares year by year. The doc's entries go through :func:`model.inputs.apply_scenario_doc`.
     """
     if r.set_key:
         unit = "" if r.unit in ("x", "dimensionless") else f" {r.unit}"
@@ -217,7 +238,7 @@ def change_for(r: InputRange, value: float, tables: dict[str, RawTable]) -> tupl
     for row in r.rows(tables):
         old = row.get("value")
         if r.unit == "x":
-            new, unit = (repr(float(old) * value) if _number(old) is not None else old), row.get("unit")
+            new, unit = (_factor(row, value) if _number(old) is not None else old), row.get("unit")
         elif r.unit.startswith("+"):
             new, unit = (repr(float(round(float(old) + value))) if _number(old) is not None else old), row.get("unit")
         else:
