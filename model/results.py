@@ -141,8 +141,8 @@ def summary(s: Scenario, outcome: Outcome, ds: xr.Dataset, extras: dict[str, Any
 #: Why a missed plan shows no cost duals (summary.json ``binding_note``, the terminal).
 MISSED_COST_DUALS = ("the plan is held at the largest reachable figure: its cost duals hold only for vanishing moves "
                      "(a limit that stops more capacity shows there as trillions of USD per GW), so they are not "
-                     "shown; limits_on_reach gives the reach duals (GW per unit of each limit) and what_stops the "
-                     "story")
+                     "shown; the limits on the largest reachable figure give the reach duals (GW per unit of each limit) "
+                     "and 'what stops more' the story")
 
 
 def shown_cost_duals(outcome: Outcome) -> list:
