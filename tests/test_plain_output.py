@@ -50,7 +50,7 @@ def test_a_mistyped_set_key_gets_the_closest_one(capsys):
 
 def test_help_examples_sweep_a_range_the_base_can_hold():
     assert not any("1.1:1.5" in e for e in HELP_EXAMPLES)
-    assert any(e.startswith("run.py sweep --target 80GW") for e in HELP_EXAMPLES)
+    assert any(e.startswith("run.py sweep --target 60GW") for e in HELP_EXAMPLES)
 
 
 def test_vss_not_finite_prints_its_note_and_the_penalty_is_labelled(capsys):
