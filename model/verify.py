@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from model.exitcodes import EXIT_CANNOT, EXIT_DIFFER, EXIT_MATCH
+from model.fmt import sig
 from model.summary import is_figure
 from model.verify_checks import Refused, check_kind, read_json
 
@@ -437,8 +438,6 @@ def _short(x: Any, unit: str = "") -> str:
     if x is None:
         return "-"
     if isinstance(x, float):          # ten significant figures, as a person reads them (no e-notation)
-        from model.fmt import sig
-
         return f"{sig(x, 10)}{' ' + unit if unit else ''}"
     return f"{x}{' ' + unit if unit else ''}"
 
@@ -553,8 +552,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         shown = checks if a.all else [c for c in checks if not c.ok or _headline(c.key)]
         print(f"\nFigures (money relative {a.rel_tol:g}, capacity absolute {a.abs_tol_gw:g} GW):")
         print(_table([[c.key, _short(c.recorded, c.unit), _short(c.rerun, c.unit),
-                       "-" if c.difference is None else f"{c.difference:.3g}",
-                       "-" if c.tolerance is None else f"{c.tolerance:.3g}", "yes" if c.ok else "NO"]
+                       "-" if c.difference is None else sig(c.difference),
+                       "-" if c.tolerance is None else sig(c.tolerance), "yes" if c.ok else "NO"]
                       for c in shown], ["figure", "recorded", "re-run", "difference", "tolerance", "match"]))
         if len(shown) < len(checks):
             print(f"  ... {len(checks) - len(shown)} more figures match (--all lists them)")

@@ -831,7 +831,7 @@ def test_verify_reruns_from_the_manifest_and_reports_a_match(toy_capped, tmp_pat
     assert main(["verify", str(tmp_path / "r" / "v")]) == 0
     out = capsys.readouterr().out
     assert "the figures match" in out and "unchanged" in out
-    assert re.search(r"total_cost\s+2e\+10 USD\s+2e\+10 USD\s+0\s+\S+\s+yes", out)
+    assert re.search(r"total_cost\s+20,000,000,000 USD\s+20,000,000,000 USD\s+0\s+\S+\s+yes", out)   # no e-notation
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["v"]        # nothing written beside it
 
 
@@ -849,7 +849,7 @@ def test_verify_reports_changed_inputs_and_differing_figures(toy_capped, tmp_pat
     assert main(["verify", str(tmp_path / "r" / "v")]) == 1
     out = capsys.readouterr().out
     assert re.search(r"offer_parameters\.csv\s+changed", out)
-    assert re.search(r"total_cost\s+2e\+10 USD\s+1\.6e\+10 USD\s+4e\+09\s+\S+\s+NO", out)
+    assert re.search(r"total_cost\s+20,000,000,000 USD\s+16,000,000,000 USD\s+4,000,000,000\s+\S+\s+NO", out)
     assert "DIFFER" in out
 
 
