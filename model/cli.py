@@ -342,7 +342,7 @@ def print_answer(summary: dict, words: Any = str) -> None:
     target, reach = summary["target"], summary.get("max_reachable")
     spread = range_words(summary.get("headline_range"))
     if reach is not None and summary.get("objective") == "max-capacity":   # no target was given: none is named
-        print(f"  Most that can be held in {ty}: {_fmt(reach)} (maximised; no target asked)")
+        print(f"  Reachable in {ty}: at most {_fmt(reach)} can be held (the run maximised it; no target was given)")
     elif reach is not None:
         held = f"at most {_fmt(reach)}" + (f" ({spread})" if spread and summary["status"] == "target_missed" else "")
         print(f"  Reachable in {ty}: {_fmt(target)} asked, {held} can be held")

@@ -55,4 +55,4 @@ def test_a_max_capacity_run_never_speaks_of_a_target_it_was_not_given(toy_capped
                        "--results", str(tmp_path / "r"), "--name", "m", "--no-plots", "--no-ranking")
     assert code == 0
     assert "asked" not in out and "Target:" not in out and "Objective: the most" in out
-    assert "Reachable in 2027: at most" in out
+    assert "Reachable in 2027: at most" in out and "no target was given" in out
