@@ -4,6 +4,7 @@ headline carries the range those inputs give, one at a time and jointly."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -42,16 +43,35 @@ def test_every_assumption_or_derived_row_has_a_range_or_a_reason_to_be_excluded(
             "revenue share for compute"} <= labels
 
 
-def test_shares_are_ranged_as_the_world_allocation_gives_them_and_held_to_all_of_it():
-    base = read_base_inputs(DEFAULT_INPUTS, None)
-    ranges = check_ranges(DEFAULT_INPUTS)
+def _aws_allocation(folder):
+    """A world allocation for AWS alone (shares of 0.5 and 1 by year) written into ``folder``."""
+    src = "python run.py world --write-allocation on inputs of 2026-12-02"
+    rows = [f"vendor,aws,{y},{0.5 if y < 2030 else 1.0},dimensionless,{src}" for y in range(2025, 2036)]
+    (folder / "world_allocation.csv").write_text("kind,name,year,share,unit,source\n" + "\n".join(rows) + "\n")
+
+
+@pytest.mark.parametrize("allocated", [False, True])
+def test_shares_are_ranged_as_a_run_reads_them_and_held_to_all_of_it(tmp_path, allocated):
+    folder = DEFAULT_INPUTS
+    if allocated:       # the tables a run uses: the allocation's rows replace the buyer_share rows
+        folder = tmp_path / "in"
+        shutil.copytree(DEFAULT_INPUTS, folder)
+        _aws_allocation(folder)
+    base = read_base_inputs(folder, None)
+    ranges = check_ranges(folder)
     aws = next(r for r in ranges if r.key == "vendor_supply:buyer_share[vendor=aws]")
-    rows = aws.rows(base.tables)             # the allocation's rows, one a year, not the fallback row
-    assert len(rows) > 5 and all(r.file.endswith("world_allocation.csv") for r in rows)
+    rows = aws.rows(base.tables)
+    assert rows and all(r.file.endswith("world_allocation.csv") == allocated for r in rows)
+    assert len(rows) == (11 if allocated else 1)
     sets, doc = change_for(aws, 1.3, base.tables)
     new = [float(e["values"]["value"]) for e in doc["replace"]]
-    assert sets == [] and new == pytest.approx([min(1.0, 1.3 * float(r.get("value"))) for r in rows])
-    assert max(float(r.get("value")) for r in rows) * 1.3 > 1.0 and max(new) == 1.0
+    cap = [100.0 if r.get("unit") == "percent" else 1.0 for r in rows]
+    assert sets == [] and new == pytest.approx([min(c, 1.3 * float(r.get("value"))) for c, r in zip(cap, rows)])
+    if allocated:       # 1 x 1.3 is held to 1; 0.5 x 1.3 moves
+        assert sorted(set(new)) == pytest.approx([0.65, 1.0])
+    texas = next(r for r in ranges if r.key == "region_parameters:buyer_share[region=US-Texas]")
+    held = [float(e["values"]["value"]) for e in change_for(texas, 1.3, base.tables)[1]["replace"]]
+    assert max(held) <= 100.0
     # no range names a row outside the single-buyer LP; the scope's files and rows exist (it is not vacuous)
     assert not any(r.file in OUT_OF_SCOPE_FILES for r in ranges)
     assert all(any(not in_scope(f, row) for row in base.tables[f].rows) for f in OUT_OF_SCOPE_FILES)
