@@ -286,7 +286,7 @@ def print_summary(summary: dict, s, result_set: Path) -> None:
     from model.why import what_stops_lines
 
     for line in what_stops_lines(summary):
-        print(line)
+        print(words(line))
 
 
 def target_line(summary: dict, s) -> str:
