@@ -61,7 +61,8 @@ def load(base: BaseInputs, sets: Sequence[str], target: TargetSpec, changes: Seq
     extra_sets, docs = combined(changes)
     try:
         s = load_variant(base, [*sets, *extra_sets], target,
-                         [("ranges", "inputs/ranges.csv", {**d, "source": "inputs/ranges.csv"}) for d in docs])
+                         [("ranges", "inputs/ranges.csv", {**d, "source": "inputs/ranges.csv"}) for d in docs],
+                         world_allocation=False)     # the run's shares held (headline_pass)
     except InputErrors as exc:
         first = exc.errors[0] if exc.errors else exc
         return Variant(None, refused=f"refused by the loader: {first}")
@@ -340,7 +341,10 @@ def range_json(rows: list[dict[str, Any]], headline: float | None, oat: list[flo
                        f"and over {cases} Latin-hypercube cases (scipy.stats.qmc, seed {JOINT_SEED}) moving "
                        f"together the {len(moving)} inputs that move it with an answer at both ends on the fast "
                        f"path, each uniform between its low and high (cases without a plan, or that a fresh build "
-                       f"would need, are skipped: {skipped}); the time it took is in manifest.json (timings)"),
+                       f"would need, are skipped: {skipped}); the buyer's shares of the world's chips and firm power are "
+                       f"held at the run's own for every case (inputs/world_allocation.csv, or the world re-solved "
+                       f"for the run's changes): the world is not re-solved per case (sweep --world shows how the "
+                       f"world moves them); the time it took is in manifest.json (timings)"),
             "inputs": top}
 
 
@@ -349,13 +353,16 @@ def headline_pass(s: Scenario, inputs_dir: Any, scenario: str | None, sets: Sequ
     """Read ``inputs_dir/ranges.csv`` (checked against the base data) and run :func:`range_pass` on the run's
     scenario, ``--set`` overrides and target. A range whose rows the scenario removed is left out (counted)."""
     from model.inputs.ranges import read_ranges
-    from model.scenario import read_base_inputs
+    from model.scenario import read_base_inputs, world_rows_for
 
     plain = read_base_inputs(inputs_dir, None)
     ranges = read_ranges(inputs_dir, plain.tables, plain.catalogue)
     if not ranges:
         return {"headline_range": {"value": None, "unit": "", "note": "not computed: no inputs/ranges.csv"}}
-    base = plain if scenario is None else read_base_inputs(inputs_dir, scenario)
+    # The run's shares of the world are held for every case: the world is not re-solved per case (about a
+    # second each, ~100 cases); `sweep --world` and `run.py world --set` show how the world moves them.
+    rows = world_rows_for(inputs_dir, scenario, sets)
+    base = plain if scenario is None and rows is None else read_base_inputs(inputs_dir, scenario, rows)
     present = [r for r in ranges if r.excluded or r.rows(base.tables)]
     out = range_pass(s, base, sets, target, present, missed, time_limit)
     if len(present) < len(ranges):

@@ -16,7 +16,8 @@ from typing import Any, Iterable
 
 from model.assemble.core import assemble
 from model.errors import InputError, InputErrors
-from model.inputs.allocation import apply_world_allocation, share_table
+from model.inputs.allocation import (ALLOCATION_FILE, allocation_header, apply_world_allocation, buyer_files, is_world_set,
+                                     resolved_rows, share_table, stale_allocation)
 from model.names import check_display_names
 from model.inputs import (Catalogue, Override, RawTable, apply_scenario_file, apply_set, display_path,
                           expand_kind_defaults, input_hashes, load_catalogue, read_raw_tables)
@@ -126,9 +127,10 @@ def available_scenarios(inputs_dir: Path = DEFAULT_INPUTS) -> dict[str, str]:
     return out
 
 
-def _read_files(inputs_dir: Path, scenario: str | None, errors: list[InputError]):
+def _read_files(inputs_dir: Path, scenario: str | None, errors: list[InputError], allocation: list | None = None):
     """Read the catalogue, the tables and the scenario file (the part of loading that touches the disk).
 
+    ``allocation``: the rows of a re-solved world to take the shares from instead of the shipped file.
     Returns (catalogue, raw tables, overrides applied, extra files read, scenario description, display names);
     problems are appended to ``errors``.
     """
@@ -140,9 +142,11 @@ def _read_files(inputs_dir: Path, scenario: str | None, errors: list[InputError]
     expand_kind_defaults(tables)
     overrides: list[Override] = []
     extra_files: list[Path] = []
-    allocation = apply_world_allocation(tables, inputs_dir, errors)   # the world run's shares, if shipped
-    if allocation is not None:
-        extra_files.append(allocation)
+    used = apply_world_allocation(tables, inputs_dir, errors, allocation)   # the world run's shares, if shipped
+    if used is not None and used.exists():
+        extra_files.append(used)
+        if allocation_header(used) is not None:        # the shares are the world's: its buyers' files decide them
+            extra_files += buyer_files(inputs_dir)
     description = ""
     if scenario is not None:
         path = scenario_path(scenario, inputs_dir)
@@ -184,9 +188,60 @@ def scenario_description(path: Path, errors: list[InputError]) -> str:
     return text.strip()
 
 
+def _changed_tables(inputs_dir: Path, scenario: str | None, sets: tuple[str, ...],
+                    extra: tuple[tuple[str, str, dict], ...], errors: list[InputError], allocation: list | None = None):
+    """The files read (:func:`_read_files`) with ``extra`` and then ``sets`` applied to the tables."""
+    from model.inputs import apply_scenario_doc
+
+    catalogue, tables, overrides, extra_files, description, names = _read_files(inputs_dir, scenario, errors,
+                                                                                allocation)
+    for extra_name, where, doc in extra:
+        try:
+            overrides += apply_scenario_doc(tables, catalogue, doc, where, extra_name,
+                                            default_source=str(doc.get("source", "")),
+                                            extra_keys=("name", "probability", "source"))
+        except InputErrors as exc:
+            errors.extend(exc.errors)
+    for assignment in sets:
+        if is_world_set(assignment):
+            overrides.append(Override("--set", "set", assignment.partition("=")[0].strip(),
+                                      assignment, "--set (passed to the world run)"))
+            continue
+        try:
+            overrides.append(apply_set(tables, catalogue, assignment))
+        except InputError as exc:
+            errors.append(exc)
+    return catalogue, tables, overrides, extra_files, description, names
+
+
+def _world_rows(tables: dict[str, RawTable], inputs_dir: Path, scenario: str | None, sets: tuple[str, ...],
+                extra: tuple, errors: list[InputError]) -> list | None:
+    """The allocation rows of the world re-solved for this run, or None when the shipped shares hold.
+
+    Appends a problem (and returns None) when the world cannot be re-solved with the run's changes, or
+    when a world key (``buyer_demand_scale.B``) is set without a world to pass it to.
+    """
+    world_sets = [a for a in sets if is_world_set(a)]
+    rule = stale_allocation(tables, inputs_dir, sets)
+    if rule is None:
+        if world_sets and allocation_header(inputs_dir / ALLOCATION_FILE) is None:
+            errors.append(InputError("command line", f"--set {world_sets[0]}", world_sets[0].partition("=")[0],
+                                     f"a key of this run: {world_sets[0].partition('.')[0]} moves another buyer of "
+                                     f"the world, which needs {ALLOCATION_FILE} and buyers.csv in the inputs",
+                                     f"no {ALLOCATION_FILE} with a world fingerprint in {display_path(inputs_dir)}"))
+        return None
+    if errors:
+        return None       # the run's own problems first: the world would only repeat them
+    try:
+        return resolved_rows(tables, inputs_dir, scenario, sets, extra, rule)
+    except InputErrors as exc:
+        errors.extend(exc.errors)
+        return None
+
+
 def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None,
                   sets: Iterable[str] = (), target: TargetSpec = TargetSpec(),
-                  extra: Iterable[tuple[str, str, dict]] = ()) -> Scenario:
+                  extra: Iterable[tuple[str, str, dict]] = (), world_allocation: bool = True) -> Scenario:
     """Read, override, validate and convert the inputs into a :class:`Scenario`.
 
     Parameters
@@ -203,6 +258,10 @@ def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None
         Further overrides in the scenario-file form (``set``, ``replace``, ``drop``, ``add``),
         applied after the scenario file and before ``sets``: e.g. one future of a futures file.
         ``where`` names its origin in error messages; a mapping's ``source`` covers its entries.
+    world_allocation : bool
+        Take the vendor and region shares from the world (``inputs/world_allocation.csv``, re-solved when
+        the run changes what every buyer reads; :mod:`model.inputs.allocation`). False inside the world
+        run itself.
 
     Raises
     ------
@@ -215,22 +274,18 @@ def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None
     if not inputs_dir.is_dir():
         raise InputErrors(errors + [InputError("command line", "--inputs", "--inputs", "a folder of input files",
                                                f"{display_path(inputs_dir)!r} ({'a file' if inputs_dir.exists() else 'no such folder'})")])
-    catalogue, tables, overrides, extra_files, description, names = _read_files(inputs_dir, scenario, errors)
+    sets, extra = tuple(sets), tuple(extra)
+    read_errors: list[InputError] = []
+    catalogue, tables, overrides, extra_files, description, names = _changed_tables(
+        inputs_dir, scenario, sets, extra, read_errors)
+    if world_allocation:
+        rows = None if errors else _world_rows(tables, inputs_dir, scenario, sets, extra, read_errors)
+        if rows:      # the shipped shares are not of this run's world: take them from the world re-solved
+            read_errors = []
+            catalogue, tables, overrides, extra_files, description, names = _changed_tables(
+                inputs_dir, scenario, sets, extra, read_errors, rows)
+    errors += read_errors
     name = scenario or "base"
-    from model.inputs import apply_scenario_doc
-
-    for extra_name, where, doc in extra:
-        try:
-            overrides += apply_scenario_doc(tables, catalogue, doc, where, extra_name,
-                                            default_source=str(doc.get("source", "")),
-                                            extra_keys=("name", "probability", "source"))
-        except InputErrors as exc:
-            errors.extend(exc.errors)
-    for assignment in sets:
-        try:
-            overrides.append(apply_set(tables, catalogue, assignment))
-        except InputError as exc:
-            errors.append(exc)
     if errors and not tables:
         raise InputErrors(errors)
     if target.basis not in ("it", "facility"):
@@ -271,8 +326,21 @@ class BaseInputs:
     display_names: dict[str, dict[str, str]] = field(default_factory=dict)   # model.names: presentation only
 
 
-def read_base_inputs(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None) -> BaseInputs:
+def world_rows_for(inputs_dir: Path, scenario: str | None, sets: Iterable[str]) -> list | None:
+    """The allocation rows of the world re-solved for a run's scenario and sets (kept in memory, so asking
+    again after the run is free), or None when the shipped shares are the run's (or the inputs are bad:
+    the run itself reports that)."""
+    inputs_dir, sets, errors = Path(inputs_dir), tuple(sets), []
+    tables = _changed_tables(inputs_dir, scenario, sets, (), errors)[1]
+    return None if errors else _world_rows(tables, inputs_dir, scenario, sets, (), errors)
+
+
+def read_base_inputs(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None,
+                     allocation: list | None = None) -> BaseInputs:
     """Read the files of a scenario once (the part of :func:`load_scenario` that touches the disk).
+
+    ``allocation``: rows of a re-solved world (:func:`world_rows_for`) to take the shares from instead of
+    ``world_allocation.csv``.
 
     Raises
     ------
@@ -284,7 +352,8 @@ def read_base_inputs(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = N
     if not inputs_dir.is_dir():
         raise InputErrors([InputError("command line", "--inputs", "--inputs", "a folder of input files",
                                       f"{display_path(inputs_dir)!r} (no such folder)")])
-    catalogue, tables, overrides, extra_files, description, names = _read_files(inputs_dir, scenario, errors)
+    catalogue, tables, overrides, extra_files, description, names = _read_files(inputs_dir, scenario, errors,
+                                                                                allocation)
     if errors:
         raise InputErrors(errors)
     return BaseInputs(str(inputs_dir), scenario, catalogue, dict(tables), tuple(overrides), scenario or "base",
@@ -292,7 +361,7 @@ def read_base_inputs(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = N
 
 
 def load_variant(base: BaseInputs, sets: Iterable[str] = (), target: TargetSpec = TargetSpec(),
-                 extra: Iterable[tuple[str, str, dict]] = ()) -> Scenario:
+                 extra: Iterable[tuple[str, str, dict]] = (), world_allocation: bool = True) -> Scenario:
     """The Scenario :func:`load_scenario` gives for ``base``'s files plus ``extra``, ``sets`` and ``target``.
 
     ``extra`` are overrides in the scenario-file form, as :func:`load_scenario` takes them (applied
@@ -304,6 +373,7 @@ def load_variant(base: BaseInputs, sets: Iterable[str] = (), target: TargetSpec 
         With every problem found (a bad assignment, a value out of range, ...).
     """
     errors: list[InputError] = []
+    sets, extra = tuple(sets), tuple(extra)
     target_value = _read_target(target, errors)
     tables = dict(base.tables)          # apply_set replaces entries; the RawTables themselves are immutable
     overrides = list(base.overrides)
@@ -317,10 +387,19 @@ def load_variant(base: BaseInputs, sets: Iterable[str] = (), target: TargetSpec 
         except InputErrors as exc:
             errors.extend(exc.errors)
     for assignment in sets:
+        if is_world_set(assignment):
+            overrides.append(Override("--set", "set", assignment.partition("=")[0].strip(),
+                                      assignment, "--set (passed to the world run)"))
+            continue
         try:
             overrides.append(apply_set(tables, base.catalogue, assignment))
         except InputError as exc:
             errors.append(exc)
+    if world_allocation and not errors and (stale_allocation(tables, Path(base.inputs_dir), sets)
+                                            or any(map(is_world_set, sets))):
+        # the shipped shares are not of this case's world: load_scenario re-solves the world and reads the
+        # files again with its shares (the case is then exactly what run.py gives for it)
+        return load_scenario(Path(base.inputs_dir), base.scenario, sets, target, extra)
     basis = getattr(target, "basis", "it")
     if basis not in ("it", "facility"):
         errors.append(InputError("command line", "--target-basis", "--target-basis", "it or facility", repr(basis)))

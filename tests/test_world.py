@@ -240,24 +240,89 @@ def test_pro_rata_shares_follow_contracted_gw(tmp_path):
     assert o.plan["deliveries_gw"][("b", "acme", 2025)] == pytest.approx(1.0)    # its announced 1 GW (share 1.5)
 
 
-def test_an_allocation_written_from_the_shipped_inputs_gives_the_single_buyer_what_the_world_gave_it(tmp_path):
-    # the world run on the shipped inputs; its allocation file beside a copy of them; the single-buyer loader
-    # then caps OpenAI at the world's deliveries of each vendor after history (shares rounded up to 1e-9)
-    import shutil
+def _allocation_of(path):
+    import csv
 
-    from model.scenario import DEFAULT_INPUTS
-    from model.world.output import allocation_rows, write_allocation
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    return {(r["kind"], r["name"], int(r["year"])): float(r["share"]) for r in rows}
 
+
+def test_the_shipped_allocation_is_a_fresh_world_run_of_the_shipped_inputs_and_the_base_reads_it():
+    # inputs/world_allocation.csv is what `python run.py world --write-allocation` gives for the inputs as
+    # shipped (same world fingerprint, same shares to 1e-9), and the single-buyer base takes its caps from it
+    from model.inputs.allocation import allocation_header, world_fingerprint
+    from model.scenario import DEFAULT_INPUTS, read_base_inputs
+    from model.world.output import allocation_rows
+
+    path = DEFAULT_INPUTS / "world_allocation.csv"
+    rule, fingerprint = allocation_header(path)
+    assert fingerprint == world_fingerprint(read_base_inputs(DEFAULT_INPUTS).tables, DEFAULT_INPUTS), \
+        "the inputs changed since the allocation was written: run python run.py world --write-allocation"
     w = load_world(DEFAULT_INPUTS)
-    o = solve_world(w)
+    o = solve_world(w, rule)
     assert o.status == "optimal"
-    folder = tmp_path / "inputs"
-    shutil.copytree(DEFAULT_INPUTS, folder, ignore=shutil.ignore_patterns("world_allocation.csv", "futures"))
-    write_allocation(folder / "world_allocation.csv", allocation_rows(w, o, "2026-12-02"), "value")
-    s = load_scenario(folder)
+    fresh = {(r["kind"], r["name"], r["year"]): r["share"] for r in allocation_rows(w, o, "2026-12-02")}
+    shipped = _allocation_of(path)
+    assert set(fresh) == set(shipped)
+    assert max(abs(fresh[k] - shipped[k]) for k in fresh) <= 2e-9
+    s = load_scenario(DEFAULT_INPUTS)
     history = s.history_last_year or 0
     for (v, y), cap in w.world_output_gw.items():
         if y > history:
             got = o.plan["deliveries_gw"].get((w.default, v, y), 0.0)
             assert got - 1e-7 <= s.supply_cap_gw[v, y] <= got + cap * 1e-9 + 1e-7, (v, y)
-    assert s.supply_share["vendor"]["nvidia"]["basis"] == "world run, value rule, inputs of 2026-12-02"
+    assert s.supply_share["vendor"]["nvidia"]["basis"].startswith("world run, value rule, inputs of ")
+
+
+def test_a_change_to_what_every_buyer_reads_re_solves_the_world_and_a_change_to_the_buyers_own_does_not():
+    # 20 % less NVIDIA output: the shipped shares (the world's answer at full output) are not this run's
+    # world; the loader re-solves the world with the change, whose deliveries the single buyer then gets
+    # (signed deals are honoured first there, so the run stays feasible where held shares were not)
+    from model.scenario import DEFAULT_INPUTS, TargetSpec
+    from model.solve import solve_plan
+
+    change = ["supply_scale.nvidia=0.8"]
+    w = load_world(DEFAULT_INPUTS, sets=change)
+    o = solve_world(w)
+    s = load_scenario(DEFAULT_INPUTS, sets=change, target=TargetSpec("60GW"))
+    history = s.history_last_year or 0
+    for (v, y), cap in w.world_output_gw.items():
+        if y > history:
+            got = o.plan["deliveries_gw"].get((w.default, v, y), 0.0)
+            assert got - 1e-7 <= s.supply_cap_gw[v, y] <= got + cap * 1e-9 + 1e-7, (v, y)
+    assert s.supply_share["vendor"]["nvidia"]["basis"].startswith("world run re-solved for this run's changes")
+    assert solve_plan(s, "min-cost").status == "optimal"
+    # the buyer's own data (its revenue, in its own finance.csv) keeps the shipped shares
+    base = load_scenario(DEFAULT_INPUTS)
+    mine = load_scenario(DEFAULT_INPUTS, sets=["revenue_scale=0.8"])
+    assert mine.supply_share == base.supply_share
+    assert mine.supply_share["vendor"]["nvidia"]["basis"].startswith("world run, value rule")
+
+
+def test_a_rivals_larger_plan_never_gives_the_single_buyer_more_chips():
+    # buyer_demand_scale.B passes to the world: Meta announcing three times its plan re-solves the world,
+    # and the default buyer gets fewer chips in all (one vendor-year may rise as the world substitutes
+    # across vendors and years) and can hold less in the target year
+    from model.scenario import DEFAULT_INPUTS
+    from model.solve import solve_plan
+
+    base = load_scenario(DEFAULT_INPUTS)
+    rival = load_scenario(DEFAULT_INPUTS, sets=["buyer_demand_scale.meta=3"])
+    assert rival.supply_share["vendor"]["nvidia"]["basis"].startswith("world run re-solved")
+    assert rival.supply_share["vendor"]["nvidia"] != base.supply_share["vendor"]["nvidia"]
+    assert sum(rival.supply_cap_gw.values()) < sum(base.supply_cap_gw.values()) - 1e-3
+    assert solve_plan(rival, "max-capacity").max_reachable < solve_plan(base, "max-capacity").max_reachable - 0.1
+
+
+def test_world_keys_need_a_world_and_write_allocation_refuses_changes(tmp_path, capsys):
+    from model.cli_common import dispatch
+
+    folder = write_world(tmp_path / "in")
+    with pytest.raises(InputErrors, match=r"buyer_demand_scale.*world_allocation\.csv"):
+        load_scenario(folder, sets=["buyer_demand_scale.b=2"])
+    code = dispatch(["world", "--inputs", str(folder), "--results", str(tmp_path / "res"), "--name", "w",
+                     "--write-allocation", "--set", "pue=1.2"])
+    assert code == 2
+    assert "--write-allocation" in capsys.readouterr().err
+    assert not (folder / "world_allocation.csv").exists()

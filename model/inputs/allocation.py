@@ -10,17 +10,29 @@ instead of the ``buyer_share`` rows of ``vendor_supply.csv`` and ``region_parame
 
 A ``--set buyer_share.V=..`` or ``grid_share.R=..`` still overrides (it is applied later). Without the
 file, the ``buyer_share`` rows of the two tables decide, as before (the fallback).
+
+The file is the world's answer for the inputs it was computed on, and says which: its header holds the
+**world fingerprint** (:func:`world_fingerprint`), a sha256 over every row that every buyer reads (the
+files that are not the default buyer's own, :data:`model.world.data.BUYER_SCOPED`, without the
+``buyer_share`` rows it replaces and without provenance columns), every other buyer's files and the
+``buyer_demand_scale.B`` / ``buyer_value_scale.B`` keys of the run. A run whose scenario, futures or
+``--set`` change any of that (world output, regional power, a kind cap, a scalar every buyer reads, a rival's
+demand) does not use the shipped shares: the world is re-solved with the run's changes
+(:func:`resolved_rows`, about a second, memoised per process) and the run takes its shares from that.
+A change to the default buyer's own files (its offers, deals, money, targets) keeps the shipped shares: the
+run then answers "what this buyer can do with the share the world gives it".
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from pint import DimensionalityError
 
-from model.errors import InputError
+from model.errors import InputError, InputErrors
 from model.inputs.tables import FileSchema, RawRow, RawTable, read_table
 from model.units import UnitParseError, parse_quantity
 
@@ -28,6 +40,15 @@ ALLOCATION_FILE = "world_allocation.csv"
 ALLOCATION_SCHEMA = FileSchema(ALLOCATION_FILE, ("kind", "name", "year", "share", "unit", "source"),
                                ("kind", "name", "year"), optional=())
 _DATE = re.compile(r"inputs of (\d{4}-\d{2}-\d{2})")
+_WORLD_LINE = re.compile(r"^# world: rule (\S+); fingerprint sha256:([0-9a-f]{64})\s*$")
+#: where the shares of a re-solved world come from (a row's ``file``), for messages and the basis
+RESOLVED = "the world re-solved for this run's changes"
+#: columns that say where a figure comes from, not what it is (left out of the fingerprint)
+PROVENANCE = frozenset({"source", "date", "confidence", "note", "reason", "url"})
+#: files the LP never reads (calibration and reference figures: presentation)
+NOT_IN_THE_LP = frozenset({"calibration.csv", "reference_energy.csv"})
+#: --set keys of the world run that a single-buyer run passes on to the world
+WORLD_SET_KEYS = ("buyer_demand_scale", "buyer_value_scale")
 #: (kind in the allocation file) -> (table, key column, parameter that makes the member shared)
 TARGETS = {"vendor": ("vendor_supply.csv", "vendor", "world_output"),
            "region": ("region_parameters.csv", "region", "regional_power")}
@@ -64,30 +85,35 @@ def _check(row: RawRow, tables: dict[str, RawTable], errors: list[InputError]) -
     return kind, name, year, share
 
 
-def apply_world_allocation(tables: dict[str, RawTable], inputs_dir: Path, errors: list[InputError]) -> Path | None:
-    """Replace the ``buyer_share`` rows of every vendor and region the allocation file names (in place).
+def apply_world_allocation(tables: dict[str, RawTable], inputs_dir: Path, errors: list[InputError],
+                           rows: list[RawRow] | None = None) -> Path | None:
+    """Replace the ``buyer_share`` rows of every vendor and region the allocation names (in place).
 
-    Returns the file read, or None when there is none (the tables are then unchanged).
+    ``rows`` are the rows of a re-solved world (:func:`resolved_rows`); without them the file is read.
+    Returns the file read (or that the re-solved rows stand for), or None when there is none (the tables
+    are then unchanged).
     """
     path = Path(inputs_dir) / ALLOCATION_FILE
-    if not path.exists():
-        return None
-    table = read_table(path, ALLOCATION_SCHEMA, errors)
-    if table is None:
-        return path
-    rows = []
-    for row in table.rows:
+    if rows is None:
+        if not path.exists():
+            return None
+        table = read_table(path, ALLOCATION_SCHEMA, errors)
+        if table is None:
+            return path
+        rows = list(table.rows)
+    checked_rows = []
+    for row in rows:
         checked = _check(row, tables, errors)
         if checked is not None:
-            rows.append((*checked, row))
+            checked_rows.append((*checked, row))
     for kind, (file, key, _) in TARGETS.items():
-        named = {r[1] for r in rows if r[0] == kind}
+        named = {r[1] for r in checked_rows if r[0] == kind}
         if not named:
             continue
         t = tables[file]
         kept = tuple(r for r in t.rows if not (r.get("parameter") == "buyer_share" and r.get(key) in named))
         added = []
-        for k, name, year, share, raw in rows:
+        for k, name, year, share, raw in checked_rows:
             if k != kind:
                 continue
             vals = {c: "" for c in t.columns}
@@ -99,13 +125,152 @@ def apply_world_allocation(tables: dict[str, RawTable], inputs_dir: Path, errors
     return path
 
 
+def allocation_header(path: Path) -> tuple[str, str] | None:
+    """(rule, world fingerprint) from the header of an allocation file, or None if it states none."""
+    try:
+        with Path(path).open(encoding="utf-8") as f:
+            for line in f:
+                if not line.startswith("#"):
+                    return None
+                m = _WORLD_LINE.match(line.strip())
+                if m:
+                    return m.group(1), m.group(2)
+    except (OSError, UnicodeDecodeError):     # unreadable: read_table reports it, naming the file
+        return None
+    return None
+
+
+def is_world_set(assignment: str) -> bool:
+    """Whether a ``--set`` assignment is a world run's key (``buyer_demand_scale.B=F``, ...)."""
+    return assignment.partition("=")[0].strip().partition(".")[0] in WORLD_SET_KEYS
+
+
+def buyer_files(inputs_dir: Path) -> list[Path]:
+    """The files of the world's other buyers (``buyers.csv``, ``buyer_parameters.csv``, ``buyers/*/*``)."""
+    folder = Path(inputs_dir)
+    files = [folder / "buyers.csv", folder / "buyer_parameters.csv"]
+    if (folder / "buyers").is_dir():
+        files += sorted(p for p in (folder / "buyers").rglob("*") if p.is_file())
+    return [p for p in files if p.exists()]
+
+
+def _table_digest(h: Any, tables: dict[str, RawTable], names: Iterable[str]) -> None:
+    """Feed the rows of ``names`` to ``h`` (without ``buyer_share`` rows and provenance columns)."""
+    for name in sorted(names):
+        h.update(f"\x00table {name}\x00".encode())
+        for row in tables[name].rows:
+            if row.get("parameter") == "buyer_share" and name in ("vendor_supply.csv", "region_parameters.csv"):
+                continue
+            cells = sorted((c, row.get(c)) for c in tables[name].columns if c not in PROVENANCE)
+            h.update(repr(cells).encode())
+
+
+def world_fingerprint(tables: dict[str, RawTable], inputs_dir: Path, world_sets: tuple[str, ...] = (),
+                      own: bool = False) -> str:
+    """sha256 of what every buyer of the world reads, as these tables (after a run's changes) give it.
+
+    Covered: every row of every table that is not the default buyer's own (``BUYER_SCOPED``) and that the
+    LP reads, without the ``buyer_share`` rows (the allocation replaces them) and without provenance
+    columns; the bytes of ``buyers.csv``, ``buyer_parameters.csv`` and every file under ``buyers/``; and the
+    world keys among the run's ``--set`` (``buyer_demand_scale.B``, ``buyer_value_scale.B``), sorted.
+    With ``own`` the default buyer's own tables are covered too: then the digest decides the whole world
+    (the key of the re-solved worlds kept in memory).
+    """
+    from model.world.data import BUYER_SCOPED
+
+    h = hashlib.sha256()
+    _table_digest(h, tables, [n for n in tables if (own or n not in BUYER_SCOPED) and n not in NOT_IN_THE_LP])
+    root = Path(inputs_dir)
+    for p in buyer_files(root):
+        h.update(f"\x00file {p.relative_to(root).as_posix()}\x00".encode())
+        h.update(p.read_bytes())
+    for a in sorted(x.strip() for x in world_sets):
+        h.update(f"\x00set {a}\x00".encode())
+    return h.hexdigest()
+
+
+def stale_allocation(tables: dict[str, RawTable], inputs_dir: Path, sets: Iterable[str]) -> str | None:
+    """The rule to re-solve the world with when the shipped allocation is not of this run's world, else None.
+
+    None when there is no allocation file, when it states no fingerprint (a file written by hand is taken
+    as written) or when its fingerprint is this run's (``tables`` are the run's tables after its changes).
+    """
+    path = Path(inputs_dir) / ALLOCATION_FILE
+    if not path.exists():
+        return None
+    header = allocation_header(path)
+    if header is None:
+        return None
+    rule, fingerprint = header
+    world_sets = tuple(a for a in sets if is_world_set(a))
+    return None if world_fingerprint(tables, inputs_dir, world_sets) == fingerprint else rule
+
+
+#: the worlds re-solved in this process, by the digest of everything they read and the rule
+_RESOLVED: dict[tuple[str, str], "tuple[RawRow, ...] | InputErrors"] = {}
+_RESOLVED_KEEP = 512
+
+
+def resolved_rows(tables: dict[str, RawTable], inputs_dir: Path, scenario: str | None, sets: Iterable[str],
+                  extra: Iterable, rule: str) -> list[RawRow]:
+    """The default buyer's allocation rows of the world re-solved with a run's scenario, futures and sets.
+
+    ``tables`` are the run's tables after those changes: the world they give is kept in memory by the
+    digest of everything it reads (:func:`world_fingerprint` with ``own``), so a sweep, the range pass or
+    another run in the same process that asks for the same world does not solve it again. Raises
+    InputErrors when the world cannot be loaded with those changes, or when it cannot honour every
+    buyer's signed deals with them (naming the shared caps they exceed).
+    """
+    sets = tuple(sets)
+    key = (world_fingerprint(tables, inputs_dir, tuple(a for a in sets if is_world_set(a)), own=True), rule)
+    if key not in _RESOLVED:
+        if len(_RESOLVED) >= _RESOLVED_KEEP:
+            _RESOLVED.pop(next(iter(_RESOLVED)))
+        _RESOLVED[key] = _resolve(Path(inputs_dir), scenario, sets, tuple(extra), rule)
+    result = _RESOLVED[key]
+    if isinstance(result, InputErrors):
+        raise InputErrors(list(result.errors))
+    return list(result)
+
+
+def _resolve(inputs_dir: Path, scenario: str | None, sets: tuple[str, ...], extra: tuple, rule: str
+             ) -> "tuple[RawRow, ...] | InputErrors":
+    import datetime as _dt
+
+    from model.world.data import load_world
+    from model.world.output import allocation_rows
+    from model.world.solve import solve_world
+
+    try:
+        w = load_world(inputs_dir, scenario, sets, extra)
+    except InputErrors as exc:
+        return exc
+    o = solve_world(w, rule)
+    where = f"{ALLOCATION_FILE} ({RESOLVED})"
+    if o.status != "optimal" or o.model is None:
+        return InputErrors([InputError(where, "-", "share", "a world plan that honours every buyer's signed deals "
+                                       "and reported history with this run's changes", o.message)])
+    date = _dt.date.today().isoformat()
+    out = []
+    for i, r in enumerate(allocation_rows(w, o, date), start=1):
+        r = dict(r, source=f"{RESOLVED} (rule {rule}) on inputs of {date}")
+        out.append(RawRow({k: str(v) for k, v in r.items()}, where, i))
+    return tuple(out)
+
+
 def _share(row: RawRow) -> float:
+    if row.get("unit") in ("dimensionless", "1", ""):      # the allocation's rows: a plain number (checked)
+        return float(row.get("value"))
     q = parse_quantity(f"{row.get('value')} {row.get('unit') or 'dimensionless'}")
     return float(q.to("dimensionless").magnitude)
 
 
 def basis_of(row: RawRow) -> str:
     """Where a share came from, in words: the world run, the user, or the fallback rows."""
+    if RESOLVED in row.get("source"):
+        m = _DATE.search(row.get("source"))
+        rule = "pro-rata" if "pro-rata" in row.get("source") else "value"
+        return f"world run re-solved for this run's changes, {rule} rule, inputs of {m.group(1) if m else '?'}"
     if row.file.endswith(ALLOCATION_FILE):
         m = _DATE.search(row.get("source"))
         rule = "pro-rata" if "pro-rata" in row.get("source") else "value"

@@ -201,7 +201,9 @@ def add_world_grid_cap(m: ConcreteModel, w: WorldInputs, shares: dict | None = N
 
     For every region r with a regional figure and year y in which some buyer can hold capacity there:
 
-        sum_b grid_draw_gw[b, r, y]  <=  regional_firm_gw[r, y]                        (world_grid_cap, GW)
+        sum_b grid_draw_gw[b, r, y]  <=  regional_firm_gw[r, y] + history_grid_excess_gw[r, y]  (world_grid_cap, GW)
+
+    history_grid_excess_gw exists only in years of reported history and costs the elastic penalty.
 
     regional_firm = sum_c regional_power[c, y] x capacity_credit[c] (not x a buyer's share). Its
     dual, undiscounted, is the scarcity price of firm power in r in y (USD per GW of facility power).
@@ -210,10 +212,18 @@ def add_world_grid_cap(m: ConcreteModel, w: WorldInputs, shares: dict | None = N
     rows = sorted({(r, y) for _, r, y in m.GRID_DRAW_INDEX})
     m.WORLD_GRID_INDEX = Set(initialize=rows, dimen=2, ordered=True)
     over = _overflow(m, "world_grid_cap", rows)
+    # years of reported history: what the buyers drew then is data, which may not fit a regional figure
+    # from another source (a higher PUE, a lower regional figure); the excess costs the elastic penalty,
+    # so it is used only when history alone exceeds the region's firm power, and it is reported
+    m.HISTORY_GRID_INDEX = Set(initialize=[k for k in rows if w.history_last_year is not None
+                                           and k[1] <= w.history_last_year], dimen=2, ordered=True)
+    m.history_grid_excess_gw = Var(m.HISTORY_GRID_INDEX, within=NonNegativeReals,
+                                   doc="GW of grid draw in reported history beyond the region's firm power")
     if shares is None:
         m.world_grid_cap = Constraint(m.WORLD_GRID_INDEX, rule=lambda m, r, y: sum(
             m.grid_draw_gw[b, r, y] for b in w.buyers if (b, r, y) in m.GRID_DRAW_INDEX)
-            <= w.regional_firm_gw.get((r, y), 0.0) + (over[r, y] if over is not None else 0.0))
+            <= w.regional_firm_gw.get((r, y), 0.0) + (over[r, y] if over is not None else 0.0)
+            + (m.history_grid_excess_gw[r, y] if (r, y) in m.HISTORY_GRID_INDEX else 0.0))
         return
     index = [k for k in m.GRID_DRAW_INDEX if w.history_last_year is None or k[2] > w.history_last_year]
     share_over = _overflow(m, "buyer_grid_share", index)
@@ -276,7 +286,8 @@ def add_net_cost_objective(m: ConcreteModel, w: WorldInputs) -> None:
     """
     value = sum(w.discount_factor(y) * w.value_bnusd_per_gw_yr.get((b, y), 0.0) * m.served_gw[b, y]
                 for b in w.buyers for y in w.years)
-    penalty = ELASTIC_PENALTY_BNUSD_PER_GW * sum(m.history_overflow_gw[k] for k in m.history_overflow_gw)
+    penalty = ELASTIC_PENALTY_BNUSD_PER_GW * (sum(m.history_overflow_gw[k] for k in m.history_overflow_gw)
+                                              + sum(m.history_grid_excess_gw[k] for k in m.history_grid_excess_gw))
     if m.elastic:
         for over in overflows(m).values():
             penalty = penalty + ELASTIC_PENALTY_BNUSD_PER_GW * sum(over[k] for k in over)

@@ -56,6 +56,11 @@ def _main(argv: list[str]) -> int:
 
     a = parser().parse_args(argv)
     inputs = Path(a.inputs or DEFAULT_INPUTS)
+    if a.write_allocation and (a.sets or a.scenario):
+        return fail(f"command line, --write-allocation: expected no --set or --scenario (the allocation file holds "
+                    f"the shares of the inputs as they are; a single-buyer run with changes re-solves the world "
+                    f"itself), found {' '.join(['--scenario ' + a.scenario] if a.scenario else [])}"
+                    f"{' '.join('--set ' + x for x in a.sets)}", EXIT_INPUT)
     t0 = time.perf_counter()
     try:
         w = load_world(inputs, a.scenario, a.sets)
@@ -90,7 +95,11 @@ def _main(argv: list[str]) -> int:
         return EXIT_TARGET
     if a.write_allocation:
         date = _dt.date.today().isoformat()
-        out = write_allocation(inputs / ALLOCATION_FILE, allocation_rows(w, o, date), a.rule)
+        from model.inputs.allocation import world_fingerprint
+        from model.scenario import read_base_inputs
+
+        fingerprint = world_fingerprint(read_base_inputs(inputs).tables, inputs)
+        out = write_allocation(inputs / ALLOCATION_FILE, allocation_rows(w, o, date), a.rule, fingerprint)
         print(f"allocation: {out}")
     return EXIT_OK
 

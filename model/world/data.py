@@ -254,14 +254,20 @@ def _shared_members(base: BaseInputs) -> tuple[list[str], list[str]]:
 
 def _load(base: BaseInputs, sets: list[str], errors: list[InputError]) -> Scenario | None:
     try:
-        return load_variant(base, sets)
+        return load_variant(base, sets, world_allocation=False)   # the world is where the allocation comes from
     except InputErrors as exc:
         errors.extend(exc.errors)
         return None
 
 
-def load_world(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None, sets: Iterable[str] = ()) -> WorldInputs:
+def load_world(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None, sets: Iterable[str] = (),
+               extra: Iterable[tuple[str, str, dict]] = ()) -> WorldInputs:
     """Read every buyer and the shared caps; validate everything (all problems at once).
+
+    ``extra`` are overrides in the scenario-file form (a future, a range's change), applied after the
+    scenario file as :func:`model.scenario.load_scenario` applies them: to the top-level tables, so a
+    change to a file every buyer reads reaches every buyer and a change to a buyer-scoped file reaches
+    the default buyer only (the other buyers' own files replace those).
 
     ``--set`` keys of world-level files apply to every buyer; keys of buyer-scoped files
     (:data:`BUYER_SCOPED`) to the default buyer only; ``buyer_demand_scale.B=F`` scales buyer B's
@@ -276,6 +282,7 @@ def load_world(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None, s
     sets = tuple(sets)
     base = read_base_inputs(inputs_dir, scenario)
     errors: list[InputError] = []
+    base = _with_extra(base, list(extra), errors)
     buyers = read_buyers(inputs_dir, errors)
     shared, default_only, world_keys = _split_sets(sets, base, buyers, errors)
     vendors, regions = _shared_members(base)
@@ -313,6 +320,23 @@ def load_world(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None, s
         value_bnusd_per_gw_yr={k: v * worth.get(k[0], 1.0) for k, v in params["value_of_capacity"].items()},
         capex_guidance_bnusd=dict(params["capex_guidance"]),
         history_last_year=max(histories) if histories else None, sets=sets, input_files=files)
+
+
+def _with_extra(base: BaseInputs, extra: list[tuple[str, str, dict]], errors: list[InputError]) -> BaseInputs:
+    """``base`` with overrides in the scenario-file form applied to its tables (problems appended)."""
+    from model.inputs import apply_scenario_doc
+
+    if not extra:
+        return base
+    tables, overrides = dict(base.tables), list(base.overrides)
+    for name, where, doc in extra:
+        try:
+            overrides += apply_scenario_doc(tables, base.catalogue, doc, where, name,
+                                            default_source=str(doc.get("source", "")),
+                                            extra_keys=("name", "probability", "source"))
+        except InputErrors as exc:
+            errors.extend(exc.errors)
+    return replace(base, tables=tables, overrides=tuple(overrides))
 
 
 def _hash(path: Path) -> dict[str, str]:

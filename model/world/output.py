@@ -228,14 +228,21 @@ def allocation_rows(w: WorldInputs, o: WorldOutcome, inputs_date: str) -> list[d
     return rows
 
 
-def write_allocation(path: Path, rows: list[dict[str, Any]], rule: str) -> Path:
-    """Write the allocation file (atomically: a temporary file renamed into place)."""
+def write_allocation(path: Path, rows: list[dict[str, Any]], rule: str, fingerprint: str) -> Path:
+    """Write the allocation file (atomically: a temporary file renamed into place).
+
+    ``fingerprint`` is :func:`model.inputs.allocation.world_fingerprint` of the inputs the world was solved
+    on: a single-buyer run whose world differs re-solves the world instead of reading these shares.
+    """
     tmp = Path(path).with_suffix(".csv.tmp")
     with tmp.open("w", newline="", encoding="utf-8") as f:
         f.write("# The default buyer's share of the world's shared supply per year, from the world run "
                 f"(rule {rule}). Regenerate with: python run.py world --write-allocation\n"
                 "# The single-buyer run reads it instead of the buyer_share rows; --set buyer_share.V=.. "
-                "or grid_share.R=.. still overrides.\n")
+                "or grid_share.R=.. still overrides.\n"
+                "# A run that changes what every buyer reads (the fingerprint below) re-solves the world "
+                "instead (model/inputs/allocation.py).\n"
+                f"# world: rule {rule}; fingerprint sha256:{fingerprint}\n")
         writer = csv.DictWriter(f, fieldnames=ALLOCATION_HEADER)
         writer.writeheader()
         writer.writerows(rows)

@@ -81,10 +81,15 @@ def solve_world(w: WorldInputs, rule: str = "value", keep_targets: bool = False,
                            float(value(m.net_cost)), shares=shares, timings=timings, size=size, solver=solver)
         read_out(out, w, opt.get_duals())
         history = {k: float(value(v)) for k, v in m.history_overflow_gw.items() if value(v) > 1e-6}
+        grid = {k: float(value(v)) for k, v in m.history_grid_excess_gw.items() if value(v) > 1e-6}
         if history:
             out.overflow = {"history_beyond_world_output": history}
             out.message += ("; reported history alone exceeds the world's output in " + "; ".join(
                 f"{v} {y} by {gw:.3g} GW" for (v, y), gw in sorted(history.items())))
+        if grid:
+            out.overflow = {**(out.overflow or {}), "history_beyond_regional_firm_power": grid}
+            out.message += ("; reported history alone draws more than the region's firm power in " + "; ".join(
+                f"{r} {y} by {gw:.3g} GW" for (r, y), gw in sorted(grid.items())))
         return out
     if status not in ("infeasible", "infeasible_or_unbounded"):
         return WorldOutcome(status, failure_message(status, time_limit, res), rule, None, shares=shares,
