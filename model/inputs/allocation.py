@@ -21,6 +21,7 @@ from typing import Any
 from pint import DimensionalityError
 
 from model.errors import InputError
+from model.inputs.memo import IdentityMemo
 from model.inputs.tables import FileSchema, RawRow, RawTable, read_table
 from model.units import UnitParseError, parse_quantity
 
@@ -99,7 +100,16 @@ def apply_world_allocation(tables: dict[str, RawTable], inputs_dir: Path, errors
     return path
 
 
+#: Each buyer_share row's share, kept per row object (a sweep case leaves most rows as they were).
+_SHARES = IdentityMemo(4096)
+
+
 def _share(row: RawRow) -> float:
+    """A buyer_share row's value as a plain fraction (kept per row: see :data:`_SHARES`)."""
+    return _SHARES((row,), None, lambda _: _read_share(row), [])
+
+
+def _read_share(row: RawRow) -> float:
     q = parse_quantity(f"{row.get('value')} {row.get('unit') or 'dimensionless'}")
     return float(q.to("dimensionless").magnitude)
 

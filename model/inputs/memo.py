@@ -1,0 +1,65 @@
+"""Results of the loader's pure rules kept for the very same inputs (a sweep loads thousands of variants).
+
+A sweep case changes a few rows (``apply_set`` makes new rows and tables; every row it does not touch
+is the same object as in the base). The loader runs all its rules on every case; a rule whose inputs
+are the same objects as before gives the same answer and the same problems, so :class:`IdentityMemo`
+hands back that answer (and appends those problems again, in order) instead of working it out again.
+
+Keys are the input objects themselves, compared by identity (``is``), plus a hashable context
+(schema, horizon, ids): an entry holds its objects, so a reused ``id`` can never match a different
+input. Everything kept must be immutable or treated as read-only by the callers.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Hashable, Sequence
+
+from model.errors import InputError
+
+
+class IdentityMemo:
+    """A bounded LRU of ``rule(objects) -> (answer, problems)`` keyed on the objects' identity and a context.
+
+    Parameters
+    ----------
+    size : int
+        Entries kept (least recently used dropped first). Size it to the inputs of one load (the
+        base's rows or tables) with room for the changed ones of a few cases.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: "OrderedDict[tuple, tuple]" = OrderedDict()
+        self.lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def __call__(self, objects: Sequence[Any], context: Hashable, rule: Callable[[list[InputError]], Any],
+                 errors: list[InputError]) -> Any:
+        """``rule(problems)``'s answer for ``objects`` in ``context``; its problems appended to ``errors``.
+
+        ``rule`` must be a pure function of ``objects`` and ``context`` that only appends to the list
+        it is given (the loader's rules collect their problems that way).
+        """
+        key = (tuple(map(id, objects)), context)
+        with self.lock:
+            hit = self.entries.get(key)
+            if hit is not None and len(hit[0]) == len(objects) and all(a is b for a, b in zip(hit[0], objects)):
+                self.entries.move_to_end(key)
+                self.hits += 1
+                errors.extend(hit[2])
+                return hit[1]
+        mine: list[InputError] = []
+        answer = rule(mine)
+        errors.extend(mine)
+        with self.lock:
+            self.misses += 1
+            self.entries[key] = (tuple(objects), answer, tuple(mine))
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return answer
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.hits = self.misses = 0
