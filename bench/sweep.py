@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 BENCH_VARY = ("electricity_price=60:120USD/MWh", "pue=1.1:1.2", "supply_growth.nvidia=25:40%",
-              "target=60:90GW", "deal_minimum.amd_instinct=3:6GW")
+              "target=50:70GW", "deal_minimum.amd_instinct=3:6GW")
 
 
 def _setup(n: int, seed: int = 1):
@@ -53,7 +53,7 @@ def _setup(n: int, seed: int = 1):
     varies = [parse_vary(t, base.catalogue) for t in BENCH_VARY]
     cases = design("montecarlo", varies, None, n, seed, 4)
     t0 = time.perf_counter()
-    prep = prepare(base, [], TargetSpec("80GW"), "montecarlo", varies, cases)
+    prep = prepare(base, [], TargetSpec("60GW"), "montecarlo", varies, cases)
     return base, varies, cases, prep, time.perf_counter() - t0
 
 
