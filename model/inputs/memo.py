@@ -18,6 +18,16 @@ from typing import Any, Callable, Hashable, Sequence
 from model.errors import InputError
 
 
+#: Every memo made: IdentityMemo and model.inputs.values._CheckedTables (both have ``clear()``).
+MEMOS: list = []
+
+
+def clear_memos() -> None:
+    """Forget every kept answer (the next load works everything out again: tests compare the two)."""
+    for memo in MEMOS:
+        memo.clear()
+
+
 class IdentityMemo:
     """A bounded LRU of ``rule(objects) -> (answer, problems)`` keyed on the objects' identity and a context.
 
@@ -29,6 +39,7 @@ class IdentityMemo:
     """
 
     def __init__(self, size: int) -> None:
+        MEMOS.append(self)
         self.size = size
         self.entries: "OrderedDict[tuple, tuple]" = OrderedDict()
         self.lock = threading.Lock()

@@ -8,6 +8,7 @@ from typing import Any, Iterable
 
 from model.errors import InputError
 from model.inputs.catalogue import Catalogue, ParameterSpec
+from model.inputs.memo import MEMOS
 from model.inputs.memo import IdentityMemo
 from model.inputs.tables import CONFIDENCE, DATE_PATTERN, PROVENANCE, SCOPE_KEYS, FileSchema, RawRow, RawTable
 from model.units import Q_, QUANTITY_ERRORS, UnitParseError, conversion_factor, describe, parse_quantity, unit_parts, ureg
@@ -164,6 +165,11 @@ class _CheckedTables:
         self.size = size
         self.entries: "OrderedDict[tuple, tuple]" = OrderedDict()
         self.lock = threading.Lock()
+        MEMOS.append(self)          # emptied with the others by model.inputs.memo.clear_memos
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
 
     def __call__(self, fn):
         import functools
