@@ -11,8 +11,8 @@ input. Everything kept must be immutable or treated as read-only by the callers.
 """
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
+from operator import is_
 from typing import Any, Callable, Hashable, Sequence
 
 from model.errors import InputError
@@ -42,7 +42,6 @@ class IdentityMemo:
         MEMOS.append(self)
         self.size = size
         self.entries: "OrderedDict[tuple, tuple]" = OrderedDict()
-        self.lock = threading.Lock()
         self.hits = self.misses = 0
 
     def __call__(self, objects: Sequence[Any], context: Hashable, rule: Callable[[list[InputError]], Any],
@@ -50,27 +49,33 @@ class IdentityMemo:
         """``rule(problems)``'s answer for ``objects`` in ``context``; its problems appended to ``errors``.
 
         ``rule`` must be a pure function of ``objects`` and ``context`` that only appends to the list
-        it is given (the loader's rules collect their problems that way).
+        it is given (the loader's rules collect their problems that way). Safe across threads without a
+        lock: each step is one operation on a built-in dict, and two threads missing at once both work
+        the same answer out.
         """
-        key = (tuple(map(id, objects)), context)
-        with self.lock:
-            hit = self.entries.get(key)
-            if hit is not None and len(hit[0]) == len(objects) and all(a is b for a, b in zip(hit[0], objects)):
+        key = (id(objects[0]) if len(objects) == 1 else tuple([id(o) for o in objects]), context)
+        hit = self.entries.get(key)
+        if hit is not None and len(hit[0]) == len(objects) and all(map(is_, hit[0], objects)):
+            try:
                 self.entries.move_to_end(key)
-                self.hits += 1
+            except KeyError:          # dropped by another thread meanwhile: the answer is still good
+                pass
+            self.hits += 1
+            if hit[2]:
                 errors.extend(hit[2])
-                return hit[1]
+            return hit[1]
         mine: list[InputError] = []
         answer = rule(mine)
         errors.extend(mine)
-        with self.lock:
-            self.misses += 1
-            self.entries[key] = (tuple(objects), answer, tuple(mine))
-            while len(self.entries) > self.size:
+        self.misses += 1
+        self.entries[key] = (tuple(objects), answer, tuple(mine))
+        while len(self.entries) > self.size:
+            try:
                 self.entries.popitem(last=False)
+            except KeyError:
+                break
         return answer
 
     def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
-            self.hits = self.misses = 0
+        self.entries.clear()
+        self.hits = self.misses = 0
