@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
 from model.assemble.commitments import assemble_commitments, resolve_scope
 from model.assemble.energy import assemble_energy
@@ -40,9 +40,10 @@ def assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[Inp
 
     rows = rows_into(errors)
 
-    def family(name: str, files: tuple[str, ...], rule: Callable[[Rows, list[InputError]], Any]) -> Any:
+    def family(name: str, files: tuple[str, ...], rule: Callable[[Rows, list[InputError]], Any],
+               context: Hashable = ()) -> Any:
         return kept_family(name, tables, files, catalogue, years, lambda problems: rule(rows_into(problems), problems),
-                           errors)
+                           errors, context)
 
     got = horizon_years(rows, tables, errors)
     if got is None:
@@ -109,8 +110,9 @@ def assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[Inp
     deals = family("deals", ("deal_terms.csv",), lambda r, p: deals_of(r, p, years, ids, entity["deals.csv"], offers))
     rules = family("portfolio", ("portfolio.csv",), lambda r, p: portfolio_rules(r, catalogue, p, years, ids, offers))
 
-    commitments = family("commitments", ("deal_terms.csv", "commitments.csv"), lambda r, p: assemble_commitments(
-        r, catalogue, p, years, offers, deals))
+    # tranches read only the deals' statuses (a scheduled tranche of a deal that is not binding is left out)
+    commitments = family("commitments", ("commitments.csv",), lambda r, p: assemble_commitments(
+        r, catalogue, p, years, offers, deals), context=tuple((d.name, d.status) for d in deals))
     energy = family("energy", ENERGY_FILES, lambda r, p: assemble_energy(r, catalogue, p, years, ids, region_param))
     ids["power_sources.csv"] = set(energy["power_sources"])       # as assemble_energy sets it
     money = family("money", ("finance.csv", "scalars.csv"), lambda r, p: assemble_money(r, p, years, scalar))
@@ -156,19 +158,19 @@ _FAMILIES = IdentityMemo(256)
 
 
 def kept_family(name: str, tables: dict[str, RawTable], files: tuple[str, ...], catalogue: Catalogue,
-                years: tuple[int, ...], rule: Callable[[list[InputError]], Any], errors: list[InputError]) -> Any:
+                years: tuple[int, ...], rule: Callable[[list[InputError]], Any], errors: list[InputError],
+                context: Hashable = ()) -> Any:
     """``rule(problems)``: the family ``name`` over the entity tables and ``files``, kept for the same tables.
 
     A family's answer is a function of the tables it reads (``ENTITY_FILES`` and ``files``), the
-    catalogue and the years, given that no problem was found before it: a few rules word or skip a
+    catalogue, the years and ``context`` (what else it reads from earlier families, as plain values),
+    given that no problem was found before it: a few rules word or skip a
     problem by the ones found so far (:func:`~model.assemble.series.row_already_refused`). So an
     answer is kept and given again only when ``errors`` is empty at the call; otherwise the rule runs
     on ``errors`` itself. The answer is shared between Scenarios: nothing may change it.
     """
-    if errors:
-        return rule(errors)
     inputs = (catalogue,) + tuple(tables.get(f) for f in ENTITY_FILES + files)
-    return _FAMILIES(inputs, (name, files, years), rule, errors)
+    return _FAMILIES.before_any_problem(inputs, (name, files, years, context), rule, errors)
 
 
 def horizon_years(rows: Rows, tables: dict[str, RawTable],

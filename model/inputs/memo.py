@@ -76,6 +76,18 @@ class IdentityMemo:
                 break
         return answer
 
+    def before_any_problem(self, objects: Sequence[Any], context: Hashable, rule: Callable[[list[InputError]], Any],
+                           errors: list[InputError]) -> Any:
+        """As calling the memo, for a rule that also reads the problems found so far: kept only while there are none.
+
+        A few rules word or skip a problem by the ones found before them (a missing row that was
+        refused already is not reported twice); with no problem before the rule, its answer is a
+        function of its inputs alone. Otherwise it runs on ``errors`` itself.
+        """
+        if errors:
+            return rule(errors)
+        return self(objects, context, rule, errors)
+
     def clear(self) -> None:
         self.entries.clear()
         self.hits = self.misses = 0
