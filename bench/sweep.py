@@ -24,8 +24,7 @@ passes over the cases (the machine may be shared). Timed:
 * ``loader_s_per_case``: of the sweep's path, the loader alone (every rule
   runs; a rule whose inputs are the objects of an earlier case gives its
   kept answer, :mod:`model.inputs.memo`); ``loader_full_s_per_case``: the
-  same with every kept answer forgotten before each case (each table parsed
-  and each rule worked out again);
+  same with nothing kept (each table parsed and each rule worked out again);
 * ``appsi_persistent_s_per_case``: Pyomo's persistent HiGHS interface with
   only the swept Params mutable (``set_param_values`` + ``opt.solve``);
 * ``rebuild_s_per_case``: the case's Scenario from the loader (files read
@@ -87,23 +86,24 @@ def persistent(prep, cases, repeats: int = 3) -> tuple[float, list, list, list, 
 def loader(prep, cases, full: bool = False, repeats: int = 3) -> float:
     """The loader alone, per case (best of ``repeats``): the case's Scenario as the sweep path gets it.
 
-    ``full``: every kept answer forgotten before each case (:func:`model.inputs.memo.clear_memos`),
-    so every table is parsed and every rule worked out again, as the loader did before it kept them.
+    ``full``: nothing kept (:func:`model.inputs.memo.nothing_kept`), so every table is parsed and
+    every rule worked out again for each case.
     """
+    from contextlib import nullcontext
+
     from model.errors import InputErrors
-    from model.inputs.memo import clear_memos
+    from model.inputs.memo import nothing_kept
 
     deriver = prep.job.deriver
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
-        for c in cases:
-            if full:
-                clear_memos()
-            try:
-                deriver.derive(c)
-            except InputErrors:
-                pass
+        with nothing_kept() if full else nullcontext():
+            for c in cases:
+                try:
+                    deriver.derive(c)
+                except InputErrors:
+                    pass
         best = min(best, (time.perf_counter() - t0) / len(cases))
     return best
 

@@ -3,9 +3,10 @@
 The loader keeps each rule's answer for the very same input objects (``model/inputs/memo.py``), so a
 sweep case re-checks only the rows its ``--set`` assignments made. The property: for random
 assignments (valid and invalid values, wrong units, out of range, unknown keys and names), the sweep's
-path (:func:`load_variant` on the base read once, its memos warm from earlier examples) and a full
-:func:`load_scenario` from the files with every memo emptied give equal Scenarios or equal problems, in
-the same order.
+path (:func:`load_variant` on the base read once, its memos warm from the base and the earlier examples)
+and a full :func:`load_scenario` from the files with nothing kept (:func:`model.inputs.memo.nothing_kept`,
+which leaves the sweep path's kept answers in place) give equal Scenarios or equal problems, in the
+same order.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from model.inputs import memo
 from model.scenario import TargetSpec, load_scenario, load_variant, read_base_inputs
 
 BASE = read_base_inputs()
+load_variant(BASE, [], TargetSpec("60GW"))     # the base's answers kept: every example's sweep path starts warm
 
 #: key -> members its ``.NAME`` may take (a real one, and one no table holds)
 _ENTITY_FILES = {"region": ("regions.csv", "region"), "vendor": ("vendors.csv", "vendor"),
@@ -94,8 +96,8 @@ def outcome(load) -> tuple[str, object]:
 def test_incremental_validation_accepts_and_refuses_as_the_full_loader(sets, target):
     spec = TargetSpec(target)
     incremental = outcome(lambda: load_variant(BASE, sets, spec))
-    memo.clear_memos()
-    full = outcome(lambda: load_scenario(sets=sets, target=spec))
+    with memo.nothing_kept():      # a full load: every table parsed, every rule worked out, nothing kept
+        full = outcome(lambda: load_scenario(sets=sets, target=spec))
     assert incremental[0] == full[0], (sets, target, incremental[1] if incremental[0] == "refused" else full[1])
     assert incremental[1] == full[1]
 
@@ -129,8 +131,39 @@ def test_a_kept_answer_brings_its_problems_again(tmp_path):
     hits = _ROW_CHECKS.hits
     second = outcome(lambda: load_variant(base, ["pue=1.2"]))
     assert _ROW_CHECKS.hits > hits                       # the refused row's check was kept, not redone
-    memo.clear_memos()
-    full = outcome(lambda: load_scenario(folder, sets=["pue=1.2"]))
+    with memo.nothing_kept():
+        full = outcome(lambda: load_scenario(folder, sets=["pue=1.2"]))
     assert first[0] == second[0] == full[0] == "refused"
     assert second == full and first == second
     assert any("region_parameters.csv" in m and "grid_emissions" in m for m in second[1][1]), second
+
+
+@st.composite
+def futures(draw) -> dict:
+    """One future in the scenario-file form (as a futures file gives it): deals' statuses replaced, rows dropped."""
+    src = "assumption: a future drawn by the test"
+    deals = _members("deal")[1:-1]
+    offers = _members("offer")[1:-1]
+    doc: dict = {"source": src}
+    if draw(st.booleans()):
+        doc["replace"] = [{"file": "deals.csv", "where": {"deal": draw(st.sampled_from(deals))},
+                           "values": {"status": draw(st.sampled_from(["signed", "announced", "loi", "cancelled",
+                                                                     "maybe"]))}}]
+    if draw(st.booleans()):
+        file, names, column = draw(st.sampled_from([("offers.csv", offers, "offer"), ("deals.csv", deals, "deal")]))
+        doc["drop"] = [{"file": file, "where": {column: draw(st.sampled_from(names + ["atlantis"]))}}]
+    return doc
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(future=futures(), sets=st.lists(assignments(), max_size=2))
+def test_incremental_validation_of_futures_is_the_full_loaders(future, sets):
+    """Futures change entity tables (a dropped offer takes its rows along): the kept answers must not leak."""
+    extra = [("future 1", "test futures", future)]
+    spec = TargetSpec("60GW")
+    incremental = outcome(lambda: load_variant(BASE, sets, spec, extra))
+    with memo.nothing_kept():
+        full = outcome(lambda: load_scenario(sets=sets, target=spec, extra=extra))
+    assert incremental[0] == full[0], (future, sets, incremental[1] if incremental[0] == "refused" else full[1])
+    assert incremental[1] == full[1]
