@@ -43,7 +43,8 @@ def _wrong_units(key: str) -> list[str]:
 
 
 def _valid_value(key: str, x: float) -> str:
-    """A value ``key`` accepts, from ``x`` in [0, 1] (cross-row rules may still refuse it: a minimum above a maximum)."""
+    """A value ``key`` accepts, from ``x`` in [0, 1] (cross-row rules may still refuse it: a minimum above a
+    maximum)."""
     spec = BASE.catalogue.settable[key]
     param = BASE.catalogue.parameters[spec.parameter]
     unit = param.alternatives[0][1]

@@ -39,7 +39,7 @@ def remaining_annuity_factor(s: Scenario, years_left: int) -> float:
 
 @lru_cache(maxsize=4096)
 def _annuity_sum(r: float, years: int) -> float:
-    """sum_{k=1..years} (1 + r)^-k, worked out once per (rate, years): a sweep asks for the same few hundred per case."""
+    """sum_{k=1..years} (1 + r)^-k, once per (rate, years): a sweep asks for the same few hundred per case."""
     return sum((1.0 + r) ** -k for k in range(1, years + 1))
 
 

@@ -187,7 +187,8 @@ class _CheckedTables:
                     errors.extend(hit[4])
                     return list(hit[3])
             mine: list[InputError] = []
-            rows = tuple(r if isinstance(r, MappingProxyType) else MappingProxyType(r) for r in fn(table, schema, catalogue, ids, horizon, mine))  # read-only
+            rows = tuple(r if isinstance(r, MappingProxyType) else MappingProxyType(r)     # read-only
+                         for r in fn(table, schema, catalogue, ids, horizon, mine))
             errors.extend(mine)
             with self.lock:
                 self.entries[key] = (table, schema, catalogue, rows, tuple(mine))
