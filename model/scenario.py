@@ -16,8 +16,9 @@ from typing import Any, Iterable
 
 from model.assemble.core import assemble
 from model.errors import InputError, InputErrors
-from model.inputs.allocation import (ALLOCATION_FILE, allocation_header, apply_world_allocation, buyer_files, is_world_set,
-                                     resolved_rows, share_table, stale_allocation)
+from model.inputs.allocation import (ALLOCATION_FILE, allocation_header, apply_world_allocation, buyer_files,
+                                     is_world_set, resolved_rows, share_table, stale_allocation)
+from model.inputs.memo import IdentityMemo
 from model.names import check_display_names
 from model.inputs import (Catalogue, Override, RawTable, apply_scenario_file, apply_set, display_path,
                           expand_kind_defaults, input_hashes, load_catalogue, read_raw_tables)
@@ -413,33 +414,45 @@ def load_variant(base: BaseInputs, sets: Iterable[str] = (), target: TargetSpec 
                    display_names=base.display_names)
 
 
+#: The problems of a Scenario field's very value (a table family's kept answer is shared between cases).
+_FIELDS_WALKED = IdentityMemo(512)
+
+
 def non_finite_problems(s: Scenario | None) -> list[InputError]:
     """A problem for every magnitude of ``s`` that is not finite (a safety net under the row checks).
 
     Rows are checked one by one; a figure derived from several (a supply cap grown for years, a
     compute-per-watt ratio) can still overflow. Downstream trusts that nothing is NaN or infinite.
+    A field holding the very object an earlier Scenario held (a kept table family) is not walked again.
     """
     out: list[InputError] = []
-
-    def walk(x: Any, where: str) -> None:
-        if isinstance(x, bool) or x is None or isinstance(x, str):
-            return
-        if isinstance(x, float) and not math.isfinite(x):
-            out.append(InputError("inputs", where, where.split("[")[0].split(".")[-1],
-                                  "a finite figure after conversion and derivation", repr(x)))
-        elif isinstance(x, dict):
-            values = x.values()
-            if all(type(v) is float for v in values) and all(map(math.isfinite, values)):
-                return          # a table of finite floats (most of a Scenario): nothing to name, no paths built
-            for k, v in x.items():
-                walk(v, f"{where}[{k!r}]")
-        elif isinstance(x, (tuple, list)):
-            for i, v in enumerate(x):
-                walk(v, f"{where}[{i}]")
-        elif hasattr(x, "__dataclass_fields__"):
-            for name in x.__dataclass_fields__:
-                walk(getattr(x, name), f"{where}.{name}" if where else name)
-
     if s is not None:
-        walk(s, "")
+        for name in s.__dataclass_fields__:
+            value = getattr(s, name)
+            if isinstance(value, (dict, tuple, list)) and value:
+                out.extend(_FIELDS_WALKED((value,), name, lambda _: _non_finite(value, name, []), []))
+            else:
+                _non_finite(value, name, out)
     return out[:20]
+
+
+def _non_finite(x: Any, where: str, out: list[InputError]) -> list[InputError]:
+    """``out`` with a problem appended for every magnitude in ``x`` (at path ``where``) that is not finite."""
+    if isinstance(x, bool) or x is None or isinstance(x, str):
+        return out
+    if isinstance(x, float) and not math.isfinite(x):
+        out.append(InputError("inputs", where, where.split("[")[0].split(".")[-1],
+                              "a finite figure after conversion and derivation", repr(x)))
+    elif isinstance(x, dict):
+        values = x.values()
+        if all(type(v) is float for v in values) and all(map(math.isfinite, values)):
+            return out          # a table of finite floats (most of a Scenario): nothing to name, no paths built
+        for k, v in x.items():
+            _non_finite(v, f"{where}[{k!r}]", out)
+    elif isinstance(x, (tuple, list)):
+        for i, v in enumerate(x):
+            _non_finite(v, f"{where}[{i}]", out)
+    elif hasattr(x, "__dataclass_fields__"):
+        for name in x.__dataclass_fields__:
+            _non_finite(getattr(x, name), f"{where}.{name}" if where else name, out)
+    return out

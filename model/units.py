@@ -11,6 +11,7 @@ Result sets report money in USD and compute in FLOP/s.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -77,6 +78,9 @@ def parse_quantity(text: str) -> pint.Quantity:
         raise UnitParseError(text, f"a number with a unit of at most {MAX_QUANTITY_CHARS} characters",
                              quoted_prefix(cleaned))
     cleaned = cleaned.replace("%", " percent")
+    quick = _number_and_unit(cleaned)
+    if quick is not None:
+        return quick
     try:
         q = ureg.Quantity(cleaned)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:
@@ -85,6 +89,50 @@ def parse_quantity(text: str) -> pint.Quantity:
         raise UnitParseError(text, "a number with a unit", repr(text)) from None
     if not isinstance(q, pint.Quantity):  # a bare number parses to int/float
         q = ureg.Quantity(q, "dimensionless")
+    return q
+
+
+#: A plain number, then (after a space) a unit text starting with a letter: ``90.7 USD/MWh``, ``1.2``, ``5e3 MW``.
+#: No leading zeros (pint's tokenizer refuses ``007``), no ``nan``/``inf``, no sign apart from the number's.
+_NUMBER_UNIT = re.compile(r"([+-]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)(?:\s+([A-Za-z].*))?")
+
+
+def _number_and_unit(cleaned: str) -> pint.Quantity | None:
+    """``cleaned`` read without pint's expression parser when it is a plain number and a unit, else None.
+
+    pint's parser is the main cost of reading a ``--set`` value or a target (a sweep reads one per
+    case). The number is read as pint reads it (an int unless it has a point or an exponent) and
+    multiplied by the unit text's quantity ``1 <unit>``, parsed once per text (:func:`_unit_one`):
+    the same magnitude, type and units pint gives, as long as that quantity's magnitude is exactly 1
+    and its unit multiplicative (no degC, no dB) and the unit text has no sum in it (a product of units
+    with magnitude 1 is linear in the number). Anything else (or any doubt) goes to pint.
+    """
+    m = _NUMBER_UNIT.fullmatch(cleaned)
+    if m is None:
+        return None
+    text, unit_text = m.group(1), m.group(2)
+    if unit_text is not None and ("+" in unit_text or "-" in unit_text):
+        return None          # a sum ('GW*2 - 1 GW') is not linear in the number: pint reads it
+    number = float(text) if any(c in text for c in ".eE") else int(text)
+    if unit_text is None:
+        return ureg.Quantity(number, "dimensionless")      # as pint gives a bare number, made a quantity
+    try:
+        one = _unit_one(unit_text.strip())
+    except Exception:  # not a unit on its own ('e GW' is a unit in pint, '2e GW' is not a number): pint decides
+        return None
+    if one is None:
+        return None
+    return number * one
+
+
+@lru_cache(maxsize=1024)
+def _unit_one(unit_text: str) -> pint.Quantity | None:
+    """pint's ``1 <unit_text>`` when its magnitude is exactly 1 and the unit multiplicative, else None."""
+    q = ureg.Quantity(f"1 {unit_text}")
+    if not isinstance(q, pint.Quantity) or q.magnitude != 1 or not getattr(q, "_is_multiplicative", False):
+        return None
+    if q.dimensionality == ureg.Unit("kelvin").dimensionality:
+        return None
     return q
 
 

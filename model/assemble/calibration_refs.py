@@ -7,6 +7,7 @@ from typing import Any
 from pint import DimensionalityError
 
 from model.errors import InputError
+from model.inputs.memo import IdentityMemo
 from model.units import UnitParseError, parse_quantity
 
 #: measure -> the unit its reference is converted to (vendor_share: none, the reference is world output)
@@ -38,8 +39,19 @@ def _number(r: dict[str, Any], column: str, errors: list[InputError]) -> float |
         return None
 
 
+#: The references read from the very same checked rows (a sweep case rarely changes calibration.csv).
+_READ = IdentityMemo(8)
+
+
 def read_calibration(rows: list[dict[str, Any]], errors: list[InputError]) -> tuple[CalibrationRef, ...]:
-    """The rows of ``calibration.csv`` as :class:`CalibrationRef`, each problem named by file, line and field."""
+    """The rows of ``calibration.csv`` as :class:`CalibrationRef`, each problem named by file, line and field.
+
+    Worked out once for the same row objects (:data:`_READ`), its problems reported again each time.
+    """
+    return _READ(tuple(rows), None, lambda problems: _read_calibration(rows, problems), errors)
+
+
+def _read_calibration(rows: list[dict[str, Any]], errors: list[InputError]) -> tuple[CalibrationRef, ...]:
     out = []
     for r in rows:
         measure = r["measure"]

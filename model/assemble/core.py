@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
 from model.assemble.commitments import assemble_commitments, resolve_scope
 from model.assemble.energy import assemble_energy
@@ -12,6 +12,7 @@ from model.assemble.calibration_refs import read_calibration
 from model.assemble.series import group_facts, has_row, whole_years, yearly_series
 from model.assemble.supply import GRID_SUPPLY_PARAMETERS, assemble_supply, regional_firm_power
 from model.errors import InputError
+from model.inputs.memo import IdentityMemo
 from model.inputs import ENTITY_KEY, SCHEMAS, Catalogue, RawRow, RawTable, check_rows, facts_from, parse_value
 from model.records import Deal, Offer, PortfolioRule, Scenario, Target, main_target_rows
 
@@ -23,11 +24,26 @@ Rows = Callable[..., list[dict[str, Any]]]
 def assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[InputError], name: str,
               description: str, target_value: tuple[float, str] | None,
               target_year: int | None, target_basis: str = "it") -> Scenario | None:
-    """Validate every table and build the Scenario (``None`` if anything is wrong)."""
-    def rows(file: str, horizon=None, ids=None) -> list[dict[str, Any]]:
-        if file not in tables:
-            return []
-        return check_rows(tables[file], SCHEMAS[file], catalogue, ids or {}, horizon, errors)
+    """Validate every table and build the Scenario (``None`` if anything is wrong).
+
+    Every rule runs for every load. A table family (:func:`entities`, :func:`region_parameters`, ...)
+    whose tables are the very same objects as in an earlier load, with no problem found before it,
+    gives that load's answer and problems again (:func:`kept_family`): a sweep case re-works only
+    the families its changes reach.
+    """
+    def rows_into(problems: list[InputError]) -> Rows:
+        def rows(file: str, horizon=None, ids=None) -> list[dict[str, Any]]:
+            if file not in tables:
+                return []
+            return check_rows(tables[file], SCHEMAS[file], catalogue, ids or {}, horizon, problems)
+        return rows
+
+    rows = rows_into(errors)
+
+    def family(name: str, files: tuple[str, ...], rule: Callable[[Rows, list[InputError]], Any],
+               context: Hashable = ()) -> Any:
+        return kept_family(name, tables, files, catalogue, years, lambda problems: rule(rows_into(problems), problems),
+                           errors, context)
 
     got = horizon_years(rows, tables, errors)
     if got is None:
@@ -35,7 +51,8 @@ def assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[Inp
     years, hz = got
     horizon = (years[0], years[-1])
 
-    ids, entity, families, offers = entities(rows, horizon, errors)
+    ids, entity, families, offers = family("entities", (), lambda r, p: entities(r, horizon, p))
+    ids = dict(ids)        # the power sources' ids are added below; the kept answer stays as it was
 
     # scalars
     scalar = {f.parameter: f for f in facts_from(rows("scalars.csv", horizon), ())}
@@ -44,16 +61,21 @@ def assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[Inp
             errors.append(InputError(tables["scalars.csv"].file, 1, "parameter", f"a row for '{key}'", "none"))
 
     # generations -> EFLOP/s per GW by (family, vintage year)
-    eflops_per_gw = eflops_by_vintage(rows("generations.csv", horizon, ids), families, entity["offers.csv"], offers,
-                                      years, errors)
-    region_param = region_parameters(rows, catalogue, tables, errors, years, ids, offers)
-    lifetime, cum_cap, ramp, per_year = offer_parameters(rows, catalogue, tables, errors, years, ids,
-                                                         entity["offers.csv"], offers)
+    eflops_per_gw = family("generations", ("generations.csv",), lambda r, p: eflops_by_vintage(
+        r("generations.csv", horizon, ids), families, entity["offers.csv"], offers, years, p))
+    region_param = family("region_parameters", ("region_parameters.csv",), lambda r, p: region_parameters(
+        r, catalogue, tables, p, years, ids, offers))
+    lifetime, cum_cap, ramp, per_year = family("offer_parameters", ("offer_parameters.csv",), lambda r, p: (
+        offer_parameters(r, catalogue, tables, p, years, ids, entity["offers.csv"], offers)))
 
     # vendor supply: supply_cap rows, or world_output x buyer_share
-    world_output: dict[tuple[str, int], float] = {}
-    supply = assemble_supply(facts_from(rows("vendor_supply.csv", horizon, ids), ("vendor", "year")),
-                              ids.get("vendors.csv", set()), years, errors, world_output)
+    def vendor_supply(r: Rows, p: list[InputError]) -> tuple[dict, dict]:
+        world: dict[tuple[str, int], float] = {}
+        caps = assemble_supply(facts_from(r("vendor_supply.csv", horizon, ids), ("vendor", "year")),
+                               ids.get("vendors.csv", set()), years, p, world)
+        return caps, world
+
+    supply, world_output = family("vendor_supply", ("vendor_supply.csv",), vendor_supply)
 
     # opening stock
     opening: dict[tuple[str, int], float] = {}
@@ -85,12 +107,15 @@ def assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[Inp
     if target_value is not None:
         targets.extend(main_target_rows(target_value[0], target_value[1], t_year, years, target_basis))
 
-    deals = deals_of(rows, errors, years, ids, entity["deals.csv"], offers)
-    rules = portfolio_rules(rows, catalogue, errors, years, ids, offers)
+    deals = family("deals", ("deal_terms.csv",), lambda r, p: deals_of(r, p, years, ids, entity["deals.csv"], offers))
+    rules = family("portfolio", ("portfolio.csv",), lambda r, p: portfolio_rules(r, catalogue, p, years, ids, offers))
 
-    commitments = assemble_commitments(rows, catalogue, errors, years, offers, deals)
-    energy = assemble_energy(rows, catalogue, errors, years, ids, region_param)
-    money = assemble_money(rows, errors, years, scalar)
+    # tranches read only the deals' statuses (a scheduled tranche of a deal that is not binding is left out)
+    commitments = family("commitments", ("commitments.csv",), lambda r, p: assemble_commitments(
+        r, catalogue, p, years, offers, deals), context=tuple((d.name, d.status) for d in deals))
+    energy = family("energy", ENERGY_FILES, lambda r, p: assemble_energy(r, catalogue, p, years, ids, region_param))
+    ids["power_sources.csv"] = set(energy["power_sources"])       # as assemble_energy sets it
+    money = family("money", ("finance.csv", "scalars.csv"), lambda r, p: assemble_money(r, p, years, scalar))
     refs = {r["reference"]: r for r in rows("reference_energy.csv", horizon)}
     reference_energy: dict[str, float] = {}
     for key, r in refs.items():
@@ -119,6 +144,33 @@ def assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[Inp
         grid_emissions_t_per_mwh=region_param["grid_emissions"], reference_energy_twh=reference_energy,
         commitments=commitments, world_output_gw=world_output, calibration_refs=calibration_refs, **energy, **money,
     )
+
+
+#: The entity tables: every family reads their ids (and most their offers).
+ENTITY_FILES = ("vendors.csv", "hosts.csv", "regions.csv", "families.csv", "offers.csv", "deals.csv")
+
+#: The tables the energy family reads besides the entity tables (grid sources take the regions' prices).
+ENERGY_FILES = ("region_parameters.csv", "power_sources.csv", "power_source_parameters.csv",
+                "power_kind_parameters.csv", "power_kind_supply.csv")
+
+#: The table families' answers for the very same tables (see :func:`kept_family`).
+_FAMILIES = IdentityMemo(256)
+
+
+def kept_family(name: str, tables: dict[str, RawTable], files: tuple[str, ...], catalogue: Catalogue,
+                years: tuple[int, ...], rule: Callable[[list[InputError]], Any], errors: list[InputError],
+                context: Hashable = ()) -> Any:
+    """``rule(problems)``: the family ``name`` over the entity tables and ``files``, kept for the same tables.
+
+    A family's answer is a function of the tables it reads (``ENTITY_FILES`` and ``files``), the
+    catalogue, the years and ``context`` (what else it reads from earlier families, as plain values),
+    given that no problem was found before it: a few rules word or skip a
+    problem by the ones found so far (:func:`~model.assemble.series.row_already_refused`). So an
+    answer is kept and given again only when ``errors`` is empty at the call; otherwise the rule runs
+    on ``errors`` itself. The answer is shared between Scenarios: nothing may change it.
+    """
+    inputs = (catalogue,) + tuple(tables.get(f) for f in ENTITY_FILES + files)
+    return _FAMILIES.before_any_problem(inputs, (name, files, years, context), rule, errors)
 
 
 def horizon_years(rows: Rows, tables: dict[str, RawTable],

@@ -57,8 +57,8 @@ def _debt_limit_rows(grouped: dict, years: tuple[int, ...], errors: list[InputEr
                                  "either debt_limit_multiple rows (x revenue) or debt_limit rows (USD), not both",
                                  f"both (debt_limit_multiple in {mult_rows[0].file} line {mult_rows[0].row})"))
         return {}, {}
-    multiple = (yearly_series(mult_rows, years, errors) or {}) if mult_rows else {}
-    usd = (yearly_series(usd_rows, years, errors) or {}) if usd_rows else {}
+    multiple = dict(yearly_series(mult_rows, years, errors) or {}) if mult_rows else {}   # a copy: series are shared
+    usd = dict(yearly_series(usd_rows, years, errors) or {}) if usd_rows else {}
     return multiple, usd
 
 
@@ -79,7 +79,7 @@ def assemble_money(rows, errors: list[InputError], years: tuple[int, ...], scala
     grouped = group_facts(facts_from(rows("finance.csv", horizon), ("year",)))
     points = {f.keys["year"]: f.value for f in grouped.get(("revenue",), []) if f.keys.get("year") is not None}
     growth_rows = grouped.get(("revenue_growth",), [])
-    growth = (yearly_series(growth_rows, years, errors) or {}) if growth_rows else {}
+    growth = dict(yearly_series(growth_rows, years, errors) or {}) if growth_rows else {}   # a copy: shared
     revenue = revenue_path(points, growth, years)
     flows = {}
     for param in ("equity", "vendor_financing"):

@@ -8,6 +8,7 @@ import numpy as np
 
 from model.errors import InputError
 from model.inputs import Fact, RawTable
+from model.inputs.memo import IdentityMemo
 
 
 def interpolate(points: dict[int, float], years: Iterable[int]) -> dict[int, float]:
@@ -16,8 +17,19 @@ def interpolate(points: dict[int, float], years: Iterable[int]) -> dict[int, flo
     return {y: float(np.interp(y, xs, [points[x] for x in xs])) for y in years}
 
 
+#: Series worked out from the very same facts over the same years (a sweep case changes a few rows).
+_SERIES = IdentityMemo(20000)
+
+
 def yearly_series(facts: list[Fact], years: tuple[int, ...], errors: list[InputError]) -> dict[int, float] | None:
-    """One parameter of one key: either one all-years row, or rows for given years (interpolated)."""
+    """One parameter of one key: either one all-years row, or rows for given years (interpolated).
+
+    Kept per fact objects and years (:data:`_SERIES`); the answer is shared, so callers must not change it.
+    """
+    return _SERIES(tuple(facts), tuple(years), lambda problems: _yearly_series(facts, years, problems), errors)
+
+
+def _yearly_series(facts: list[Fact], years: tuple[int, ...], errors: list[InputError]) -> dict[int, float] | None:
     all_years = [f for f in facts if f.keys.get("year") is None]
     dated = [f for f in facts if f.keys.get("year") is not None]
     if all_years and dated:

@@ -7,6 +7,7 @@ from typing import Iterable
 from model.assemble.series import group_facts, grown, row_already_refused, yearly_series
 from model.errors import InputError
 from model.inputs import Fact
+from model.inputs.memo import IdentityMemo
 
 
 def assemble_supply(facts: list[Fact], vendors: Iterable[str], years: tuple[int, ...],
@@ -74,8 +75,22 @@ def assemble_supply(facts: list[Fact], vendors: Iterable[str], years: tuple[int,
 GRID_SUPPLY_PARAMETERS = ("regional_power", "regional_power_growth", "buyer_share", "capacity_credit")
 
 
+#: Each region's firm grid power from the very same facts (a sweep case changes other rows of the table).
+_FIRM = IdentityMemo(1024)
+
+
 def regional_firm_power(facts: list[Fact], region: str, years: tuple[int, ...],
                          errors: list[InputError]) -> dict[int, float] | None:
+    """Firm facility power the grid gives the plan in ``region`` (GW): see :func:`firm_power`.
+
+    Kept for the very same facts while no problem was found before (:data:`_FIRM`); shared: read-only.
+    """
+    return _FIRM.before_any_problem(tuple(facts), (region, tuple(years)),
+                                    lambda problems: firm_power(facts, region, years, problems), errors)
+
+
+def firm_power(facts: list[Fact], region: str, years: tuple[int, ...],
+               errors: list[InputError]) -> dict[int, float] | None:
     """Firm facility power the grid gives the plan in ``region`` (GW), or None if the region has no
     ``regional_power`` rows (it may give ``grid_power`` rows directly).
 

@@ -14,6 +14,8 @@ interest over r (``financing``), never the interest itself.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import xarray as xr
 from pyomo.environ import ConcreteModel, Expression, Objective, Set, minimize
 
@@ -32,8 +34,13 @@ def remaining_annuity_factor(s: Scenario, years_left: int) -> float:
 
         A(n) = sum_{k=1..n} (1 + r)^-k      (dimensionless; A(0) = 0)
     """
-    r = s.discount_rate
-    return sum((1.0 + r) ** -k for k in range(1, max(0, years_left) + 1))
+    return _annuity_sum(s.discount_rate, max(0, years_left))
+
+
+@lru_cache(maxsize=4096)
+def _annuity_sum(r: float, years: int) -> float:
+    """sum_{k=1..years} (1 + r)^-k, once per (rate, years): a sweep asks for the same few hundred per case."""
+    return sum((1.0 + r) ** -k for k in range(1, years + 1))
 
 
 def param_values(s: Scenario) -> dict[str, dict]:

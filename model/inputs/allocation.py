@@ -33,6 +33,7 @@ from typing import Any, Iterable
 from pint import DimensionalityError
 
 from model.errors import InputError, InputErrors
+from model.inputs.memo import IdentityMemo
 from model.inputs.tables import FileSchema, RawRow, RawTable, read_table
 from model.units import UnitParseError, parse_quantity
 
@@ -258,7 +259,16 @@ def _resolve(inputs_dir: Path, scenario: str | None, sets: tuple[str, ...], extr
     return tuple(out)
 
 
+#: Each buyer_share row's share, kept per row object (a sweep case leaves most rows as they were).
+_SHARES = IdentityMemo(4096)
+
+
 def _share(row: RawRow) -> float:
+    """A buyer_share row's value as a plain fraction (kept per row: see :data:`_SHARES`)."""
+    return _SHARES((row,), None, lambda _: _read_share(row), [])
+
+
+def _read_share(row: RawRow) -> float:
     if row.get("unit") in ("dimensionless", "1", ""):      # the allocation's rows: a plain number (checked)
         return float(row.get("value"))
     q = parse_quantity(f"{row.get('value')} {row.get('unit') or 'dimensionless'}")

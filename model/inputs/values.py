@@ -8,6 +8,8 @@ from typing import Any, Iterable
 
 from model.errors import InputError
 from model.inputs.catalogue import Catalogue, ParameterSpec
+from model.inputs.memo import MEMOS, kept_on
+from model.inputs.memo import IdentityMemo
 from model.inputs.tables import CONFIDENCE, DATE_PATTERN, PROVENANCE, SCOPE_KEYS, FileSchema, RawRow, RawTable
 from model.units import Q_, QUANTITY_ERRORS, UnitParseError, conversion_factor, describe, parse_quantity, unit_parts, ureg
 
@@ -163,12 +165,19 @@ class _CheckedTables:
         self.size = size
         self.entries: "OrderedDict[tuple, tuple]" = OrderedDict()
         self.lock = threading.Lock()
+        MEMOS.append(self)          # emptied with the others by model.inputs.memo.clear_memos
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
 
     def __call__(self, fn):
         import functools
 
         @functools.wraps(fn)
         def checked(table, schema, catalogue, ids, horizon, errors):
+            if not kept_on():
+                return fn(table, schema, catalogue, ids, horizon, errors)
             key = (id(table), id(schema), id(catalogue), horizon,
                    tuple(sorted((k, frozenset(v)) for k, v in ids.items())))
             with self.lock:
@@ -178,7 +187,8 @@ class _CheckedTables:
                     errors.extend(hit[4])
                     return list(hit[3])
             mine: list[InputError] = []
-            rows = tuple(MappingProxyType(r) for r in fn(table, schema, catalogue, ids, horizon, mine))  # read-only
+            rows = tuple(r if isinstance(r, MappingProxyType) else MappingProxyType(r)     # read-only
+                         for r in fn(table, schema, catalogue, ids, horizon, mine))
             errors.extend(mine)
             with self.lock:
                 self.entries[key] = (table, schema, catalogue, rows, tuple(mine))
@@ -189,6 +199,11 @@ class _CheckedTables:
         return checked
 
 
+#: One row's own checks (everything but the duplicate-key rule), kept per row object: a sweep case's
+#: changed table re-checks only its new rows. Sized for the rows of one load and a few cases' new ones.
+_ROW_CHECKS = IdentityMemo(20000)
+
+
 @_CheckedTables()
 def check_rows(table: RawTable, schema: FileSchema, catalogue: Catalogue,
                ids: dict[str, set[str]], horizon: tuple[int, int] | None,
@@ -197,43 +212,22 @@ def check_rows(table: RawTable, schema: FileSchema, catalogue: Catalogue,
 
     Each returned dict holds the text columns, parsed years (int or None), and,
     for quantity tables, ``_value`` / ``_unit`` in model units. ``_file`` and
-    ``_row`` keep the origin.
+    ``_row`` keep the origin. A row's own checks (:func:`check_row`) are kept
+    per row object (:data:`_ROW_CHECKS`); the duplicate-key rule, which reads
+    every row, runs on every call.
     """
     params = catalogue.for_file(schema.parameters_of or schema.name)
+    # what a row's checks read besides the row: the ids it may reference, the horizon, the columns
+    context = (horizon, table.columns,
+               tuple((entity, frozenset(ids[entity]) if entity in ids else None)
+                     for entity in schema.references.values()))
     seen: dict[tuple, int | str] = {}
     out = []
     for row in table.rows:
         n_before = len(errors)
-        check_provenance(row, errors)
-        parsed: dict[str, Any] = {c: row.get(c) for c in table.columns}
-        for col in schema.key + schema.required:
-            if col in schema.years or col in PROVENANCE or col in ("value", "unit", "confidence", "description",
-                                                                  "name", "scope", "component"):
-                continue
-            if row.get(col) == "":
-                errors.append(InputError(row.file, row.row, col, f"a value for '{col}'", "an empty cell"))
-        for col, mode in schema.years.items():
-            parsed[col] = parse_year(row, col, mode, horizon, errors)
-        for col, entity in schema.references.items():
-            v = row.get(col)
-            if v and entity in ids and v not in ids[entity]:
-                errors.append(InputError(row.file, row.row, col,
-                                         f"a {col} defined in {entity} (one of {', '.join(sorted(ids[entity]))})",
-                                         repr(v)))
-        for col, allowed in schema.choices.items():
-            v = row.get(col)
-            if v and v not in allowed:
-                errors.append(InputError(row.file, row.row, col, "one of " + ", ".join(allowed), repr(v)))
-        if schema.quantity:
-            pname = row.get("parameter")
-            if pname not in params:
-                errors.append(InputError(row.file, row.row, "parameter",
-                                         f"a parameter of {schema.name} (one of {', '.join(sorted(params))})",
-                                         repr(pname)))
-            else:
-                got = parse_value(row, params[pname], errors)
-                if got:
-                    parsed["_value"], parsed["_unit"] = got
+        parsed = _ROW_CHECKS((row, schema, catalogue), context,
+                             lambda problems: check_row(row, table.columns, schema, params, ids, horizon, problems),
+                             errors)
         key = tuple(row.get(c) for c in schema.key)
         if key in seen:
             first = seen[key]
@@ -244,15 +238,64 @@ def check_rows(table: RawTable, schema: FileSchema, catalogue: Catalogue,
         else:
             seen[key] = row.row
         if len(errors) == n_before:
-            parsed["_file"], parsed["_row"] = row.file, row.row
             out.append(parsed)
     return out
 
 
+def check_row(row: RawRow, columns: tuple[str, ...], schema: FileSchema, params: dict[str, ParameterSpec],
+              ids: dict[str, set[str]], horizon: tuple[int, int] | None,
+              errors: list[InputError]) -> MappingProxyType:
+    """One row's checks (provenance, empty cells, years, ids, choices, value and unit): its parsed dict, read-only.
+
+    The dict is the row's only if no problem was appended to ``errors``.
+    """
+    check_provenance(row, errors)
+    parsed: dict[str, Any] = {c: row.get(c) for c in columns}
+    for col in schema.key + schema.required:
+        if col in schema.years or col in PROVENANCE or col in ("value", "unit", "confidence", "description",
+                                                              "name", "scope", "component"):
+            continue
+        if row.get(col) == "":
+            errors.append(InputError(row.file, row.row, col, f"a value for '{col}'", "an empty cell"))
+    for col, mode in schema.years.items():
+        parsed[col] = parse_year(row, col, mode, horizon, errors)
+    for col, entity in schema.references.items():
+        v = row.get(col)
+        if v and entity in ids and v not in ids[entity]:
+            errors.append(InputError(row.file, row.row, col,
+                                     f"a {col} defined in {entity} (one of {', '.join(sorted(ids[entity]))})",
+                                     repr(v)))
+    for col, allowed in schema.choices.items():
+        v = row.get(col)
+        if v and v not in allowed:
+            errors.append(InputError(row.file, row.row, col, "one of " + ", ".join(allowed), repr(v)))
+    if schema.quantity:
+        pname = row.get("parameter")
+        if pname not in params:
+            errors.append(InputError(row.file, row.row, "parameter",
+                                     f"a parameter of {schema.name} (one of {', '.join(sorted(params))})",
+                                     repr(pname)))
+        else:
+            got = parse_value(row, params[pname], errors)
+            if got:
+                parsed["_value"], parsed["_unit"] = got
+    parsed["_file"], parsed["_row"] = row.file, row.row
+    return MappingProxyType(parsed)
+
+
+#: Each checked row's Fact, kept per row object, so rules over facts can see which inputs are unchanged.
+_FACTS = IdentityMemo(20000)
+
+
 def facts_from(rows: list[dict[str, Any]], key_cols: Iterable[str]) -> list[Fact]:
-    """Turn checked quantity rows into :class:`Fact` records."""
-    return [Fact({c: r.get(c) for c in key_cols}, r["parameter"], r["_value"], r["_unit"], r["_file"], r["_row"])
-            for r in rows]
+    """Turn checked quantity rows into :class:`Fact` records (the same Fact for the same row: read-only)."""
+    key_cols = tuple(key_cols)
+    return [_FACTS((r,), key_cols, lambda _, r=r: _fact(r, key_cols), []) for r in rows]
+
+
+def _fact(r: dict[str, Any], key_cols: tuple[str, ...]) -> Fact:
+    return Fact(MappingProxyType({c: r.get(c) for c in key_cols}), r["parameter"], r["_value"], r["_unit"],
+                r["_file"], r["_row"])
 
 
 def parse_scope(text: str) -> dict[str, tuple[str, ...]]:
