@@ -136,7 +136,9 @@ class CaseDeriver:
             When the loader refuses the case's values, as run.py would.
         """
         sets, target = self.loader_inputs(values)
-        return load_variant(self.base, sets, target)
+        # the buyer's shares of the world are the base's (self.base holds the world re-solved for the
+        # sweep's own --set and scenario where they touch it): a case does not re-solve the world
+        return load_variant(self.base, sets, target, world_allocation=False)
 
     def derive(self, values: Mapping[str, float]) -> tuple[Scenario, str]:
         """The case's Scenario and how it was made (always ``"loader"``)."""

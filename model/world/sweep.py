@@ -119,8 +119,7 @@ def main(argv: list[str]) -> int:
             (tmp / "report.html").write_text(render(frame, summ, worlds[0]), encoding="utf-8")
     except OSError as exc:
         return fail(f"the result set could not be written ({exc}); nothing was left", EXIT_WRITE)
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(frame.round(4).to_string(index=False))
+    print_cases(frame)
     print(f"result set: {Path(a.results) / name}")
     return EXIT_OK if any(r["status"] == "optimal" for r in rows) else EXIT_SOLVER
 
@@ -146,3 +145,22 @@ def render(frame: pd.DataFrame, summ: dict[str, Any], w) -> str:
                                                                    "vendor's world output."),
                                                                  table_block(table(cols, rows))])],
                 footer="Written by compute-energy-plan sweep --world; cases.csv holds the table.")
+
+
+def print_cases(frame: pd.DataFrame) -> None:
+    """The cases in the terminal: columns in words, numbers as a person reads them (no e-notation)."""
+    from model import fmt
+
+    shown = frame.copy()
+    for c in shown.columns:
+        if c == "scarcest_price_usd_per_gw":
+            shown[c] = [fmt.quantity(v / 1e9, "billion USD/GW") if fmt.is_number(v) else "" for v in shown[c]]
+        elif pd.api.types.is_float_dtype(shown[c]):
+            shown[c] = [fmt.sig(v) if fmt.is_number(v) else "" for v in shown[c]]
+    names = {"default_in_service_gw": "This buyer in service (GW)", "default_shortfall_gw": "This buyer short by (GW)",
+             "world_in_service_gw": "World in service (GW)", "announced_gw": "Announced (GW)",
+             "scarcest_price_usd_per_gw": "Scarcest price"}
+    shown = shown.rename(columns=lambda c: names.get(c) or (f"Its share of {c[6:]}" if c.startswith("share_")
+                                                            else fmt.words(c)))
+    with pd.option_context("display.width", 220, "display.max_columns", 30):
+        print(shown.to_string(index=False))
