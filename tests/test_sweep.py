@@ -140,8 +140,8 @@ def test_every_case_gets_the_loaders_scenario(base_sweep):
     for case in cases + [{**cases[1], "supply_growth.nvidia": 27.3, "pue": 1.13}]:
         s, how = deriver.derive(case)
         sets, target = deriver.loader_inputs(case)
-        # run.py's Scenario with the buyer's shares held at the base's (a sweep case does not re-solve the world)
-        assert how == "loader" and s == load_scenario(sets=sets, target=target, world_allocation=False)
+        # run.py's Scenario, the world re-solved where the case changes what every buyer reads (PUE, growth)
+        assert how == "loader" and s == load_scenario(sets=sets, target=target)
 
 
 def test_resolve_after_param_change_equals_fresh_build(base_sweep):

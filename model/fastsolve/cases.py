@@ -136,9 +136,9 @@ class CaseDeriver:
             When the loader refuses the case's values, as run.py would.
         """
         sets, target = self.loader_inputs(values)
-        # the buyer's shares of the world are the base's (self.base holds the world re-solved for the
-        # sweep's own --set and scenario where they touch it): a case does not re-solve the world
-        return load_variant(self.base, sets, target, world_allocation=False)
+        # as run.py: a case that changes what every buyer reads takes its shares from the world re-solved
+        # for it (model.inputs.allocation; about a second, kept per process)
+        return load_variant(self.base, sets, target)
 
     def derive(self, values: Mapping[str, float]) -> tuple[Scenario, str]:
         """The case's Scenario and how it was made (always ``"loader"``)."""

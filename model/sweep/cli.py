@@ -16,7 +16,7 @@ import numpy as np
 from model.errors import InputError, InputErrors, ResultSetError
 from model.exitcodes import EXIT_INPUT, EXIT_INTERRUPT, EXIT_OK, EXIT_SOLVER, EXIT_WRITE
 from model.fastsolve import target_kind
-from model.scenario import TargetSpec, load_variant, read_base_inputs, world_rows_for
+from model.scenario import TargetSpec, load_variant, read_base_inputs
 from model.sensitivity import morris_note, sobol_note
 from model.sweep.cases import METHODS, chunk_size_for, chunks_of, design
 from model.sweep.execute import execute, load_chunks, partial_dir, run_chunk, save_chunk, write_atomic
@@ -129,9 +129,7 @@ def _run(a: argparse.Namespace, argv: list[str], resume: Mapping[str, Any] | Non
 
     # read the files once; check the base case exactly as run.py would
     try:
-        # the buyer's shares of the world: the shipped allocation, or the world re-solved once for the
-        # sweep's own --set and scenario; every case holds them (sweep --world moves the world itself)
-        base = read_base_inputs(inputs, a.scenario, world_rows_for(inputs, a.scenario, a.sets))
+        base = read_base_inputs(inputs, a.scenario)
         base_case = load_variant(base, a.sets, target)
     except (InputErrors, InputError) as exc:
         return _fail(str(exc))

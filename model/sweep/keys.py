@@ -68,10 +68,9 @@ def key_dimensions(key: str, catalogue: Any, option: str) -> list[tuple[Any, str
     from model.inputs.allocation import WORLD_SET_KEYS
 
     if base in WORLD_SET_KEYS:
-        raise SweepUsageError(f"{option}: '{base}' moves another buyer of the world, and a single-buyer sweep "
-                              f"holds this buyer's shares of the world at the base run's; sweep the world, whose "
-                              f"cases give every buyer's capacity, this one's included: python run.py sweep --world "
-                              f"{option}")
+        raise SweepUsageError(f"{option}: '{base}' moves another buyer of the world; sweep the world, whose "
+                              f"cases give every buyer's capacity and shares, this one's included: "
+                              f"python run.py sweep --world {option}")
     if base not in catalogue.settable:
         raise SweepUsageError(f"{option}: unknown key '{base}'; expected 'target' or one of "
                               + ", ".join(sorted(catalogue.settable)) + " (inputs/parameters.yaml, settable)")
