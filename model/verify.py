@@ -13,6 +13,10 @@ command
    absolute ``--abs-tol-gw`` (default 1e-6 GW), other figures relative
    ``--rel-tol``; words (status, scenario, target year) must be equal.
 
+Sets of every kind ``run.py`` writes with a ``summary.json`` are redone: plans,
+replans (from the recorded source set, which must lie in the project), stochastic,
+alternatives and world sets. Sweep and comparison sets are refused (exit 2).
+
 Exit codes: 0 the figures match; 1 they differ; 2 the set cannot be verified
 (no manifest, or the re-run was refused: its message is shown).
 """
@@ -40,6 +44,8 @@ from model.verify_checks import Refused, check_kind, read_json
 _REPLACED = ("--name", "--results")
 #: Summary keys that are not figures of the plan (text derived from the figures, clocks).
 _IGNORED = frozenset({"message", "meaning", "created", "timestamp", "timings_s", "total_cost_basis"})
+#: Dotted summary keys that are paths as typed (the re-run names the same folder absolutely).
+_IGNORED_PATHS = frozenset({"replan.source"})
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,7 @@ def compare_inputs(man: dict[str, Any], inputs_dir: Path | None = None,
         cwd = str(Path(result_set).resolve().parent.parent) if result_set is not None else None
     inputs_dir = Path(inputs_dir or man.get("inputs_dir") or ".").resolve()
     shown_manifest = (Path(result_set) / "manifest.json") if result_set is not None else "manifest.json"
-    hashes = man.get("inputs_sha256") or _futures_hashes(man.get("futures"))
+    hashes = man.get("inputs_sha256") or man.get("input_files") or _futures_hashes(man.get("futures"))
     if not isinstance(hashes, dict) or not all(isinstance(v, str) for v in hashes.values()):
         raise Refused(shown_manifest, "inputs_sha256", "a mapping of input file to sha256", type(hashes).__name__)
     out: list[InputCheck] = []
@@ -147,13 +153,18 @@ ALLOWED: dict[str, dict[str, str]] = {
                    "--weight": "float", "--method": "extensive|ph|decompose", "--sample": "int", "--seed": "int",
                    "--batches": "int", "--processes": "int", "--iterations": "int"},
     "alternatives": {**_COMMON, "--slack": "text", "--count": "int"},
+    "replan": {**_COMMON, "SOURCE": "source-set", "--from": "int", "--foresight": "perfect|myopic",
+               "--look-ahead": "int"},
+    "world": {**_COMMON, "--rule": "value|pro-rata", "--write-allocation": "drop-flag"},
     "sweep": {**_COMMON, "--vary": "text", "--method": "grid|oat|montecarlo|sobol|morris", "--steps": "int",
               "--samples": "int", "--levels": "int", "--distributions": "path-input", "--seed": "int",
               "--chunk-size": "int", "--resume": "resume", "--no-progress": "flag", "--rebuild": "flag",
               "--workers": "int"},
 }
 #: Kinds verify can compare (their sets hold a summary.json); a sweep's cases are not re-run by verify.
-VERIFIABLE = ("run", "stochastic", "alternatives")
+VERIFIABLE = ("run", "stochastic", "alternatives", "replan", "world")
+#: Kinds whose command line names a set it starts from (the one word that is not an option).
+_POSITIONAL = "SOURCE"
 _PLAIN_NAME = __import__("re").compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
 
 
@@ -193,13 +204,18 @@ def _checked_options(shown: Any, kind: str, argv: list[str], allowed: dict[str, 
         token = argv[i]
         opt, eq, value = token.partition("=")
         if not opt.startswith("--"):
-            raise Refused(shown, "command_line", f"options of a '{kind}' command line", repr(token))
-        full = [o for o in allowed if o == opt] or [o for o in allowed if o.startswith(opt)]
+            if _POSITIONAL not in allowed or any(o == _POSITIONAL for o, _ in options):
+                raise Refused(shown, "command_line", f"options of a '{kind}' command line", repr(token)[:200])
+            options.append((_POSITIONAL, _checked_value(shown, "the source set", allowed[_POSITIONAL], token)))
+            i += 1
+            continue
+        names = [o for o in allowed if o.startswith("--")]
+        full = [o for o in names if o == opt] or [o for o in names if o.startswith(opt)]
         if len(full) != 1:
             raise Refused(shown, "command_line", f"an option verify re-runs for a '{kind}' set (one of "
-                          + ", ".join(sorted(allowed)) + ")", repr(opt))
+                          + ", ".join(sorted(names)) + ")", repr(opt)[:200])
         opt, how = full[0], allowed[full[0]]
-        if how == "flag":
+        if how in ("flag", "drop-flag"):
             if eq:
                 raise Refused(shown, "command_line", f"{opt} without a value", repr(token))
             options.append((opt, None))
@@ -219,6 +235,8 @@ def _checked_options(shown: Any, kind: str, argv: list[str], allowed: dict[str, 
             raise Refused(shown, "command_line", "the command that started the sweep (a resumed sweep records it)",
                           f"--resume {resumed[0]}")
         del workers   # the number of local processes does not change a sweep's figures; verify would run one
+    if _POSITIONAL in allowed and not any(o == _POSITIONAL for o, _ in options):
+        raise Refused(shown, "command_line", f"the set a '{kind}' command line starts from", "none")
     return options
 
 
@@ -305,7 +323,10 @@ def rerun_argv(man: dict[str, Any], results: Path, name: str, result_set: Path |
     out: list[str] = [] if kind == "run" else [kind]
     for opt, value in options:
         how = allowed[opt]
-        if how in ("drop", "inputs") or opt == "--workers":
+        if how in ("drop", "drop-flag", "inputs") or opt == "--workers":
+            continue
+        if how == "source-set":
+            out.insert(1, str(_source_set(shown, str(value), base, roots, result_set)))
             continue
         if how == "scenario" and not (inputs / "scenarios" / f"{value}.yaml").is_file():
             raise Refused(shown, "command_line", f"--scenario naming a file of {inputs / 'scenarios'}", repr(value))
@@ -318,11 +339,33 @@ def rerun_argv(man: dict[str, Any], results: Path, name: str, result_set: Path |
             value = str(path)
         out.append(opt if value is None else f"{opt}={value}")
     out.append(f"--inputs={inputs}")
-    if kind in ("run", "stochastic", "alternatives") and "--no-plots" not in out:
+    if kind in ("run", "stochastic", "alternatives", "replan", "world") and "--no-plots" not in out:
         out.append("--no-plots")
     if kind == "sweep":
         out += ["--workers=1", "--no-progress"]
     return out + [f"--results={results}", f"--name={name}"]
+
+
+def _source_set(shown: Any, value: str, base: Path, roots: list[Path], result_set: Path) -> Path:
+    """The set a replan started from: a result set folder inside the project whose JSON files are bounded.
+
+    Raises
+    ------
+    Refused
+        For a folder outside the project, the set itself, or one that is not a result set.
+    """
+    path = _resolve(value, base)
+    if not _inside(path, roots):
+        raise Refused(shown, "command_line", "a source set inside the project (" + " or ".join(map(str, roots))
+                      + ")", repr(value)[:200])
+    if path == result_set.resolve():
+        raise Refused(shown, "command_line", "a source set other than the set being verified", repr(value)[:200])
+    for name in ("manifest.json", "summary.json"):
+        try:
+            read_json(path / name)
+        except ValueError as exc:
+            raise Refused(shown, "command_line", "a source set that verify can read", str(exc)[:300]) from None
+    return path
 
 
 def _checked_value(shown: Path | str, opt: str, how: str, value: str) -> str:
@@ -351,7 +394,7 @@ def _checked_value(shown: Path | str, opt: str, how: str, value: str) -> str:
     elif how in ("scenario", "resume"):
         if not _PLAIN_NAME.match(value) or value in (".", ".."):
             raise refuse("a plain name (letters, digits, '.', '_', '-'; no '/')")
-    elif how in ("inputs", "path-input"):
+    elif how in ("inputs", "path-input", "source-set"):
         if not value or "://" in value:
             raise refuse("a folder or file of the project")
     return value
@@ -374,8 +417,9 @@ def _leaves(x: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
         yield prefix, x
     elif isinstance(x, dict):
         for k, v in x.items():
-            if k not in _IGNORED:
-                yield from _leaves(v, f"{prefix}.{k}" if prefix else str(k))
+            key = f"{prefix}.{k}" if prefix else str(k)
+            if k not in _IGNORED and key not in _IGNORED_PATHS:
+                yield from _leaves(v, key)
     elif isinstance(x, list):
         for i, v in enumerate(x):
             yield from _leaves(v, f"{prefix}[{_list_key(v, i)}]")
