@@ -229,7 +229,7 @@ def solve_model(opt: Highs, m: ConcreteModel) -> tuple[str, Any]:
     """Solve and map HiGHS's termination to our status words."""
     try:
         res = opt.solve(m)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 -- the boundary to HiGHS: whatever it raises is sorted below
         if _raised_by_solver(exc):   # HiGHS failed: a status with its reason, not a crash
             return "solver_error", exc
         raise ModelCodeError.from_exception(exc) from exc
@@ -285,8 +285,8 @@ def solve_plan(s: Scenario, objective: str = "min-cost", time_limit: float | Non
         return _solve_plan(s, objective, time_limit)
     except ModelCodeError:
         raise
-    except Exception as exc:
-        raise ModelCodeError.from_exception(exc) from exc
+    except Exception as exc:  # noqa: BLE001 -- nothing swallowed: any bug on the way is re-raised as a
+        raise ModelCodeError.from_exception(exc) from exc      # ModelCodeError naming its type, message and line
 
 
 def _solve_plan(s: Scenario, objective: str, time_limit: float | None) -> Outcome:

@@ -11,6 +11,8 @@ Result sets report money in USD and compute in FLOP/s.
 """
 from __future__ import annotations
 
+import re
+import tokenize
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,6 +44,38 @@ MONEY = ureg.Unit("USD").dimensionality
 #: number's length (measured: 10,000 digits 4 s, 40,000 about a minute), so longer texts are
 #: refused before parsing; a real quantity ("2.5e23 FLOP/s", "90 USD/(MW*h)") is a few dozen characters.
 MAX_QUANTITY_CHARS = 100
+
+
+#: An exponent operator and what follows it. pint evaluates ``10**10**10`` with Python's whole numbers, which
+#: takes unbounded time; an exponent must be a short plain number (``m**2``, ``s^-1``), at most two per text.
+_EXPONENT = re.compile(r"\*\*|\^")
+_SHORT_EXPONENT = re.compile(r"\s*[-+]?\d{1,2}(\.\d{1,2})?(?![\d.])(?!\s*(\*\*|\^))")
+MAX_EXPONENTS = 2
+#: What pint's parser raises for text that is not a quantity (besides its own unit errors): the tokenizer's
+#: TokenError ('abc('), SyntaxError, AssertionError from its expression tree ('1 GW +'), arithmetic ('1/0'),
+#: TypeError for units that cannot be added ('1 GW - 2 USD'), ValueError for a malformed number.
+PARSER_ERRORS = (tokenize.TokenError, SyntaxError, AssertionError, ArithmeticError, TypeError, ValueError,
+                  AttributeError, IndexError, KeyError)
+
+
+def exponent_problem(text: str) -> str:
+    """What is wrong with the exponents of ``text`` (``""`` when nothing), checked before pint evaluates it.
+
+    Examples
+    --------
+    >>> exponent_problem("90 USD/(MW*h)"), exponent_problem("1 m**2")
+    ('', '')
+    >>> exponent_problem("10**10**10")
+    "an exponent of at most two digits (10**10**10 would take unbounded time), found '**10**10'"
+    """
+    found = list(_EXPONENT.finditer(text))
+    if len(found) > MAX_EXPONENTS:
+        return f"at most {MAX_EXPONENTS} exponents ('**' or '^'), found {len(found)}"
+    for m in found:
+        if not _SHORT_EXPONENT.match(text, m.end()):
+            return (f"an exponent of at most two digits ({text.strip()[:40]} would take unbounded time), "
+                    f"found {text[m.start():m.start() + 12]!r}")
+    return ""
 
 
 def quoted_prefix(text: str, n: int = 24) -> str:
@@ -76,15 +110,22 @@ def parse_quantity(text: str) -> pint.Quantity:
     if len(cleaned) > MAX_QUANTITY_CHARS:
         raise UnitParseError(text, f"a number with a unit of at most {MAX_QUANTITY_CHARS} characters",
                              quoted_prefix(cleaned))
+    exponents = exponent_problem(cleaned)
+    if exponents:
+        raise UnitParseError(text, "a number with a unit", f"{text!r}: it needs {exponents}")
     cleaned = cleaned.replace("%", " percent")
     try:
         q = ureg.Quantity(cleaned)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:
         raise UnitParseError(text, "a number with a unit", f"{text!r} ({exc})") from None
-    except Exception:  # tokenizer errors for text like 'abc(' or '1..2'
-        raise UnitParseError(text, "a number with a unit", repr(text)) from None
+    except PARSER_ERRORS as exc:     # not a quantity: said with what pint's parser stumbled on
+        why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise UnitParseError(text, "a number with a unit", f"{text!r} ({why[:120]})") from None
     if not isinstance(q, pint.Quantity):  # a bare number parses to int/float
         q = ureg.Quantity(q, "dimensionless")
+    if isinstance(q.magnitude, int) and q.magnitude.bit_length() > 1024:    # beyond any float: '(99**99)**99'
+        raise UnitParseError(text, "a number with a unit below 1e308", f"{quoted_prefix(text)} (a whole number "
+                             f"of {q.magnitude.bit_length()} bits)")
     return q
 
 

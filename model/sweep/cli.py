@@ -182,8 +182,8 @@ def _run(a: argparse.Namespace, argv: list[str], resume: Mapping[str, Any] | Non
     except SweepUsageError as exc:
         progress(0, failures, close=True)
         return _fail(str(exc))
-    except Exception as exc:
-        progress(0, failures, close=True)
+    except Exception as exc:  # noqa: BLE001 -- the worker boundary (a pool or cluster failing): said with its
+        progress(0, failures, close=True)           # type and message, and the cases done so far are kept
         return _fail(f"{type(exc).__name__}: {exc}; {len(done)} of {len(cases)} cases are kept in {folder}; "
                      f"finish with: run.py sweep --resume {name}", EXIT_SOLVER)
     progress(0, failures, close=True)

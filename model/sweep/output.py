@@ -165,7 +165,7 @@ def sweep_plots(folder: Path, method: str, varies: Sequence[Vary], cases: Sequen
     def add(title: str, make: Callable[[], Path | None]) -> None:
         try:
             path = make()
-        except Exception as exc:  # a plot must never cost the sweep its results
+        except Exception as exc:  # noqa: BLE001 -- a plot must never cost the sweep its results; said below
             print(f"  note: plot '{title}' failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             return
         if path is not None:
