@@ -78,6 +78,53 @@ def exponent_problem(text: str) -> str:
     return ""
 
 
+#: Unit names typed in the wrong case, and how they are written (pint's names are case-sensitive: 'mw' is no unit,
+#: and 'mW' is a milliwatt).
+UNIT_CASE = {u.lower(): u for u in ("W", "kW", "MW", "GW", "TW", "Wh", "kWh", "MWh", "GWh", "TWh", "USD", "bnUSD",
+                                    "FLOP", "TFLOP", "PFLOP", "EFLOP", "ZFLOP", "YFLOP")}
+_NUMBER_AND_UNIT = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z%][A-Za-z%/*() ]*?)\s*")
+
+
+def unit_case_fix(text: str) -> str:
+    """``text`` with unit names in the right case (``"40 usd/mwh"`` -> ``"40USD/MWh"``), or ``""`` when case is
+    not what is wrong (no such unit in any case, or the text already reads).
+
+    Examples
+    --------
+    >>> unit_case_fix("40 usd/MWh"), unit_case_fix("250 gw"), unit_case_fix("250GW"), unit_case_fix("3 parsecs")
+    ('40USD/MWh', '250GW', '', '')
+    """
+    m = _NUMBER_AND_UNIT.fullmatch(str(text))
+    if not m or len(str(text)) > MAX_QUANTITY_CHARS:
+        return ""
+    number, unit = m.groups()
+    try:
+        parse_quantity(text)
+        return ""                 # it reads as typed ('1 mW' is a milliwatt): case is not the problem
+    except UnitParseError:
+        pass                      # it does not read: try the unit names in their right case
+
+    def fixed_word(w: re.Match) -> str:
+        word = w.group(0)
+        right = UNIT_CASE.get(word.lower())
+        return right if right is not None and word != right else word
+
+    fixed = re.sub(r"[A-Za-z]+", fixed_word, unit).replace(" ", "")
+    if fixed == unit.replace(" ", ""):
+        return ""
+    try:
+        parse_quantity(f"{number} {fixed}")
+    except UnitParseError:
+        return ""
+    return f"{number}{fixed}"
+
+
+def unit_case_hint(text: str, key: str = "") -> str:
+    """``" (units are case-sensitive: write pue=1.2MW)"`` when case is what is wrong with ``text``, else ``""``."""
+    fixed = unit_case_fix(text)
+    return f" (units are case-sensitive: write {key + '=' if key else ''}{fixed})" if fixed else ""
+
+
 def quoted_prefix(text: str, n: int = 24) -> str:
     """``text`` quoted, cut to ``n`` characters with its length said when longer (for error messages)."""
     text = str(text)
