@@ -177,11 +177,13 @@ def _swing(a: float | None, b: float | None) -> float | None:
 
 
 def _value_text(r: InputRange, x: float) -> str:
+    from model.fmt import quantity, sig
+
     if r.unit == "x":
-        return f"x {x:g}"
+        return f"x {sig(x, 6)}"
     if r.unit.startswith("+"):
-        return f"{x:+g} {r.unit[1:]}"
-    return f"{x:g} {r.unit}".strip()
+        return f"{'+' if x >= 0 else '-'}{quantity(abs(x), r.unit[1:], 6)}"
+    return quantity(x, r.unit, 6)
 
 
 def one_at_a_time(ranges: Sequence[InputRange], answers: Mapping[tuple[int, str], Answer], base: Answer,

@@ -594,7 +594,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         checks = compare_summaries(recorded, rerun, a.rel_tol, a.abs_tol_gw)
         misses = [c for c in checks if not c.ok]
         shown = checks if a.all else [c for c in checks if not c.ok or _headline(c.key)]
-        print(f"\nFigures (money relative {a.rel_tol:g}, capacity absolute {a.abs_tol_gw:g} GW):")
+        print(f"\nFigures (money relative {sig(a.rel_tol)}, capacity absolute {sig(a.abs_tol_gw)} GW):")
         print(_table([[c.key, _short(c.recorded, c.unit), _short(c.rerun, c.unit),
                        "-" if c.difference is None else sig(c.difference),
                        "-" if c.tolerance is None else sig(c.tolerance), "yes" if c.ok else "NO"]

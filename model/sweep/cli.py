@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from model.fmt import sig
 from model.errors import InputError, InputErrors, ResultSetError
 from model.exitcodes import EXIT_INPUT, EXIT_INTERRUPT, EXIT_OK, EXIT_SOLVER, EXIT_WRITE
 from model.fastsolve import target_kind
@@ -423,8 +424,8 @@ def print_summary(results: Sequence[CaseResult], counts: Mapping[str, int], path
         v = np.array([r.figures.get(name, np.nan) for r in results]) * scale
         v = v[np.isfinite(v)]
         if len(v):
-            print(f"  {name.replace('_', ' ')}: median {np.median(v):,.4g} {shown} "
-                  f"(5-95 %: {np.percentile(v, 5):,.4g} .. {np.percentile(v, 95):,.4g})")
+            print(f"  {name.replace('_', ' ')}: median {sig(np.median(v), 4)} {shown} "
+                  f"(5-95 %: {sig(np.percentile(v, 5), 4)} .. {sig(np.percentile(v, 95), 4)})")
     per = solve_s / max(1, solved)
     print(f"Time: prepare {prep.seconds:.1f} s, solve {solved} cases in {solve_s:.1f} s ({per * 1e3:.1f} ms per case), "
           f"write {time.perf_counter() - t_write:.1f} s; total {total_s:.1f} s")
