@@ -13,9 +13,10 @@ command
    absolute ``--abs-tol-gw`` (default 1e-6 GW), other figures relative
    ``--rel-tol``; words (status, scenario, target year) must be equal.
 
-Sets of every kind ``run.py`` writes with a ``summary.json`` are redone: plans,
-replans (from the recorded source set, which must lie in the project), stochastic,
-alternatives and world sets. Sweep and comparison sets are refused (exit 2).
+Sets of every kind ``run.py`` writes from a solve are redone: plans, replans (from
+the recorded source set, which must lie in the project), stochastic, alternatives,
+world and sweep sets (a sweep's every case, status and figures, from ``summary.csv``;
+one local process). Comparison sets (no solve) and world sweeps are refused (exit 2).
 
 Exit codes: 0 the figures match; 1 they differ; 2 the set cannot be verified
 (no manifest, or the re-run was refused: its message is shown).
@@ -38,7 +39,7 @@ from typing import Any, Iterator, Sequence
 from model.exitcodes import EXIT_CANNOT, EXIT_DIFFER, EXIT_MATCH
 from model.fmt import sig
 from model.summary import is_figure
-from model.verify_checks import Refused, check_kind, read_json
+from model.verify_checks import MAX_JSON_BYTES, Refused, check_kind, read_json
 
 #: Options of the recorded command line that verify replaces (where the set is written, and its name).
 _REPLACED = ("--name", "--results")
@@ -161,8 +162,8 @@ ALLOWED: dict[str, dict[str, str]] = {
               "--chunk-size": "int", "--resume": "resume", "--no-progress": "flag", "--rebuild": "flag",
               "--workers": "int"},
 }
-#: Kinds verify can compare (their sets hold a summary.json); a sweep's cases are not re-run by verify.
-VERIFIABLE = ("run", "stochastic", "alternatives", "replan", "world")
+#: Kinds verify can compare: a summary.json, or a sweep's summary.csv (every case's figures and status).
+VERIFIABLE = ("run", "stochastic", "alternatives", "replan", "world", "sweep")
 #: Kinds whose command line names a set it starts from (the one word that is not an option).
 _POSITIONAL = "SOURCE"
 _PLAIN_NAME = __import__("re").compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
@@ -339,10 +340,10 @@ def rerun_argv(man: dict[str, Any], results: Path, name: str, result_set: Path |
             value = str(path)
         out.append(opt if value is None else f"{opt}={value}")
     out.append(f"--inputs={inputs}")
-    if kind in ("run", "stochastic", "alternatives", "replan", "world") and "--no-plots" not in out:
+    if "--no-plots" not in out:
         out.append("--no-plots")
     if kind == "sweep":
-        out += ["--workers=1", "--no-progress"]
+        out += ["--workers=1"] + ([] if "--no-progress" in out else ["--no-progress"])
     return out + [f"--results={results}", f"--name={name}"]
 
 
@@ -403,6 +404,46 @@ def _checked_value(shown: Path | str, opt: str, how: str, value: str) -> str:
 # ----------------------------------------------------------------------------
 # Figures
 # ----------------------------------------------------------------------------
+def read_figures(result_set: Path, kind: str) -> dict[str, Any]:
+    """The figures verify compares: ``summary.json``, or for a sweep every case's status and figures (from
+    ``summary.csv``) and swept values (``cases.csv``), as ``{"case 3": {"status": ..., "total_cost": {...}}}``.
+
+    Raises
+    ------
+    ValueError
+        For a missing, oversized or unreadable file (named).
+    """
+    if kind != "sweep":
+        return read_json(Path(result_set) / "summary.json")
+    import pandas as pd
+
+    out: dict[str, Any] = {}
+    for name, what in (("summary.csv", "figure"), ("cases.csv", "key")):
+        path = Path(result_set) / name
+        try:
+            if path.stat().st_size > MAX_JSON_BYTES:
+                raise ValueError(f"{path}: expected at most {MAX_JSON_BYTES} bytes, found {path.stat().st_size}")
+            frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        except FileNotFoundError:
+            raise ValueError(f"{Path(result_set)} is not a sweep set: {name} is missing") from None
+        except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise ValueError(f"{path} cannot be read: {type(exc).__name__}: {str(exc)[:200]}") from None
+        needed = {"case", what, "value", "unit"}
+        if not needed <= set(frame.columns):
+            raise ValueError(f"{path}: expected the columns {', '.join(sorted(needed))}, found "
+                             f"{', '.join(map(str, frame.columns))[:200]}")
+        for row in frame.itertuples(index=False):
+            case = out.setdefault(f"case {row.case}", {})
+            if what == "figure":
+                case["status"] = row.status
+                key = f"{row.figure}.{row.group}" if isinstance(row.group, str) and row.group else str(row.figure)
+            else:
+                key = f"input.{row.key}"
+            value = float(row.value) if str(row.value) != "" else math.nan
+            case[key] = {"value": value, "unit": str(row.unit)}
+    return out
+
+
 def _list_key(item: Any, i: int) -> str:
     if isinstance(item, dict):
         for k in ("constraint", "name"):
@@ -481,6 +522,8 @@ def compare_summaries(recorded: dict[str, Any], rerun: dict[str, Any], rel_tol: 
 def _short(x: Any, unit: str = "") -> str:
     if x is None:
         return "-"
+    if isinstance(x, float) and not math.isfinite(x):
+        return "n/a"
     if isinstance(x, float):          # ten significant figures, as a person reads them (no e-notation)
         return f"{sig(x, 10)}{' ' + unit if unit else ''}"
     return f"{x}{' ' + unit if unit else ''}"
@@ -493,6 +536,10 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def _headline(key: str) -> bool:
+    if key.startswith("case "):                 # a sweep: the first case's headline figures stand for the rest
+        if not key.startswith("case 0."):
+            return False
+        key = key[len("case 0."):]
     top = key.split(".")[0].split("[")[0]
     return top in ("status", "scenario", "target", "target_year", "total_cost", "max_reachable",
                    "facility_power", "energy") or (top == "capacity_in_service")
@@ -550,7 +597,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_kind(man, kind, a.result_set)
         inputs_dir = Path(next(x for x in args if x.startswith("--inputs=")).split("=", 1)[1])
         inputs = compare_inputs(man, inputs_dir, a.result_set)
-        recorded = read_json(a.result_set / "summary.json")
+        recorded = read_figures(a.result_set, kind)
     except Refused as exc:
         print(f"error: {exc}; verify re-runs only what the project writes, reading the recorded inputs",
               file=sys.stderr)
@@ -586,11 +633,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             except SystemExit as exc:   # argparse refusing an option the code no longer knows
                 code = exc.code if isinstance(exc.code, int) else 2
         rerun_set = tmp / "rerun"
-        if not (rerun_set / "summary.json").exists():
+        if not (rerun_set / "manifest.json").exists():
             print(f"error: the re-run wrote no result set (exit code {code}):\n{err.getvalue().strip()}",
                   file=sys.stderr)
             return EXIT_CANNOT
-        rerun = read_json(rerun_set / "summary.json")
+        try:
+            rerun = read_figures(rerun_set, kind)
+        except ValueError as exc:
+            print(f"error: the re-run's result set cannot be read: {exc}", file=sys.stderr)
+            return EXIT_CANNOT
         checks = compare_summaries(recorded, rerun, a.rel_tol, a.abs_tol_gw)
         misses = [c for c in checks if not c.ok]
         shown = checks if a.all else [c for c in checks if not c.ok or _headline(c.key)]

@@ -61,7 +61,7 @@ def read_json(path: Path) -> dict[str, Any]:
 
 #: What each kind of set holds that the others do not (its own evidence of its kind).
 _KIND_FILES = {"stochastic": "tables/futures.csv", "alternatives": "tables/mix.csv", "world": "tables/buyers.csv",
-               "run": "solution.nc"}
+               "sweep": "status.csv", "run": "solution.nc"}
 #: Command kinds that write another kind's layout (a replan writes a plan), and what their manifest says they are.
 _SET_OF = {"replan": "run"}
 _MANIFEST_KIND = {"run": "plan", "replan": "plan", "world": "world"}

@@ -194,3 +194,34 @@ def test_verify_refuses_a_replan_whose_source_cannot_be_read_or_whose_record_dis
     craft(replan_set, command_line=["run.py", "--target", "2GW"])      # a plan's command line, a replan's record
     code, _, err = verify(replan_set, capsys)
     assert code == 2 and "field 'replan'" in err and man["replan"]
+
+
+def test_verify_re_runs_a_sweep_case_by_case_and_sees_a_tampered_case(tmp_path, capsys):
+    folder = write_inputs(tmp_path / "in")
+    assert dispatch(["sweep", "--inputs", str(folder), "--target", "2GW", "--vary", "pue=1.1:1.3", "--method",
+                     "montecarlo", "--samples", "3", "--seed", "3", "--results", str(tmp_path / "res"), "--name", "mc",
+                     "--no-plots", "--no-progress", "--workers", "2"]) == 0
+    sweep = tmp_path / "res" / "mc"
+    capsys.readouterr()
+    code, out, err = verify(sweep, capsys)
+    assert code == 0, err
+    assert "run.py sweep " in out and "--workers=1" in out and "figures match" in out and "case 0.total_cost" in out
+    import pandas as pd
+
+    summary = pd.read_csv(sweep / "summary.csv")
+    row = summary.index[(summary["case"] == 2) & (summary["figure"] == "total_cost")][0]
+    summary.loc[row, "value"] *= 1.01
+    summary.to_csv(sweep / "summary.csv", index=False)
+    code, out, _ = verify(sweep, capsys)
+    assert code == 1 and "case 2.total_cost" in out and "DIFFER (1 of" in out
+
+
+def test_verify_refuses_a_sweep_set_whose_tables_cannot_be_read(tmp_path, capsys):
+    folder = write_inputs(tmp_path / "in")
+    assert dispatch(["sweep", "--inputs", str(folder), "--target", "2GW", "--vary", "pue=1.1:1.3", "--method", "oat",
+                     "--results", str(tmp_path / "res"), "--name", "s", "--no-plots", "--no-progress"]) == 0
+    sweep = tmp_path / "res" / "s"
+    (sweep / "summary.csv").write_text("nothing,of,use\n1,2,3\n")
+    capsys.readouterr()
+    code, _, err = verify(sweep, capsys)
+    assert code == 2 and "summary.csv: expected the columns" in err and "Traceback" not in err

@@ -360,7 +360,7 @@ def _manifest(a: argparse.Namespace, argv: list[str], varies: Sequence[Vary], ca
         paths[r.path] = paths.get(r.path, 0) + 1
     return {
         "tool": "compute-energy-plan sweep", "created": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command_line": ["run.py", "sweep", *argv], "method": a.method, "seed": a.seed,
+        "command_line": ["run.py", "sweep", *argv], "cwd": str(Path.cwd()), "method": a.method, "seed": a.seed,
         "steps": a.steps, "samples": a.samples, "levels": a.levels if a.method == "morris" else None,
         "keys": [v.as_json() for v in varies], "cases": len(cases), "status_counts": counts,
         "scenario": base_case.name, "fixed_overrides": list(a.sets),
