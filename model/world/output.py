@@ -248,8 +248,8 @@ def manifest(w: WorldInputs, o: WorldOutcome, argv: list[str], inputs_dir: str) 
     paths are relative to it), and the sha256 of every input file read (``run.py verify`` compares them)."""
     return {"kind": "world", "command_line": ["run.py", "world", *argv], "created": _dt.datetime.now(_dt.timezone.utc)
             .isoformat(timespec="seconds"), "scenario": w.name, "rule": o.rule, "sets": list(w.sets),
-            "cwd": str(Path.cwd()), "inputs_dir": inputs_dir, "status": o.status, "timings_s": o.timings, "solver": o.solver,
-            "lp_size": o.size, "input_files": w.input_files, "packages": package_versions(),
+            "cwd": str(Path.cwd()), "inputs_dir": inputs_dir, "status": o.status, "timings_s": o.timings,
+            "solver": o.solver, "lp_size": o.size, "input_files": w.input_files, "packages": package_versions(),
             "code_sha256": code_sha256()}
 
 
