@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import json
 import sys
 import time
 from pathlib import Path
@@ -97,10 +96,12 @@ def read_source(path: Path) -> tuple[dict[str, Any], dict[str, Any], Any]:
     for f in ("manifest.json", "summary.json"):
         if not (path / f).exists():
             raise ReplanError(f"{path} is not a plan's result set: {path / f} is missing")
+    from model.verify_checks import read_json    # bounded in size and depth: a crafted file is refused, not parsed
+
     try:
-        man = json.loads((path / "manifest.json").read_text())
-        summ = json.loads((path / "summary.json").read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        man = read_json(path / "manifest.json")
+        summ = read_json(path / "summary.json")
+    except ValueError as exc:
         raise ReplanError(f"{path} cannot be read: {exc}") from None
     kind = man.get("kind") or man.get("command") or ("sweep" if "method" in man else "plan")
     if kind != "plan":

@@ -225,3 +225,11 @@ def test_verify_refuses_a_sweep_set_whose_tables_cannot_be_read(tmp_path, capsys
     capsys.readouterr()
     code, _, err = verify(sweep, capsys)
     assert code == 2 and "summary.csv: expected the columns" in err and "Traceback" not in err
+
+
+def test_replan_refuses_a_deeply_nested_source_manifest_with_exit_2(replan_set, capsys):
+    src = replan_set.parent / "src"
+    (src / "manifest.json").write_text("[" * 200_000)
+    code = dispatch(["replan", str(src), "--from", "2027", "--results", str(replan_set.parent), "--name", "again"])
+    err = capsys.readouterr().err
+    assert code == 2 and "nested at most 64 deep" in err and "Traceback" not in err and len(err) < 1000
