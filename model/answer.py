@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 import xarray as xr
 
+from model import fmt
 from model.scenario import Scenario
 from model.units import quantity_json
 
@@ -97,7 +98,8 @@ def target_binds(s: Scenario, outcome: Any, summ: dict[str, Any]) -> dict[str, A
         shown = f"{held:,.1f} GW in service in {ty} against a target of {t.value:,.1f} GW"
     else:
         held = summ.get("compute_in_service", {}).get(str(ty), {}).get("value", 0.0)
-        shown = f"{held:.3g} FLOP/s in service in {ty} against a target of {t.value * 1e18:.3g} FLOP/s"
+        shown = (f"{fmt.quantity(held, 'FLOP/s')} in service in {ty} against a target of "
+                 f"{fmt.quantity(t.value * 1e18, 'FLOP/s')}")
     return {"value": False, "unit": "",
             "note": f"the target does not bind: {shown}; deal minimums, scheduled deliveries and history "
                     "drive the plan, so its cost does not depend on the target"}

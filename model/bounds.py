@@ -10,6 +10,7 @@ from __future__ import annotations
 #: option -> (least, most), both included.
 WHOLE_NUMBER_BOUNDS: dict[str, tuple[int, int]] = {
     "--year": (1900, 2200),
+    "--from": (1900, 2200),
     "--look-ahead": (1, 100),
     "--processes": (1, 64),
     "--workers": (1, 64),

@@ -103,9 +103,11 @@ def calibration(s: Scenario, ds: xr.Dataset) -> dict[str, Any]:
 def miss_sentence(row: dict[str, Any], fmt: Callable[[dict[str, Any]], str]) -> str:
     """One outside row in words: 'spending 2025-2030 ...: the plan's 1.33 trillion USD is 2.2x 600 billion USD'."""
     ratio = row["ratio"]
-    times = f"{ratio:.2g}x" if ratio is not None else "infinitely more than"
+    from model.fmt import sig
+
+    times = f"{sig(ratio, 2)}x" if ratio is not None else "infinitely more than"
     tol = row["tolerance"]
-    band = f"at most {tol['high']:g}x" if tol["low"] == 0 else f"{tol['low']:g}x..{tol['high']:g}x"
+    band = f"at most {sig(tol['high'], 6)}x" if tol["low"] == 0 else f"{sig(tol['low'], 6)}x..{sig(tol['high'], 6)}x"
     return (f"{row['figure']}: the plan's {fmt({'value': row['value'], 'unit': row['unit']})} is {times} "
             f"{fmt({'value': row['reference'], 'unit': row['unit']})} (tolerance {band})")
 

@@ -54,7 +54,7 @@ class DaskPool:
         if self.own:
             try:
                 self.client = Client(scheduler, timeout="30s")
-            except Exception as exc:       # distributed raises OSError or TimeoutError: said with the address
+            except (OSError, TimeoutError, ValueError) as exc:   # unreachable, or a malformed address: said
                 raise ConnectionError(f"--scheduler {scheduler}: cannot connect ({type(exc).__name__}: {exc})") \
                     from None
         else:

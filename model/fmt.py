@@ -57,19 +57,53 @@ def sig(v: float, digits: int = 3) -> str:
 
 
 _POWERS = {3: "thousand", 6: "million", 9: "billion", 12: "trillion"}
+#: A number in e-notation (``300e9``, ``1e+23``, ``7E-11``) and the unit after it, if money or compute.
+_E_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([-+]?\d+)"
+                       r"(?:( ?)((?:bn)?USD(?:/[A-Za-z]+)?|[kMGTPEZY]?FLOP/s|[kMGTPEZY]?FLOP)(?![\w/])|(?!\w|\.\d))")
+#: A float with the noise of binary arithmetic in it (``1.2000000000000002``, ``2.9999999999999996``).
+_LONG_FLOAT = re.compile(r"(?<![\w.])(\d+\.\d*[1-9](?:0{6,}|9{6,})\d{1,3})(?!\w|\.\d)")
+_URL = re.compile(r"https?://\S+")
+
+
+def _e_number(m: re.Match) -> str:
+    mantissa, exponent, unit = m.group(1), int(m.group(2)), m.group(4)
+    v = float(f"{mantissa}e{exponent}")
+    digits = max(3, len(mantissa.replace(".", "").lstrip("0")))
+    if unit:
+        if unit.startswith("bn"):
+            v, unit = v * 1e9, unit[2:]
+        return quantity(v, unit, digits)
+    if abs(v) >= 1e15:
+        e = int(math.floor(math.log10(abs(v))))
+        return f"{sig(v / 10 ** e, digits)} x 10^{e}"
+    for scale, word in _MONEY[:-1] + ((1e6, "million"),):
+        if abs(v) >= scale:
+            return f"{sig(v / scale, digits)} {word}"
+    return sig(v, digits)
 
 
 def plain_numbers(text: str) -> str:
-    """Numbers in e-notation written in words, as a person reads them (scenario descriptions, notes).
+    """Numbers in e-notation and float noise written as a person reads them (scenario descriptions, sources,
+    notes): money and compute with their unit as :func:`quantity` says them, other large numbers in words or as
+    a power of ten, small ones written out. Web addresses are left as they are.
 
     >>> plain_numbers("Oracle about 4.5 GW (300e9 USD); Citi's 163e9 USD; 1.5e12 USD; 2e23 FLOP/s")
-    "Oracle about 4.5 GW (300 billion USD); Citi's 163 billion USD; 1.5 trillion USD; 2e23 FLOP/s"
+    "Oracle about 4.5 GW (300 billion USD); Citi's 163 billion USD; 1.5 trillion USD; 200 ZFLOP/s"
+    >>> plain_numbers("1e+23 FLOP/s, 37.9e9 USD/GW, 7e-11 USD per FLOP/s, 2.5e6 people, 1e+23, PUE 1.2000000000000002.")
+    '100 ZFLOP/s, 37.9 billion USD/GW, 0.00000000007 USD per FLOP/s, 2.5 million people, 1 x 10^23, PUE 1.2.'
+    >>> plain_numbers("https://example.com/10e9-deal says 10e9 USD on 2025-11-06")
+    'https://example.com/10e9-deal says 10 billion USD on 2025-11-06'
     """
-    def words(m: re.Match) -> str:
-        exponent = int(m.group(2))
-        return f"{m.group(1)} {_POWERS[exponent]}" if exponent in _POWERS else m.group(0)
+    def plain(part: str) -> str:
+        part = _E_NUMBER.sub(_e_number, part)
+        return _LONG_FLOAT.sub(lambda m: f"{float(m.group(1)):.12g}", part)
 
-    return re.sub(r"\b(\d+(?:\.\d+)?)e\+?(\d+)\b(?= ?USD)", words, text)
+    text = str(text)
+    out, last = [], 0
+    for url in _URL.finditer(text):
+        out += [plain(text[last:url.start()]), url.group(0)]
+        last = url.end()
+    return "".join(out + [plain(text[last:])])
 
 
 def is_number(x: Any) -> bool:

@@ -97,9 +97,10 @@ class Solver:
                 self.cost_plan = HighsPlan(compile_plan(s, sorted(mutable), "min-cost", time_limit), time_limit)
             self.how = ("re-solved warm in HiGHS from the run's optimal basis with only the moved coefficients, "
                         "bounds and costs changed")
-        except Exception as exc:     # recorded in the method; every variant is then built from scratch
-            self.reach_plan = self.cost_plan = None
-            self.how = f"each variant built and solved (the fast path could not be compiled: {type(exc).__name__})"
+        except Exception as exc:  # noqa: BLE001 -- the fast path is an optimisation: any failure to compile it
+            self.reach_plan = self.cost_plan = None            # is recorded in the method, and every variant is
+            self.how = ("each variant built and solved (the fast path could not be compiled: "   # built afresh
+                        f"{type(exc).__name__}: {str(exc)[:200]})")
 
     def differs(self, s: Scenario) -> str:
         """What differs between the LP the compiled plan gives for ``s``'s Params and a fresh build of ``s``."""
@@ -177,11 +178,13 @@ def _swing(a: float | None, b: float | None) -> float | None:
 
 
 def _value_text(r: InputRange, x: float) -> str:
+    from model.fmt import quantity, sig
+
     if r.unit == "x":
-        return f"x {x:g}"
+        return f"x {sig(x, 6)}"
     if r.unit.startswith("+"):
-        return f"{x:+g} {r.unit[1:]}"
-    return f"{x:g} {r.unit}".strip()
+        return f"{'+' if x >= 0 else '-'}{quantity(abs(x), r.unit[1:], 6)}"
+    return quantity(x, r.unit, 6)
 
 
 def one_at_a_time(ranges: Sequence[InputRange], answers: Mapping[tuple[int, str], Answer], base: Answer,

@@ -135,14 +135,15 @@ def progressive_hedging(spec: FuturesSpec, iterations: int = 300, rho: float = 2
                       for name, m in ph.local_scenarios.items()])
 
     after_bound = check_all()                 # each future's own plan with PH's weights
-    upper, carried, checked = xhat_upper(ph, xbar, check_all)
+    upper, carried, checked, not_carried = xhat_upper(ph, xbar, check_all)
     checked = checked if checked is not None else after_bound
     if not checked.passed:
         raise RuntimeError(checked.message())
     expected = upper if upper is not None else ph_expected
     gap = (upper - lower) / max(1.0, abs(upper)) if upper is not None and math.isfinite(lower) else None
     converged = conv < threshold
-    gap_text = "unknown (x-bar cannot be carried through every future)" if gap is None else f"{gap:.3%}"
+    gap_text = (f"unknown (x-bar cannot be carried through every future: {not_carried})" if upper is None
+                else "unknown (no finite lower bound)" if gap is None else f"{gap:.3%}")
     if converged:
         message = (f"progressive hedging converged in {iters} iterations, gap {gap_text} between the plan's "
                    f"expected cost and the lower bound (metric {sig(conv)} < {sig(threshold)})")
@@ -156,8 +157,8 @@ def progressive_hedging(spec: FuturesSpec, iterations: int = 300, rho: float = 2
             "expected_cost_bnusd": expected, "ph_expected_cost_bnusd": ph_expected, "first_stage": first,
             "convergence": conv, "bound_bnusd": lower, "lagrangian_bound_bnusd": lagrangian,
             "trivial_bound_bnusd": float(trivial) if trivial is not None else None, "upper_bnusd": upper,
-            "xhat_feasible": carried, "gap": gap, "iterations": iters, "iteration_limit": iterations,
-            "check": checked.as_json(), "solve_s": time.perf_counter() - t0,
+            "xhat_feasible": carried, "xhat_note": not_carried, "gap": gap, "iterations": iters,
+            "iteration_limit": iterations, "check": checked.as_json(), "solve_s": time.perf_counter() - t0,
             "stand_ins": sum(m.stand_ins for m in ph.local_scenarios.values())}
 
 
@@ -166,12 +167,23 @@ def expected_cost(ph: Any) -> float:
     return math.fsum(float(s._mpisppy_probability) * float(value(s.future_cost)) for s in ph.local_scenarios.values())
 
 
-def xhat_upper(ph: Any, xbar: list[float], check: Any) -> tuple[float | None, bool, Any]:
+def xhat_upper(ph: Any, xbar: list[float], check: Any) -> tuple[float | None, bool, Any, str]:
     """The expected cost with the first stage fixed at ``xbar`` (None when a future cannot carry it).
 
     ``check()`` recomputes every future's plan while the first stage is fixed
     (the plan reported); its result is returned third (None when not run).
+    Fourth: why x-bar could not be carried ("" when it was), e.g. the solver's
+    "no feasible solution" when a future is infeasible with the first stage fixed.
+
+    Raises
+    ------
+    Exception
+        Anything but a solve that yields no plan (RuntimeError, ValueError or
+        pyomo's ApplicationError): that is a bug, not a future x-bar cannot carry.
     """
+    from pyomo.common.errors import ApplicationError
+
+    why = ""
     quiet = io.StringIO()
     with contextlib.redirect_stdout(quiet):
         ph._save_nonants()
@@ -180,11 +192,14 @@ def xhat_upper(ph: Any, xbar: list[float], check: Any) -> tuple[float | None, bo
         ph._disable_prox()
         try:
             ph.solve_loop(dis_W=True, dis_prox=True, gripe=False, need_solution=True)
-            ok = all(getattr(s._mpisppy_data, "solution_available", False) for s in ph.local_scenarios.values())
-        except Exception:
-            ok = False
+            lacking = [n for n, s in ph.local_scenarios.items()
+                       if not getattr(s._mpisppy_data, "solution_available", False)]
+            ok = not lacking
+            why = "" if ok else "no plan for future(s) " + ", ".join(map(str, lacking[:5]))
+        except (RuntimeError, ValueError, ApplicationError) as exc:   # a future infeasible with x-bar fixed
+            ok, why = False, f"{type(exc).__name__}: {str(exc)[:200]}"
         upper = expected_cost(ph) if ok else None
         checked = check() if ok else None
         ph._restore_nonants()
         ph._reenable_W()
-    return upper, ok, checked
+    return upper, ok, checked, why

@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import json
 import sys
 import time
 from pathlib import Path
 from typing import Any, Sequence
 
 from model.exitcodes import EXIT_INPUT, EXIT_WRITE
+from model.fmt import sig
 
 #: Decisions carried as history: variable name -> how it is read from the source's solution.nc.
 HISTORY_VARS = ("build_gw", "power_build_gw", "borrow_bnusd", "repay_bnusd")
@@ -96,10 +96,12 @@ def read_source(path: Path) -> tuple[dict[str, Any], dict[str, Any], Any]:
     for f in ("manifest.json", "summary.json"):
         if not (path / f).exists():
             raise ReplanError(f"{path} is not a plan's result set: {path / f} is missing")
+    from model.verify_checks import read_json    # bounded in size and depth: a crafted file is refused, not parsed
+
     try:
-        man = json.loads((path / "manifest.json").read_text())
-        summ = json.loads((path / "summary.json").read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        man = read_json(path / "manifest.json")
+        summ = read_json(path / "summary.json")
+    except ValueError as exc:
         raise ReplanError(f"{path} cannot be read: {exc}") from None
     kind = man.get("kind") or man.get("command") or ("sweep" if "method" in man else "plan")
     if kind != "plan":
@@ -153,12 +155,12 @@ def history_values(s, ds, from_year: int) -> tuple[dict[str, dict], list[str]]:
             if abs(v) <= 1e-9:
                 continue
             if o not in s.offers:
-                problems.append(f"offer '{o}' built {v:,.4g} GW in {y}, but the new inputs have no such offer")
+                problems.append(f"offer '{o}' built {sig(v, 4)} GW in {y}, but the new inputs have no such offer")
             elif y < s.offers[o].first_year:
-                problems.append(f"offer '{o}' built {v:,.4g} GW in {y}, but the new inputs open it only in "
+                problems.append(f"offer '{o}' built {sig(v, 4)} GW in {y}, but the new inputs open it only in "
                                 f"{s.offers[o].first_year}")
             elif y not in s.years:
-                problems.append(f"offer '{o}' built {v:,.4g} GW in {y}, outside the new horizon "
+                problems.append(f"offer '{o}' built {sig(v, 4)} GW in {y}, outside the new horizon "
                                 f"{s.first_year}-{s.last_year}")
             else:
                 build[o, y] = v
@@ -171,7 +173,7 @@ def history_values(s, ds, from_year: int) -> tuple[dict[str, dict], list[str]]:
                 if abs(v) <= 1e-9:
                     continue
                 if p not in s.power_sources:
-                    problems.append(f"power source '{p}' was ordered for {y} ({v:,.4g} GW), but the new inputs "
+                    problems.append(f"power source '{p}' was ordered for {y} ({sig(v, 4)} GW), but the new inputs "
                                     "have no such source")
                     continue
                 lead = s.power_lead_time_yr[p]
@@ -179,7 +181,7 @@ def history_values(s, ds, from_year: int) -> tuple[dict[str, dict], list[str]]:
                     continue
                 if y not in s.power_build_years(p):
                     first = s.power_build_years(p)[0] if s.power_build_years(p) else "never"
-                    problems.append(f"power source '{p}' was ordered for {y} ({v:,.4g} GW), but with the new inputs "
+                    problems.append(f"power source '{p}' was ordered for {y} ({sig(v, 4)} GW), but with the new inputs "
                                     f"(lead time {lead} a) it can serve only from {first}")
                     continue
                 power[p, y] = v

@@ -25,7 +25,7 @@ from model.inputs import (Catalogue, Override, RawTable, apply_scenario_file, ap
 # the records are part of this module's interface (``from model.scenario import Scenario, Offer``)
 from model.records import (MAXIMUM_ENFORCED, MINIMUM_ENFORCED, Commitment, Deal, Offer, PortfolioRule, PowerSource,
                            Scenario, Target)
-from model.units import COMPUTE, POWER, UnitParseError, describe, parse_quantity, quoted_prefix
+from model.units import COMPUTE, POWER, UnitParseError, describe, parse_quantity, quoted_prefix, unit_case_hint
 
 #: Largest target read (canonical units): beyond these a plan is meaningless and the LP's numbers
 #: overflow (1e308 GW became a solver failure). 100,000 GW is some 30 times the world's mean
@@ -33,18 +33,6 @@ from model.units import COMPUTE, POWER, UnitParseError, describe, parse_quantity
 MAX_TARGET = {"power": 1e5, "compute": 1e15}
 MAX_TARGET_TEXT = {"power": "100000 GW", "compute": "1e33 FLOP/s"}
 
-#: Unit names typed in the wrong case, and how they are written (pint's names are case-sensitive).
-_UNIT_CASE = {u.lower(): u for u in ("GW", "MW", "TW", "kW", "FLOP/s", "PFLOP/s", "EFLOP/s", "ZFLOP/s", "YFLOP/s")}
-
-
-def _unit_case_hint(text: str) -> str:
-    """``" (units are case-sensitive: write 250GW)"`` when ``text`` names a known unit in the wrong case."""
-    import re
-
-    m = re.fullmatch(r"\s*([-+0-9.eE]+)\s*([A-Za-z/]+)\s*", str(text))
-    if not m or m.group(2) in _UNIT_CASE.values() or m.group(2).lower() not in _UNIT_CASE:
-        return ""
-    return f" (units are case-sensitive: write {m.group(1)}{_UNIT_CASE[m.group(2).lower()]})"
 
 __all__ = ["DEFAULT_INPUTS", "TargetSpec", "parse_target", "scenario_path", "available_scenarios", "scenario_description",
            "load_scenario", "BaseInputs", "read_base_inputs", "load_variant", "non_finite_problems",
@@ -92,7 +80,7 @@ def parse_target(text: str, option: str = "--target") -> tuple[float, str]:
         q = parse_quantity(text)
     except UnitParseError:
         raise InputError("command line", option, option, expected,
-                         quoted_prefix(text, 40) + _unit_case_hint(text) if str(text).strip() else "an empty value"
+                         quoted_prefix(text, 40) + unit_case_hint(text) if str(text).strip() else "an empty value"
                          ) from None
     if q.dimensionality == POWER:
         value, kind = float(q.to("GW").magnitude), "power"

@@ -27,6 +27,7 @@ from pyomo.contrib.appsi.base import TerminationCondition
 from pyomo.contrib.appsi.solvers.highs import Highs
 from pyomo.environ import ConcreteModel, NonNegativeReals, Objective, Var, value
 
+from model.fmt import sig
 from model.build import build_model, describe_limit, limits
 from model.concerns.targets import add_largest_reachable, main_targets
 from model.scenario import Scenario
@@ -157,14 +158,9 @@ def highs_version() -> str:
 
 
 def _money(bnusd: float) -> str:
-    usd = abs(bnusd) * 1e9
-    if usd >= 1e12:
-        return f"{usd / 1e12:.3g} trillion USD"
-    if usd >= 1e9:
-        return f"{usd / 1e9:.3g} billion USD"
-    if usd >= 1e6:
-        return f"{usd / 1e6:.3g} million USD"
-    return f"{usd:,.0f} USD"
+    from model.fmt import quantity
+
+    return quantity(abs(bnusd) * 1e9, "USD")
 
 
 def _shadow_unit(row_unit: str, objective: str) -> tuple[float, str]:
@@ -207,7 +203,7 @@ def explain_duals(s: Scenario, duals: dict, objective: str) -> list[Binding]:
             gain = abs(d) * (1.0 if lim.unit != "bnUSD" else 1.0)
             direction = "more" if lim.sense == "cap" else "less"
             meaning = (f"{step} {direction} of '{lim.label}' would raise the largest reachable "
-                       f"{'capacity' if objective == 'GW' else 'compute'} by {gain:.3g} {objective}")
+                       f"{'capacity' if objective == 'GW' else 'compute'} by {sig(gain)} {objective}")
         out.append(Binding(lim.label, f"{comp.local_name}[{_index_text(con.index())}]", d * scale, unit, meaning))
     # targets first; then by unit (shadow prices compare only within one unit), each by size
     unit_order = {u: i for i, u in enumerate(dict.fromkeys(
@@ -229,7 +225,7 @@ def solve_model(opt: Highs, m: ConcreteModel) -> tuple[str, Any]:
     """Solve and map HiGHS's termination to our status words."""
     try:
         res = opt.solve(m)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 -- the boundary to HiGHS: whatever it raises is sorted below
         if _raised_by_solver(exc):   # HiGHS failed: a status with its reason, not a crash
             return "solver_error", exc
         raise ModelCodeError.from_exception(exc) from exc
@@ -285,8 +281,8 @@ def solve_plan(s: Scenario, objective: str = "min-cost", time_limit: float | Non
         return _solve_plan(s, objective, time_limit)
     except ModelCodeError:
         raise
-    except Exception as exc:
-        raise ModelCodeError.from_exception(exc) from exc
+    except Exception as exc:  # noqa: BLE001 -- nothing swallowed: any bug on the way is re-raised as a
+        raise ModelCodeError.from_exception(exc) from exc      # ModelCodeError naming its type, message and line
 
 
 def _solve_plan(s: Scenario, objective: str, time_limit: float | None) -> Outcome:
@@ -381,7 +377,7 @@ def conflicts_message(conflicts: list[dict[str, Any]]) -> str:
 
 def failure_message(status: str, time_limit: float | None, detail: Any = None) -> str:
     if status == "time_limit":
-        return f"HiGHS stopped at the time limit ({time_limit:g} s) without a proven optimum"
+        return f"HiGHS stopped at the time limit ({sig(time_limit, 6)} s) without a proven optimum"
     if status == "unbounded":
         return "the problem is unbounded"
     if isinstance(detail, BaseException):
@@ -472,6 +468,6 @@ def name_conflicts(s: Scenario, slacks: list[tuple[str, Any, float]]) -> list[di
             verb = "be raised" if lim.sense == "cap" else "be lowered"
             out.append({"name": lim.label, "constraint": f"{name}[{_index_text(idx)}]",
                         "relaxation": {"value": amount, "unit": unit},
-                        "meaning": f"'{lim.label}' would have to {verb} by {amount:.4g} {unit}"})
+                        "meaning": f"'{lim.label}' would have to {verb} by {sig(amount, 4)} {unit}"})
     out.sort(key=lambda c: -c["relaxation"]["value"])
     return out

@@ -53,6 +53,7 @@ from model.build import build_model
 from model.checks import CheckResult, check_plan, merge
 from model.errors import InputError, InputErrors
 from model.exposure import cvar_of
+from model.fmt import sig
 from model.scenario import DEFAULT_INPUTS, Scenario, TargetSpec, load_scenario
 from model.fastsolve.appsi import highs_of
 from model.solve import make_solver, solve_model as _solve
@@ -161,7 +162,7 @@ def load_futures(path: Path, inputs_dir: Path = DEFAULT_INPUTS, scenario: str | 
         total = sum(e["probability"] for e in items)
         if abs(total - 1.0) > 1e-6:
             raise InputErrors([InputError(shown, "futures", "probability", "probabilities summing to 1",
-                                          f"{total:g}")])
+                                          sig(total, 9))])
         names = [e["name"] for e in items]
         if len(set(names)) != len(names):
             raise InputErrors([InputError(shown, "futures", "name", "each future named once", repr(names))])

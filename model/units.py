@@ -12,6 +12,7 @@ Result sets report money in USD and compute in FLOP/s.
 from __future__ import annotations
 
 import re
+import tokenize
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,6 +44,85 @@ MONEY = ureg.Unit("USD").dimensionality
 #: number's length (measured: 10,000 digits 4 s, 40,000 about a minute), so longer texts are
 #: refused before parsing; a real quantity ("2.5e23 FLOP/s", "90 USD/(MW*h)") is a few dozen characters.
 MAX_QUANTITY_CHARS = 100
+
+
+#: An exponent operator and what follows it. pint evaluates ``10**10**10`` with Python's whole numbers, which
+#: takes unbounded time; an exponent must be a short plain number (``m**2``, ``s^-1``), at most two per text.
+_EXPONENT = re.compile(r"\*\*|\^")
+_SHORT_EXPONENT = re.compile(r"\s*[-+]?\d{1,2}(\.\d{1,2})?(?![\d.])(?!\s*(\*\*|\^))")
+MAX_EXPONENTS = 2
+#: What pint's parser raises for text that is not a quantity (besides its own unit errors): the tokenizer's
+#: TokenError ('abc('), SyntaxError, AssertionError from its expression tree ('1 GW +'), arithmetic ('1/0'),
+#: TypeError for units that cannot be added ('1 GW - 2 USD'), ValueError for a malformed number.
+PARSER_ERRORS = (tokenize.TokenError, SyntaxError, AssertionError, ArithmeticError, TypeError, ValueError,
+                  AttributeError, IndexError, KeyError)
+
+
+def exponent_problem(text: str) -> str:
+    """What is wrong with the exponents of ``text`` (``""`` when nothing), checked before pint evaluates it.
+
+    Examples
+    --------
+    >>> exponent_problem("90 USD/(MW*h)"), exponent_problem("1 m**2")
+    ('', '')
+    >>> exponent_problem("10**10**10")
+    "an exponent of at most two digits (10**10**10 would take unbounded time), found '**10**10'"
+    """
+    found = list(_EXPONENT.finditer(text))
+    if len(found) > MAX_EXPONENTS:
+        return f"at most {MAX_EXPONENTS} exponents ('**' or '^'), found {len(found)}"
+    for m in found:
+        if not _SHORT_EXPONENT.match(text, m.end()):
+            return (f"an exponent of at most two digits ({text.strip()[:40]} would take unbounded time), "
+                    f"found {text[m.start():m.start() + 12]!r}")
+    return ""
+
+
+#: Unit names typed in the wrong case, and how they are written (pint's names are case-sensitive: 'mw' is no unit,
+#: and 'mW' is a milliwatt).
+UNIT_CASE = {u.lower(): u for u in ("W", "kW", "MW", "GW", "TW", "Wh", "kWh", "MWh", "GWh", "TWh", "USD", "bnUSD",
+                                    "FLOP", "TFLOP", "PFLOP", "EFLOP", "ZFLOP", "YFLOP")}
+_NUMBER_AND_UNIT = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z%][A-Za-z%/*() ]*?)\s*")
+
+
+def unit_case_fix(text: str) -> str:
+    """``text`` with unit names in the right case (``"40 usd/mwh"`` -> ``"40USD/MWh"``), or ``""`` when case is
+    not what is wrong (no such unit in any case, or the text already reads).
+
+    Examples
+    --------
+    >>> unit_case_fix("40 usd/MWh"), unit_case_fix("250 gw"), unit_case_fix("250GW"), unit_case_fix("3 parsecs")
+    ('40USD/MWh', '250GW', '', '')
+    """
+    m = _NUMBER_AND_UNIT.fullmatch(str(text))
+    if not m or len(str(text)) > MAX_QUANTITY_CHARS:
+        return ""
+    number, unit = m.groups()
+    try:
+        parse_quantity(text)
+        return ""                 # it reads as typed ('1 mW' is a milliwatt): case is not the problem
+    except UnitParseError:
+        pass                      # it does not read: try the unit names in their right case
+
+    def fixed_word(w: re.Match) -> str:
+        word = w.group(0)
+        right = UNIT_CASE.get(word.lower())
+        return right if right is not None and word != right else word
+
+    fixed = re.sub(r"[A-Za-z]+", fixed_word, unit).replace(" ", "")
+    if fixed == unit.replace(" ", ""):
+        return ""
+    try:
+        parse_quantity(f"{number} {fixed}")
+    except UnitParseError:
+        return ""
+    return f"{number}{fixed}"
+
+
+def unit_case_hint(text: str, key: str = "") -> str:
+    """``" (units are case-sensitive: write pue=1.2MW)"`` when case is what is wrong with ``text``, else ``""``."""
+    fixed = unit_case_fix(text)
+    return f" (units are case-sensitive: write {key + '=' if key else ''}{fixed})" if fixed else ""
 
 
 def quoted_prefix(text: str, n: int = 24) -> str:
@@ -77,6 +157,9 @@ def parse_quantity(text: str) -> pint.Quantity:
     if len(cleaned) > MAX_QUANTITY_CHARS:
         raise UnitParseError(text, f"a number with a unit of at most {MAX_QUANTITY_CHARS} characters",
                              quoted_prefix(cleaned))
+    exponents = exponent_problem(cleaned)
+    if exponents:
+        raise UnitParseError(text, "a number with a unit", f"{text!r}: it needs {exponents}")
     cleaned = cleaned.replace("%", " percent")
     quick = _number_and_unit(cleaned)
     if quick is not None:
@@ -85,10 +168,14 @@ def parse_quantity(text: str) -> pint.Quantity:
         q = ureg.Quantity(cleaned)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:
         raise UnitParseError(text, "a number with a unit", f"{text!r} ({exc})") from None
-    except Exception:  # tokenizer errors for text like 'abc(' or '1..2'
-        raise UnitParseError(text, "a number with a unit", repr(text)) from None
+    except PARSER_ERRORS as exc:     # not a quantity: said with what pint's parser stumbled on
+        why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise UnitParseError(text, "a number with a unit", f"{text!r} ({why[:120]})") from None
     if not isinstance(q, pint.Quantity):  # a bare number parses to int/float
         q = ureg.Quantity(q, "dimensionless")
+    if isinstance(q.magnitude, int) and q.magnitude.bit_length() > 1024:    # beyond any float: '(99**99)**99'
+        raise UnitParseError(text, "a number with a unit below 1e308", f"{quoted_prefix(text)} (a whole number "
+                             f"of {q.magnitude.bit_length()} bits)")
     return q
 
 

@@ -13,16 +13,19 @@ command
    absolute ``--abs-tol-gw`` (default 1e-6 GW), other figures relative
    ``--rel-tol``; words (status, scenario, target year) must be equal.
 
+Sets of every kind ``run.py`` writes from a solve are redone: plans, replans (from
+the recorded source set, which must lie in the project), stochastic, alternatives,
+world and sweep sets (a sweep's every case, status and figures, from ``summary.csv``;
+one local process). Comparison sets (no solve) and world sweeps are refused (exit 2).
+
 Exit codes: 0 the figures match; 1 they differ; 2 the set cannot be verified
 (no manifest, or the re-run was refused: its message is shown).
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import io
-import json
 import math
 import shutil
 import sys
@@ -34,12 +37,15 @@ from typing import Any, Iterator, Sequence
 from model.exitcodes import EXIT_CANNOT, EXIT_DIFFER, EXIT_MATCH
 from model.fmt import sig
 from model.summary import is_figure
-from model.verify_checks import Refused, check_kind, read_json
+from model.verify_argv import ALLOWED, VERIFIABLE, inside, project_roots, rerun_argv  # noqa: F401 (re-exported)
+from model.verify_checks import MAX_JSON_BYTES, Refused, check_kind, read_json
 
 #: Options of the recorded command line that verify replaces (where the set is written, and its name).
 _REPLACED = ("--name", "--results")
 #: Summary keys that are not figures of the plan (text derived from the figures, clocks).
 _IGNORED = frozenset({"message", "meaning", "created", "timestamp", "timings_s", "total_cost_basis"})
+#: Dotted summary keys that are paths as typed (the re-run names the same folder absolutely).
+_IGNORED_PATHS = frozenset({"replan.source"})
 
 
 @dataclass(frozen=True)
@@ -111,14 +117,14 @@ def compare_inputs(man: dict[str, Any], inputs_dir: Path | None = None,
         cwd = str(Path(result_set).resolve().parent.parent) if result_set is not None else None
     inputs_dir = Path(inputs_dir or man.get("inputs_dir") or ".").resolve()
     shown_manifest = (Path(result_set) / "manifest.json") if result_set is not None else "manifest.json"
-    hashes = man.get("inputs_sha256") or _futures_hashes(man.get("futures"))
+    hashes = man.get("inputs_sha256") or man.get("input_files") or _futures_hashes(man.get("futures"))
     if not isinstance(hashes, dict) or not all(isinstance(v, str) for v in hashes.values()):
         raise Refused(shown_manifest, "inputs_sha256", "a mapping of input file to sha256", type(hashes).__name__)
     out: list[InputCheck] = []
     seen: set[Path] = set()
     for shown, recorded in sorted(hashes.items()):
         path = _absolute(str(shown), cwd).resolve()
-        if not _inside(path, [inputs_dir]):
+        if not inside(path, [inputs_dir]):
             raise Refused(shown_manifest, "inputs_sha256", f"input files inside the inputs folder {inputs_dir}",
                           repr(shown))
         seen.add(path)
@@ -133,233 +139,48 @@ def compare_inputs(man: dict[str, Any], inputs_dir: Path | None = None,
 
 
 # ----------------------------------------------------------------------------
-# Re-run: the command is rebuilt from an allow-list, never replayed
-# ----------------------------------------------------------------------------
-#: How verify reads each option's value. ``path-*`` values are checked to lie inside the project.
-_COMMON = {"--target": "text", "--year": "int", "--target-basis": "it|facility", "--name": "drop",
-           "--results": "drop", "--time-limit": "float", "--no-plots": "flag", "--scenario": "scenario",
-           "--set": "text", "--inputs": "inputs"}
-#: The kinds of set the project writes, and the options each kind's command line may hold.
-ALLOWED: dict[str, dict[str, str]] = {
-    "run": {**_COMMON, "--objective": "min-cost|max-capacity", "--foresight": "perfect|myopic", "--look-ahead": "int",
-            "--no-ranking": "flag"},
-    "stochastic": {**_COMMON, "--futures": "path-input", "--risk": "expected|cvar", "--alpha": "float",
-                   "--weight": "float", "--method": "extensive|ph|decompose", "--sample": "int", "--seed": "int",
-                   "--batches": "int", "--processes": "int", "--iterations": "int"},
-    "alternatives": {**_COMMON, "--slack": "text", "--count": "int"},
-    "sweep": {**_COMMON, "--vary": "text", "--method": "grid|oat|montecarlo|sobol|morris", "--steps": "int",
-              "--samples": "int", "--levels": "int", "--distributions": "path-input", "--seed": "int",
-              "--chunk-size": "int", "--resume": "resume", "--no-progress": "flag", "--rebuild": "flag",
-              "--workers": "int"},
-}
-#: Kinds verify can compare (their sets hold a summary.json); a sweep's cases are not re-run by verify.
-VERIFIABLE = ("run", "stochastic", "alternatives")
-_PLAIN_NAME = __import__("re").compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
-
-
-def project_roots(result_set: Path) -> list[Path]:
-    """Folders a re-run may read inputs from: this project (where ``inputs/`` is) and the set's own project.
-
-    The set's project is the folder that holds its results folder
-    (``PROJECT/results/NAME``).
-    """
-    from model.scenario import DEFAULT_INPUTS
-
-    own = Path(result_set).resolve().parent.parent
-    return [DEFAULT_INPUTS.parent.resolve()] + ([own] if own.parent != own else [])   # never the filesystem root
-
-
-def _inside(path: Path, roots: Sequence[Path]) -> bool:
-    p = path.resolve()
-    return any(p == r or r in p.parents for r in roots)
-
-
-def _resolve(value: str, base: Path) -> Path:
-    p = Path(value)
-    return (p if p.is_absolute() else base / p).resolve()
-
-
-def _checked_options(shown: Any, kind: str, argv: list[str], allowed: dict[str, str]) -> list[tuple[str, str | None]]:
-    """Every token of a recorded command line: an allowed option of this kind, its value of the right form.
-
-    Raises
-    ------
-    Refused
-        Naming the token that is not allowed.
-    """
-    options: list[tuple[str, str | None]] = []
-    i = 0
-    while i < len(argv):
-        token = argv[i]
-        opt, eq, value = token.partition("=")
-        if not opt.startswith("--"):
-            raise Refused(shown, "command_line", f"options of a '{kind}' command line", repr(token))
-        full = [o for o in allowed if o == opt] or [o for o in allowed if o.startswith(opt)]
-        if len(full) != 1:
-            raise Refused(shown, "command_line", f"an option verify re-runs for a '{kind}' set (one of "
-                          + ", ".join(sorted(allowed)) + ")", repr(opt))
-        opt, how = full[0], allowed[full[0]]
-        if how == "flag":
-            if eq:
-                raise Refused(shown, "command_line", f"{opt} without a value", repr(token))
-            options.append((opt, None))
-            i += 1
-            continue
-        if not eq:
-            if i + 1 >= len(argv):
-                raise Refused(shown, "command_line", f"a value after {opt}", "the end of the command line")
-            value = argv[i + 1]
-            i += 1
-        i += 1
-        options.append((opt, _checked_value(shown, opt, how, value)))
-    if kind == "sweep":
-        workers = [v for o, v in options if o == "--workers"]
-        resumed = [v for o, v in options if o == "--resume"]
-        if resumed:
-            raise Refused(shown, "command_line", "the command that started the sweep (a resumed sweep records it)",
-                          f"--resume {resumed[0]}")
-        del workers   # the number of local processes does not change a sweep's figures; verify would run one
-    return options
-
-
-def _inputs_folder(shown: Any, man: dict[str, Any], options: list[tuple[str, str | None]], base: Path,
-                   roots: list[Path]) -> Path:
-    """The inputs folder a re-run reads: the recorded one (else the command line's, else the project's), inside
-    the project.
-
-    Raises
-    ------
-    Refused
-        Naming the manifest field whose folder is outside the project or missing.
-    """
-    from model.scenario import DEFAULT_INPUTS
-
-    recorded = man.get("inputs_dir")
-    if recorded is not None and not isinstance(recorded, str):
-        raise Refused(shown, "inputs_dir", "a folder name", repr(recorded))
-    given = [v for o, v in options if o == "--inputs"]
-    if recorded:
-        inputs = _resolve(recorded, base)
-        field = "inputs_dir"
-        if given and _resolve(given[-1], base) != inputs:
-            raise Refused(shown, "command_line", f"--inputs naming the recorded inputs folder {recorded}",
-                          repr(given[-1]))
-    elif given:
-        inputs, field = _resolve(given[-1], base), "command_line"
-    else:
-        inputs, field = DEFAULT_INPUTS.resolve(), "inputs_dir"
-    if not _inside(inputs, roots):
-        raise Refused(shown, field, "an inputs folder inside the project (" + " or ".join(map(str, roots)) + ")",
-                      repr(str(inputs)))
-    if not inputs.is_dir():
-        raise Refused(shown, field, "an inputs folder that exists", repr(str(inputs)))
-    return inputs
-
-
-def rerun_argv(man: dict[str, Any], results: Path, name: str, result_set: Path | None = None) -> list[str]:
-    """The command that redoes the set: rebuilt from :data:`ALLOWED`, reading only the recorded inputs folder.
-
-    Every token of the manifest's command line must be an option the
-    project writes for the set's kind, with a value of the right form;
-    ``--name`` and ``--results`` are replaced (``results/name``), the inputs
-    folder is the recorded one (``inputs_dir``, else the command line's,
-    else the project's ``inputs/``) and must lie inside the project, as must
-    ``--futures`` / ``--distributions`` files (inside the inputs folder, the
-    project's ``inputs/`` or the set's own folder); ``--scenario`` must name a
-    file of the inputs folder's ``scenarios/``; plots are skipped. Nothing is
-    read before these checks pass.
-
-    Raises
-    ------
-    Refused
-        Naming the manifest field (``command_line``, ``inputs_dir``, ``cwd``)
-        and what is wrong.
-    """
-    from model.scenario import DEFAULT_INPUTS
-
-    shown = (Path(result_set) / "manifest.json") if result_set is not None else "manifest.json"
-    result_set = Path(result_set or ".")
-    roots = project_roots(result_set)
-    raw = man.get("command_line")
-    if not isinstance(raw, list) or not raw or not all(isinstance(a, str) for a in raw):
-        raise Refused(shown, "command_line", "a list of words (the run's command line)", repr(raw)[:200])
-    argv = list(raw)
-    if Path(argv[0]).name in ("run.py", "compute-plan"):
-        argv = argv[1:]
-    kind = "run"
-    if argv and not argv[0].startswith("-"):
-        kind = argv.pop(0)
-        if kind not in ALLOWED:
-            raise Refused(shown, "command_line", "a command line of one of the kinds of set verify redoes ("
-                          + ", ".join(VERIFIABLE) + ")", repr(kind))
-    allowed = ALLOWED[kind]
-    cwd = man.get("cwd")
-    if cwd is not None and not isinstance(cwd, str):
-        raise Refused(shown, "cwd", "a folder name", repr(cwd))
-    base = Path(cwd) if cwd else result_set.resolve().parent.parent
-
-    options = _checked_options(shown, kind, argv, allowed)
-    inputs = _inputs_folder(shown, man, options, base, roots)
-
-    # 3. scenario names and input files
-    out: list[str] = [] if kind == "run" else [kind]
-    for opt, value in options:
-        how = allowed[opt]
-        if how in ("drop", "inputs") or opt == "--workers":
-            continue
-        if how == "scenario" and not (inputs / "scenarios" / f"{value}.yaml").is_file():
-            raise Refused(shown, "command_line", f"--scenario naming a file of {inputs / 'scenarios'}", repr(value))
-        if how == "path-input":
-            path = _resolve(value, base)
-            where = [inputs, DEFAULT_INPUTS.resolve(), result_set.resolve()]
-            if not _inside(path, where):
-                raise Refused(shown, "command_line", f"{opt} naming a file inside the inputs folder, the project's "
-                              "inputs/ or the set's own folder", repr(value))
-            value = str(path)
-        out.append(opt if value is None else f"{opt}={value}")
-    out.append(f"--inputs={inputs}")
-    if kind in ("run", "stochastic", "alternatives") and "--no-plots" not in out:
-        out.append("--no-plots")
-    if kind == "sweep":
-        out += ["--workers=1", "--no-progress"]
-    return out + [f"--results={results}", f"--name={name}"]
-
-
-def _checked_value(shown: Path | str, opt: str, how: str, value: str) -> str:
-    """``value`` if it has the form ``how`` asks for (a number, a choice, a plain name, a path), else Refused."""
-    def refuse(expected: str) -> Refused:
-        return Refused(shown, "command_line", f"{opt} {expected}", repr(value)[:200])
-
-    if "\x00" in value or "\n" in value:
-        raise refuse("without control characters")
-    if how == "int":
-        from model.bounds import WHOLE_NUMBER_BOUNDS
-
-        low, high = WHOLE_NUMBER_BOUNDS.get(opt, (-(10**9), 10**9))
-        if not value.strip().lstrip("-").isdigit() or len(value) > 12:
-            raise refuse("a whole number")
-        if not low <= int(value) <= high:
-            raise refuse(f"a whole number from {low} to {high}")
-    elif how == "float":
-        try:
-            float(value)
-        except ValueError:
-            raise refuse("a number") from None
-    elif "|" in how:
-        if value not in how.split("|"):
-            raise refuse("one of " + ", ".join(how.split("|")))
-    elif how in ("scenario", "resume"):
-        if not _PLAIN_NAME.match(value) or value in (".", ".."):
-            raise refuse("a plain name (letters, digits, '.', '_', '-'; no '/')")
-    elif how in ("inputs", "path-input"):
-        if not value or "://" in value:
-            raise refuse("a folder or file of the project")
-    return value
-
-
-# ----------------------------------------------------------------------------
 # Figures
 # ----------------------------------------------------------------------------
+def read_figures(result_set: Path, kind: str) -> dict[str, Any]:
+    """The figures verify compares: ``summary.json``, or for a sweep every case's status and figures (from
+    ``summary.csv``) and swept values (``cases.csv``), as ``{"case 3": {"status": ..., "total_cost": {...}}}``.
+
+    Raises
+    ------
+    ValueError
+        For a missing, oversized or unreadable file (named).
+    """
+    if kind != "sweep":
+        return read_json(Path(result_set) / "summary.json")
+    import pandas as pd
+
+    out: dict[str, Any] = {}
+    for name, what in (("summary.csv", "figure"), ("cases.csv", "key")):
+        path = Path(result_set) / name
+        try:
+            if path.stat().st_size > MAX_JSON_BYTES:
+                raise ValueError(f"{path}: expected at most {MAX_JSON_BYTES} bytes, found {path.stat().st_size}")
+            frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        except FileNotFoundError:
+            raise ValueError(f"{Path(result_set)} is not a sweep set: {name} is missing") from None
+        except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise ValueError(f"{path} cannot be read: {type(exc).__name__}: {str(exc)[:200]}") from None
+        needed = {"case", what, "value", "unit"}
+        if not needed <= set(frame.columns):
+            raise ValueError(f"{path}: expected the columns {', '.join(sorted(needed))}, found "
+                             f"{', '.join(map(str, frame.columns))[:200]}")
+        for row in frame.itertuples(index=False):
+            case = out.setdefault(f"case {row.case}", {})
+            if what == "figure":
+                case["status"] = row.status
+                key = f"{row.figure}.{row.group}" if isinstance(row.group, str) and row.group else str(row.figure)
+            else:
+                key = f"input.{row.key}"
+            value = float(row.value) if str(row.value) != "" else math.nan
+            case[key] = {"value": value, "unit": str(row.unit)}
+    return out
+
+
 def _list_key(item: Any, i: int) -> str:
     if isinstance(item, dict):
         for k in ("constraint", "name"):
@@ -374,8 +195,9 @@ def _leaves(x: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
         yield prefix, x
     elif isinstance(x, dict):
         for k, v in x.items():
-            if k not in _IGNORED:
-                yield from _leaves(v, f"{prefix}.{k}" if prefix else str(k))
+            key = f"{prefix}.{k}" if prefix else str(k)
+            if k not in _IGNORED and key not in _IGNORED_PATHS:
+                yield from _leaves(v, key)
     elif isinstance(x, list):
         for i, v in enumerate(x):
             yield from _leaves(v, f"{prefix}[{_list_key(v, i)}]")
@@ -437,6 +259,8 @@ def compare_summaries(recorded: dict[str, Any], rerun: dict[str, Any], rel_tol: 
 def _short(x: Any, unit: str = "") -> str:
     if x is None:
         return "-"
+    if isinstance(x, float) and not math.isfinite(x):
+        return "n/a"
     if isinstance(x, float):          # ten significant figures, as a person reads them (no e-notation)
         return f"{sig(x, 10)}{' ' + unit if unit else ''}"
     return f"{x}{' ' + unit if unit else ''}"
@@ -449,6 +273,10 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def _headline(key: str) -> bool:
+    if key.startswith("case "):                 # a sweep: the first case's headline figures stand for the rest
+        if not key.startswith("case 0."):
+            return False
+        key = key[len("case 0."):]
     top = key.split(".")[0].split("[")[0]
     return top in ("status", "scenario", "target", "target_year", "total_cost", "max_reachable",
                    "facility_power", "energy") or (top == "capacity_in_service")
@@ -506,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_kind(man, kind, a.result_set)
         inputs_dir = Path(next(x for x in args if x.startswith("--inputs=")).split("=", 1)[1])
         inputs = compare_inputs(man, inputs_dir, a.result_set)
-        recorded = read_json(a.result_set / "summary.json")
+        recorded = read_figures(a.result_set, kind)
     except Refused as exc:
         print(f"error: {exc}; verify re-runs only what the project writes, reading the recorded inputs",
               file=sys.stderr)
@@ -542,15 +370,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             except SystemExit as exc:   # argparse refusing an option the code no longer knows
                 code = exc.code if isinstance(exc.code, int) else 2
         rerun_set = tmp / "rerun"
-        if not (rerun_set / "summary.json").exists():
+        if not (rerun_set / "manifest.json").exists():
             print(f"error: the re-run wrote no result set (exit code {code}):\n{err.getvalue().strip()}",
                   file=sys.stderr)
             return EXIT_CANNOT
-        rerun = read_json(rerun_set / "summary.json")
+        try:
+            rerun = read_figures(rerun_set, kind)
+        except ValueError as exc:
+            print(f"error: the re-run's result set cannot be read: {exc}", file=sys.stderr)
+            return EXIT_CANNOT
         checks = compare_summaries(recorded, rerun, a.rel_tol, a.abs_tol_gw)
         misses = [c for c in checks if not c.ok]
         shown = checks if a.all else [c for c in checks if not c.ok or _headline(c.key)]
-        print(f"\nFigures (money relative {a.rel_tol:g}, capacity absolute {a.abs_tol_gw:g} GW):")
+        print(f"\nFigures (money relative {sig(a.rel_tol)}, capacity absolute {sig(a.abs_tol_gw)} GW):")
         print(_table([[c.key, _short(c.recorded, c.unit), _short(c.rerun, c.unit),
                        "-" if c.difference is None else sig(c.difference),
                        "-" if c.tolerance is None else sig(c.tolerance), "yes" if c.ok else "NO"]

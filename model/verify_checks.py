@@ -60,7 +60,11 @@ def read_json(path: Path) -> dict[str, Any]:
 
 
 #: What each kind of set holds that the others do not (its own evidence of its kind).
-_KIND_FILES = {"stochastic": "tables/futures.csv", "alternatives": "tables/mix.csv", "run": "solution.nc"}
+_KIND_FILES = {"stochastic": "tables/futures.csv", "alternatives": "tables/mix.csv", "world": "tables/buyers.csv",
+               "sweep": "status.csv", "run": "solution.nc"}
+#: Command kinds that write another kind's layout (a replan writes a plan), and what their manifest says they are.
+_SET_OF = {"replan": "run"}
+_MANIFEST_KIND = {"run": "plan", "replan": "plan", "world": "world"}
 
 
 def check_kind(man: dict[str, Any], kind: str, result_set: Path) -> None:
@@ -75,7 +79,16 @@ def check_kind(man: dict[str, Any], kind: str, result_set: Path) -> None:
     claimed = man.get("command")
     if claimed is not None and claimed != kind:
         raise Refused(shown, "command", f"the kind of its command line ({kind})", repr(claimed)[:60])
+    said = man.get("kind")
+    if said is not None and kind in _MANIFEST_KIND and said != _MANIFEST_KIND[kind]:
+        raise Refused(shown, "kind", f"'{_MANIFEST_KIND[kind]}', the kind of its command line ({kind})",
+                      repr(said)[:60])
+    if ("replan" in man) != (kind == "replan"):
+        raise Refused(shown, "replan" if "replan" in man else "command_line",
+                      "a 'replan' record exactly when the command line is a replan",
+                      f"a {kind} command line" + (" with" if "replan" in man else " without") + " one")
+    set_kind = _SET_OF.get(kind, kind)
     held = [k for k, f in _KIND_FILES.items() if (Path(result_set) / f).is_file()]    # most telling first
-    if held and kind != held[0]:
+    if held and set_kind != held[0]:
         raise Refused(shown, "command_line", f"a command line of the kind of set it sits in (a {held[0]} set: "
                       f"{_KIND_FILES[held[0]]})", f"a {kind} command line")

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
+from model import fmt
+
 #: Constraint component -> family of limits.
 FAMILY_OF = {
     "vendor_supply_cap": "chip supply", "build_cap": "chip supply", "cumulative_cap": "chip supply",
@@ -81,8 +83,8 @@ def per_unit_text(pu: Mapping[str, Any]) -> str:
     """A reach dual in words: ``1.14 GW/GW``, ``0.0089 GW per billion USD``."""
     v, unit = float(pu.get("value") or 0.0), str(pu.get("unit") or "")
     if unit.endswith("/USD"):
-        return f"{v * 1e9:.3g} {unit[:-4]} per billion USD"
-    return f"{v:.3g} {unit}"
+        return f"{fmt.sig(v * 1e9)} {unit[:-4]} per billion USD"
+    return f"{fmt.sig(v)} {unit}"
 
 
 def _per_unit(b: Mapping[str, Any]) -> tuple[float, str]:
@@ -152,7 +154,7 @@ def story(families: Sequence[Mapping[str, Any]], unit: str = "GW",
                 if top else "")
         room = step.removesuffix(" in each binding limit")
         parts.append(f"{f['family']} ({f['binding']} binding limit{'s' if f['binding'] != 1 else ''}: {room} "
-                     f"in all of them adds {f['effect']['value']:.3g} {unit}{lead})")
+                     f"in all of them adds {fmt.sig(f['effect']['value'])} {unit}{lead})")
     return "What stops more: " + ", then ".join(parts) + "."
 
 
@@ -188,7 +190,7 @@ def what_stops_lines(summary: Mapping[str, Any], top: int = 3) -> list[str]:
     lines = [f"\nWhat stops more (reach duals: {unit} of the largest reachable figure per unit of each limit; "
              f"families ranked by what {ws.get('step', '1 % more room in each binding limit')} adds):"]
     for f in (ws.get("families") or [])[:top + 2]:
-        lines.append(f"  - {f['family']}: {f['effect']['value']:.3g} {unit} from {f['binding']} binding "
+        lines.append(f"  - {f['family']}: {fmt.sig(f['effect']['value'])} {unit} from {f['binding']} binding "
                      f"limit{'s' if f['binding'] != 1 else ''} ({f['words']})")
         for x in f["limits"][:top]:
             lines.append(f"      {x['name']}: {per_unit_text(x['per_unit'])}")

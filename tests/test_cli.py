@@ -209,3 +209,25 @@ def test_compare_of_a_plan_and_a_stochastic_set_says_so_and_compares_what_they_s
     (sweep / "cases.csv").write_text("case\n0\n")
     assert run("compare", str(r / "plan"), str(sweep), "--results", str(tmp_path / "c")) == 2
     assert f"{sweep} is a sweep" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("assignment, key, right", [
+    ("electricity_price=40 usd/MWh", "electricity_price", "electricity_price=40USD/MWh"),
+    ("electricity_price=40usd/mwh", "electricity_price", "electricity_price=40USD/MWh"),
+    ("commitment=1.2 mw", "commitment", "commitment=1.2MW"),
+    ("debt_limit=5 bnusd", "debt_limit", "debt_limit=5bnUSD"),
+])
+def test_a_set_value_in_the_wrong_unit_case_names_the_key_quotes_the_value_and_says_the_case(assignment, key, right):
+    proc = subprocess.run([sys.executable, str(RUN), "check", "--set", assignment], capture_output=True, text=True,
+                          timeout=120)
+    value = assignment.split("=", 1)[1]
+    assert proc.returncode == 2, proc.stderr
+    assert f"field '{key}'" in proc.stderr and repr(value) in proc.stderr
+    assert f"(units are case-sensitive: write {right})" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_no_case_hint_where_the_right_case_would_still_be_refused(capsys):
+    """pue takes a plain number: '1.2 MW' would be refused too, so no hint leads there."""
+    assert main(["check", "--set", "pue=1.2 mw"]) == 2
+    err = capsys.readouterr().err
+    assert "field 'pue'" in err and "'1.2 mw'" in err and "case-sensitive" not in err

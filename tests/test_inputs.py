@@ -128,7 +128,7 @@ def test_set_refuses_unknown_keys_wrong_dimensions_and_ranges(toy, assignment, f
      "'5.0 GW' (power)"),
     ("utilisation=1.5", "'utilisation' of at most 1", "'1.5'"),
     ("discount_rate=120%", "'discount_rate' of at most 50 percent", "'120%'"),
-    ("pue=abc", "a number for 'pue'", "'abc'"),
+    ("pue=abc", "a value for 'pue': a plain number (unit 'dimensionless' or '%')", "'abc'"),
 ])
 def test_a_bad_set_value_is_one_problem_naming_the_key_in_plain_words(tmp_path, assignment, expected, found):
     """A --set value the parameter refuses is reported once, under its --set, and nothing else.
@@ -142,7 +142,7 @@ def test_a_bad_set_value_is_one_problem_naming_the_key_in_plain_words(tmp_path, 
         {"region": r, "year": "", **q(p, v, u)} for r in ("S", "T")
         for p, v, u in (("grid_power", 100, "GW"), ("pue", 1.0, "dimensionless"), ("electricity_price", 0, "USD/MWh"))]
     folder = write_inputs(tmp_path / "in", regions=regions, region_parameters=rows)
-    field = "unit" if "GW" in assignment else "value"
+    field = "unit" if "GW" in assignment else "pue" if "abc" in assignment else "value"
     errs = errors_of(folder, sets=[assignment])
     assert [str(e) for e in errs] == [f"command line, --set {assignment}, field '{field}': "
                                       f"expected {expected}, found {found}"]

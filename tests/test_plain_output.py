@@ -78,3 +78,44 @@ def test_default_names_are_plain_folder_names_whatever_the_scenario_is_called():
     for scenario in ("sample 1", "a/b c", "ünïcode", ".hidden"):
         s = SimpleNamespace(name=scenario, main_target=target, targets=[target])
         check_name(default_name(s))          # raises for a name that is not one plain folder name
+
+
+def _visible_text(html_text: str) -> str:
+    """What a reader sees of a page: no scripts, styles, pictures or tags."""
+    import html
+
+    text = re.sub(r"<script.*?</script>|<style.*?</style>|<img[^>]*>", "", html_text, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", text)))
+
+
+def test_a_scenario_description_and_sources_reach_the_report_page_without_e_notation(tmp_path):
+    """The description's ``1e+23 FLOP/s``, ``300e9 USD``, ``7e-11`` and float noise read as a person says them."""
+    import yaml
+    from toy import write_inputs
+
+    folder = write_inputs(tmp_path / "in")
+    (folder / "scenarios" / "big.yaml").write_text(yaml.safe_dump({
+        "description": "A world of 1e+23 FLOP/s by 2030, 300e9 USD of deals, a capex of 3.79e10 USD/GW, a PUE of "
+                       "1.2000000000000002 and 7e-11 USD per FLOP/s (https://example.com/10e9-deal).",
+        "set": {"pue": {"value": "1.2", "source": "assumption: toy, 1.4e12 USD of commitments"}}}))
+    assert main(["--inputs", str(folder), "--scenario", "big", "--target", "2GW", "--name", "p",
+                 "--results", str(tmp_path / "res")]) == 0
+    seen = _visible_text((tmp_path / "res" / "p" / "report.html").read_text())
+    assert "A world of 100 ZFLOP/s by 2030, 300 billion USD of deals, a capex of 37.9 billion USD/GW, a PUE of 1.2 " \
+           "and 0.00000000007 USD per FLOP/s" in seen
+    assert "1.4 trillion USD of commitments" in seen
+    assert not re.search(r"(?<![\w/.-])\d+(\.\d+)?[eE][+-]?\d+(?![\w-])", seen), \
+        re.findall(r".{40}\d[eE][+-]?\d.{20}", seen)
+    assert "1.2000000000000002" not in seen
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: __import__("model.why", fromlist=["x"]).per_unit_text({"value": 1.234e-5, "unit": "GW/GW"}),
+     "0.0000123 GW/GW"),
+    (lambda: __import__("model.solve", fromlist=["x"])._money(1.234e6), "1,230 trillion USD"),
+    (lambda: __import__("model.headline_range", fromlist=["x"])._value_text(SimpleNamespace(unit="USD/GW"), 3.79e10),
+     "37.9 billion USD/GW"),
+])
+def test_terminal_figures_never_fall_into_e_notation(call, words):
+    text = call()
+    assert text == words and not E_NOTATION.search(text), text

@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from model.fmt import sig
 from model.fastsolve.compile import add_reach
 from model.fastsolve.lp import PlanArrays
 from model.fastsolve.polynomial import Slots, add_poly, polynomial
@@ -131,11 +132,11 @@ class ModelCheck:
         bad = np.flatnonzero(miss > tol)
         if len(bad):
             i = int(bad[np.argmax(miss[bad] / tol[bad])])
-            return (f"row {self.row_names[i]} is off by {miss[i]:.3g} (recomputed {activity[i]:.6g}, bounds "
-                    f"{lo[i]:.6g} .. {hi[i]:.6g}) in the case's own model")
+            return (f"row {self.row_names[i]} is off by {sig(miss[i])} (recomputed {sig(activity[i], 6)}, bounds "
+                    f"{sig(lo[i], 6)} .. {sig(hi[i], 6)}) in the case's own model")
         cost = float(np.dot(v[self.o_slot], x[self.o_col]) + v[self.offset_slot])
         if not math.isfinite(objective_bnusd) or \
                 abs(cost - objective_bnusd) > RELATIVE_TOLERANCE * max(1.0, abs(cost)):
-            return (f"the total cost in the case's own model is {cost:.9g} billion USD, the fast path's "
-                    f"{objective_bnusd:.9g}")
+            return (f"the total cost in the case's own model is {sig(cost, 9)} billion USD, the fast path's "
+                    f"{sig(objective_bnusd, 9)}")
         return ""

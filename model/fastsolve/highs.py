@@ -7,6 +7,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from model.fmt import sig
 from model.fastsolve.check import CHECK_TOLERANCE
 from model.fastsolve.compile import fresh_lp
 from model.fastsolve.lp import PlanArrays, highs_lp, lp_arrays_of, lp_difference, status_word
@@ -173,7 +174,7 @@ class HighsPlan:
         if status == "optimal":
             worst = self.worst_violation()
             if worst > CHECK_TOLERANCE:
-                self.check_message = f"the solution breaks a constraint by {worst:.3g} (relative to its bound)"
+                self.check_message = f"the solution breaks a constraint by {sig(worst)} (relative to its bound)"
                 return "solver_error"
         return status
 

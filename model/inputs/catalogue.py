@@ -10,7 +10,7 @@ import yaml
 
 from model.errors import InputError, InputErrors
 from model.inputs.tables import display_path
-from model.units import ureg
+from model.units import PARSER_ERRORS, ureg
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def _catalogue_problems(raw: Any, shown: str) -> list[InputError]:
                 dim = ureg.Unit("dimensionless").dimensionality if d == "dimensionless" else ureg.get_dimensionality(d)
                 if ureg.Unit(u).dimensionality != dim:
                     raise ValueError(f"{u} is not {d}")
-            except Exception as exc:  # pint raises several types for bad text
+            except PARSER_ERRORS as exc:  # pint raises several types for bad text (ValueError, TokenError, ...)
                 out.append(InputError(shown, where, "dimension", "a pint dimension and a unit of it",
                                       f"{d} / {u} ({type(exc).__name__}: {exc})"))
         for k in ("min", "max", "default"):

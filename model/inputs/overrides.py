@@ -13,7 +13,7 @@ from model.errors import InputError, InputErrors
 from model.inputs.catalogue import Catalogue, Settable
 from model.inputs.tables import DEPENDENTS, ENTITY_KEY, SCHEMAS, RawRow, RawTable, display_path
 from model.inputs.values import parse_value
-from model.units import QUANTITY_ERRORS, UnitParseError, describe, parse_quantity, quoted_prefix, ureg
+from model.units import QUANTITY_ERRORS, UnitParseError, describe, parse_quantity, quoted_prefix, unit_case_fix, ureg
 
 #: Longest ``KEY=VALUE`` text read (refused before anything parses it, quoting its start).
 MAX_ASSIGNMENT_CHARS = 200
@@ -84,7 +84,7 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
     if file not in tables:
         raise InputError(origin, where, key, f"the file {file} to be readable", "it could not be read")
     if spec.mode in ("edit", "shift"):
-        return _apply_row_edit(tables, spec, key, member, value, origin, where)
+        return _apply_row_edit(tables, spec, param, key, member, value, origin, where)
     # one rule, two forms (a multiple of revenue, or USD): setting either replaces both
     rule_rows = {param.row_name, *ONE_RULE.get(spec.parameter, ())}
     if spec.mode == "set" and value.lower() == "none" and spec.parameter in LIFTABLE:
@@ -105,7 +105,7 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
         q = parse_quantity(value)
         num, unit = _fmt(q.magnitude), f"{q.units:~}" if not q.dimensionless else str(q.units)
     except UnitParseError:
-        num, unit = value, ""
+        raise _unreadable(value, key, param, origin, where) from None
     # Check the value once, here, naming the key: the rows it becomes (one per region, vendor, ...)
     # would each report the same problem, and a refused scalar would look like a missing row.
     problems: list[InputError] = []
@@ -189,7 +189,22 @@ LIFTABLE = ("debt_limit", "debt_limit_multiple", "terminal_debt_growth")
 ONE_RULE = {"debt_limit": ("debt_limit_multiple",), "debt_limit_multiple": ("debt_limit",)}
 
 
-def _apply_row_edit(tables: dict[str, RawTable], spec: Settable, key: str, member: str, value: str,
+def _unreadable(value: str, key: str, param: Any, origin: str, where: str) -> InputError:
+    """The error for a ``--set`` value that is no number with a unit, naming the key, quoting the value and, when
+    the unit's case is what is wrong and the value in the right case is accepted, saying how to write it."""
+    hint = ""
+    fixed = unit_case_fix(value)
+    if fixed:
+        q = parse_quantity(fixed)
+        unit = f"{q.units:~}" if not q.dimensionless else str(q.units)
+        problems: list[InputError] = []
+        parse_value(RawRow({"value": _fmt(q.magnitude), "unit": unit}, origin, where), param, problems)
+        if not problems:
+            hint = f" (units are case-sensitive: write {key}={fixed})"
+    return InputError(origin, where, key, f"a value for '{key}': {param.expected}", quoted_prefix(value, 40) + hint)
+
+
+def _apply_row_edit(tables: dict[str, RawTable], spec: Settable, param: Any, key: str, member: str, value: str,
                     origin: str, where: str) -> Override:
     """``--set commitment[.NAME]=5GW`` (mode edit: a tranche's size) or ``commitment_delay[.NAME]=1a`` (mode shift).
 
@@ -221,7 +236,7 @@ def _apply_row_edit(tables: dict[str, RawTable], spec: Settable, key: str, membe
             q = parse_quantity(value)
             num, unit = _fmt(q.magnitude), f"{q.units:~}" if not q.dimensionless else ""
         except UnitParseError:
-            num, unit = value, ""   # validation reports it with the row's origin
+            raise _unreadable(value, key, param, origin, where) from None
     rows = []
     for r in table.rows:
         if not member or r.get(spec.qualifier) == member:

@@ -170,8 +170,8 @@ def autolink(text: Any) -> Markup:
 
 
 def source_cell(text: Any) -> Any:
-    """A table cell for a source: its URLs as links, nothing for no source."""
-    return autolink(text) if text else ""
+    """A table cell for a source: its URLs as links, its numbers as a person reads them, nothing for no source."""
+    return autolink(fmt.plain_numbers(text)) if text else ""
 
 
 def data_uri(png: bytes | Path) -> str:
@@ -296,7 +296,12 @@ def verdict(word: str, colour: str, sentence: str, more: Sequence[str] = ()) -> 
 
 def page(template: str, *, title: str, heading: str, subheading: str, verdict: dict[str, Any],
          headline: Sequence[dict[str, str]], sections: Sequence[dict[str, Any]], footer: str) -> str:
-    """Render one page of the shared layout (verdict, headline cards, sections, footer)."""
-    return render_template(template, title=title, heading=heading, subheading=subheading, verdict=verdict,
+    """Render one page of the shared layout (verdict, headline cards, sections, footer).
+
+    The subheading (a scenario's description, as its author typed it) has its numbers written as a person
+    reads them: ``300e9 USD`` becomes ``300 billion USD`` (:func:`model.fmt.plain_numbers`).
+    """
+    return render_template(template, title=title, heading=heading, subheading=fmt.plain_numbers(subheading),
+                           verdict=verdict,
                            headline=list(headline), sections=[s for s in sections if s and s["blocks"]],
                            footer=footer)

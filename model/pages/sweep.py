@@ -10,6 +10,7 @@ last.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -538,16 +539,16 @@ def fan(set_dir: Path, sw: Sweep) -> bytes | None:
         if missed:
             ax.plot([], [], color=MISSED, lw=0.7, label="cases that miss the target")
         if sw.kind == "power" and sw.target_text and sw.target_year:
-            try:
-                from model.units import parse_quantity
+            from model.units import QUANTITY_ERRORS, parse_quantity
 
+            try:
                 tq = parse_quantity(sw.target_text).to("GW").magnitude
                 ax.axhline(tq, color="black", ls="--", lw=0.9)
                 ax.annotate(f"target {sw.target_text} by {sw.target_year}", (years[0], tq), xytext=(2, 4),
                             textcoords="offset points", fontsize=8)
                 ax.set_ylim(0, max(ax.get_ylim()[1], tq * 1.1))
-            except Exception:  # a target text the registry cannot read is not drawn
-                pass
+            except QUANTITY_ERRORS as exc:  # a target text that is not a power: no line drawn, and said so
+                print(f"  note: the target line is not drawn: target {sw.target_text!r}: {exc}", file=sys.stderr)
         ax.set_ylabel("GW of IT capacity in service")
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_title("Capacity by year over the cases", loc="left")

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
+from model.fmt import sig
 from model.exitcodes import EXIT_INPUT, EXIT_OK
 from model.serve.controls import controls
 from model.serve.guard import Refused
@@ -164,7 +165,7 @@ async def run_limited(worker: Any, time_limit_s: float, func: Any, *args: Any) -
     except asyncio.CancelledError:          # the server is stopping (SIGTERM/SIGINT) and drops this request
         raise Refused(503, "the server is stopping; the case was not finished") from None
     except asyncio.TimeoutError:
-        raise Refused(503, f"the case took longer than {time_limit_s:g} s to solve (with those queued before "
+        raise Refused(503, f"the case took longer than {sig(time_limit_s, 6)} s to solve (with those queued before "
                            "it); the server stopped waiting. Try again, or run it with run.py") from None
 
 
@@ -182,7 +183,7 @@ def parser() -> argparse.ArgumentParser:
                    help="also answer requests addressed to NAME (the Host header; repeatable). Default: only "
                         "localhost, 127.0.0.1 and [::1], so other web pages cannot reach the server by DNS tricks")
     p.add_argument("--solve-time-limit", type=float, default=SOLVE_TIME_LIMIT_S, metavar="SECONDS",
-                   help=f"longest a request waits for its answer before a 503 (default {SOLVE_TIME_LIMIT_S:g})")
+                   help=f"longest a request waits for its answer before a 503 (default {sig(SOLVE_TIME_LIMIT_S, 6)})")
     p.add_argument("--inputs", type=Path, default=None, help="inputs folder (default: the project's inputs/)")
     p.add_argument("--results", type=Path, default=Path("results"),
                    help="folder for saved result sets (default results/)")

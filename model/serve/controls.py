@@ -30,7 +30,9 @@ def _catalogue_range(catalogue: Any, key: str, factor: float) -> tuple[float | N
 
 def _range_text(lo: float | None, hi: float | None, unit: str) -> str:
     def f(v: float) -> str:
-        return f"{v:,.6g}" if abs(v) < 1e6 else f"{v:,.0f}"
+        from model.fmt import sig
+
+        return sig(v, 6) if abs(v) < 1e6 else f"{v:,.0f}"
     u = f" {unit}" if unit else ""
     if lo is not None and hi is not None:
         return f"{f(lo)} to {f(hi)}{u}"

@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from model.fmt import sig
 from model.errors import InputError, InputErrors, ResultSetError
 from model.exitcodes import EXIT_INPUT, EXIT_INTERRUPT, EXIT_OK, EXIT_SOLVER, EXIT_WRITE
 from model.fastsolve import target_kind
@@ -182,8 +183,8 @@ def _run(a: argparse.Namespace, argv: list[str], resume: Mapping[str, Any] | Non
     except SweepUsageError as exc:
         progress(0, failures, close=True)
         return _fail(str(exc))
-    except Exception as exc:
-        progress(0, failures, close=True)
+    except Exception as exc:  # noqa: BLE001 -- the worker boundary (a pool or cluster failing): said with its
+        progress(0, failures, close=True)           # type and message, and the cases done so far are kept
         return _fail(f"{type(exc).__name__}: {exc}; {len(done)} of {len(cases)} cases are kept in {folder}; "
                      f"finish with: run.py sweep --resume {name}", EXIT_SOLVER)
     progress(0, failures, close=True)
@@ -359,7 +360,7 @@ def _manifest(a: argparse.Namespace, argv: list[str], varies: Sequence[Vary], ca
         paths[r.path] = paths.get(r.path, 0) + 1
     return {
         "tool": "compute-energy-plan sweep", "created": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command_line": ["run.py", "sweep", *argv], "method": a.method, "seed": a.seed,
+        "command_line": ["run.py", "sweep", *argv], "cwd": str(Path.cwd()), "method": a.method, "seed": a.seed,
         "steps": a.steps, "samples": a.samples, "levels": a.levels if a.method == "morris" else None,
         "keys": [v.as_json() for v in varies], "cases": len(cases), "status_counts": counts,
         "scenario": base_case.name, "fixed_overrides": list(a.sets),
@@ -423,8 +424,8 @@ def print_summary(results: Sequence[CaseResult], counts: Mapping[str, int], path
         v = np.array([r.figures.get(name, np.nan) for r in results]) * scale
         v = v[np.isfinite(v)]
         if len(v):
-            print(f"  {name.replace('_', ' ')}: median {np.median(v):,.4g} {shown} "
-                  f"(5-95 %: {np.percentile(v, 5):,.4g} .. {np.percentile(v, 95):,.4g})")
+            print(f"  {name.replace('_', ' ')}: median {sig(np.median(v), 4)} {shown} "
+                  f"(5-95 %: {sig(np.percentile(v, 5), 4)} .. {sig(np.percentile(v, 95), 4)})")
     per = solve_s / max(1, solved)
     print(f"Time: prepare {prep.seconds:.1f} s, solve {solved} cases in {solve_s:.1f} s ({per * 1e3:.1f} ms per case), "
           f"write {time.perf_counter() - t_write:.1f} s; total {total_s:.1f} s")

@@ -89,7 +89,7 @@ def execute_dask(job: SweepJob, chunks: Sequence[list[tuple[int, dict[str, float
     if own:
         try:
             client = Client(scheduler, timeout="30s")      # a loaded machine may take seconds to answer
-        except Exception as exc:
+        except (OSError, TimeoutError, ValueError) as exc:   # unreachable (OSError) or a malformed address
             raise SweepUsageError(f"--scheduler {scheduler}: cannot connect ({type(exc).__name__}: {exc})") from None
     else:
         client = scheduler

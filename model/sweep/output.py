@@ -9,6 +9,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from model import fmt
+
 from model.fastsolve import target_kind
 from model.scenario import Scenario
 from model.sensitivity import correlation_table, morris_table, sobol_table, tornado_table
@@ -165,7 +167,7 @@ def sweep_plots(folder: Path, method: str, varies: Sequence[Vary], cases: Sequen
     def add(title: str, make: Callable[[], Path | None]) -> None:
         try:
             path = make()
-        except Exception as exc:  # a plot must never cost the sweep its results
+        except Exception as exc:  # noqa: BLE001 -- a plot must never cost the sweep its results; said below
             print(f"  note: plot '{title}' failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             return
         if path is not None:
@@ -198,6 +200,6 @@ def sweep_plots(folder: Path, method: str, varies: Sequence[Vary], cases: Sequen
 def _range_text(v: Vary) -> str:
     unit = f" {v.unit}" if v.unit else ""
     if v.distribution is None:
-        return f"{v.low:g} .. {v.high:g}{unit}"
-    params = ", ".join(f"{k} {x:g}" for k, x in v.distribution.params.items())
+        return f"{fmt.sig(v.low, 6)} .. {fmt.sig(v.high, 6)}{unit}"
+    params = ", ".join(f"{k} {fmt.sig(x, 6)}" for k, x in v.distribution.params.items())
     return f"{v.distribution.kind} ({params}){unit}"

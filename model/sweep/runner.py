@@ -107,11 +107,11 @@ class CaseRunner:
             s, how = self.job.deriver.derive(values)
         except InputErrors as exc:
             return CaseResult(case, "input_error", one_line(exc), "loader", "-", time.perf_counter() - t0)
-        except Exception as exc:  # a bug or an unexpected input: recorded, the sweep goes on
+        except Exception as exc:  # noqa: BLE001 -- a bug or an unexpected input: recorded, the sweep goes on
             return CaseResult(case, "error", f"{type(exc).__name__}: {exc}", "", "-", time.perf_counter() - t0)
         try:
             out = self._solve(case, s)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 -- one case failing (solver or bug): its reason, type and message
             out = CaseResult(case, "error", f"{type(exc).__name__}: {exc}", path="-")
         out.inputs = how
         out.seconds = time.perf_counter() - t0
@@ -209,7 +209,7 @@ class CaseRunner:
         if kind not in self._checks:
             try:
                 self._checks[kind] = ModelCheck(self.job.deriver.reference, arrays)
-            except Exception as exc:   # no check, no fast answer: every case is built from scratch
+            except Exception as exc:  # noqa: BLE001 -- no check, no fast answer: recorded, every case rebuilt
                 self._checks[kind] = f"the check could not be set up ({type(exc).__name__}: {exc})"
         check = self._checks[kind]
         return check if isinstance(check, str) else check(values, r.col_value, r.objective_bnusd)

@@ -251,10 +251,12 @@ def write_allocation(path: Path, rows: list[dict[str, Any]], rule: str, fingerpr
 
 
 def manifest(w: WorldInputs, o: WorldOutcome, argv: list[str], inputs_dir: str) -> dict[str, Any]:
-    return {"kind": "world", "command_line": ["run.py", *argv], "created": _dt.datetime.now(_dt.timezone.utc)
+    """The world set's manifest: the command line as typed (``run.py world ...``), the folder it ran in (input
+    paths are relative to it), and the sha256 of every input file read (``run.py verify`` compares them)."""
+    return {"kind": "world", "command_line": ["run.py", "world", *argv], "created": _dt.datetime.now(_dt.timezone.utc)
             .isoformat(timespec="seconds"), "scenario": w.name, "rule": o.rule, "sets": list(w.sets),
-            "inputs_dir": inputs_dir, "status": o.status, "timings_s": o.timings, "solver": o.solver,
-            "lp_size": o.size, "input_files": w.input_files, "packages": package_versions(),
+            "cwd": str(Path.cwd()), "inputs_dir": inputs_dir, "status": o.status, "timings_s": o.timings,
+            "solver": o.solver, "lp_size": o.size, "input_files": w.input_files, "packages": package_versions(),
             "code_sha256": code_sha256()}
 
 

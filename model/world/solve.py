@@ -13,6 +13,7 @@ from typing import Any
 from pyomo.environ import ConcreteModel, value
 
 from model.concerns.power import facility_power, sources_in
+from model.fmt import sig
 from model.solve import failure_message, highs_version, make_solver, solve_model
 from model.world.build import build_world, deliveries, overflows
 from model.world.data import WorldInputs
@@ -85,11 +86,11 @@ def solve_world(w: WorldInputs, rule: str = "value", keep_targets: bool = False,
         if history:
             out.overflow = {"history_beyond_world_output": history}
             out.message += ("; reported history alone exceeds the world's output in " + "; ".join(
-                f"{v} {y} by {gw:.3g} GW" for (v, y), gw in sorted(history.items())))
+                f"{v} {y} by {sig(gw)} GW" for (v, y), gw in sorted(history.items())))
         if grid:
             out.overflow = {**(out.overflow or {}), "history_beyond_regional_firm_power": grid}
             out.message += ("; reported history alone draws more than the region's firm power in " + "; ".join(
-                f"{r} {y} by {gw:.3g} GW" for (r, y), gw in sorted(grid.items())))
+                f"{r} {y} by {sig(gw)} GW" for (r, y), gw in sorted(grid.items())))
         return out
     if status not in ("infeasible", "infeasible_or_unbounded"):
         return WorldOutcome(status, failure_message(status, time_limit, res), rule, None, shares=shares,
@@ -106,7 +107,7 @@ def solve_world(w: WorldInputs, rule: str = "value", keep_targets: bool = False,
     read_out(out, w, {})
     out.overflow = {name: {k: float(value(v)) for k, v in var.items() if value(v) > 1e-6}
                     for name, var in overflows(m).items()}
-    words = [f"{' '.join(map(str, k))}: {gw:.3g} GW" for fam in out.overflow.values() for k, gw in sorted(fam.items())]
+    words = [f"{' '.join(map(str, k))}: {sig(gw)} GW" for fam in out.overflow.values() for k, gw in sorted(fam.items())]
     out.message = ("signed deals and history need more than the world makes: " + "; ".join(words[:8])
                    + (" ..." if len(words) > 8 else ""))
     return out

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from model.fmt import sig
 from model.cli_common import ArgumentParser, add_input_options, fail
 from model.exitcodes import EXIT_INPUT, EXIT_OK, EXIT_SOLVER, EXIT_WRITE
 
@@ -98,12 +99,12 @@ def main(argv: list[str]) -> int:
         try:
             worlds.append(load_world(inputs, a.scenario, [*a.sets, f"{key}={val!r}{unit}"]))
         except (InputErrors, InputError) as exc:
-            return fail(f"case {key}={val:g}{unit}: {exc}", EXIT_INPUT)
+            return fail(f"case {key}={sig(val, 6)}{unit}: {exc}", EXIT_INPUT)
     year = a.year if a.year is not None else worlds[0].scenarios[worlds[0].default].main_target.year
     rows = []
     for (key, val, unit), w in zip(todo, worlds):
         o = solve_world(w, a.rule)
-        print(f"  {key}={val:g}{unit}: {o.status}", file=sys.stderr, flush=True)
+        print(f"  {key}={sig(val, 6)}{unit}: {o.status}", file=sys.stderr, flush=True)
         rows.append(case_row(w, o, year, key, val, unit) if o.model is not None
                     else {"key": key, "value": val, "unit": unit, "status": o.status})
     frame = pd.DataFrame(rows)
