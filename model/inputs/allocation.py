@@ -25,6 +25,7 @@ run then answers "what this buyer can do with the share the world gives it".
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -146,24 +147,66 @@ def is_world_set(assignment: str) -> bool:
     return assignment.partition("=")[0].strip().partition(".")[0] in WORLD_SET_KEYS
 
 
+#: the listing of a buyers/ folder, kept while the modification times of it and its folders are the same
+_LISTINGS: dict[str, tuple[tuple, list[Path]]] = {}
+
+
 def buyer_files(inputs_dir: Path) -> list[Path]:
     """The files of the world's other buyers (``buyers.csv``, ``buyer_parameters.csv``, ``buyers/*/*``)."""
     folder = Path(inputs_dir)
-    files = [folder / "buyers.csv", folder / "buyer_parameters.csv"]
-    if (folder / "buyers").is_dir():
-        files += sorted(p for p in (folder / "buyers").rglob("*") if p.is_file())
-    return [p for p in files if p.exists()]
+    files = [p for p in (folder / "buyers.csv", folder / "buyer_parameters.csv") if p.exists()]
+    root = folder / "buyers"
+    if not root.is_dir():
+        return files
+    with os.scandir(root) as it:
+        dirs = sorted(e.path for e in it if e.is_dir())
+    stamp = (root.stat().st_mtime_ns, *(os.stat(d).st_mtime_ns for d in dirs), *dirs)
+    kept = _LISTINGS.get(str(root))
+    if kept is None or kept[0] != stamp:
+        kept = (stamp, sorted(p for p in root.rglob("*") if p.is_file()))
+        _LISTINGS[str(root)] = kept
+    return files + list(kept[1])
+
+
+#: digest of one table, kept per table object (tables are immutable; a sweep case replaces only the ones it
+#: changes, so the others are the base's objects): (table, digest) by id, the table kept so the id stays its
+_TABLE_DIGESTS: dict[int, tuple[RawTable, bytes]] = {}
+
+
+def _one_table(name: str, table: RawTable) -> bytes:
+    kept = _TABLE_DIGESTS.get(id(table))
+    if kept is not None and kept[0] is table:
+        return kept[1]
+    h = hashlib.sha256(f"\x00table {name}\x00".encode())
+    for row in table.rows:
+        if row.get("parameter") == "buyer_share" and name in ("vendor_supply.csv", "region_parameters.csv"):
+            continue
+        h.update(repr(sorted((c, row.get(c)) for c in table.columns if c not in PROVENANCE)).encode())
+    if len(_TABLE_DIGESTS) > 2048:
+        _TABLE_DIGESTS.clear()
+    _TABLE_DIGESTS[id(table)] = (table, h.digest())
+    return h.digest()
 
 
 def _table_digest(h: Any, tables: dict[str, RawTable], names: Iterable[str]) -> None:
     """Feed the rows of ``names`` to ``h`` (without ``buyer_share`` rows and provenance columns)."""
     for name in sorted(names):
-        h.update(f"\x00table {name}\x00".encode())
-        for row in tables[name].rows:
-            if row.get("parameter") == "buyer_share" and name in ("vendor_supply.csv", "region_parameters.csv"):
-                continue
-            cells = sorted((c, row.get(c)) for c in tables[name].columns if c not in PROVENANCE)
-            h.update(repr(cells).encode())
+        h.update(_one_table(name, tables[name]))
+
+
+#: bytes digest of one file, kept while its size and modification time are the same
+_FILE_DIGESTS: dict[str, tuple[tuple[int, int], bytes]] = {}
+
+
+def _file_digest(path: Path) -> bytes:
+    st = path.stat()
+    stamp = (st.st_size, st.st_mtime_ns)
+    kept = _FILE_DIGESTS.get(str(path))
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    digest = hashlib.sha256(path.read_bytes()).digest()
+    _FILE_DIGESTS[str(path)] = (stamp, digest)
+    return digest
 
 
 def world_fingerprint(tables: dict[str, RawTable], inputs_dir: Path, world_sets: tuple[str, ...] = (),
@@ -184,7 +227,7 @@ def world_fingerprint(tables: dict[str, RawTable], inputs_dir: Path, world_sets:
     root = Path(inputs_dir)
     for p in buyer_files(root):
         h.update(f"\x00file {p.relative_to(root).as_posix()}\x00".encode())
-        h.update(p.read_bytes())
+        h.update(_file_digest(p))
     for a in sorted(x.strip() for x in world_sets):
         h.update(f"\x00set {a}\x00".encode())
     return h.hexdigest()
@@ -292,12 +335,32 @@ def basis_of(row: RawRow) -> str:
     return f"buyer_share rows of {row.file} (no world allocation for it)"
 
 
+#: the last share tables, by the table objects they were read from (a sweep case keeps the base's objects)
+_SHARE_TABLES: dict[tuple, tuple[tuple, dict]] = {}
+
+
 def share_table(tables: dict[str, RawTable], years: tuple[int, ...]) -> dict[str, dict[str, Any]]:
     """``{"vendor": {v: {"basis", "unit", "by_year"}}, "region": {r: ...}}``: the shares the run uses.
 
     A region whose components carry different shares (the fallback rows) is listed per component as
     ``region/component``. Years between given ones are interpolated and held flat outside, as the loader does.
+    Kept per pair of table objects (tables are immutable): a copy of the kept answer is returned.
     """
+    import copy
+
+    sources = tuple(tables.get(file) for file, _, _ in TARGETS.values())
+    key = (*(id(t) for t in sources), tuple(years))
+    kept = _SHARE_TABLES.get(key)
+    if kept is not None and all(a is b for a, b in zip(kept[0], sources)):
+        return copy.deepcopy(kept[1])
+    out = _share_table(tables, years)
+    if len(_SHARE_TABLES) > 256:
+        _SHARE_TABLES.clear()
+    _SHARE_TABLES[key] = (sources, out)
+    return copy.deepcopy(out)
+
+
+def _share_table(tables: dict[str, RawTable], years: tuple[int, ...]) -> dict[str, dict[str, Any]]:
     import numpy as np
 
     out: dict[str, dict[str, Any]] = {"vendor": {}, "region": {}}
