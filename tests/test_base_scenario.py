@@ -121,6 +121,7 @@ def test_2000gw_is_missed_with_the_same_largest_reachable_figure_and_exit_3(tmp_
     # what can be reached by 2033 does not depend on how much was asked
     assert s["max_reachable"]["value"] == pytest.approx(base["max_reachable"]["value"], rel=1e-6)
     assert s["max_reachable"]["unit"] == "GW"
-    assert s["capacity_in_service"]["2033"]["value"] == pytest.approx(s["max_reachable"]["value"], rel=1e-5)
+    # the largest figure held from 2033 to the horizon's end: 2033 itself may hold more (deals deliver then)
+    assert s["capacity_in_service"]["2033"]["value"] >= s["max_reachable"]["value"] * (1 - 1e-5)
     assert s["limits_on_reach"] and all("would raise the largest reachable" in b["meaning"]
                                         for b in s["limits_on_reach"])

@@ -97,6 +97,9 @@ class CaseDeriver:
         The loader's Scenario for ``reference_values`` (the plan is compiled for it).
     reference_values : dict
         The swept values the reference was loaded with (empty: the base).
+    resolve_world : bool
+        Re-solve the world for a case whose changes touch what every buyer reads, as run.py does (the
+        default); False (``--hold-world-shares``) holds the shares ``base`` holds for every case.
 
     Notes
     -----
@@ -114,6 +117,7 @@ class CaseDeriver:
     to_canonical: dict[str, float]
     reference: Scenario | None
     reference_values: dict[str, float]
+    resolve_world: bool = True       # re-solve the world for a case that changes it (run.py's shares; ~1 s)
 
     def loader_inputs(self, values: Mapping[str, float]) -> tuple[list[str], TargetSpec]:
         """The ``--set`` assignments and target the loader gets for ``values``."""
@@ -137,8 +141,9 @@ class CaseDeriver:
         """
         sets, target = self.loader_inputs(values)
         # as run.py: a case that changes what every buyer reads takes its shares from the world re-solved
-        # for it (model.inputs.allocation; about a second, kept per process)
-        return load_variant(self.base, sets, target)
+        # for it (about a second a case, kept per process); without resolve_world (--hold-world-shares) every
+        # case holds the shares self.base holds (the world re-solved once for the sweep's own changes)
+        return load_variant(self.base, sets, target, world_allocation=self.resolve_world)
 
     def derive(self, values: Mapping[str, float]) -> tuple[Scenario, str]:
         """The case's Scenario and how it was made (always ``"loader"``)."""

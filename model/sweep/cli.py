@@ -17,7 +17,7 @@ from model.fmt import sig
 from model.errors import InputError, InputErrors, ResultSetError
 from model.exitcodes import EXIT_INPUT, EXIT_INTERRUPT, EXIT_OK, EXIT_SOLVER, EXIT_WRITE
 from model.fastsolve import target_kind
-from model.scenario import TargetSpec, load_variant, read_base_inputs
+from model.scenario import TargetSpec, load_variant, read_base_inputs, world_rows_for
 from model.sensitivity import morris_note, sobol_note
 from model.sweep.cases import METHODS, chunk_size_for, chunks_of, design
 from model.sweep.execute import execute, load_chunks, partial_dir, run_chunk, save_chunk, write_atomic
@@ -74,6 +74,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--rebuild", action="store_true",
                    help="load and build every case from scratch (the slow reference path; for checking)")
+    p.add_argument("--hold-world-shares", action="store_true",
+                   help="hold the buyer's shares of the world's chips and firm power at the base's for every case "
+                        "(fast) instead of re-solving the world for each case that changes what every buyer reads "
+                        "(PUE, world output, ...; about a second a case), as run.py does; with held shares a case "
+                        "that needs more power or chips than its held share is infeasible")
     return p
 
 
@@ -130,7 +135,10 @@ def _run(a: argparse.Namespace, argv: list[str], resume: Mapping[str, Any] | Non
 
     # read the files once; check the base case exactly as run.py would
     try:
-        base = read_base_inputs(inputs, a.scenario)
+        # the buyer's shares of the world: each case's as run.py's (the world re-solved for a case that changes
+        # it), or with --hold-world-shares the base's (the world re-solved once for the sweep's own changes)
+        held = world_rows_for(inputs, a.scenario, a.sets) if getattr(a, "hold_world_shares", False) else None
+        base = read_base_inputs(inputs, a.scenario, held)
         base_case = load_variant(base, a.sets, target)
     except (InputErrors, InputError) as exc:
         return _fail(str(exc))
@@ -297,7 +305,8 @@ def _prepare(a: argparse.Namespace, base: Any, target: TargetSpec, varies: Seque
     print(f"Sweep ({a.method}): {len(cases)} cases over {', '.join(v.key for v in varies)}; preparing ...",
           file=sys.stderr, flush=True)
     prep = prepare(base, a.sets, target, a.method, varies, cases, a.time_limit, a.rebuild,
-                   lambda msg: print(f"  {msg}", file=sys.stderr, flush=True))
+                   lambda msg: print(f"  {msg}", file=sys.stderr, flush=True),
+                   not getattr(a, "hold_world_shares", False))
     for note in prep.notes:
         print(f"  note: {note}", file=sys.stderr)
     return prep

@@ -27,7 +27,7 @@ class Prepared:
 
 def prepare(base: BaseInputs, fixed_sets: Sequence[str], target: TargetSpec, method: str, varies: Sequence[Vary],
             cases: Sequence[Mapping[str, float]], time_limit: float | None = None, rebuild: bool = False,
-            log: Callable[[str], None] = lambda _: None) -> Prepared:
+            log: Callable[[str], None] = lambda _: None, resolve_world: bool = True) -> Prepared:
     """Check every swept key against the loader, find the Params it moves, compile and prove the fast plan.
 
     Raises
@@ -41,7 +41,7 @@ def prepare(base: BaseInputs, fixed_sets: Sequence[str], target: TargetSpec, met
     notes: list[str] = []
     units = {v.key: v.unit for v in varies}
     factors = {v.key: v.to_canonical for v in varies}
-    tmp = CaseDeriver(base, tuple(fixed_sets), target, units, factors, None, {})   # loads only
+    tmp = CaseDeriver(base, tuple(fixed_sets), target, units, factors, None, {}, resolve_world)   # loads only
 
     def load(values: Mapping[str, float]) -> Scenario:
         return tmp.exact(values)
@@ -78,7 +78,7 @@ def prepare(base: BaseInputs, fixed_sets: Sequence[str], target: TargetSpec, met
             checked.append(tmp.exact(case))
         except InputErrors:
             continue
-    deriver = CaseDeriver(base, tuple(fixed_sets), target, units, factors, reference, ref_values)
+    deriver = CaseDeriver(base, tuple(fixed_sets), target, units, factors, reference, ref_values, resolve_world)
 
     # the fast plan: only the Params the keys move are mutable; prove the pushed LP equals a fresh build
     others = [s for ps in probes.values() for _, s in ps if s is not reference] + checked

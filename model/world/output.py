@@ -207,18 +207,20 @@ def allocation_rows(w: WorldInputs, o: WorldOutcome, inputs_date: str) -> list[d
         share[vendor v, y] = deliveries of the default buyer[v, y] / world_output[v, y]
         share[region r, y] = grid draw of the default buyer[r, y] / regional_firm[r, y]
 
-    each rounded up to 9 decimals. A region's share in a year of the buyer's reported history is 1:
+    each rounded up to 9 decimals. A vendor's or region's share in a year of the buyer's reported history is 1:
     what it drew then is data (a scenario that lowers that year's regional figure, as energy-constrained
     does, must not contradict it), as the supply caps skip those years.
     """
     source = f"python run.py world --write-allocation on inputs of {inputs_date}"
     b = w.default
     rows = []
+    history = w.scenarios[b].history_last_year
     for (v, y), cap in sorted(w.world_output_gw.items()):
         share = o.plan["deliveries_gw"].get((b, v, y), 0.0) / cap if cap > 0 else 0.0
+        if history is not None and y <= history:
+            share = 1.0      # a year of reported history: what the buyer received then is data, not a limit
         rows.append({"kind": "vendor", "name": v, "year": y, "share": _up(share),
                      "unit": "dimensionless", "source": source})
-    history = w.scenarios[b].history_last_year
     for (r, y), cap in sorted(w.regional_firm_gw.items()):
         share = o.plan["grid_draw_gw"].get((b, r, y), 0.0) / cap if cap > 0 else 0.0
         if history is not None and y <= history:
