@@ -326,3 +326,25 @@ def test_world_keys_need_a_world_and_write_allocation_refuses_changes(tmp_path, 
     assert code == 2
     assert "--write-allocation" in capsys.readouterr().err
     assert not (folder / "world_allocation.csv").exists()
+
+
+def test_the_live_page_moves_a_rivals_plan_and_answers_as_the_cli_does():
+    # item 6: the page has a control per other buyer (buyer_demand_scale.B); moving Meta's plan re-solves
+    # the world, and the page's largest reachable figure is the CLI's for the same --set
+    from model.scenario import DEFAULT_INPUTS
+    from model.serve.controls import controls, rival_buyers
+    from model.serve.planner import Planner
+    from model.serve.request import parse_request
+    from model.solve import solve_plan
+
+    planner = Planner(DEFAULT_INPUTS)
+    keys = {c["key"] for c in controls(planner.reference, planner.base.catalogue,
+                                       rival_buyers(DEFAULT_INPUTS))["controls"]}
+    assert {"buyer_demand_scale.meta", "buyer_demand_scale.xai"} <= keys
+    answer = planner.solve(parse_request({"target": "250GW", "set": {"buyer_demand_scale.meta": "3"}},
+                                         planner.default))
+    page = answer.summary["max_reachable"]["value"]
+    cli = solve_plan(load_scenario(DEFAULT_INPUTS, sets=["buyer_demand_scale.meta=3"], target=TargetSpec("250GW")),
+                     "max-capacity").max_reachable
+    base = solve_plan(load_scenario(DEFAULT_INPUTS, target=TargetSpec("250GW")), "max-capacity").max_reachable
+    assert page == pytest.approx(cli, rel=1e-6) and cli < base - 0.1

@@ -11,7 +11,7 @@ from typing import Any, NoReturn, Sequence
 
 from model.fmt import sig
 from model.exitcodes import EXIT_INPUT, EXIT_OK
-from model.serve.controls import controls
+from model.serve.controls import controls, rival_buyers
 from model.serve.guard import Refused
 from model.serve.planner import Planner
 from model.serve.request import DEFAULT_PORT, PAGE, RequestError, WhatIf, parse_request
@@ -43,7 +43,7 @@ def make_app(planner: Planner, results: Path, allow_hosts: Sequence[str] = (),
     from model.serve.guard import allowed_hosts, check_headers, read_body
 
     page = PAGE.read_text(encoding="utf-8")
-    ctl = controls(planner.reference, planner.base.catalogue)
+    ctl = controls(planner.reference, planner.base.catalogue, rival_buyers(planner.inputs_dir))
     hosts = allowed_hosts(allow_hosts)
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="solve")
 

@@ -41,8 +41,25 @@ def _range_text(lo: float | None, hi: float | None, unit: str) -> str:
     return f"at most {f(hi)}{u}" if hi is not None else "any"
 
 
-def controls(s: Any, catalogue: Any) -> dict[str, Any]:
-    """The page's controls for scenario ``s``: each key with its members, unit, range and starting value."""
+def rival_buyers(inputs_dir: Any) -> dict[str, str]:
+    """The world's other buyers (id -> name) when the inputs ship a world allocation, else none."""
+    from pathlib import Path
+
+    from model.inputs.allocation import ALLOCATION_FILE, allocation_header
+    from model.world.data import read_buyers
+
+    if allocation_header(Path(inputs_dir) / ALLOCATION_FILE) is None:
+        return {}
+    errors: list = []
+    buyers = read_buyers(Path(inputs_dir), errors)
+    return {} if errors else {b: x.name for b, x in buyers.items() if x.role != "default"}
+
+
+def controls(s: Any, catalogue: Any, rivals: dict[str, str] | None = None) -> dict[str, Any]:
+    """The page's controls for scenario ``s``: each key with its members, unit, range and starting value.
+
+    ``rivals`` (:func:`rival_buyers`): a control per other buyer of the world scaling its announced plan
+    (``buyer_demand_scale.B``); moving one re-solves the world and gives this buyer its new shares."""
     import statistics
 
     ty = min(x.year for x in s.targets if x.main)
@@ -87,6 +104,12 @@ def controls(s: Any, catalogue: Any) -> dict[str, Any]:
             s.power_lead_time_yr.get(p, 0))
     add("capex_scale", None, "every offer", 1.0)
     add("discount_rate", None, "", s.discount_rate * 100)
+    for b, buyer_name in (rivals or {}).items():
+        out.append({"key": f"buyer_demand_scale.{b}", "base": "buyer_demand_scale",
+                    "label": "Another buyer's announced plan", "member": buyer_name, "unit": "x", "send_unit": "",
+                    "min": 0.0, "max": None, "range": "at least 0: a factor on its announced capacity "
+                    "(inputs/buyer_parameters.csv); the world is re-solved and this buyer gets its new shares",
+                    "slider": [0.0, 3.0, 0.1], "start": 1.0})
     t = s.main_target
     return {"controls": out, "years": list(s.years), "target": {
         "value": t.value if t.kind == "power" else t.value, "unit": "GW" if t.kind == "power" else "EFLOP/s",
