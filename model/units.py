@@ -205,7 +205,7 @@ def _number_and_unit(cleaned: str) -> pint.Quantity | None:
         return ureg.Quantity(number, "dimensionless")      # as pint gives a bare number, made a quantity
     try:
         one = _unit_one(unit_text.strip())
-    except Exception:  # not a unit on its own ('e GW' is a unit in pint, '2e GW' is not a number): pint decides
+    except Exception:  # noqa: BLE001 -- not a unit alone ('e GW' is one in pint, '2e GW' no number)
         return None
     if one is None:
         return None

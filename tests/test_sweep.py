@@ -129,7 +129,8 @@ def base_sweep():
               "deal_minimum.amd_instinct": 6.0}]
     # without the default debt limit, so that the smaller targets are met (with it the base reaches ~80 GW);
     # at PUE 1.25 everywhere the signed deals can no longer be powered (infeasible), so the cases stay below
-    prep = sweep.prepare(base, ["debt_limit=none"], TargetSpec("250GW"), "grid", varies, cases)
+    prep = sweep.prepare(base, ["debt_limit=none"], TargetSpec("250GW"), "grid", varies, cases,
+                         resolve_world=True)      # each case's shares from its own world, as run.py's
     return base, prep, cases
 
 

@@ -257,7 +257,7 @@ def test_the_shipped_allocation_is_a_fresh_world_run_of_the_shipped_inputs_and_t
 
     path = DEFAULT_INPUTS / "world_allocation.csv"
     rule, fingerprint = allocation_header(path)
-    assert fingerprint == world_fingerprint(read_base_inputs(DEFAULT_INPUTS).tables, DEFAULT_INPUTS), \
+    assert fingerprint == world_fingerprint(read_base_inputs(DEFAULT_INPUTS).tables, DEFAULT_INPUTS, own=True), \
         "the inputs changed since the allocation was written: run python run.py world --write-allocation"
     w = load_world(DEFAULT_INPUTS)
     o = solve_world(w, rule)
@@ -293,11 +293,18 @@ def test_a_change_to_what_every_buyer_reads_re_solves_the_world_and_a_change_to_
             assert got - 1e-7 <= s.supply_cap_gw[v, y] <= got + cap * 1e-9 + 1e-7, (v, y)
     assert s.supply_share["vendor"]["nvidia"]["basis"].startswith("world run re-solved for this run's changes")
     assert solve_plan(s, "min-cost").status == "optimal"
-    # the buyer's own data (its revenue, in its own finance.csv) keeps the shipped shares
-    base = load_scenario(DEFAULT_INPUTS)
+    # a change the world cannot fit (PUE 1.3 everywhere: another buyer's dated deliveries in Tennessee cannot be
+    # powered): the shares come from the world's elastic solve, and their basis says so, naming the caps
+    hot = load_scenario(DEFAULT_INPUTS, sets=["pue=1.3"], target=TargetSpec("60GW"))
+    basis = hot.supply_share["region"]["US-Tennessee"]["basis"]
+    assert "cannot honour every buyer's signed deals" in basis and "US-Tennessee" in basis
+    assert all(0.0 <= v <= 1.0 for kind in hot.supply_share.values() for x in kind.values()
+               for v in x["by_year"].values())
+    # the buyer's own data (its revenue, in its own finance.csv) re-solves the world too; the target does not
     mine = load_scenario(DEFAULT_INPUTS, sets=["revenue_scale=0.8"])
-    assert mine.supply_share == base.supply_share
-    assert mine.supply_share["vendor"]["nvidia"]["basis"].startswith("world run, value rule")
+    assert mine.supply_share["vendor"]["nvidia"]["basis"].startswith("world run re-solved")
+    other_target = load_scenario(DEFAULT_INPUTS, target=TargetSpec("90GW", 2031))
+    assert other_target.supply_share["vendor"]["nvidia"]["basis"].startswith("world run, value rule")
 
 
 def test_a_rivals_larger_plan_never_gives_the_single_buyer_more_chips():

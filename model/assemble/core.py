@@ -77,35 +77,10 @@ def assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[Inp
 
     supply, world_output = family("vendor_supply", ("vendor_supply.csv",), vendor_supply)
 
-    # opening stock
-    opening: dict[tuple[str, int], float] = {}
-    for r in rows("opening_stock.csv", horizon, ids):
-        spec = catalogue.parameters["opening_capacity"]
-        got = parse_value(RawRow({"value": r["value"], "unit": r["unit"]}, r["_file"], r["_row"]), spec, errors)
-        if got:
-            opening[r["offer"], r["vintage"]] = got[0]
-    for (o, vin) in opening:
-        if o in offers and (offers[o].family, vin) not in eflops_per_gw:
-            errors.append(InputError(tables["opening_stock.csv"].file, f"offer {o}", "vintage",
-                                     f"a vintage when family {offers[o].family} had a generation", repr(vin)))
+    opening = opening_stock(rows("opening_stock.csv", horizon, ids), catalogue, offers, eflops_per_gw, tables, errors)
 
-    # targets: milestones, then the main target
-    targets: list[Target] = []
-    for r in rows("targets.csv", horizon, ids):
-        if "_value" not in r:
-            continue
-        kind = "power" if r["_unit"] == "GW" else "compute"
-        targets.append(Target(r["year"], kind, r["_value"],
-                              f"milestone {r['value']} {r['unit']} in {r['year']} ({r['_file']} line {r['_row']})"))
-    if target_year is not None and not years[0] <= target_year <= years[-1]:
-        errors.append(InputError("command line", "--year", "--year",
-                                 f"a year within the planning horizon {years[0]}..{years[-1]}", repr(target_year)))
-        target_year = None
-    t_year = target_year or hz.get("default_target_year", years[-1])
-    if target_value is None and "default_target" in scalar:
-        target_value = (scalar["default_target"].value, "power")
-    if target_value is not None:
-        targets.extend(main_target_rows(target_value[0], target_value[1], t_year, years, target_basis))
+    targets = targets_of(rows("targets.csv", horizon, ids), years, hz, scalar, target_value, target_year,
+                         target_basis, errors)
 
     deals = family("deals", ("deal_terms.csv",), lambda r, p: deals_of(r, p, years, ids, entity["deals.csv"], offers))
     rules = family("portfolio", ("portfolio.csv",), lambda r, p: portfolio_rules(r, catalogue, p, years, ids, offers))
@@ -116,13 +91,7 @@ def assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[Inp
     energy = family("energy", ENERGY_FILES, lambda r, p: assemble_energy(r, catalogue, p, years, ids, region_param))
     ids["power_sources.csv"] = set(energy["power_sources"])       # as assemble_energy sets it
     money = family("money", ("finance.csv", "scalars.csv"), lambda r, p: assemble_money(r, p, years, scalar))
-    refs = {r["reference"]: r for r in rows("reference_energy.csv", horizon)}
-    reference_energy: dict[str, float] = {}
-    for key, r in refs.items():
-        got = parse_value(RawRow({"value": r["value"], "unit": r["unit"]}, r["_file"], r["_row"]),
-                          catalogue.parameters["reference_energy"], errors)
-        if got:
-            reference_energy[key] = got[0]
+    reference_energy = reference_energy_of(rows("reference_energy.csv", horizon), catalogue, errors)
 
     calibration_refs = read_calibration(rows("calibration.csv", horizon), errors)
 
@@ -144,6 +113,56 @@ def assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[Inp
         grid_emissions_t_per_mwh=region_param["grid_emissions"], reference_energy_twh=reference_energy,
         commitments=commitments, world_output_gw=world_output, calibration_refs=calibration_refs, **energy, **money,
     )
+
+
+def targets_of(rows: list[dict[str, Any]], years: tuple[int, ...], hz: dict, scalar: dict,
+               target_value: tuple[float, str] | None, target_year: int | None, target_basis: str,
+               errors: list[InputError]) -> list[Target]:
+    """The milestones of targets.csv, then the main target (``--target`` or the default) in its year."""
+    targets: list[Target] = []
+    for r in rows:
+        if "_value" not in r:
+            continue
+        kind = "power" if r["_unit"] == "GW" else "compute"
+        targets.append(Target(r["year"], kind, r["_value"],
+                              f"milestone {r['value']} {r['unit']} in {r['year']} ({r['_file']} line {r['_row']})"))
+    if target_year is not None and not years[0] <= target_year <= years[-1]:
+        errors.append(InputError("command line", "--year", "--year",
+                                 f"a year within the planning horizon {years[0]}..{years[-1]}", repr(target_year)))
+        target_year = None
+    t_year = target_year or hz.get("default_target_year", years[-1])
+    if target_value is None and "default_target" in scalar:
+        target_value = (scalar["default_target"].value, "power")
+    if target_value is not None:
+        targets.extend(main_target_rows(target_value[0], target_value[1], t_year, years, target_basis))
+    return targets
+
+
+def opening_stock(rows: list[dict[str, Any]], catalogue: Catalogue, offers: dict, eflops_per_gw: dict,
+                  tables: dict[str, RawTable], errors: list[InputError]) -> dict[tuple[str, int], float]:
+    """Capacity in service at the start, GW by (offer, vintage); a vintage without a generation is refused."""
+    opening: dict[tuple[str, int], float] = {}
+    spec = catalogue.parameters["opening_capacity"]
+    for r in rows:
+        got = parse_value(RawRow({"value": r["value"], "unit": r["unit"]}, r["_file"], r["_row"]), spec, errors)
+        if got:
+            opening[r["offer"], r["vintage"]] = got[0]
+    for (o, vin) in opening:
+        if o in offers and (offers[o].family, vin) not in eflops_per_gw:
+            errors.append(InputError(tables["opening_stock.csv"].file, f"offer {o}", "vintage",
+                                     f"a vintage when family {offers[o].family} had a generation", repr(vin)))
+    return opening
+
+
+def reference_energy_of(rows: list[dict[str, Any]], catalogue: Catalogue, errors: list[InputError]) -> dict[str, float]:
+    """The reference energy figures (TWh) by key, each parsed in its unit."""
+    out: dict[str, float] = {}
+    for key, r in {r["reference"]: r for r in rows}.items():
+        got = parse_value(RawRow({"value": r["value"], "unit": r["unit"]}, r["_file"], r["_row"]),
+                          catalogue.parameters["reference_energy"], errors)
+        if got:
+            out[key] = got[0]
+    return out
 
 
 #: The entity tables: every family reads their ids (and most their offers).

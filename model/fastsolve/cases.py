@@ -98,8 +98,8 @@ class CaseDeriver:
     reference_values : dict
         The swept values the reference was loaded with (empty: the base).
     resolve_world : bool
-        Re-solve the world for a case whose changes touch what every buyer reads, as run.py does (the
-        default); False (``--hold-world-shares``) holds the shares ``base`` holds for every case.
+        Re-solve the world for each case, as run.py does (``--resolve-world``); by default every case holds
+        the shares ``base`` holds.
 
     Notes
     -----
@@ -117,7 +117,7 @@ class CaseDeriver:
     to_canonical: dict[str, float]
     reference: Scenario | None
     reference_values: dict[str, float]
-    resolve_world: bool = True       # re-solve the world for a case that changes it (run.py's shares; ~1 s)
+    resolve_world: bool = False      # re-solve the world for each case (run.py's shares; about a second a case)
 
     def loader_inputs(self, values: Mapping[str, float]) -> tuple[list[str], TargetSpec]:
         """The ``--set`` assignments and target the loader gets for ``values``."""
@@ -140,9 +140,9 @@ class CaseDeriver:
             When the loader refuses the case's values, as run.py would.
         """
         sets, target = self.loader_inputs(values)
-        # as run.py: a case that changes what every buyer reads takes its shares from the world re-solved
-        # for it (about a second a case, kept per process); without resolve_world (--hold-world-shares) every
-        # case holds the shares self.base holds (the world re-solved once for the sweep's own changes)
+        # every case holds the shares self.base holds (the world re-solved once for the sweep's own --set and
+        # scenario); with resolve_world (--resolve-world) a case's shares are the world re-solved for it, as
+        # run.py's are (about a second a case, kept per process)
         return load_variant(self.base, sets, target, world_allocation=self.resolve_world)
 
     def derive(self, values: Mapping[str, float]) -> tuple[Scenario, str]:

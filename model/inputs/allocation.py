@@ -12,15 +12,14 @@ A ``--set buyer_share.V=..`` or ``grid_share.R=..`` still overrides (it is appli
 file, the ``buyer_share`` rows of the two tables decide, as before (the fallback).
 
 The file is the world's answer for the inputs it was computed on, and says which: its header holds the
-**world fingerprint** (:func:`world_fingerprint`), a sha256 over every row that every buyer reads (the
-files that are not the default buyer's own, :data:`model.world.data.BUYER_SCOPED`, without the
-``buyer_share`` rows it replaces and without provenance columns), every other buyer's files and the
-``buyer_demand_scale.B`` / ``buyer_value_scale.B`` keys of the run. A run whose scenario, futures or
-``--set`` change any of that (world output, regional power, a kind cap, a scalar every buyer reads, a rival's
-demand) does not use the shipped shares: the world is re-solved with the run's changes
-(:func:`resolved_rows`, about a second, memoised per process) and the run takes its shares from that.
-A change to the default buyer's own files (its offers, deals, money, targets) keeps the shipped shares: the
-run then answers "what this buyer can do with the share the world gives it".
+**world fingerprint** (:func:`world_fingerprint` with ``own``), a sha256 over every row the world reads
+(every table the LP reads, the default buyer's own included, without the ``buyer_share`` rows it replaces
+and without provenance columns), every other buyer's files and the ``buyer_demand_scale.B`` /
+``buyer_value_scale.B`` keys of the run. A run whose scenario, futures or ``--set`` change any of that
+(world output, regional power, a PUE, its own deals or money, a rival's demand) does not use the shipped
+shares: the world is re-solved with the run's changes (:func:`resolved_rows`, about a second, memoised per
+process) and the run takes its shares from that. The target (``--target``, ``--year``) is not an input of
+the world: the world plans every buyer's announced capacity.
 """
 from __future__ import annotations
 
@@ -45,10 +44,17 @@ _DATE = re.compile(r"inputs of (\d{4}-\d{2}-\d{2})")
 _WORLD_LINE = re.compile(r"^# world: rule (\S+); fingerprint sha256:([0-9a-f]{64})\s*$")
 #: where the shares of a re-solved world come from (a row's ``file``), for messages and the basis
 RESOLVED = "the world re-solved for this run's changes"
+#: said of the shares of a re-solved world that cannot honour every buyer's signed deals
+ELASTIC = "the world cannot honour every buyer's signed deals and history with them, shares from its elastic solve"
 #: columns that say where a figure comes from, not what it is (left out of the fingerprint)
 PROVENANCE = frozenset({"source", "date", "confidence", "note", "reason", "url"})
 #: files the LP never reads (calibration and reference figures: presentation)
 NOT_IN_THE_LP = frozenset({"calibration.csv", "reference_energy.csv"})
+#: The files each buyer of the world has its own of (``inputs/buyers/<buyer>/``; the top-level ones are the
+#: default buyer's); every other file is read by every buyer (model.world.data).
+BUYER_SCOPED = ("offers.csv", "offer_parameters.csv", "opening_stock.csv", "deals.csv", "deal_terms.csv",
+                "commitments.csv", "finance.csv", "targets.csv", "portfolio.csv", "power_sources.csv",
+                "power_source_parameters.csv")
 #: --set keys of the world run that a single-buyer run passes on to the world
 WORLD_SET_KEYS = ("buyer_demand_scale", "buyer_value_scale")
 #: (kind in the allocation file) -> (table, key column, parameter that makes the member shared)
@@ -220,8 +226,6 @@ def world_fingerprint(tables: dict[str, RawTable], inputs_dir: Path, world_sets:
     With ``own`` the default buyer's own tables are covered too: then the digest decides the whole world
     (the key of the re-solved worlds kept in memory).
     """
-    from model.world.data import BUYER_SCOPED
-
     h = hashlib.sha256()
     _table_digest(h, tables, [n for n in tables if (own or n not in BUYER_SCOPED) and n not in NOT_IN_THE_LP])
     root = Path(inputs_dir)
@@ -247,7 +251,7 @@ def stale_allocation(tables: dict[str, RawTable], inputs_dir: Path, sets: Iterab
         return None
     rule, fingerprint = header
     world_sets = tuple(a for a in sets if is_world_set(a))
-    return None if world_fingerprint(tables, inputs_dir, world_sets) == fingerprint else rule
+    return None if world_fingerprint(tables, inputs_dir, world_sets, own=True) == fingerprint else rule
 
 
 #: the worlds re-solved in this process, by the digest of everything they read and the rule
@@ -277,27 +281,38 @@ def resolved_rows(tables: dict[str, RawTable], inputs_dir: Path, scenario: str |
     return list(result)
 
 
+#: The world's solver, registered by :mod:`model.world` (this module is below it: the loader calls the world
+#: back through this hook, so the world depends on the loader and not the other way round).
+_WORLD_SOLVER: list = []
+
+
+def set_world_solver(solver: Any) -> None:
+    """Register ``(solve, rows)``: ``solve(inputs_dir, scenario, sets, extra, rule) -> (WorldInputs,
+    WorldOutcome)`` and ``rows(w, o, date)``, the default buyer's allocation rows (``model.world`` on import)."""
+    _WORLD_SOLVER[:] = [solver]
+
+
 def _resolve(inputs_dir: Path, scenario: str | None, sets: tuple[str, ...], extra: tuple, rule: str
              ) -> "tuple[RawRow, ...] | InputErrors":
     import datetime as _dt
 
-    from model.world.data import load_world
-    from model.world.output import allocation_rows
-    from model.world.solve import solve_world
-
+    if not _WORLD_SOLVER:       # model/__init__.py imports model.world, which registers it
+        raise RuntimeError("no world solver registered (import model.world)")
+    solve_world, allocation_rows = _WORLD_SOLVER[0]
     try:
-        w = load_world(inputs_dir, scenario, sets, extra)
+        w, o = solve_world(inputs_dir, scenario, sets, extra, rule)
     except InputErrors as exc:
         return exc
-    o = solve_world(w, rule)
     where = f"{ALLOCATION_FILE} ({RESOLVED})"
-    if o.status != "optimal" or o.model is None:
-        return InputErrors([InputError(where, "-", "share", "a world plan that honours every buyer's signed deals "
-                                       "and reported history with this run's changes", o.message)])
+    if o.model is None:
+        return InputErrors([InputError(where, "-", "share", "a world plan with this run's changes", o.message)])
+    # a world whose signed deals and history exceed the shared caps (status infeasible) still has its elastic
+    # plan: the buyer takes its shares from it (each at most 1) and its own LP says what it cannot honour
+    elastic = f"; {ELASTIC}: {o.message}" if o.status != "optimal" else ""
     date = _dt.date.today().isoformat()
     out = []
     for i, r in enumerate(allocation_rows(w, o, date), start=1):
-        r = dict(r, source=f"{RESOLVED} (rule {rule}) on inputs of {date}")
+        r = dict(r, source=f"{RESOLVED} (rule {rule}{elastic}) on inputs of {date}")
         out.append(RawRow({k: str(v) for k, v in r.items()}, where, i))
     return tuple(out)
 
@@ -323,7 +338,9 @@ def basis_of(row: RawRow) -> str:
     if RESOLVED in row.get("source"):
         m = _DATE.search(row.get("source"))
         rule = "pro-rata" if "pro-rata" in row.get("source") else "value"
-        return f"world run re-solved for this run's changes, {rule} rule, inputs of {m.group(1) if m else '?'}"
+        why = row.get("source").split(f"{ELASTIC}: ", 1)
+        return (f"world run re-solved for this run's changes, {rule} rule, inputs of {m.group(1) if m else '?'}"
+                + (f" ({ELASTIC}: {why[1].rsplit(') on inputs of', 1)[0]})" if len(why) > 1 else ""))
     if row.file.endswith(ALLOCATION_FILE):
         m = _DATE.search(row.get("source"))
         rule = "pro-rata" if "pro-rata" in row.get("source") else "value"

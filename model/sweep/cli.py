@@ -74,11 +74,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--rebuild", action="store_true",
                    help="load and build every case from scratch (the slow reference path; for checking)")
-    p.add_argument("--hold-world-shares", action="store_true",
-                   help="hold the buyer's shares of the world's chips and firm power at the base's for every case "
-                        "(fast) instead of re-solving the world for each case that changes what every buyer reads "
-                        "(PUE, world output, ...; about a second a case), as run.py does; with held shares a case "
-                        "that needs more power or chips than its held share is infeasible")
+    p.add_argument("--resolve-world", action="store_true",
+                   help="re-solve the world for each case (its shares of the world's chips and firm power as run.py "
+                        "gives them; about a second a case) instead of holding the base's shares (what no buyer "
+                        "took stays open to it)")
     return p
 
 
@@ -135,9 +134,7 @@ def _run(a: argparse.Namespace, argv: list[str], resume: Mapping[str, Any] | Non
 
     # read the files once; check the base case exactly as run.py would
     try:
-        # the buyer's shares of the world: each case's as run.py's (the world re-solved for a case that changes
-        # it), or with --hold-world-shares the base's (the world re-solved once for the sweep's own changes)
-        held = world_rows_for(inputs, a.scenario, a.sets) if getattr(a, "hold_world_shares", False) else None
+        held = None if getattr(a, "resolve_world", False) else world_rows_for(inputs, a.scenario, a.sets)
         base = read_base_inputs(inputs, a.scenario, held)
         base_case = load_variant(base, a.sets, target)
     except (InputErrors, InputError) as exc:
@@ -306,7 +303,7 @@ def _prepare(a: argparse.Namespace, base: Any, target: TargetSpec, varies: Seque
           file=sys.stderr, flush=True)
     prep = prepare(base, a.sets, target, a.method, varies, cases, a.time_limit, a.rebuild,
                    lambda msg: print(f"  {msg}", file=sys.stderr, flush=True),
-                   not getattr(a, "hold_world_shares", False))
+                   getattr(a, "resolve_world", False))
     for note in prep.notes:
         print(f"  note: {note}", file=sys.stderr)
     return prep

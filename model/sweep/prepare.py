@@ -27,7 +27,7 @@ class Prepared:
 
 def prepare(base: BaseInputs, fixed_sets: Sequence[str], target: TargetSpec, method: str, varies: Sequence[Vary],
             cases: Sequence[Mapping[str, float]], time_limit: float | None = None, rebuild: bool = False,
-            log: Callable[[str], None] = lambda _: None, resolve_world: bool = True) -> Prepared:
+            log: Callable[[str], None] = lambda _: None, resolve_world: bool = False) -> Prepared:
     """Check every swept key against the loader, find the Params it moves, compile and prove the fast plan.
 
     Raises

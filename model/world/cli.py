@@ -98,7 +98,7 @@ def _main(argv: list[str]) -> int:
         from model.inputs.allocation import world_fingerprint
         from model.scenario import read_base_inputs
 
-        fingerprint = world_fingerprint(read_base_inputs(inputs).tables, inputs)
+        fingerprint = world_fingerprint(read_base_inputs(inputs).tables, inputs, own=True)
         out = write_allocation(inputs / ALLOCATION_FILE, allocation_rows(w, o, date), a.rule, fingerprint)
         print(f"allocation: {out}")
     return EXIT_OK

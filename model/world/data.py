@@ -25,14 +25,12 @@ from pint import DimensionalityError
 
 from model.assemble.series import interpolate
 from model.errors import InputError, InputErrors
+from model.inputs.allocation import BUYER_SCOPED
 from model.inputs import SCHEMAS, FileSchema, RawTable, display_path, expand_kind_defaults, read_table
 from model.scenario import DEFAULT_INPUTS, BaseInputs, Scenario, load_variant, read_base_inputs
 from model.units import UnitParseError, describe, parse_quantity
 
 #: Tables each buyer has of its own (inputs/buyers/<buyer>/NAME, same format as inputs/NAME).
-BUYER_SCOPED = ("offers.csv", "offer_parameters.csv", "opening_stock.csv", "deals.csv", "deal_terms.csv",
-                "commitments.csv", "finance.csv", "targets.csv", "portfolio.csv", "power_sources.csv",
-                "power_source_parameters.csv")
 
 ROLES = ("default", "named", "rest_of_world")
 

@@ -204,25 +204,36 @@ def _up(share: float) -> float:
 def allocation_rows(w: WorldInputs, o: WorldOutcome, inputs_date: str) -> list[dict[str, Any]]:
     """The default buyer's share of each shared vendor and region cap, per year (inputs/world_allocation.csv).
 
-        share[vendor v, y] = deliveries of the default buyer[v, y] / world_output[v, y]
-        share[region r, y] = grid draw of the default buyer[r, y] / regional_firm[r, y]
+        share[vendor v, y] = (deliveries of the default buyer[v, y] + unsold[v, y]) / world_output[v, y]
+        share[region r, y] = (grid draw of the default buyer[r, y] + unused[r, y]) / regional_firm[r, y]
+        unsold[v, y] = max(0, world_output[v, y] - sum_b deliveries[b, v, y])       (likewise unused firm power)
 
-    each rounded up to 9 decimals. A vendor's or region's share in a year of the buyer's reported history is 1:
-    what it drew then is data (a scenario that lowers that year's regional figure, as energy-constrained
-    does, must not contradict it), as the supply caps skip those years.
+    each rounded up to 9 decimals: what the world gave the buyer, and what no buyer took (a cap with room
+    has a scarcity price of zero: anyone may buy what is left), so the single-buyer run is held to its
+    allocation only where the world's supply is scarce. A vendor's or region's share in a year of the
+    buyer's reported history is 1: what it drew then is data (a scenario that lowers that year's regional
+    figure, as energy-constrained does, must not contradict it), as the supply caps skip those years.
     """
     source = f"python run.py world --write-allocation on inputs of {inputs_date}"
     b = w.default
     rows = []
     history = w.scenarios[b].history_last_year
+    taken: dict[tuple[str, int], float] = {}
+    for (_, v, y), gw in o.plan["deliveries_gw"].items():
+        taken[v, y] = taken.get((v, y), 0.0) + gw
+    drawn: dict[tuple[str, int], float] = {}
+    for (_, r, y), gw in o.plan["grid_draw_gw"].items():
+        drawn[r, y] = drawn.get((r, y), 0.0) + gw
     for (v, y), cap in sorted(w.world_output_gw.items()):
-        share = o.plan["deliveries_gw"].get((b, v, y), 0.0) / cap if cap > 0 else 0.0
+        left = max(0.0, cap - taken.get((v, y), 0.0))
+        share = (o.plan["deliveries_gw"].get((b, v, y), 0.0) + left) / cap if cap > 0 else 0.0
         if history is not None and y <= history:
             share = 1.0      # a year of reported history: what the buyer received then is data, not a limit
         rows.append({"kind": "vendor", "name": v, "year": y, "share": _up(share),
                      "unit": "dimensionless", "source": source})
     for (r, y), cap in sorted(w.regional_firm_gw.items()):
-        share = o.plan["grid_draw_gw"].get((b, r, y), 0.0) / cap if cap > 0 else 0.0
+        left = max(0.0, cap - drawn.get((r, y), 0.0))
+        share = (o.plan["grid_draw_gw"].get((b, r, y), 0.0) + left) / cap if cap > 0 else 0.0
         if history is not None and y <= history:
             share = 1.0      # a year of reported history: what the buyer drew then is data, not a limit
         rows.append({"kind": "region", "name": r, "year": y, "share": _up(share),
