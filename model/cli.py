@@ -167,7 +167,11 @@ def _run(rest: list[str]) -> int:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     try:
-        s = load_scenario(a.inputs or DEFAULT_INPUTS, a.scenario, a.sets, TargetSpec(a.target, a.year, a.target_basis))
+        # a myopic buyer plans on the deals' own shares (the buyer_share rows): the world's allocation is one
+        # perfect-foresight answer, with no room in scarce years for decisions made without foresight
+        myopic = {"allocation": [], "world_allocation": False} if a.foresight == "myopic" else {}
+        s = load_scenario(a.inputs or DEFAULT_INPUTS, a.scenario, a.sets, TargetSpec(a.target, a.year, a.target_basis),
+                          **myopic)
     except InputErrors as exc:
         return fail(str(exc), EXIT_INPUT)
     except InputError as exc:

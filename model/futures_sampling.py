@@ -119,7 +119,8 @@ def sample_futures(path: Path, n: int, seed: int, inputs_dir: Path = DEFAULT_INP
         if other in doc:
             raise InputErrors([InputError(shown, other, other, "either distributions (sampled) or " + other,
                                           "both")])
-    base = read_base_inputs(inputs_dir, scenario)
+    # futures plan on the deals' own shares, as model.stochastic's listed futures do
+    base = read_base_inputs(inputs_dir, scenario, [])
     varies = read_distributions(doc, Path(path), shown, base.catalogue)
     stage = doc.get("first_stage_last_year")
     if not isinstance(stage, int) or isinstance(stage, bool):
@@ -141,7 +142,7 @@ def sample_futures(path: Path, n: int, seed: int, inputs_dir: Path = DEFAULT_INP
             else:
                 case_sets.append(f"{key}={text}")
         try:
-            s = load_variant(base, case_sets, case_target)
+            s = load_variant(base, case_sets, case_target, world_allocation=False)
         except InputErrors as exc:
             errors.extend(InputError(shown, f"future '{name}' (seed {seed})", e.field, e.expected, e.found)
                           for e in exc.errors)

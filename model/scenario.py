@@ -230,7 +230,8 @@ def _world_rows(tables: dict[str, RawTable], inputs_dir: Path, scenario: str | N
 
 def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None,
                   sets: Iterable[str] = (), target: TargetSpec = TargetSpec(),
-                  extra: Iterable[tuple[str, str, dict]] = (), world_allocation: bool = True) -> Scenario:
+                  extra: Iterable[tuple[str, str, dict]] = (), world_allocation: bool = True,
+                  allocation: list | None = None) -> Scenario:
     """Read, override, validate and convert the inputs into a :class:`Scenario`.
 
     Parameters
@@ -251,6 +252,8 @@ def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None
         Take the vendor and region shares from the world (``inputs/world_allocation.csv``, re-solved when
         the run changes what every buyer reads; :mod:`model.inputs.allocation`). False inside the world
         run itself.
+    allocation : list, optional
+        Allocation rows to use instead of the shipped file (``[]``: none, the ``buyer_share`` rows decide).
 
     Raises
     ------
@@ -266,8 +269,8 @@ def load_scenario(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None
     sets, extra = tuple(sets), tuple(extra)
     read_errors: list[InputError] = []
     catalogue, tables, overrides, extra_files, description, names = _changed_tables(
-        inputs_dir, scenario, sets, extra, read_errors)
-    if world_allocation:
+        inputs_dir, scenario, sets, extra, read_errors, allocation)
+    if world_allocation and allocation is None:
         rows = None if errors else _world_rows(tables, inputs_dir, scenario, sets, extra, read_errors)
         if rows:      # the shipped shares are not of this run's world: take them from the world re-solved
             read_errors = []

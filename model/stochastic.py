@@ -54,7 +54,7 @@ from model.checks import CheckResult, check_plan, merge
 from model.errors import InputError, InputErrors
 from model.exposure import cvar_of
 from model.fmt import sig
-from model.scenario import DEFAULT_INPUTS, Scenario, TargetSpec, load_scenario
+from model.scenario import DEFAULT_INPUTS, Scenario, TargetSpec, load_scenario, load_variant, read_base_inputs
 from model.fastsolve.appsi import highs_of
 from model.solve import make_solver, solve_model as _solve
 from model.units import QUANTITY_ERRORS, parse_quantity
@@ -177,12 +177,15 @@ def load_futures(path: Path, inputs_dir: Path = DEFAULT_INPUTS, scenario: str | 
         raise InputErrors([InputError(shown, "first_stage_last_year", "first_stage_last_year",
                                       "a calendar year (the last year decided now)", repr(stage))])
     futures = []
+    # futures plan on the deals' own shares (the buyer_share rows): the world's allocation is one answer for one
+    # future, with no room in scarce years for a future that moves a delivery (a world across futures: not built)
+    held = read_base_inputs(inputs_dir, scenario, [])
     for i, fdoc in enumerate(futures_docs):
         where = f"{shown}, {kind}[{i}] '{fdoc['name']}'" if kind == "futures" else f"{shown}, future '{fdoc['name']}'"
         body = {k: v for k, v in fdoc.items() if k in ("set", "replace", "drop", "add", "source", "name",
                                                        "probability", "description", "notes")}
         try:
-            s = load_scenario(inputs_dir, scenario, sets, target, extra=[(fdoc["name"], where, body)])
+            s = load_variant(held, sets, target, [(fdoc["name"], where, body)], world_allocation=False)
         except InputErrors as exc:
             errors.extend(exc.errors)
             continue

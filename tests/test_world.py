@@ -147,10 +147,14 @@ def test_single_buyer_reads_its_shares_from_the_world_allocation_unless_the_user
     w = load_world(folder)
     o = solve_world(w)
     s = load_scenario(folder)
-    for (v, y), cap in w.world_output_gw.items():     # the plan may take what the world gave it
-        assert s.supply_cap_gw[v, y] == pytest.approx(o.plan["deliveries_gw"].get(("a", v, y), 0.0), abs=1e-8)
+    for (v, y), cap in w.world_output_gw.items():     # the plan may take what the world gave it and what is left
+        taken = sum(gw for (b, v2, y2), gw in o.plan["deliveries_gw"].items() if (v2, y2) == (v, y))
+        got = o.plan["deliveries_gw"].get(("a", v, y), 0.0) + max(0.0, cap - taken)
+        assert s.supply_cap_gw[v, y] == pytest.approx(got, abs=1e-8)
     for (r, y), firm in w.regional_firm_gw.items():
-        assert s.grid_power_gw[r, y] == pytest.approx(o.plan["grid_draw_gw"][("a", r, y)], abs=1e-8)
+        drawn = sum(gw for (b, r2, y2), gw in o.plan["grid_draw_gw"].items() if (r2, y2) == (r, y))
+        got = o.plan["grid_draw_gw"][("a", r, y)] + max(0.0, firm - drawn)
+        assert s.grid_power_gw[r, y] == pytest.approx(got, abs=1e-8)
     assert s.supply_share["vendor"]["acme"]["basis"].startswith("world run, value rule, inputs of ")
     user = load_scenario(folder, sets=["buyer_share.acme=0.3"])
     assert user.supply_cap_gw["acme", 2026] == pytest.approx(0.3)
@@ -269,8 +273,9 @@ def test_the_shipped_allocation_is_a_fresh_world_run_of_the_shipped_inputs_and_t
     s = load_scenario(DEFAULT_INPUTS)
     history = s.history_last_year or 0
     for (v, y), cap in w.world_output_gw.items():
-        if y > history:
-            got = o.plan["deliveries_gw"].get((w.default, v, y), 0.0)
+        if y > history:          # what the world gave it, and what no buyer took
+            taken = sum(gw for (b, v2, y2), gw in o.plan["deliveries_gw"].items() if (v2, y2) == (v, y))
+            got = o.plan["deliveries_gw"].get((w.default, v, y), 0.0) + max(0.0, cap - taken)
             assert got - 1e-7 <= s.supply_cap_gw[v, y] <= got + cap * 1e-9 + 1e-7, (v, y)
     assert s.supply_share["vendor"]["nvidia"]["basis"].startswith("world run, value rule, inputs of ")
 
@@ -289,7 +294,8 @@ def test_a_change_to_what_every_buyer_reads_re_solves_the_world_and_a_change_to_
     history = s.history_last_year or 0
     for (v, y), cap in w.world_output_gw.items():
         if y > history:
-            got = o.plan["deliveries_gw"].get((w.default, v, y), 0.0)
+            taken = sum(gw for (b, v2, y2), gw in o.plan["deliveries_gw"].items() if (v2, y2) == (v, y))
+            got = o.plan["deliveries_gw"].get((w.default, v, y), 0.0) + max(0.0, cap - taken)
             assert got - 1e-7 <= s.supply_cap_gw[v, y] <= got + cap * 1e-9 + 1e-7, (v, y)
     assert s.supply_share["vendor"]["nvidia"]["basis"].startswith("world run re-solved for this run's changes")
     assert solve_plan(s, "min-cost").status == "optimal"

@@ -102,6 +102,8 @@ def apply_world_allocation(tables: dict[str, RawTable], inputs_dir: Path, errors
     are then unchanged).
     """
     path = Path(inputs_dir) / ALLOCATION_FILE
+    if rows is not None and not rows:
+        return None                # asked to use none: the buyer_share rows decide
     if rows is None:
         if not path.exists():
             return None
