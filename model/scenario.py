@@ -35,7 +35,7 @@ MAX_TARGET_TEXT = {"power": "100000 GW", "compute": "1e33 FLOP/s"}
 
 
 __all__ = ["DEFAULT_INPUTS", "TargetSpec", "parse_target", "scenario_path", "available_scenarios", "scenario_description",
-           "load_scenario", "BaseInputs", "read_base_inputs", "load_variant", "non_finite_problems",
+           "load_scenario", "BaseInputs", "read_base_inputs", "load_variant", "apply_changes", "non_finite_problems",
            "MAXIMUM_ENFORCED", "MINIMUM_ENFORCED", "Commitment", "Deal", "Offer", "PortfolioRule", "PowerSource",
            "Scenario", "Target"]
 
@@ -177,6 +177,35 @@ def scenario_description(path: Path, errors: list[InputError]) -> str:
     return text.strip()
 
 
+def apply_changes(tables: dict[str, RawTable], catalogue: Catalogue, extra: Iterable[tuple[str, str, dict]],
+                  sets: Iterable[str], errors: list[InputError]) -> list[Override]:
+    """Apply ``extra`` (overrides in the scenario-file form) and then ``sets`` to ``tables`` (in place).
+
+    World keys among ``sets`` (``buyer_demand_scale.B``) are recorded, not applied: the world run takes
+    them. Problems are appended to ``errors``; returns the overrides applied.
+    """
+    from model.inputs import apply_scenario_doc
+
+    done: list[Override] = []
+    for extra_name, where, doc in extra:
+        try:
+            done += apply_scenario_doc(tables, catalogue, doc, where, extra_name,
+                                       default_source=str(doc.get("source", "")),
+                                       extra_keys=("name", "probability", "source"))
+        except InputErrors as exc:
+            errors.extend(exc.errors)
+    for assignment in sets:
+        if is_world_set(assignment):
+            done.append(Override("--set", "set", assignment.partition("=")[0].strip(),
+                                 assignment, "--set (passed to the world run)"))
+            continue
+        try:
+            done.append(apply_set(tables, catalogue, assignment))
+        except InputError as exc:
+            errors.append(exc)
+    return done
+
+
 def _changed_tables(inputs_dir: Path, scenario: str | None, sets: tuple[str, ...],
                     extra: tuple[tuple[str, str, dict], ...], errors: list[InputError], allocation: list | None = None):
     """The files read (:func:`_read_files`) with ``extra`` and then ``sets`` applied to the tables."""
@@ -184,22 +213,7 @@ def _changed_tables(inputs_dir: Path, scenario: str | None, sets: tuple[str, ...
 
     catalogue, tables, overrides, extra_files, description, names = _read_files(inputs_dir, scenario, errors,
                                                                                 allocation)
-    for extra_name, where, doc in extra:
-        try:
-            overrides += apply_scenario_doc(tables, catalogue, doc, where, extra_name,
-                                            default_source=str(doc.get("source", "")),
-                                            extra_keys=("name", "probability", "source"))
-        except InputErrors as exc:
-            errors.extend(exc.errors)
-    for assignment in sets:
-        if is_world_set(assignment):
-            overrides.append(Override("--set", "set", assignment.partition("=")[0].strip(),
-                                      assignment, "--set (passed to the world run)"))
-            continue
-        try:
-            overrides.append(apply_set(tables, catalogue, assignment))
-        except InputError as exc:
-            errors.append(exc)
+    overrides += apply_changes(tables, catalogue, extra, sets, errors)
     return catalogue, tables, overrides, extra_files, description, names
 
 
@@ -368,25 +382,7 @@ def load_variant(base: BaseInputs, sets: Iterable[str] = (), target: TargetSpec 
     sets, extra = tuple(sets), tuple(extra)
     target_value = _read_target(target, errors)
     tables = dict(base.tables)          # apply_set replaces entries; the RawTables themselves are immutable
-    overrides = list(base.overrides)
-    from model.inputs import apply_scenario_doc
-
-    for extra_name, where, doc in extra:
-        try:
-            overrides += apply_scenario_doc(tables, base.catalogue, doc, where, extra_name,
-                                            default_source=str(doc.get("source", "")),
-                                            extra_keys=("name", "probability", "source"))
-        except InputErrors as exc:
-            errors.extend(exc.errors)
-    for assignment in sets:
-        if is_world_set(assignment):
-            overrides.append(Override("--set", "set", assignment.partition("=")[0].strip(),
-                                      assignment, "--set (passed to the world run)"))
-            continue
-        try:
-            overrides.append(apply_set(tables, base.catalogue, assignment))
-        except InputError as exc:
-            errors.append(exc)
+    overrides = list(base.overrides) + apply_changes(tables, base.catalogue, extra, sets, errors)
     if world_allocation and not errors and (stale_allocation(tables, Path(base.inputs_dir), sets)
                                             or any(map(is_world_set, sets))):
         # the shipped shares are not of this case's world: load_scenario re-solves the world and reads the

@@ -27,7 +27,7 @@ from model.assemble.series import interpolate
 from model.errors import InputError, InputErrors
 from model.inputs.allocation import BUYER_SCOPED
 from model.inputs import SCHEMAS, FileSchema, RawTable, display_path, expand_kind_defaults, read_table
-from model.scenario import DEFAULT_INPUTS, BaseInputs, Scenario, load_variant, read_base_inputs
+from model.scenario import DEFAULT_INPUTS, BaseInputs, Scenario, apply_changes, load_variant, read_base_inputs
 from model.units import UnitParseError, describe, parse_quantity
 
 #: Tables each buyer has of its own (inputs/buyers/<buyer>/NAME, same format as inputs/NAME).
@@ -322,18 +322,10 @@ def load_world(inputs_dir: Path = DEFAULT_INPUTS, scenario: str | None = None, s
 
 def _with_extra(base: BaseInputs, extra: list[tuple[str, str, dict]], errors: list[InputError]) -> BaseInputs:
     """``base`` with overrides in the scenario-file form applied to its tables (problems appended)."""
-    from model.inputs import apply_scenario_doc
-
     if not extra:
         return base
-    tables, overrides = dict(base.tables), list(base.overrides)
-    for name, where, doc in extra:
-        try:
-            overrides += apply_scenario_doc(tables, base.catalogue, doc, where, name,
-                                            default_source=str(doc.get("source", "")),
-                                            extra_keys=("name", "probability", "source"))
-        except InputErrors as exc:
-            errors.extend(exc.errors)
+    tables = dict(base.tables)
+    overrides = list(base.overrides) + apply_changes(tables, base.catalogue, extra, (), errors)
     return replace(base, tables=tables, overrides=tuple(overrides))
 
 
