@@ -199,6 +199,36 @@ def test_worst_violation_measures_a_broken_row(toy_energy):
     assert plan.worst_violation(broken) > 1.0
 
 
+
+def test_the_lp_each_answer_is_checked_on_is_the_lp_highs_holds(toy_energy):
+    """The check's own copy of the LP (model/fastsolve/mirror.py) follows every coefficient and bound pushed:
+    after a case's push it has the same entries and bounds as the LP read back from HiGHS, and a reset puts
+    the reference back."""
+    from model.fastsolve.lp import lp_arrays_of
+
+    ref = load_scenario(toy_energy, target=TargetSpec("2GW"))
+    new = load_scenario(toy_energy, sets=["pue=1.5", "electricity_price=80USD/MWh"], target=TargetSpec("2.5GW"))
+    plan = HighsPlan(compile_plan(ref, ("pue", "energy_twh_per_gw", "grid_energy_price", "target_gw")))
+
+    def mirrored(plan):
+        m = plan.mirror
+        held = lp_arrays_of(plan.h)
+        order = np.argsort(m.cols, kind="stable")
+        start = np.searchsorted(m.cols[order], np.arange(m.num_col + 1))
+        return {**held, "a_start": start, "a_index": m.rows[order], "a_value": m.value[order], "a_rowwise": False,
+                "row_lower": m.row_lower, "row_upper": m.row_upper, "col_lower": m.col_lower,
+                "col_upper": m.col_upper}
+
+    plan.set_params(plan.param_vector(ParamSource(plan.a.param_names)(new)))
+    assert plan.mirror.value.tolist() != HighsPlan(plan.a).mirror.value.tolist()     # the push moved entries
+    assert lp_difference(mirrored(plan), lp_arrays_of(plan.h)) == ""
+    plan.reset()
+    assert lp_difference(mirrored(plan), lp_arrays_of(plan.h)) == ""
+    assert plan.solve_min_cost().status == "optimal"
+    broken = plan.col_values().copy()
+    broken[int(np.argmax(broken))] += 5.0
+    assert plan.worst_violation(broken) > 1.0
+
 @pytest.fixture
 def toy_runner(toy_energy):
     """A prepared sweep over the toy's PUE (only the Params PUE moves are mutable in its compiled plan)."""

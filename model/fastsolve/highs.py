@@ -11,6 +11,7 @@ from model.fmt import sig
 from model.fastsolve.check import CHECK_TOLERANCE
 from model.fastsolve.compile import fresh_lp
 from model.fastsolve.lp import PlanArrays, highs_lp, lp_arrays_of, lp_difference, status_word
+from model.fastsolve.mirror import LpMirror, excess
 from model.fastsolve.polynomial import IndexChanged, ParamSource
 from model.scenario import Scenario
 
@@ -66,6 +67,7 @@ class HighsPlan:
         self._p = np.empty(len(arrays.ref_params) + 1)
         self._p[-1] = 1.0
         self._ref_slots = self._evaluate(arrays.ref_params)
+        self.mirror = LpMirror(arrays.lp, arrays.coef_rows, arrays.coef_cols)   # the LP each answer is checked on
         self.recorded: list[dict[str, np.ndarray]] | None = None     # set to a list to record what is pushed
         self.reset()
 
@@ -74,6 +76,7 @@ class HighsPlan:
         """Back to the reference LP and its optimal basis."""
         self.h.passModel(self._lp)
         self.h.setBasis(self._basis)
+        self.mirror.reset()
         self._slots = self._ref_slots.copy()
         self._main_costs = np.array(self.a.lp["col_cost"], dtype=float)
         self._main_offset = float(self.a.lp["offset"])
@@ -126,6 +129,7 @@ class HighsPlan:
             rows, cols, vals = a.coef_rows[idx], a.coef_cols[idx], new[a.coef_slot[idx]]
             for r, c, v in zip(rows.tolist(), cols.tolist(), vals.tolist()):
                 h.changeCoeff(r, c, v)
+            self.mirror.set_coefficients(idx, vals)
             record.update(coef_rows=rows, coef_cols=cols, coef_vals=vals)
         if len(a.bound_rows):
             lo_on, hi_on = a.lo_slot >= 0, a.hi_slot >= 0
@@ -136,6 +140,7 @@ class HighsPlan:
                 hi = np.where(hi_on[idx], new[np.where(hi_on, a.hi_slot, 0)[idx]], a.hi_fixed[idx])
                 rows = a.bound_rows[idx]
                 h.changeRowsBounds(len(idx), rows, lo, hi)
+                self.mirror.set_row_bounds(rows, lo, hi)
                 record.update(bound_rows=rows, bound_lo=lo, bound_hi=hi)
         idx = np.flatnonzero(changed[a.cost_slot])
         if len(idx):
@@ -180,22 +185,16 @@ class HighsPlan:
 
     def worst_violation(self, x: np.ndarray | None = None) -> float:
         """Largest violation of a row or column bound by ``x`` (default: the current solution), relative to
-        max(1, |bound|)."""
-        lp = self.h.getLp()
+        max(1, |bound|), on the LP this plan pushed (:class:`~model.fastsolve.mirror.LpMirror`); on the LP
+        HiGHS holds when columns or rows were added beside the plan (the elastic diagnosis)."""
         x = np.asarray(self.h.getSolution().col_value if x is None else x, dtype=float)
+        if (self.h.getNumCol(), self.h.getNumRow()) == (self.mirror.num_col, self.mirror.num_row):
+            return self.mirror.worst_violation(x)
+        lp = self.h.getLp()
         a = lp.a_matrix_
         start, index, value = (np.asarray(a.start_), np.asarray(a.index_), np.asarray(a.value_, dtype=float))
         cols = np.repeat(np.arange(lp.num_col_), np.diff(start))
         activity = np.bincount(index, weights=value * x[cols], minlength=lp.num_row_)
-
-        def excess(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
-            lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
-            with np.errstate(invalid="ignore"):
-                over = np.maximum(np.where(np.isfinite(lo), lo - v, 0.0), np.where(np.isfinite(hi), v - hi, 0.0))
-                scale = np.maximum(1.0, np.maximum(np.where(np.isfinite(lo), np.abs(lo), 0.0),
-                                                   np.where(np.isfinite(hi), np.abs(hi), 0.0)))
-            return float(np.max(over / scale, initial=0.0))
-
         return max(excess(activity, lp.row_lower_, lp.row_upper_), excess(x, lp.col_lower_, lp.col_upper_))
 
     def col_values(self) -> np.ndarray:
@@ -235,6 +234,7 @@ class HighsPlan:
         cols = np.arange(a.num_col, dtype=np.int32)
         try:
             h.changeColBounds(a.reach_col, max(0.0, reach - 1e-6 * max(1.0, reach)), highspy.kHighsInf)
+            self.mirror.set_col_bounds(a.reach_col, max(0.0, reach - 1e-6 * max(1.0, reach)), highspy.kHighsInf)
             h.changeColsCost(a.num_col, cols, alt)
             h.changeObjectiveOffset(alt_offset)
             h.changeObjectiveSense(highspy.ObjSense.kMinimize)
@@ -247,6 +247,7 @@ class HighsPlan:
             return out
         finally:
             h.changeColBounds(a.reach_col, 0.0, highspy.kHighsInf)
+            self.mirror.set_col_bounds(a.reach_col, 0.0, highspy.kHighsInf)
             h.changeColsCost(a.num_col, cols, self._main_costs)
             h.changeObjectiveOffset(self._main_offset)
             h.changeObjectiveSense(highspy.ObjSense(a.lp["sense"]))
