@@ -354,7 +354,8 @@ def basis_of(row: RawRow) -> str:
     return f"buyer_share rows of {row.file} (no world allocation for it)"
 
 
-#: the last share tables, by the table objects they were read from (a sweep case keeps the base's objects)
+#: the last share tables, by the buyer_share rows they were read from (a sweep case keeps the base's row objects
+#: wherever it does not change a share, even when it changes other rows of the same table)
 _SHARE_TABLES: dict[tuple, tuple[tuple, dict]] = {}
 
 
@@ -363,20 +364,21 @@ def share_table(tables: dict[str, RawTable], years: tuple[int, ...]) -> dict[str
 
     A region whose components carry different shares (the fallback rows) is listed per component as
     ``region/component``. Years between given ones are interpolated and held flat outside, as the loader does.
-    Kept per pair of table objects (tables are immutable): a copy of the kept answer is returned.
+    Kept per tuple of ``buyer_share`` row objects (rows are immutable): a copy of the kept answer is returned.
     """
-    import copy
-
-    sources = tuple(tables.get(file) for file, _, _ in TARGETS.values())
-    key = (*(id(t) for t in sources), tuple(years))
+    rows = tuple(r for file, _, _ in TARGETS.values() for r in tables.get(file, _NO_TABLE).rows
+                 if r.values.get("parameter", "").strip() == "buyer_share")
+    key = (tuple(map(id, rows)), tuple(years))
     kept = _SHARE_TABLES.get(key)
-    if kept is not None and all(a is b for a, b in zip(kept[0], sources)):
-        return copy.deepcopy(kept[1])
-    out = _share_table(tables, years)
-    if len(_SHARE_TABLES) > 256:
-        _SHARE_TABLES.clear()
-    _SHARE_TABLES[key] = (sources, out)
-    return copy.deepcopy(out)
+    if kept is None or len(kept[0]) != len(rows) or not all(a is b for a, b in zip(kept[0], rows)):
+        if len(_SHARE_TABLES) > 256:
+            _SHARE_TABLES.clear()
+        kept = _SHARE_TABLES[key] = (rows, _share_table(tables, years))
+    return {kind: {name: {**entry, "by_year": dict(entry["by_year"])} for name, entry in by_name.items()}
+            for kind, by_name in kept[1].items()}
+
+
+_NO_TABLE = RawTable("", (), ())
 
 
 def _share_table(tables: dict[str, RawTable], years: tuple[int, ...]) -> dict[str, dict[str, Any]]:
