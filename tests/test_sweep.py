@@ -229,6 +229,31 @@ def test_the_lp_each_answer_is_checked_on_is_the_lp_highs_holds(toy_energy):
     broken[int(np.argmax(broken))] += 5.0
     assert plan.worst_violation(broken) > 1.0
 
+
+@pytest.mark.parametrize("sets, moved", [
+    ((), set()),
+    (("pue=1.5",), {"power"}),
+    (("electricity_price=80USD/MWh", "pue=1.3"), {"power"}),
+    (("discount_rate=12%",), {"costs"}),            # the toy has no power sources and no funding rows
+])
+def test_a_case_s_params_rework_only_the_concerns_whose_fields_it_moved(toy_energy, sets, moved):
+    """KeptParams (model/fastsolve/reads.py) gives exactly model.build.param_values for every case, and works
+    out again only the concerns that read a field the case changed (a PUE case: the power concern alone)."""
+    from model.build import CONCERNS
+    from model.fastsolve.reads import KeptParams
+
+    ref = load_scenario(toy_energy, target=TargetSpec("2GW"))
+    kept = KeptParams(ref)
+    names = [c.__name__.rsplit(".", 1)[-1] for c in CONCERNS if hasattr(c, "param_values")]
+    case = load_scenario(toy_energy, sets=list(sets), target=TargetSpec("2GW"))
+    assert kept(case) == param_values(case)
+    assert kept.worked_out == len(moved)
+    reworked = {names[i] for i, (fn, reads, _) in enumerate(kept.kept)
+                if reads is not None and any(getattr(case, n) != v for n, v in reads.items())}
+    assert reworked == moved
+    if sets:
+        assert kept(case) != param_values(ref)        # the case's own Params, not the reference's
+
 @pytest.fixture
 def toy_runner(toy_energy):
     """A prepared sweep over the toy's PUE (only the Params PUE moves are mutable in its compiled plan)."""

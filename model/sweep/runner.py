@@ -11,6 +11,7 @@ import numpy as np
 from model.errors import InputErrors
 from model.fastsolve import (CaseDeriver, CaseSolve, HighsPlan, IndexChanged, ModelCheck, PlanArrays, plan_readout,
                              target_kind)
+from model.fastsolve.reads import KeptParams
 from model.scenario import Scenario
 
 #: Statuses that mean a case has a plan.
@@ -86,6 +87,7 @@ class CaseRunner:
         from model.build import param_values
 
         self.ref_values = param_values(ref)         # what the compiled plan holds for every Param
+        self.params = KeptParams(ref)               # a case's Params, re-working only the concerns it moved
         self.mutable = frozenset(job.plan.param_names) if job.plan is not None else frozenset()
         self._checks: dict[str, ModelCheck | str] = {}
         self.offers, self.years, self.regions = tuple(ref.offers), tuple(ref.years), tuple(ref.regions)
@@ -118,11 +120,9 @@ class CaseRunner:
         return out
 
     def _solve(self, case: int, s: Scenario) -> CaseResult:
-        from model.build import param_values
-
         if self.plan is None:
             return self._rebuild(case, s)
-        values = param_values(s)
+        values = self.params(s)
         frozen = self.frozen_param(values)
         if frozen:
             return self._rebuild(case, s, f"Param {frozen} differs from the compiled plan's and is not mutable in "
