@@ -25,6 +25,8 @@ passes over the cases (the machine may be shared). Timed:
   runs; a rule whose inputs are the objects of an earlier case gives its
   kept answer, :mod:`model.inputs.memo`); ``loader_full_s_per_case``: the
   same with nothing kept (each table parsed and each rule worked out again);
+* ``sweep_path_stages_cpu_s_per_case``: the sweep path's CPU time by stage (loader, Params, push,
+  solve, model check, readout; :func:`stages`), so the part above the floor is named;
 * ``appsi_persistent_s_per_case``: Pyomo's persistent HiGHS interface with
   only the swept Params mutable (``set_param_values`` + ``opt.solve``);
 * ``rebuild_s_per_case``: the case's Scenario from the loader (files read
@@ -109,6 +111,50 @@ def loader(prep, cases, full: bool = False, repeats: int = 3) -> float:
                 except InputErrors:
                     pass
         best = min(best, (time.perf_counter() - t0) / len(cases))
+    return best
+
+
+def stages(prep, cases, repeats: int = 3) -> dict[str, float]:
+    """Where a sweep-path case's time goes, stage by stage (CPU seconds per case, best of ``repeats``).
+
+    The stages of :meth:`model.sweep.CaseRunner._solve` on a case the fast path answers: the loader
+    (the case's validated Scenario), the Params (worked out for the concerns the case moved, the check
+    that no frozen Param moved, the Param vector), the push of changed numbers into HiGHS, the warm
+    solve with its row-by-row check, the check against the case's own model, and the figures read out.
+    Push and solve together are what the HiGHS floor measures.
+    """
+    from model.sweep import CaseRunner, chunk_size_for, chunks_of
+
+    runner = CaseRunner(prep.job)
+    plan, names = runner.plan, ("loader", "params", "push", "solve", "model_check", "readout")
+    best = dict.fromkeys(names, float("inf"))
+    for _ in range(repeats):
+        spent = dict.fromkeys(names, 0.0)
+        n = 0
+        for chunk in chunks_of(cases, chunk_size_for(len(cases))):
+            plan.reset()
+            for i, values in chunk:
+                t = [time.process_time()]
+                s, _ = prep.job.deriver.derive(values)
+                t.append(time.process_time())
+                params = runner.params(s)
+                runner.frozen_param(params)
+                p = plan.param_vector(params)
+                t.append(time.process_time())
+                plan.set_params(p)
+                t.append(time.process_time())
+                r = plan.solve_min_cost()
+                t.append(time.process_time())
+                if r.status != "optimal":
+                    continue
+                runner.check("min-cost", params, r)
+                t.append(time.process_time())
+                runner._result(i, s, r.status, "", "fast", r, prep.job.plan)
+                t.append(time.process_time())
+                for k, name in enumerate(names):
+                    spent[name] += t[k + 1] - t[k]
+                n += 1
+        best = {k: min(best[k], spent[k] / max(n, 1)) for k in names}
     return best
 
 
@@ -236,6 +282,7 @@ def run(cases: int = 50, dask_cases: int = 200, dask: bool = True, files_cases: 
     statuses = {r.status for r in results}
     floor, floor_obj, floor_cpu = highs_floor(prep, recorded, chunks)
     loader_s, loader_full_s = loader(prep, design_cases), loader(prep, design_cases, full=True)
+    stage_cpu = stages(prep, design_cases)
     appsi, appsi_obj = appsi_persistent(prep, design_cases)
     rebuild_s, rebuild_obj = rebuild(prep, design_cases)
     files_s, _ = rebuild(prep, design_cases[:files_cases], from_files=True)
@@ -259,6 +306,7 @@ def run(cases: int = 50, dask_cases: int = 200, dask: bool = True, files_cases: 
         "persistent_over_floor": per / floor,
         "highs_floor_cpu_s_per_case": floor_cpu, "persistent_cpu_s_per_case": per_cpu,
         "persistent_over_floor_cpu": per_cpu / floor_cpu,
+        "sweep_path_stages_cpu_s_per_case": stage_cpu,
         "rebuilt_cases": sum(bool(r.note) for r in results),
         "rebuild_over_persistent": rebuild_s / per,
         "max_rel_objective_difference_vs_rebuild": {"persistent": worst, "highs_floor": worst_floor,
@@ -288,6 +336,8 @@ def world_cases(base, n: int = 4) -> dict[str, Any]:
 
 
 def print_table(r: dict[str, Any]) -> None:
+    from model.fmt import sig
+
     floor = r["highs_floor_s_per_case"]
     print(f"Sweep benchmark: base scenario, LP {r['lp']} (rows x cols / nonzeros), {r['cases']} cases "
           f"({', '.join(r['statuses'])}); mutable Params: {', '.join(r['mutable_params'])}")
@@ -303,6 +353,11 @@ def print_table(r: dict[str, Any]) -> None:
     if "world_case_s_per_case" in r:
         w = r["world_case_s_per_case"]
         print(f"{'loader with --resolve-world (a PUE case: the world re-solved)':58s} {w * 1e3:9.2f} {w / floor:8.1f}")
+    st = r["sweep_path_stages_cpu_s_per_case"]
+    print("sweep path by stage, CPU ms per case: " + ", ".join(
+        f"{k.replace('_', ' ')} {v * 1e3:.2f}" for k, v in st.items())
+        + f" (push + solve: {(st['push'] + st['solve']) * 1e3:.2f}, beside the floor's CPU "
+        f"{r['highs_floor_cpu_s_per_case'] * 1e3:.2f})")
     print(f"CPU time (less sensitive to a shared machine): floor {r['highs_floor_cpu_s_per_case'] * 1e3:.2f} ms, "
           f"persistent {r['persistent_cpu_s_per_case'] * 1e3:.2f} ms per case: "
           f"{r['persistent_over_floor_cpu']:.2f}x; cases sent to a rebuild: {r['rebuilt_cases']}")
@@ -310,8 +365,8 @@ def print_table(r: dict[str, Any]) -> None:
           f"{r['persistent_over_floor']:.2f}x the HiGHS floor; prepare {r['prepare_s']:.1f} s once per sweep, "
           f"worker setup {r['worker_setup_s'] * 1e3:.0f} ms")
     d = r["max_rel_objective_difference_vs_rebuild"]
-    print(f"largest relative difference of the objective from rebuild: persistent {d['persistent']:.1e}, "
-          f"floor {d['highs_floor']:.1e}, appsi {d['appsi']:.1e}")
+    print(f"largest relative difference of the objective from rebuild: persistent {sig(d['persistent'], 2)}, "
+          f"floor {sig(d['highs_floor'], 2)}, appsi {sig(d['appsi'], 2)}")
     if "dask_seconds" in r:
         t = r["dask_seconds"]
         print(f"Dask, {r['dask_cases']} cases (best of 3): 1 worker {t['best_1']:.2f} s, 2 workers {t['best_2']:.2f} s: "
