@@ -21,8 +21,8 @@ class ModelCheck:
 
     The fast path solves the reference LP with the coefficients, bounds and
     costs that depend on the swept Params pushed into HiGHS. Checking the
-    solution against the LP HiGHS holds (as :meth:`HighsPlan.worst_violation`
-    does) cannot catch a wrongly patched LP. This check builds its own Pyomo
+    solution against the LP the plan pushed (as :meth:`HighsPlan.worst_violation`
+    does) cannot catch a wrongly compiled polynomial. This check builds its own Pyomo
     model of the plan once per worker and reads, from that model's
     expressions, every row that depends on a swept Param and the total cost
     as polynomials in the Params (not from the arrays the plan was compiled
