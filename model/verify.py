@@ -13,10 +13,19 @@ command
    absolute ``--abs-tol-gw`` (default 1e-6 GW), other figures relative
    ``--rel-tol``; words (status, scenario, target year) must be equal.
 
-Sets of every kind ``run.py`` writes from a solve are redone: plans, replans (from
-the recorded source set, which must lie in the project), stochastic, alternatives,
-world and sweep sets (a sweep's every case, status and figures, from ``summary.csv``;
-one local process). Comparison sets (no solve) and world sweeps are refused (exit 2).
+Sets of every kind ``run.py`` writes are redone: plans, replans (from the recorded
+source set, which must lie in the project), stochastic, alternatives, world and sweep
+sets (a sweep's every case, status and figures, from ``summary.csv``; one local
+process), world sweeps (``sweep --world``: every case of ``cases.csv``) and comparison
+sets (``compare``: no solve; the comparison is redone from its source sets, each
+checked to lie in the project, and every table of it compared; the files of each
+source it read are compared with the sha256 it recorded, so a source changed since is
+named). A comparison's sources themselves are not re-solved unless ``--sources`` is
+given (each is then verified in turn; the worst exit code counts).
+
+The re-run command is rebuilt token by token from an allow-list of each kind's options
+(:mod:`model.verify_argv`), never replayed; the figures are read by
+:mod:`model.verify_tables`, a comparison's sources checked by :mod:`model.verify_sources`.
 
 Exit codes: 0 the figures match; 1 they differ; 2 the set cannot be verified
 (no manifest, or the re-run was refused: its message is shown).

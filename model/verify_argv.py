@@ -177,8 +177,13 @@ def rerun_argv(man: dict[str, Any], results: Path, name: str, result_set: Path |
     else the project's ``inputs/``) and must lie inside the project, as must
     ``--futures`` / ``--distributions`` files (inside the inputs folder, the
     project's ``inputs/`` or the set's own folder); ``--scenario`` must name a
-    file of the inputs folder's ``scenarios/``; plots are skipped. Nothing is
-    read before these checks pass.
+    file of the inputs folder's ``scenarios/``; plots are skipped. A world
+    sweep (``sweep --world``) has its own allow-list; a comparison
+    (``compare SET SET ...``) reads no inputs folder: each of its 2 to
+    :data:`MAX_SOURCES` sets must be a readable result set of the project
+    (not the comparison itself), and ``--out`` names it. A command line
+    holds at most :data:`MAX_WORDS` words. Nothing is read before these
+    checks pass.
 
     Raises
     ------
