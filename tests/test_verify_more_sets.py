@@ -212,3 +212,21 @@ def test_a_world_sweep_refuses_a_whole_number_outside_its_bound(tmp_path, capsys
                      "--steps", "1", "--results", str(tmp_path / "res"), "--name", "s"])
     assert code == 2 and "--steps: expected a whole number from 2 to 1000, found 1" in capsys.readouterr().err
     assert not (tmp_path / "res").exists()
+
+
+# ----------------------------------------------------------------------------
+# Documented sweep options the allow-list lacked
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("extra", [["--resolve-world"], ["--scheduler", "tcp://127.0.0.1:8786"]],
+                         ids=["resolve-world", "scheduler"])
+def test_verify_re_runs_a_sweep_made_with_a_documented_option(tmp_path, capsys, extra):
+    folder = write_inputs(tmp_path / "in")
+    assert dispatch(["sweep", "--inputs", str(folder), "--target", "2GW", "--vary", "pue=1.1:1.3", "--method", "oat",
+                     "--results", str(tmp_path / "res"), "--name", "s", "--no-plots", "--no-progress"]) == 0
+    sweep = tmp_path / "res" / "s"
+    argv = json.loads((sweep / "manifest.json").read_text())["command_line"]
+    craft(sweep, command_line=[*argv, *extra])     # the toy has no world: these change no figure
+    code, out, err = verify(sweep, capsys)
+    assert code == 0, err
+    assert "figures match" in out and ("--resolve-world" in out) == (extra == ["--resolve-world"])
+    assert "--scheduler" not in out and "tcp://" not in out     # the cases run in one local process
