@@ -354,6 +354,9 @@ def _print_provenance(man: dict[str, Any], c: Checked) -> None:
             print(f"\nInputs changed since the run ({len(changed_inputs)} of {len(c.inputs)} files):")
             print(_table([[i.file, i.state, (i.recorded or "-")[:12], (i.now or "-")[:12]] for i in changed_inputs],
                          ["file", "state", "sha256 then", "sha256 now"]))
+        elif not c.inputs:
+            print("\nInputs: the set records no sha256 of its input files (made by an older version); whether "
+                  "they changed since is not known")
         else:
             print(f"\nInputs: all {len(c.inputs)} files unchanged (sha256)")
     notes = _code_changes(man)

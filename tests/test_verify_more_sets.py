@@ -168,6 +168,14 @@ def test_verify_sees_a_world_sweep_whose_inputs_changed(world_sweep, capsys):
     assert "Inputs changed since the run (1 of" in out and "parameters.yaml" in out
 
 
+def test_verify_re_runs_a_world_sweep_of_an_older_version_that_recorded_no_inputs(world_sweep, capsys):
+    man = json.loads((world_sweep / "manifest.json").read_text())
+    (world_sweep / "manifest.json").write_text(json.dumps({k: man[k] for k in ("kind", "command_line", "created")}))
+    code, out, err = verify(world_sweep, capsys)
+    assert code == 0, err
+    assert "records no sha256 of its input files" in out and "figures match" in out
+
+
 @pytest.mark.parametrize("change, words", [
     (lambda argv: [*argv, "--workers", "2"], ["an option verify re-runs for a 'world-sweep' set", "'--workers'"]),
     (lambda argv: [("100000" if a == "2" else a) for a in argv], ["--steps a whole number from 2 to 1000"]),
