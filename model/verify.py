@@ -13,10 +13,19 @@ command
    absolute ``--abs-tol-gw`` (default 1e-6 GW), other figures relative
    ``--rel-tol``; words (status, scenario, target year) must be equal.
 
-Sets of every kind ``run.py`` writes from a solve are redone: plans, replans (from
-the recorded source set, which must lie in the project), stochastic, alternatives,
-world and sweep sets (a sweep's every case, status and figures, from ``summary.csv``;
-one local process). Comparison sets (no solve) and world sweeps are refused (exit 2).
+Sets of every kind ``run.py`` writes are redone: plans, replans (from the recorded
+source set, which must lie in the project), stochastic, alternatives, world and sweep
+sets (a sweep's every case, status and figures, from ``summary.csv``; one local
+process), world sweeps (``sweep --world``: every case of ``cases.csv``) and comparison
+sets (``compare``: no solve; the comparison is redone from its source sets, each
+checked to lie in the project, and every table of it compared; the files of each
+source it read are compared with the sha256 it recorded, so a source changed since is
+named). A comparison's sources themselves are not re-solved unless ``--sources`` is
+given (each is then verified in turn; the worst exit code counts).
+
+The re-run command is rebuilt token by token from an allow-list of each kind's options
+(:mod:`model.verify_argv`), never replayed; the figures are read by
+:mod:`model.verify_tables`, a comparison's sources checked by :mod:`model.verify_sources`.
 
 Exit codes: 0 the figures match; 1 they differ; 2 the set cannot be verified
 (no manifest, or the re-run was refused: its message is shown).
@@ -37,8 +46,11 @@ from typing import Any, Iterator, Sequence
 from model.exitcodes import EXIT_CANNOT, EXIT_DIFFER, EXIT_MATCH
 from model.fmt import sig
 from model.summary import is_figure
-from model.verify_argv import ALLOWED, VERIFIABLE, inside, project_roots, rerun_argv  # noqa: F401 (re-exported)
-from model.verify_checks import MAX_JSON_BYTES, Refused, check_kind, read_json
+from model.verify_argv import (ALLOWED, VERIFIABLE, inside, kind_of, project_roots, rerun_argv,  # noqa: F401
+                                source_sets)
+from model.verify_checks import Refused, check_kind, read_json
+from model.verify_sources import SourceCheck, compare_sources
+from model.verify_tables import read_figures  # noqa: F401 (re-exported)
 
 #: Options of the recorded command line that verify replaces (where the set is written, and its name).
 _REPLACED = ("--name", "--results")
@@ -141,46 +153,6 @@ def compare_inputs(man: dict[str, Any], inputs_dir: Path | None = None,
 # ----------------------------------------------------------------------------
 # Figures
 # ----------------------------------------------------------------------------
-def read_figures(result_set: Path, kind: str) -> dict[str, Any]:
-    """The figures verify compares: ``summary.json``, or for a sweep every case's status and figures (from
-    ``summary.csv``) and swept values (``cases.csv``), as ``{"case 3": {"status": ..., "total_cost": {...}}}``.
-
-    Raises
-    ------
-    ValueError
-        For a missing, oversized or unreadable file (named).
-    """
-    if kind != "sweep":
-        return read_json(Path(result_set) / "summary.json")
-    import pandas as pd
-
-    out: dict[str, Any] = {}
-    for name, what in (("summary.csv", "figure"), ("cases.csv", "key")):
-        path = Path(result_set) / name
-        try:
-            if path.stat().st_size > MAX_JSON_BYTES:
-                raise ValueError(f"{path}: expected at most {MAX_JSON_BYTES} bytes, found {path.stat().st_size}")
-            frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
-        except FileNotFoundError:
-            raise ValueError(f"{Path(result_set)} is not a sweep set: {name} is missing") from None
-        except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise ValueError(f"{path} cannot be read: {type(exc).__name__}: {str(exc)[:200]}") from None
-        needed = {"case", what, "value", "unit"}
-        if not needed <= set(frame.columns):
-            raise ValueError(f"{path}: expected the columns {', '.join(sorted(needed))}, found "
-                             f"{', '.join(map(str, frame.columns))[:200]}")
-        for row in frame.itertuples(index=False):
-            case = out.setdefault(f"case {row.case}", {})
-            if what == "figure":
-                case["status"] = row.status
-                key = f"{row.figure}.{row.group}" if isinstance(row.group, str) and row.group else str(row.figure)
-            else:
-                key = f"input.{row.key}"
-            value = float(row.value) if str(row.value) != "" else math.nan
-            case[key] = {"value": value, "unit": str(row.unit)}
-    return out
-
-
 def _list_key(item: Any, i: int) -> str:
     if isinstance(item, dict):
         for k in ("constraint", "name"):
@@ -277,9 +249,13 @@ def _headline(key: str) -> bool:
         if not key.startswith("case 0."):
             return False
         key = key[len("case 0."):]
+    if key.startswith("headline["):             # a comparison: each set's headline figures (value or word)
+        inner, _, column = key[len("headline["):].rpartition("].")
+        return column == "value" and _headline(inner.split(" | ")[0])
     top = key.split(".")[0].split("[")[0]
     return top in ("status", "scenario", "target", "target_year", "total_cost", "max_reachable",
-                   "facility_power", "energy") or (top == "capacity_in_service")
+                   "facility_power", "energy", "capacity_in_service", "default_in_service_gw",
+                   "world_in_service_gw")
 
 
 def parser() -> Any:
@@ -294,6 +270,9 @@ def parser() -> Any:
     p.add_argument("--abs-tol-gw", type=float, default=1e-6, help="absolute tolerance on capacities (GW)")
     p.add_argument("--all", action="store_true", help="list every figure compared, not only headlines and misses")
     p.add_argument("--keep", action="store_true", help="keep the re-run's result set and print where it is")
+    p.add_argument("--sources", action="store_true",
+                   help="a comparison: also verify each of its source sets (re-solves each; by default only the "
+                        "comparison is redone from the sets as they are)")
     return p
 
 
@@ -312,51 +291,82 @@ def _code_changes(man: dict[str, Any]) -> list[str]:
     return notes
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``run.py verify RESULT_SET``: re-run from the manifest, compare figures, report changed inputs."""
-    a = parser().parse_args(list(argv or []))
-    try:
-        man = read_json(a.result_set / "manifest.json")
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_CANNOT
-    if not man.get("command_line"):
-        print(f"error: {a.result_set / 'manifest.json'} records no command line to re-run", file=sys.stderr)
-        return EXIT_CANNOT
-    tmp_root = Path(tempfile.gettempdir())
-    try:
-        args = rerun_argv(man, tmp_root, "rerun", a.result_set)     # every check before any input is read
-        kind = args[0] if args and not args[0].startswith("-") else "run"
-        if kind not in VERIFIABLE:
-            raise Refused(a.result_set / "manifest.json", "command_line",
-                          "a set verify can compare figure by figure (" + ", ".join(VERIFIABLE) + ")",
-                          f"a {kind} set")
-        check_kind(man, kind, a.result_set)
-        inputs_dir = Path(next(x for x in args if x.startswith("--inputs=")).split("=", 1)[1])
-        inputs = compare_inputs(man, inputs_dir, a.result_set)
-        recorded = read_figures(a.result_set, kind)
-    except Refused as exc:
-        print(f"error: {exc}; verify re-runs only what the project writes, reading the recorded inputs",
-              file=sys.stderr)
-        return EXIT_CANNOT
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_CANNOT
+@dataclass(frozen=True)
+class Checked:
+    """What verify knows before anything runs: the kind of set, its inputs (or a comparison's source sets) then
+    and now, and the recorded figures."""
 
-    print(f"Verifying {a.result_set} (scenario {man.get('scenario', '?')}, run {man.get('created', '?')})")
-    # inputs then and now
-    changed = [c for c in inputs if c.state != "unchanged"]
-    if changed:
-        print(f"\nInputs changed since the run ({len(changed)} of {len(inputs)} files):")
-        print(_table([[c.file, c.state, (c.recorded or "-")[:12], (c.now or "-")[:12]] for c in changed],
-                     ["file", "state", "sha256 then", "sha256 now"]))
+    kind: str
+    inputs: list[InputCheck]
+    sources: list[SourceCheck]
+    source_sets: list[Path]
+    recorded: dict[str, Any]
+
+    @property
+    def changed(self) -> list[str]:
+        """Input files, or files of source sets, that changed, disappeared or appeared since the set was made."""
+        return ([c.file for c in self.inputs if c.state != "unchanged"]
+                + [f"{c.source}/{c.file}" for c in self.sources if c.state not in ("unchanged", "unrecorded")])
+
+
+def check(man: dict[str, Any], result_set: Path) -> Checked:
+    """Every check of the manifest before any input is read or anything runs.
+
+    Raises
+    ------
+    Refused
+        Naming the manifest field that is malformed, outside the project or of another kind.
+    ValueError
+        For a set whose files cannot be read (named).
+    """
+    args = rerun_argv(man, Path(tempfile.gettempdir()), "rerun", result_set)
+    kind = kind_of(args)
+    if kind not in VERIFIABLE:
+        raise Refused(result_set / "manifest.json", "command_line",
+                      "a set verify can compare figure by figure (" + ", ".join(VERIFIABLE) + ")", f"a {kind} set")
+    check_kind(man, kind, result_set)
+    sources = source_sets(args)
+    if kind == "compare":
+        inputs, source_checks = [], compare_sources(man, sources, result_set)
     else:
-        print(f"\nInputs: all {len(inputs)} files unchanged (sha256)")
+        inputs_dir = Path(next(x for x in args if x.startswith("--inputs=")).split("=", 1)[1])
+        inputs, source_checks = compare_inputs(man, inputs_dir, result_set), []
+    return Checked(kind, inputs, source_checks, sources, read_figures(result_set, kind))
+
+
+def _print_provenance(man: dict[str, Any], c: Checked) -> None:
+    """Inputs (or a comparison's source sets) then and now, and the code and versions since."""
+    if c.kind == "compare":
+        changed = [s for s in c.sources if s.state not in ("unchanged", "unrecorded")]
+        if changed:
+            print(f"\nSource sets changed since the comparison ({len(changed)} of {len(c.sources)} files read):")
+            print(_table([[s.source, s.file, s.state, (s.recorded or "-")[:12], (s.now or "-")[:12]]
+                          for s in changed], ["set", "file", "state", "sha256 then", "sha256 now"]))
+        elif any(s.state == "unrecorded" for s in c.sources):
+            print("\nSource sets: the comparison recorded no sha256 of the files it read (made by an older "
+                  "version); whether they changed since is not known")
+        else:
+            print(f"\nSource sets: all {len(c.sources)} files the comparison read are unchanged (sha256)")
+        print("The sources themselves are not re-solved; verify each with run.py verify SET (or add --sources)")
+    else:
+        changed_inputs = [i for i in c.inputs if i.state != "unchanged"]
+        if changed_inputs:
+            print(f"\nInputs changed since the run ({len(changed_inputs)} of {len(c.inputs)} files):")
+            print(_table([[i.file, i.state, (i.recorded or "-")[:12], (i.now or "-")[:12]] for i in changed_inputs],
+                         ["file", "state", "sha256 then", "sha256 now"]))
+        elif not c.inputs:
+            print("\nInputs: the set records no sha256 of its input files (made by an older version); whether "
+                  "they changed since is not known")
+        else:
+            print(f"\nInputs: all {len(c.inputs)} files unchanged (sha256)")
     notes = _code_changes(man)
     if notes:
         print("Code and versions since the run: " + "; ".join(notes))
 
-    # re-run into a temporary folder
+
+def _rerun(man: dict[str, Any], a: Any, c: Checked) -> list[FigureCheck] | None:
+    """Redo the set into a temporary folder and compare its figures with the recorded ones (``None``: the
+    re-run wrote no set, or an unreadable one; the reason is printed)."""
     tmp = Path(tempfile.mkdtemp(prefix="verify-"))
     try:
         args = rerun_argv(man, tmp, "rerun", a.result_set)
@@ -373,32 +383,80 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not (rerun_set / "manifest.json").exists():
             print(f"error: the re-run wrote no result set (exit code {code}):\n{err.getvalue().strip()}",
                   file=sys.stderr)
-            return EXIT_CANNOT
+            return None
         try:
-            rerun = read_figures(rerun_set, kind)
+            rerun = read_figures(rerun_set, c.kind)
         except ValueError as exc:
             print(f"error: the re-run's result set cannot be read: {exc}", file=sys.stderr)
-            return EXIT_CANNOT
-        checks = compare_summaries(recorded, rerun, a.rel_tol, a.abs_tol_gw)
-        misses = [c for c in checks if not c.ok]
-        shown = checks if a.all else [c for c in checks if not c.ok or _headline(c.key)]
+            return None
+        checks = compare_summaries(c.recorded, rerun, a.rel_tol, a.abs_tol_gw)
+        shown = checks if a.all else [f for f in checks if not f.ok or _headline(f.key)]
         print(f"\nFigures (money relative {sig(a.rel_tol)}, capacity absolute {sig(a.abs_tol_gw)} GW):")
-        print(_table([[c.key, _short(c.recorded, c.unit), _short(c.rerun, c.unit),
-                       "-" if c.difference is None else sig(c.difference),
-                       "-" if c.tolerance is None else sig(c.tolerance), "yes" if c.ok else "NO"]
-                      for c in shown], ["figure", "recorded", "re-run", "difference", "tolerance", "match"]))
+        print(_table([[f.key, _short(f.recorded, f.unit), _short(f.rerun, f.unit),
+                       "-" if f.difference is None else sig(f.difference),
+                       "-" if f.tolerance is None else sig(f.tolerance), "yes" if f.ok else "NO"]
+                      for f in shown], ["figure", "recorded", "re-run", "difference", "tolerance", "match"]))
         if len(shown) < len(checks):
             print(f"  ... {len(checks) - len(shown)} more figures match (--all lists them)")
         if a.keep:
             kept = Path(tempfile.mkdtemp(prefix="verify-kept-")) / "rerun"
             shutil.copytree(rerun_set, kept)
             print(f"\nRe-run result set kept at {kept}")
+        return checks
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _verify_sources(a: Any, sources: list[Path]) -> int:
+    """``--sources``: verify each source set of a comparison in turn; the worst exit code (2 over 1 over 0)."""
+    codes = []
+    for source in sources:
+        print(f"\n=== Source set {source} ===")
+        codes.append(main([str(source), "--rel-tol", repr(a.rel_tol), "--abs-tol-gw", repr(a.abs_tol_gw)]
+                          + (["--all"] if a.all else [])))
+    print(f"\nSource sets: {sum(c == EXIT_MATCH for c in codes)} of {len(codes)} match when re-solved")
+    return max(codes, default=EXIT_MATCH)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``run.py verify RESULT_SET``: re-run from the manifest, compare figures, report changed inputs."""
+    a = parser().parse_args(list(argv or []))
+    try:
+        man = read_json(a.result_set / "manifest.json")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT
+    if not man.get("command_line"):
+        print(f"error: {a.result_set / 'manifest.json'} records no command line to re-run", file=sys.stderr)
+        return EXIT_CANNOT
+    try:
+        c = check(man, a.result_set)
+    except Refused as exc:
+        print(f"error: {exc}; verify re-runs only what the project writes, reading the recorded inputs",
+              file=sys.stderr)
+        return EXIT_CANNOT
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT
+    if a.sources and c.kind != "compare":
+        print(f"error: --sources verifies a comparison's source sets; {a.result_set} is a {c.kind} set",
+              file=sys.stderr)
+        return EXIT_CANNOT
+
+    about = f"scenario {man['scenario']}" if isinstance(man.get("scenario"), str) else f"a {c.kind} set"
+    print(f"Verifying {a.result_set} ({about}, made {man.get('created', '?')})")
+    _print_provenance(man, c)
+    checks = _rerun(man, a, c)
+    if checks is None:
+        return EXIT_CANNOT
+    misses = [f for f in checks if not f.ok]
+    what = "file(s) of the source sets" if c.kind == "compare" else "input file(s)"
     if misses:
         print(f"\nResult: the figures DIFFER ({len(misses)} of {len(checks)} do not match)"
-              + (f"; {len(changed)} input file(s) changed since the run" if changed else ""))
-        return EXIT_DIFFER
-    print(f"\nResult: the figures match ({len(checks)} compared)"
-          + (f"; note that {len(changed)} input file(s) changed since the run" if changed else ""))
-    return EXIT_MATCH
+              + (f"; {len(c.changed)} {what} changed since the run" if c.changed else ""))
+        code = EXIT_DIFFER
+    else:
+        print(f"\nResult: the figures match ({len(checks)} compared)"
+              + (f"; note that {len(c.changed)} {what} changed since the run" if c.changed else ""))
+        code = EXIT_MATCH
+    return max(code, _verify_sources(a, c.source_sets)) if a.sources else code

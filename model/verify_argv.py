@@ -33,12 +33,24 @@ ALLOWED: dict[str, dict[str, str]] = {
     "sweep": {**_COMMON, "--vary": "text", "--method": "grid|oat|montecarlo|sobol|morris", "--steps": "int",
               "--samples": "int", "--levels": "int", "--distributions": "path-input", "--seed": "int",
               "--chunk-size": "int", "--resume": "resume", "--no-progress": "flag", "--rebuild": "flag",
-              "--workers": "int"},
+              "--workers": "int", "--scheduler": "drop", "--resolve-world": "flag"},
+    # ``run.py sweep --world``: the world re-solved per case (model/world/sweep.py)
+    "world-sweep": {"--scenario": "scenario", "--set": "text", "--inputs": "inputs", "--vary": "text",
+                    "--steps": "int", "--year": "int", "--rule": "value|pro-rata", "--name": "drop",
+                    "--results": "drop", "--no-plots": "flag"},
+    # ``run.py compare A B ...``: no solve; the comparison is redone from the recorded source sets
+    "compare": {"SOURCES": "source-sets", "--out": "drop", "--results": "drop", "--all": "flag",
+                "--no-plots": "flag"},
 }
-#: Kinds verify can compare: a summary.json, or a sweep's summary.csv (every case's figures and status).
-VERIFIABLE = ("run", "stochastic", "alternatives", "replan", "world", "sweep")
-#: Kinds whose command line names a set it starts from (the one word that is not an option).
-_POSITIONAL = "SOURCE"
+#: Kinds verify can compare: a summary.json, a sweep's summary.csv (every case's figures and status), a world
+#: sweep's cases.csv, a comparison's tables.
+VERIFIABLE = ("run", "stochastic", "alternatives", "replan", "world", "sweep", "world-sweep", "compare")
+#: Words of a command line that are not options: the one set a replan starts from, the sets a comparison reads.
+_POSITIONAL = ("SOURCE", "SOURCES")
+#: Most words a recorded command line may hold, and most sets one comparison may name (bounds on sense: a
+#: crafted manifest cannot make verify read thousands of sets).
+MAX_WORDS = 1_000
+MAX_SOURCES = 50
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
 
 
@@ -74,14 +86,17 @@ def _checked_options(shown: Any, kind: str, argv: list[str], allowed: dict[str, 
         Naming the token that is not allowed.
     """
     options: list[tuple[str, str | None]] = []
+    positional = next((p for p in _POSITIONAL if p in allowed), None)
+    most = MAX_SOURCES if positional == "SOURCES" else 1
     i = 0
     while i < len(argv):
         token = argv[i]
         opt, eq, value = token.partition("=")
         if not opt.startswith("--"):
-            if _POSITIONAL not in allowed or any(o == _POSITIONAL for o, _ in options):
-                raise Refused(shown, "command_line", f"options of a '{kind}' command line", repr(token)[:200])
-            options.append((_POSITIONAL, _checked_value(shown, "the source set", allowed[_POSITIONAL], token)))
+            if positional is None or sum(o == positional for o, _ in options) >= most:
+                raise Refused(shown, "command_line", f"options of a '{kind}' command line"
+                              + (f" and at most {most} sets" if most > 1 else ""), repr(token)[:200])
+            options.append((positional, _checked_value(shown, "the source set", allowed[positional], token)))
             i += 1
             continue
         names = [o for o in allowed if o.startswith("--")]
@@ -110,8 +125,11 @@ def _checked_options(shown: Any, kind: str, argv: list[str], allowed: dict[str, 
             raise Refused(shown, "command_line", "the command that started the sweep (a resumed sweep records it)",
                           f"--resume {resumed[0]}")
         del workers   # the number of local processes does not change a sweep's figures; verify would run one
-    if _POSITIONAL in allowed and not any(o == _POSITIONAL for o, _ in options):
+    if positional == "SOURCE" and not any(o == positional for o, _ in options):
         raise Refused(shown, "command_line", f"the set a '{kind}' command line starts from", "none")
+    if positional == "SOURCES" and sum(o == positional for o, _ in options) < 2:
+        raise Refused(shown, "command_line", f"two or more sets a '{kind}' command line compares",
+                      str(sum(o == positional for o, _ in options)))
     return options
 
 
@@ -159,8 +177,13 @@ def rerun_argv(man: dict[str, Any], results: Path, name: str, result_set: Path |
     else the project's ``inputs/``) and must lie inside the project, as must
     ``--futures`` / ``--distributions`` files (inside the inputs folder, the
     project's ``inputs/`` or the set's own folder); ``--scenario`` must name a
-    file of the inputs folder's ``scenarios/``; plots are skipped. Nothing is
-    read before these checks pass.
+    file of the inputs folder's ``scenarios/``; plots are skipped. A world
+    sweep (``sweep --world``) has its own allow-list; a comparison
+    (``compare SET SET ...``) reads no inputs folder: each of its 2 to
+    :data:`MAX_SOURCES` sets must be a readable result set of the project
+    (not the comparison itself), and ``--out`` names it. A command line
+    holds at most :data:`MAX_WORDS` words. Nothing is read before these
+    checks pass.
 
     Raises
     ------
@@ -176,26 +199,29 @@ def rerun_argv(man: dict[str, Any], results: Path, name: str, result_set: Path |
     raw = man.get("command_line")
     if not isinstance(raw, list) or not raw or not all(isinstance(a, str) for a in raw):
         raise Refused(shown, "command_line", "a list of words (the run's command line)", repr(raw)[:200])
+    if len(raw) > MAX_WORDS:
+        raise Refused(shown, "command_line", f"at most {MAX_WORDS} words", f"{len(raw)} words")
     argv = list(raw)
     if Path(argv[0]).name in ("run.py", "compute-plan"):
         argv = argv[1:]
     kind = "run"
     if argv and not argv[0].startswith("-"):
         kind = argv.pop(0)
-        if kind not in ALLOWED:
+        if kind not in ALLOWED or kind == "world-sweep":        # a world sweep's command word is 'sweep --world'
             raise Refused(shown, "command_line", "a command line of one of the kinds of set verify redoes ("
-                          + ", ".join(VERIFIABLE) + ")", repr(kind))
+                          + ", ".join(VERIFIABLE) + ")", repr(kind)[:200])
+        if kind == "sweep" and argv[:1] == ["--world"]:
+            argv.pop(0)
+            kind = "world-sweep"
     allowed = ALLOWED[kind]
-    cwd = man.get("cwd")
-    if cwd is not None and not isinstance(cwd, str):
-        raise Refused(shown, "cwd", "a folder name", repr(cwd))
-    base = Path(cwd) if cwd else result_set.resolve().parent.parent
-
+    base = run_folder(man, result_set)
     options = _checked_options(shown, kind, argv, allowed)
+    if kind == "compare":
+        return _compare_argv(shown, options, base, roots, result_set, results, name)
     inputs = _inputs_folder(shown, man, options, base, roots)
 
     # 3. scenario names and input files
-    out: list[str] = [] if kind == "run" else [kind]
+    out: list[str] = {"run": [], "world-sweep": ["sweep", "--world"]}.get(kind, [kind])
     for opt, value in options:
         how = allowed[opt]
         if how in ("drop", "drop-flag", "inputs") or opt == "--workers":
@@ -221,8 +247,65 @@ def rerun_argv(man: dict[str, Any], results: Path, name: str, result_set: Path |
     return out + [f"--results={results}", f"--name={name}"]
 
 
-def _source_set(shown: Any, value: str, base: Path, roots: list[Path], result_set: Path) -> Path:
-    """The set a replan started from: a result set folder inside the project whose JSON files are bounded.
+def run_folder(man: dict[str, Any], result_set: Path) -> Path:
+    """The folder the run was made in (``cwd``; paths on its command line are relative to it), else the set's
+    project (``PROJECT/results/NAME``).
+
+    Raises
+    ------
+    Refused
+        For a ``cwd`` that is not a folder name.
+    """
+    cwd = man.get("cwd")
+    if cwd is not None and not isinstance(cwd, str):
+        raise Refused(Path(result_set) / "manifest.json", "cwd", "a folder name", repr(cwd)[:200])
+    return Path(cwd) if cwd else Path(result_set).resolve().parent.parent
+
+
+def kind_of(args: Sequence[str]) -> str:
+    """The kind of set a re-run command (from :func:`rerun_argv`) writes: a key of :data:`ALLOWED`.
+
+    Examples
+    --------
+    >>> kind_of(["--target=2GW"]), kind_of(["sweep", "--world", "--steps=2"]), kind_of(["compare", "a", "b"])
+    ('run', 'world-sweep', 'compare')
+    """
+    if not args or args[0].startswith("-"):
+        return "run"
+    if list(args[:2]) == ["sweep", "--world"]:
+        return "world-sweep"
+    return args[0]
+
+
+def _compare_argv(shown: Any, options: list[tuple[str, str | None]], base: Path, roots: list[Path],
+                  result_set: Path, results: Path, name: str) -> list[str]:
+    """``compare SET SET ... --no-plots --results=RESULTS --out=NAME``: every source a readable set of the project.
+
+    Raises
+    ------
+    Refused
+        For a source set outside the project, the comparison itself, or one that is not a result set.
+    """
+    out = ["compare"]
+    for opt, value in options:
+        if opt == "SOURCES":
+            out.append(str(_source_set(shown, str(value), base, roots, result_set, needs_manifest=False)))
+        elif opt in ("--all", "--no-plots"):
+            out.append(opt)
+    if "--no-plots" not in out:
+        out.append("--no-plots")
+    return out + [f"--results={results}", f"--out={name}"]
+
+
+def source_sets(args: Sequence[str]) -> list[Path]:
+    """The source sets of a re-run comparison command (from :func:`rerun_argv`, so each one checked)."""
+    return [Path(a) for a in args[1:] if not a.startswith("-")] if kind_of(args) == "compare" else []
+
+
+def _source_set(shown: Any, value: str, base: Path, roots: list[Path], result_set: Path,
+                needs_manifest: bool = True) -> Path:
+    """The set a replan started from (or a comparison read): a result set folder inside the project whose JSON
+    files are bounded (a comparison's sources may lack a manifest, as ``run.py compare`` allows).
 
     Raises
     ------
@@ -236,6 +319,8 @@ def _source_set(shown: Any, value: str, base: Path, roots: list[Path], result_se
     if path == result_set.resolve():
         raise Refused(shown, "command_line", "a source set other than the set being verified", repr(value)[:200])
     for name in ("manifest.json", "summary.json"):
+        if name == "manifest.json" and not needs_manifest and not (path / name).exists():
+            continue
         try:
             read_json(path / name)
         except ValueError as exc:
@@ -269,7 +354,7 @@ def _checked_value(shown: Path | str, opt: str, how: str, value: str) -> str:
     elif how in ("scenario", "resume"):
         if not _PLAIN_NAME.match(value) or value in (".", ".."):
             raise refuse("a plain name (letters, digits, '.', '_', '-'; no '/')")
-    elif how in ("inputs", "path-input", "source-set"):
+    elif how in ("inputs", "path-input", "source-set", "source-sets"):
         if not value or "://" in value:
             raise refuse("a folder or file of the project")
     return value

@@ -61,10 +61,12 @@ def read_json(path: Path) -> dict[str, Any]:
 
 #: What each kind of set holds that the others do not (its own evidence of its kind).
 _KIND_FILES = {"stochastic": "tables/futures.csv", "alternatives": "tables/mix.csv", "world": "tables/buyers.csv",
-               "sweep": "status.csv", "run": "solution.nc"}
+               "sweep": "status.csv", "run": "solution.nc", "compare": "tables/headline.csv",
+               "world-sweep": "cases.csv"}
 #: Command kinds that write another kind's layout (a replan writes a plan), and what their manifest says they are.
 _SET_OF = {"replan": "run"}
-_MANIFEST_KIND = {"run": "plan", "replan": "plan", "world": "world"}
+_MANIFEST_KIND = {"run": "plan", "replan": "plan", "world": "world", "world-sweep": "world-sweep",
+                  "compare": "comparison"}
 
 
 def check_kind(man: dict[str, Any], kind: str, result_set: Path) -> None:
@@ -80,9 +82,10 @@ def check_kind(man: dict[str, Any], kind: str, result_set: Path) -> None:
     if claimed is not None and claimed != kind:
         raise Refused(shown, "command", f"the kind of its command line ({kind})", repr(claimed)[:60])
     said = man.get("kind")
-    if said is not None and kind in _MANIFEST_KIND and said != _MANIFEST_KIND[kind]:
-        raise Refused(shown, "kind", f"'{_MANIFEST_KIND[kind]}', the kind of its command line ({kind})",
-                      repr(said)[:60])
+    if said is not None and (kind in _MANIFEST_KIND or said in _MANIFEST_KIND.values()) \
+            and said != _MANIFEST_KIND.get(kind):
+        expected = f"'{_MANIFEST_KIND[kind]}'" if kind in _MANIFEST_KIND else "no other command's kind"
+        raise Refused(shown, "kind", f"{expected}, the kind of its command line ({kind})", repr(said)[:60])
     if ("replan" in man) != (kind == "replan"):
         raise Refused(shown, "replan" if "replan" in man else "command_line",
                       "a 'replan' record exactly when the command line is a replan",

@@ -100,6 +100,26 @@ def default_name(labels: Sequence[str], now: _dt.datetime | None = None) -> str:
     return f"{stem}_{now.strftime('%Y%m%dT%H%M%S')}"
 
 
+def files_compared() -> tuple[str, ...]:
+    """The files a comparison reads from each source set, as paths inside the set."""
+    from model.compare.figures import SET_TABLES
+
+    return ("summary.json", "manifest.json", *(f"tables/{t}.csv" for t in SET_TABLES))
+
+
+def files_read(folder: Path) -> dict[str, str]:
+    """The sha256 of every file a comparison reads from one source set (``summary.json``, ``manifest.json``, the
+    tables of :data:`SET_TABLES`), keyed by the path inside the set; ``run.py verify`` says which changed since."""
+    import hashlib
+
+    out = {}
+    for name in files_compared():
+        f = Path(folder) / name
+        if f.is_file():
+            out[name] = hashlib.sha256(f.read_bytes()).hexdigest()
+    return out
+
+
 def write_comparison(root: Path, name: str, views: Sequence[ResultSetView], argv: Sequence[str],
                      every_key: bool = False, plots: bool = True) -> Path:
     """Write the comparison set ``root/name`` atomically (temporary folder, then rename).
@@ -127,8 +147,10 @@ def write_comparison(root: Path, name: str, views: Sequence[ResultSetView], argv
             "tool": "compute-energy-plan", "version": __version__, "kind": "comparison",
             "created": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "command_line": list(argv),
+            "cwd": str(Path.cwd()),
             "sets": [{"label": v.label, "path": str(v.path), "status": v.status, "version": v.version,
-                      "scenario": v.summary.get("scenario"), "created": (v.manifest or {}).get("created")}
+                      "scenario": v.summary.get("scenario"), "created": (v.manifest or {}).get("created"),
+                      "files_sha256": files_read(v.path)}
                      for v in views],
             "reference": views[0].label,
             "kinds_note": kinds_note(views),

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from model.bounds import whole_number_problem
 from model.fmt import sig
 from model.cli_common import ArgumentParser, add_input_options, fail
 from model.exitcodes import EXIT_INPUT, EXIT_OK, EXIT_SOLVER, EXIT_WRITE
@@ -82,6 +83,10 @@ def main(argv: list[str]) -> int:
     from model.world.solve import solve_world
 
     a = parser().parse_args(argv)
+    problem = next((m for m in (whole_number_problem("--steps", a.steps), whole_number_problem("--year", a.year))
+                    if m), "")
+    if problem:
+        return fail(problem, EXIT_INPUT)
     try:
         todo = cases(a.vary, a.steps)
     except ValueError as exc:
@@ -114,15 +119,28 @@ def main(argv: list[str]) -> int:
             summ = {"kind": "world-sweep", "year": year, "rule": a.rule, "default_buyer": worlds[0].default,
                     "cases": rows}
             (tmp / "summary.json").write_text(json.dumps(summ, indent=2, default=float), encoding="utf-8")
-            (tmp / "manifest.json").write_text(json.dumps({"kind": "world-sweep", "command_line": [
-                "run.py", "sweep", "--world", *argv], "created": _dt.datetime.now(_dt.timezone.utc).isoformat(
-                timespec="seconds")}, indent=2), encoding="utf-8")
+            (tmp / "manifest.json").write_text(json.dumps(manifest(argv, inputs, worlds), indent=2),
+                                               encoding="utf-8")
             (tmp / "report.html").write_text(render(frame, summ, worlds[0]), encoding="utf-8")
     except OSError as exc:
         return fail(f"the result set could not be written ({exc}); nothing was left", EXIT_WRITE)
     print_cases(frame)
     print(f"result set: {Path(a.results) / name}")
     return EXIT_OK if any(r["status"] == "optimal" for r in rows) else EXIT_SOLVER
+
+
+def manifest(argv: list[str], inputs: Path, worlds: list[Any]) -> dict[str, Any]:
+    """The world sweep's manifest: the command line as typed, the folder it ran in, the inputs folder and the
+    sha256 of every input file a case read (``run.py verify`` re-runs it and compares them)."""
+    from model.results import code_sha256, package_versions
+
+    files: dict[str, str] = {}
+    for w in worlds:
+        files.update(w.input_files)
+    return {"kind": "world-sweep", "command_line": ["run.py", "sweep", "--world", *argv],
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "cwd": str(Path.cwd()),
+            "inputs_dir": str(Path(inputs).resolve()), "input_files": files, "versions": package_versions(),
+            "code_sha256": code_sha256()}
 
 
 def render(frame: pd.DataFrame, summ: dict[str, Any], w) -> str:
