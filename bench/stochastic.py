@@ -12,18 +12,26 @@ misses later. (An earlier version planned 250 GW, out of reach in every future,
 with a first stage fixed by history: it converged in one iteration and measured
 nothing.)
 
-Each row: ``futures``; ``ef_s`` the extensive form's wall time (build, solve,
-check; None when not run: above ``--ef-max`` futures, or over ``--timeout``);
+Each row: ``futures``; ``ef_s`` the extensive form's wall time (sampling,
+build, solve, check; None when not run: above ``--ef-max`` futures, or over
+``--timeout``); ``sample_s`` the time to draw and load the futures (each a
+validated Scenario, as run.py loads it: real time a user waits for);
 ``dec_s`` the decomposition's wall time (model/decompose.py: multi-cut
 L-shaped with a level-method master on HiGHS, futures split over ``ranks``
-worker processes) and ``dec_cpu_s`` its CPU time (this process and its
-workers); ``build_s``, ``master_s``, ``sub_s`` where that time went (building
-the futures' LPs, the master LPs, the futures' warm re-solves: the floor a
-master cannot go below); ``iterations``; ``gap`` the decomposition's own
-(upper - lower) / upper with its bound; ``vs_ef`` |decomposition - extensive
-form| / extensive form when both ran; ``speedup`` (rows with 2 ranks) the
-1-rank wall time over the 2-rank one. Each run is its own process, stopped
-after ``--timeout`` seconds.
+worker processes) and ``total_s`` = ``sample_s`` + ``dec_s``; ``dec_cpu_s``
+its CPU time (this process and its workers); ``build_s``, ``master_s``,
+``sub_s`` where that time went (building the futures' LPs, the master LPs,
+the futures' warm re-solves: the floor a master cannot go below);
+``build_path`` how the futures' LPs were made (``template N``: from one
+compiled template per model structure, proven on a probe future against a
+fresh Pyomo build, model/decompose_template.py; ``pyomo N``: a Pyomo build
+each; ``--pyomo-builds`` forces the latter); ``iterations``; ``gap`` the
+decomposition's own (upper - lower) / upper with its bound; ``vs_ef``
+|decomposition - extensive form| / extensive form when both ran;
+``speedup`` (rows with 2 ranks) the 1-rank ``total_s`` over the 2-rank one;
+``load_average`` the machine's 1-minute load when the run ended (the
+machine may be shared: read times with it). Each run is its own process,
+stopped after ``--timeout`` seconds.
 """
 from __future__ import annotations
 

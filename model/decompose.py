@@ -161,7 +161,7 @@ def solve_subs(subs: list[dict[str, Any]], x: np.ndarray | None) -> list[tuple[s
     """Solve every future in ``subs`` with the first stage at ``x`` (None: free), warm from its last solve.
 
     Returns (name, status, objective incl. elastic penalty, duals of the linking rows, elastic slack in GW,
-    first-stage values)."""
+    first-stage values: only with ``x`` None, the rest is what goes back to the master each iteration)."""
     import highspy
 
     out = []
@@ -184,7 +184,8 @@ def solve_subs(subs: list[dict[str, Any]], x: np.ndarray | None) -> list[tuple[s
         col = np.asarray(sol.col_value)
         slack = float(col[sub["elastic"]].sum()) if len(rows) else 0.0
         obj = float(h.getInfo().objective_function_value)
-        out.append((sub["name"], "optimal", obj, duals, slack, col[sub["cols"]] if len(rows) else np.zeros(0)))
+        own = col[sub["cols"]] if len(rows) and x is None else np.zeros(0)     # only the free solve needs them
+        out.append((sub["name"], "optimal", obj, duals, slack, own))
     return out
 
 
