@@ -471,6 +471,10 @@ def summary(spec: Any, r: DecompositionResult, sampled: dict | None = None) -> d
         "first_stage": [{"decision": k[0], "key": k[1], "year": k[2], "value": v, "unit": "GW"}
                         for k, v in r.first_stage.items() if abs(v) > 1e-9],
         "timings_s": r.timings,
+        "build": {"futures_by_path": r.build_paths, "notes": r.build_notes,
+                  "how": "futures of one model structure from one compiled template, proven on a probe future "
+                         "against a fresh Pyomo build (template); otherwise a Pyomo build each (pyomo)"},
+        "cuts": r.cuts,
     }
     if sampled:
         out["sampled"] = sampled
