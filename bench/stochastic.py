@@ -92,7 +92,8 @@ def run_decomposition(n: int, ranks: int, use_templates: bool = True) -> dict:
     return {"status": r.status, "expected_cost_bnusd": r.expected_cost_bnusd, "bound_gap": r.gap,
             "lower_bound_bnusd": r.lower_bound_bnusd, "iterations": r.iterations, "build_s": r.timings["build_s"],
             "master_s": r.timings["master_s"], "sub_s": r.timings["subproblems_s"],
-            "sample_s": t0 - t_sample, "wall_s": done - t0, "total_s": done - t_sample, "cpu_s": cpu,
+            "master_bound_s": r.timings["master_bound_s"], "master_project_s": r.timings["master_project_s"],
+            "cuts": r.cuts, "sample_s": t0 - t_sample, "wall_s": done - t0, "total_s": done - t_sample, "cpu_s": cpu,
             "build_path": "+".join(f"{k} {v}" for k, v in r.build_paths.items()), "build_notes": r.build_notes,
             "load_average": os.getloadavg()[0]}
 
@@ -145,7 +146,9 @@ def main(argv=None) -> int:
                          "dec_s": d.get("wall_s"), "total_s": d.get("total_s"), "ranks": ranks,
                          "build_path": d.get("build_path"), "load_average": d.get("load_average"),
                          "dec_cpu_s": d.get("cpu_s"), "build_s": d.get("build_s"), "master_s": d.get("master_s"),
-                         "sub_s": d.get("sub_s"), "iterations": d.get("iterations"), "gap": d.get("bound_gap"),
+                         "sub_s": d.get("sub_s"), "master_bound_s": d.get("master_bound_s"),
+                         "master_project_s": d.get("master_project_s"), "cuts": d.get("cuts"),
+                         "build_notes": d.get("build_notes"), "iterations": d.get("iterations"), "gap": d.get("bound_gap"),
                          "vs_ef": gap if ef.get("expected_cost_bnusd") else None,
                          "method": "L-shaped decomposition, level-method master, worker processes (model/decompose.py)",
                          "ef_status": ef["status"], "dec_status": d["status"], "ef_rows": ef.get("rows"),

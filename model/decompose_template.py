@@ -213,7 +213,10 @@ def compile_template(s: Any, mutable: Sequence[str], penalty: float) -> Template
 
 
 def template_difference(template: Template, s: Any, values: Mapping[str, Mapping], penalty: float) -> str:
-    """Where future ``s``'s LP from the template differs from a fresh Pyomo build of it ("" when equal)."""
+    """Where future ``s``'s LP from the template differs from a fresh Pyomo build of it ("" when equal).
+
+    The fresh build is the one :func:`pyomo_lp` makes (no Param mutable), not the template's own build
+    with other values: the proof is against what the per-future path would have solved."""
     from model.fastsolve.compile import fresh_lp
     from model.fastsolve.lp import lp_difference
     from model.fastsolve.polynomial import IndexChanged
@@ -222,8 +225,7 @@ def template_difference(template: Template, s: Any, values: Mapping[str, Mapping
         mine = template.arrays(template.param_vector(values))
     except IndexChanged as exc:
         return str(exc)
-    return lp_difference(mine, fresh_lp(s, template.a.param_names,
-                                        build=functools.partial(future_model, penalty=penalty)))
+    return lp_difference(mine, fresh_lp(s, (), build=functools.partial(future_model, penalty=penalty)))
 
 
 def _probe(group: Sequence[int], values: Sequence[Mapping[str, Mapping]], names: Sequence[str]) -> int:
