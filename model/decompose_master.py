@@ -77,6 +77,10 @@ class Master:
     def _columns(self, highspy: Any, cost: np.ndarray, ws: np.ndarray) -> Any:
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
+        # Devex pricing in the dual simplex: each iteration adds one violated cut per future, and HiGHS's
+        # default (dual steepest edge) works out a weight for every new row. 1,000 sampled futures on 2
+        # processes (bench stochastic): master 22 s in 40 iterations with Devex, 66 s in 39 with the default.
+        h.setOptionValue("simplex_dual_edge_weight_strategy", 1)
         none_i, none_v = np.array([], dtype=np.int32), np.array([], dtype=np.float64)
         h.addCols(self.K, np.zeros(self.K), self.lo, self.hi, 0, none_i, none_i, none_v)
         h.addCols(self.F, cost.astype(float), ws.astype(float), np.full(self.F, self.inf), 0, none_i, none_i, none_v)
