@@ -12,18 +12,26 @@ misses later. (An earlier version planned 250 GW, out of reach in every future,
 with a first stage fixed by history: it converged in one iteration and measured
 nothing.)
 
-Each row: ``futures``; ``ef_s`` the extensive form's wall time (build, solve,
-check; None when not run: above ``--ef-max`` futures, or over ``--timeout``);
+Each row: ``futures``; ``ef_s`` the extensive form's wall time (sampling,
+build, solve, check; None when not run: above ``--ef-max`` futures, or over
+``--timeout``); ``sample_s`` the time to draw and load the futures (each a
+validated Scenario, as run.py loads it: real time a user waits for);
 ``dec_s`` the decomposition's wall time (model/decompose.py: multi-cut
 L-shaped with a level-method master on HiGHS, futures split over ``ranks``
-worker processes) and ``dec_cpu_s`` its CPU time (this process and its
-workers); ``build_s``, ``master_s``, ``sub_s`` where that time went (building
-the futures' LPs, the master LPs, the futures' warm re-solves: the floor a
-master cannot go below); ``iterations``; ``gap`` the decomposition's own
-(upper - lower) / upper with its bound; ``vs_ef`` |decomposition - extensive
-form| / extensive form when both ran; ``speedup`` (rows with 2 ranks) the
-1-rank wall time over the 2-rank one. Each run is its own process, stopped
-after ``--timeout`` seconds.
+worker processes) and ``total_s`` = ``sample_s`` + ``dec_s``; ``dec_cpu_s``
+its CPU time (this process and its workers); ``build_s``, ``master_s``,
+``sub_s`` where that time went (building the futures' LPs, the master LPs,
+the futures' warm re-solves: the floor a master cannot go below);
+``build_path`` how the futures' LPs were made (``template N``: from one
+compiled template per model structure, proven on a probe future against a
+fresh Pyomo build, model/decompose_template.py; ``pyomo N``: a Pyomo build
+each; ``--pyomo-builds`` forces the latter); ``iterations``; ``gap`` the
+decomposition's own (upper - lower) / upper with its bound; ``vs_ef``
+|decomposition - extensive form| / extensive form when both ran;
+``speedup`` (rows with 2 ranks) the 1-rank ``total_s`` over the 2-rank one;
+``load_average`` the machine's 1-minute load when the run ended (the
+machine may be shared: read times with it). Each run is its own process,
+stopped after ``--timeout`` seconds.
 """
 from __future__ import annotations
 
@@ -68,26 +76,32 @@ def run_ef(n: int) -> dict:
             "wall_s": time.perf_counter() - t0}
 
 
-def run_decomposition(n: int, ranks: int) -> dict:
+def run_decomposition(n: int, ranks: int, use_templates: bool = True) -> dict:
     import os
 
     from model.decompose import decompose
 
+    t_sample = time.perf_counter()
     spec = futures(n)
     t0, c0 = time.perf_counter(), os.times()
-    r = decompose(spec, processes=ranks, iterations=300)
+    r = decompose(spec, processes=ranks, iterations=300, use_templates=use_templates)
     c1 = os.times()
     cpu = (c1.user + c1.system + c1.children_user + c1.children_system) - (
         c0.user + c0.system + c0.children_user + c0.children_system)
+    done = time.perf_counter()
     return {"status": r.status, "expected_cost_bnusd": r.expected_cost_bnusd, "bound_gap": r.gap,
             "lower_bound_bnusd": r.lower_bound_bnusd, "iterations": r.iterations, "build_s": r.timings["build_s"],
             "master_s": r.timings["master_s"], "sub_s": r.timings["subproblems_s"],
-            "wall_s": time.perf_counter() - t0, "cpu_s": cpu}
+            "master_bound_s": r.timings["master_bound_s"], "master_project_s": r.timings["master_project_s"],
+            "cuts": r.cuts, "sample_s": t0 - t_sample, "wall_s": done - t0, "total_s": done - t_sample, "cpu_s": cpu,
+            "build_path": "+".join(f"{k} {v}" for k, v in r.build_paths.items()), "build_notes": r.build_notes,
+            "load_average": os.getloadavg()[0]}
 
 
-def _subprocess(kind: str, n: int, ranks: int, timeout: float) -> dict:
+def _subprocess(kind: str, n: int, ranks: int, timeout: float, pyomo_builds: bool = False) -> dict:
     try:
-        proc = subprocess.run([sys.executable, "-m", "bench.stochastic", "--one", kind, str(n), str(ranks)],
+        proc = subprocess.run([sys.executable, "-m", "bench.stochastic", "--one", kind, str(n), str(ranks)]
+                              + (["--pyomo-builds"] if pyomo_builds else []),
                               capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"status": f"not finished in {timeout:g} s"}
@@ -103,11 +117,13 @@ def main(argv=None) -> int:
     p.add_argument("--ef-max", type=int, default=100, help="largest number of futures the extensive form is run for")
     p.add_argument("--timeout", type=float, default=900)
     p.add_argument("--json")
+    p.add_argument("--pyomo-builds", action="store_true",
+                   help="build every future by Pyomo (no templates), to compare with the template path")
     p.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.one:
         kind, n, ranks = a.one[0], int(a.one[1]), int(a.one[2])
-        print(json.dumps(run_ef(n) if kind == "ef" else run_decomposition(n, ranks)))
+        print(json.dumps(run_ef(n) if kind == "ef" else run_decomposition(n, ranks, not a.pyomo_builds)))
         return 0
     rows = []
     for n in a.futures:
@@ -116,17 +132,23 @@ def main(argv=None) -> int:
         print(f"  {n} futures, extensive form: {ef['status']} {ef.get('wall_s', '')}", file=sys.stderr, flush=True)
         times = {}
         for ranks in sorted(a.ranks, reverse=True):
-            d = _subprocess("decompose", n, ranks, a.timeout)
-            print(f"  {n} futures, decomposition on {ranks}: {d['status']} {d.get('wall_s', '')} s, "
-                  f"{d.get('iterations')} iterations, gap {d.get('bound_gap')}", file=sys.stderr, flush=True)
+            d = _subprocess("decompose", n, ranks, a.timeout, a.pyomo_builds)
+            print(f"  {n} futures, decomposition on {ranks}: {d['status']} sampled in {d.get('sample_s', '')} s, "
+                  f"decomposed in {d.get('wall_s', '')} s, {d.get('iterations')} iterations, gap "
+                  f"{d.get('bound_gap')}, built by {d.get('build_path')}, load average {d.get('load_average')}"
+                  + "".join(f"; {note}" for note in d.get("build_notes", [])), file=sys.stderr, flush=True)
             if d.get("expected_cost_bnusd") is not None and ef.get("expected_cost_bnusd"):
                 gap = abs(d["expected_cost_bnusd"] - ef["expected_cost_bnusd"]) / abs(ef["expected_cost_bnusd"])
             else:
                 gap = d.get("bound_gap")
-            times[ranks] = d.get("wall_s")
-            rows.append({"futures": n, "ef_s": ef.get("wall_s"), "dec_s": d.get("wall_s"), "ranks": ranks,
+            times[ranks] = d.get("total_s")
+            rows.append({"futures": n, "ef_s": ef.get("wall_s"), "sample_s": d.get("sample_s"),
+                         "dec_s": d.get("wall_s"), "total_s": d.get("total_s"), "ranks": ranks,
+                         "build_path": d.get("build_path"), "load_average": d.get("load_average"),
                          "dec_cpu_s": d.get("cpu_s"), "build_s": d.get("build_s"), "master_s": d.get("master_s"),
-                         "sub_s": d.get("sub_s"), "iterations": d.get("iterations"), "gap": d.get("bound_gap"),
+                         "sub_s": d.get("sub_s"), "master_bound_s": d.get("master_bound_s"),
+                         "master_project_s": d.get("master_project_s"), "cuts": d.get("cuts"),
+                         "build_notes": d.get("build_notes"), "iterations": d.get("iterations"), "gap": d.get("bound_gap"),
                          "vs_ef": gap if ef.get("expected_cost_bnusd") else None,
                          "method": "L-shaped decomposition, level-method master, worker processes (model/decompose.py)",
                          "ef_status": ef["status"], "dec_status": d["status"], "ef_rows": ef.get("rows"),
@@ -138,8 +160,8 @@ def main(argv=None) -> int:
         for r in rows:
             if r["futures"] == n and r["ranks"] == 2 and times.get(1) and times.get(2):
                 r["speedup"] = times[1] / times[2]
-    cols = ["futures", "ranks", "ef_s", "dec_s", "dec_cpu_s", "build_s", "master_s", "sub_s", "iterations", "gap",
-            "vs_ef", "speedup", "dec_status"]
+    cols = ["futures", "ranks", "ef_s", "sample_s", "dec_s", "total_s", "dec_cpu_s", "build_s", "master_s", "sub_s",
+            "iterations", "gap", "vs_ef", "speedup", "load_average", "dec_status", "build_path"]
     print(" ".join(f"{c:>12s}" for c in cols))
     for r in rows:
         print(" ".join(f"{r.get(c):>12.4g}" if isinstance(r.get(c), float) else f"{str(r.get(c, '-')):>12s}"

@@ -240,16 +240,17 @@ def first_stage_keys(s: Scenario, last_year: int) -> tuple[list[tuple[str, int]]
     return builds, power
 
 
-def add_future(block, s: Scenario, penalty: float) -> None:
+def add_future(block, s: Scenario, penalty: float, mutable: Sequence[str] = ()) -> None:
     """One future's model on ``block``, with the main target softened by a penalised shortfall.
 
         measure(y) + shortfall[y]  >=  target[y]       for the main target's years
         cost = total_cost + sum_y discount_factor[y] * penalty * shortfall[y]
 
     shortfall and the target are in GW (power target) or EFLOP/s (compute
-    target); ``penalty`` is in billion USD per that unit (:func:`penalty_of`).
+    target); ``penalty`` is in billion USD per that unit (:func:`penalty_of`). ``mutable``: Params built
+    mutable (:func:`model.build.build_model`), for a template of many futures (model/decompose_template.py).
     """
-    build_model(s, into=block)
+    build_model(s, mutable, into=block)
     block.total_cost.deactivate()
     name = "target_capacity" if hasattr(block, "target_capacity") else "target_compute"
     target = getattr(block, name, None)

@@ -34,6 +34,26 @@ def test_projection_is_the_nearest_point_at_the_level_and_an_unreachable_level_s
     assert not low.ok and low.status == "Infeasible"
 
 
+def test_a_cut_idle_for_age_iterations_is_dropped_from_both_lps_and_the_bound_and_projection_stay():
+    m = v_master()
+    m.add_cut(0, -50.0, np.array([0.0]), np.array([0]), np.array([0.0]))     # theta >= -50: never binds
+    assert m.lp.getNumRow() == 3 and m.near.getNumRow() == 1 + 2 + 3
+    for _ in range(2):                                   # two iterations: the V's cuts bind, the flat one not
+        assert m.bound().value == pytest.approx(2.0)
+        assert m.project(np.array([10.0]), 3.0).x[0] == pytest.approx(3.0)
+        assert m.prune(age=2) == 0                       # idle 1, then 2: not yet over the age
+    m.bound()
+    m.project(np.array([10.0]), 3.0)
+    assert m.prune(age=2) == 1 and m.dropped == 1        # idle 3 > 2: dropped
+    assert m.lp.getNumRow() == 2 and m.near.getNumRow() == 1 + 2 + 2
+    b = m.bound()
+    assert b.ok and b.value == pytest.approx(2.0) and b.x[0] == pytest.approx(2.0)
+    p = m.project(np.array([10.0]), 3.0)
+    assert p.ok and p.x[0] == pytest.approx(3.0)
+    assert not m.project(np.array([10.0]), 1.0).ok       # the V still says no point reaches 1
+    assert m.prune(age=2) == 0                           # the V's cuts are in use: kept
+
+
 def test_a_negligible_cut_coefficient_is_dropped_without_cutting_off_the_optimum():
     m = Master(np.array([1.0]), np.array([0.0]), np.array([0.0, 0.0]), np.array([10.0, 10.0]))
     # theta >= 5 - 1e3 * x0 + 1e-10 * x1 (scaled by 1e3: the x1 coefficient falls to 1e-13 and is dropped)

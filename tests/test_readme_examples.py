@@ -43,8 +43,6 @@ SLOW = {
     "--samples 500": "a 500-sample Monte Carlo sweep over dists.yaml, a file the user writes (none is shipped)",
     "serve": "starts a web server that runs until stopped; tests/test_serve.py starts one and drives it",
     "--method sobol": "1,024 cases with the sweep's page and plots, as written: 152 s measured (busy cores)",
-    "--method decompose": "40 futures on 2 processes with the report, as written: 138 s measured (busy cores); "
-                          "tests/test_stochastic_scale.py runs the decomposition",
 }
 #: Commands that write a result set and take --name / --no-plots.
 WRITES = {"run", "stochastic", "alternatives", "sweep"}

@@ -259,6 +259,7 @@ def test_stochastic_cli_decomposes_sampled_futures_on_two_processes(tmp_path, ca
     assert code == 0, capsys.readouterr().err
     summ = json.loads((tmp_path / "r" / "d" / "summary.json").read_text())
     assert summ["status"] == "converged" and summ["processes"] == 2 and len(summ["cost_by_future"]) == 6
+    assert sum(summ["build"]["futures_by_path"].values()) == 6 and summ["cuts"]["added"] >= 6
     assert summ["expected_cost"]["unit"] == "USD" and summ["lower_bound"]["value"] <= summ["expected_cost"]["value"] + 1
     ci = summ["confidence_interval"]
     assert ci["low"]["value"] <= summ["expected_cost"]["value"] <= ci["high"]["value"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -25,7 +25,8 @@ def add_reach(m: Any, s: Scenario) -> None:
 
 
 def compile_plan(s: Scenario, mutable: Iterable[str], kind: str = "min-cost",
-                 time_limit: float | None = None) -> PlanArrays:
+                 time_limit: float | None = None,
+                 build: Callable[[Scenario, list[str]], Any] | None = None) -> PlanArrays:
     """Build, load and solve the plan for ``s`` once; return it as arrays with its Param-dependent slots.
 
     Parameters
@@ -40,6 +41,10 @@ def compile_plan(s: Scenario, mutable: Iterable[str], kind: str = "min-cost",
         target cannot be met).
     time_limit : float, optional
         Seconds HiGHS may spend on the reference solve.
+    build : callable, optional
+        ``build(s, mutable)`` -> a model with one active objective, built instead of
+        :func:`model.build.build_model` (a stochastic future, model/decompose_template.py);
+        only with ``kind="min-cost"``.
 
     Raises
     ------
@@ -52,7 +57,9 @@ def compile_plan(s: Scenario, mutable: Iterable[str], kind: str = "min-cost",
     from model.solve import make_solver
 
     mutable = sorted(set(mutable))
-    m = build_model(s, mutable)
+    if build is not None and kind != "min-cost":
+        raise ValueError("a model builder compiles only a min-cost plan")
+    m = build_model(s, mutable) if build is None else build(s, mutable)
     if kind == "reach":
         add_reach(m, s)
     elif kind != "min-cost":
@@ -255,12 +262,14 @@ def _result_columns(m: Any, s: Scenario, kind: str, var_col: Mapping[int, int], 
     return ins_cols, build_cols, target_rows, reach_col, col_vars
 
 
-def fresh_lp(s: Scenario, mutable: Iterable[str] = (), kind: str = "min-cost") -> dict[str, Any]:
-    """Build ``s`` and load it into HiGHS (without solving); return HiGHS's LP as arrays."""
+def fresh_lp(s: Scenario, mutable: Iterable[str] = (), kind: str = "min-cost",
+             build: Callable[[Scenario, list[str]], Any] | None = None) -> dict[str, Any]:
+    """Build ``s`` (with ``build(s, mutable)`` when given) and load it into HiGHS (without solving); return
+    HiGHS's LP as arrays."""
     from model.build import build_model
     from model.solve import make_solver
 
-    m = build_model(s, sorted(set(mutable)))
+    m = build_model(s, sorted(set(mutable))) if build is None else build(s, sorted(set(mutable)))
     if kind == "reach":
         add_reach(m, s)
     opt = make_solver()
