@@ -124,6 +124,7 @@ def stages(prep, cases, repeats: int = 3) -> dict[str, float]:
     Push and solve together are what the HiGHS floor measures.
     """
     from model.sweep import CaseRunner, chunk_size_for, chunks_of
+    from model.sweep.runner import long_lived_frozen
 
     runner = CaseRunner(prep.job)
     plan, names = runner.plan, ("loader", "params", "push", "solve", "model_check", "readout")
@@ -133,29 +134,37 @@ def stages(prep, cases, repeats: int = 3) -> dict[str, float]:
         n = 0
         for chunk in chunks_of(cases, chunk_size_for(len(cases))):
             plan.reset()
-            for i, values in chunk:
-                t = [time.process_time()]
-                s, _ = prep.job.deriver.derive(values)
-                t.append(time.process_time())
-                params = runner.params(s)
-                runner.frozen_param(params)
-                p = plan.param_vector(params)
-                t.append(time.process_time())
-                plan.set_params(p)
-                t.append(time.process_time())
-                r = plan.solve_min_cost()
-                t.append(time.process_time())
-                if r.status != "optimal":
-                    continue
-                runner.check("min-cost", params, r)
-                t.append(time.process_time())
-                runner._result(i, s, r.status, "", "fast", r, prep.job.plan)
-                t.append(time.process_time())
-                for k, name in enumerate(names):
-                    spent[name] += t[k + 1] - t[k]
-                n += 1
+            with long_lived_frozen():       # as CaseRunner.run_chunk
+                spent, n = _timed_chunk(prep, runner, chunk, names, spent, n)
         best = {k: min(best[k], spent[k] / max(n, 1)) for k in names}
     return best
+
+
+def _timed_chunk(prep, runner, chunk, names, spent, n):
+    """The stages of one chunk's cases added to ``spent`` (CPU seconds by stage); ``(spent, n + cases timed)``."""
+    plan = runner.plan
+    for i, values in chunk:
+        t = [time.process_time()]
+        s, _ = prep.job.deriver.derive(values)
+        t.append(time.process_time())
+        params = runner.params(s)
+        runner.frozen_param(params)
+        p = plan.param_vector(params)
+        t.append(time.process_time())
+        plan.set_params(p)
+        t.append(time.process_time())
+        r = plan.solve_min_cost()
+        t.append(time.process_time())
+        if r.status != "optimal":
+            continue
+        runner.check("min-cost", params, r)
+        t.append(time.process_time())
+        runner._result(i, s, r.status, "", "fast", r, prep.job.plan)
+        t.append(time.process_time())
+        for k, name in enumerate(names):
+            spent[name] += t[k + 1] - t[k]
+        n += 1
+    return spent, n
 
 
 def highs_floor(prep, recorded: list[dict[str, Any]], chunks: list, repeats: int = 3) -> tuple[float, list[float]]:

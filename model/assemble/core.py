@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any, Callable, Hashable
 
 from model.assemble.commitments import assemble_commitments, resolve_scope
-from model.assemble.energy import assemble_energy
+from model.assemble.energy import assemble_energy, with_region_figures
 from model.assemble.money import assemble_money
 from model.assemble.calibration_refs import read_calibration
 from model.assemble.series import group_facts, has_row, whole_years, yearly_series
@@ -88,8 +88,9 @@ def assemble(tables: dict[str, RawTable], catalogue: Catalogue, errors: list[Inp
     # tranches read only the deals' statuses (a scheduled tranche of a deal that is not binding is left out)
     commitments = family("commitments", ("commitments.csv",), lambda r, p: assemble_commitments(
         r, catalogue, p, years, offers, deals), context=tuple((d.name, d.status) for d in deals))
-    energy = family("energy", ENERGY_FILES, lambda r, p: assemble_energy(r, catalogue, p, years, ids, region_param))
-    ids["power_sources.csv"] = set(energy["power_sources"])       # as assemble_energy sets it
+    energy, from_region = family("energy", ENERGY_FILES, lambda r, p: assemble_energy(r, catalogue, p, years, ids))
+    energy = with_region_figures(energy, from_region, region_param)
+    ids["power_sources.csv"] = frozenset(energy["power_sources"])       # as assemble_energy sets it
     money = family("money", ("finance.csv", "scalars.csv"), lambda r, p: assemble_money(r, p, years, scalar))
     reference_energy = reference_energy_of(rows("reference_energy.csv", horizon), catalogue, errors)
 
@@ -168,8 +169,8 @@ def reference_energy_of(rows: list[dict[str, Any]], catalogue: Catalogue, errors
 #: The entity tables: every family reads their ids (and most their offers).
 ENTITY_FILES = ("vendors.csv", "hosts.csv", "regions.csv", "families.csv", "offers.csv", "deals.csv")
 
-#: The tables the energy family reads besides the entity tables (grid sources take the regions' prices).
-ENERGY_FILES = ("region_parameters.csv", "power_sources.csv", "power_source_parameters.csv",
+#: The tables the energy family reads besides the entity tables (the regions' prices reach grid sources after it).
+ENERGY_FILES = ("power_sources.csv", "power_source_parameters.csv",
                 "power_kind_parameters.csv", "power_kind_supply.csv")
 
 #: The table families' answers for the very same tables (see :func:`kept_family`).
@@ -440,17 +441,17 @@ def entities(rows: Rows, horizon: tuple[int, int], errors: list[InputError]) -> 
         dict[str, set[str]], dict[str, list[dict[str, Any]]], dict[str, tuple[str, str, str]], dict[str, Offer]]:
     """The entity tables (vendors, hosts, regions, families, offers, deals): their ids, rows, families and offers."""
     # entity tables
-    ids: dict[str, set[str]] = {}
+    ids: dict[str, frozenset[str]] = {}      # frozen: shared by the loads that keep this answer
     entity: dict[str, list[dict[str, Any]]] = {}
     for file in ("vendors.csv", "hosts.csv", "regions.csv"):
         entity[file] = rows(file, horizon)
-        ids[file] = {r[ENTITY_KEY[file]] for r in entity[file]}
+        ids[file] = frozenset(r[ENTITY_KEY[file]] for r in entity[file])
     entity["families.csv"] = rows("families.csv", horizon, ids)
-    ids["families.csv"] = {r["family"] for r in entity["families.csv"]}
+    ids["families.csv"] = frozenset(r["family"] for r in entity["families.csv"])
     entity["offers.csv"] = rows("offers.csv", horizon, ids)
-    ids["offers.csv"] = {r["offer"] for r in entity["offers.csv"]}
+    ids["offers.csv"] = frozenset(r["offer"] for r in entity["offers.csv"])
     entity["deals.csv"] = rows("deals.csv", horizon, ids)
-    ids["deals.csv"] = {r["deal"] for r in entity["deals.csv"]}
+    ids["deals.csv"] = frozenset(r["deal"] for r in entity["deals.csv"])
 
     families = {r["family"]: (r["kind"], r["vendor"], r["name"]) for r in entity["families.csv"]}
     offers: dict[str, Offer] = {}

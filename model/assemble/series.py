@@ -70,7 +70,18 @@ def whole_years(value: float, fact: Fact | None, param: str, errors: list[InputE
 
 
 def group_facts(facts: list[Fact], *cols: str) -> dict[tuple, list[Fact]]:
+    """``facts`` by their values in ``cols`` and their parameter: ``{(*values, parameter): [facts in order]}``."""
     out: dict[tuple, list[Fact]] = {}
+    if len(cols) == 1:                # the common case, without a tuple built from a generator per fact
+        col = cols[0]
+        for f in facts:
+            key = (f.keys.get(col), f.parameter)
+            group = out.get(key)
+            if group is None:
+                out[key] = [f]
+            else:
+                group.append(f)
+        return out
     for f in facts:
         out.setdefault(tuple(f.keys.get(c) for c in cols) + (f.parameter,), []).append(f)
     return out

@@ -145,17 +145,31 @@ def parse_year(row: RawRow, column: str, mode: str, horizon: tuple[int, int] | N
 
 
 class _CheckedTables:
-    """The result of :func:`check_rows` for the last tables checked, reused when the very same table comes again.
+    """The result of :func:`check_rows` for the tables checked lately, reused or derived for a table that comes again.
 
     ``check_rows`` is a pure function of its arguments (the table's rows are
     immutable text); a sweep loads every case, and a case changes only the
     few tables its ``--set`` assignments touch (``apply_set`` makes new
-    tables, the others are the same objects). So a table checked before, with
-    the same schema, catalogue, ids and horizon, gets the same good rows and
-    the same problems again: nothing is skipped, the identical check is not
-    redone. Keys hold the objects themselves (compared by identity), so a
-    reused ``id`` can never match a different table. The rows are shared
-    between loads, so they are read-only mappings.
+    tables, the others are the same objects, and a new table keeps every row
+    it did not change as the same object). So:
+
+    * a table checked before, with the same schema, catalogue, ids and
+      horizon, gets the same good rows and the same problems again;
+    * a new table with a relative (the last table of the same file, schema,
+      catalogue, columns, ids and horizon checked in full and found clean,
+      such as a sweep's base table) is derived from it
+      (:meth:`derived`): its rows the relative holds keep their parsed dicts,
+      its other rows get :func:`check_row`, and the duplicate-key rule is
+      decided on the rows that differ. When anything is found (a problem, a
+      duplicate key, a row object twice) the whole table is checked by
+      :func:`check_rows` itself, so every refusal and its wording is the
+      full check's;
+    * anything else is checked in full.
+
+    Nothing is skipped: every row of every table is either checked or the
+    very object a clean check accepted. Keys hold the objects themselves
+    (compared by identity), so a reused ``id`` can never match a different
+    table. The rows are shared between loads, so they are read-only mappings.
     """
 
     def __init__(self, size: int = 128) -> None:
@@ -164,12 +178,16 @@ class _CheckedTables:
 
         self.size = size
         self.entries: "OrderedDict[tuple, tuple]" = OrderedDict()
+        self.clean: dict[tuple, _CleanCheck] = {}      # the last clean check of a file, by what its rows' checks read
         self.lock = threading.Lock()
+        self.derived_tables = self.full_checks = 0
         MEMOS.append(self)          # emptied with the others by model.inputs.memo.clear_memos
 
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
+            self.clean.clear()
+            self.derived_tables = self.full_checks = 0
 
     def __call__(self, fn):
         import functools
@@ -178,25 +196,106 @@ class _CheckedTables:
         def checked(table, schema, catalogue, ids, horizon, errors):
             if not kept_on():
                 return fn(table, schema, catalogue, ids, horizon, errors)
-            key = (id(table), id(schema), id(catalogue), horizon,
-                   tuple(sorted((k, frozenset(v)) for k, v in ids.items())))
+            context = (id(schema), id(catalogue), horizon, table.file, table.columns,
+                       tuple(sorted((k, frozenset(v)) for k, v in ids.items())))
+            key = (id(table),) + context
             with self.lock:
                 hit = self.entries.get(key)
                 if hit is not None and hit[0] is table and hit[1] is schema and hit[2] is catalogue:
                     self.entries.move_to_end(key)
                     errors.extend(hit[4])
                     return list(hit[3])
+                relative = self.clean.get(context)
+            rows = None
+            if relative is not None and relative.schema is schema and relative.catalogue is catalogue:
+                rows = self.derived(relative, table, schema, catalogue, ids, horizon)
             mine: list[InputError] = []
-            rows = tuple(r if isinstance(r, MappingProxyType) else MappingProxyType(r)     # read-only
-                         for r in fn(table, schema, catalogue, ids, horizon, mine))
+            full = rows is None
+            if full:
+                rows = tuple(r if isinstance(r, MappingProxyType) else MappingProxyType(r)     # read-only
+                             for r in fn(table, schema, catalogue, ids, horizon, mine))
+                self.full_checks += 1
+            else:
+                self.derived_tables += 1
             errors.extend(mine)
             with self.lock:
                 self.entries[key] = (table, schema, catalogue, rows, tuple(mine))
                 while len(self.entries) > self.size:
                     self.entries.popitem(last=False)
+                if full and not mine:
+                    # the relative of the tables to come: a table checked in full and clean (a sweep's base
+                    # table; a derived one is not taken, so the relative's index is built once per sweep)
+                    self.clean[context] = _CleanCheck(table, schema, catalogue, rows, ids, horizon)
             return list(rows)
 
         return checked
+
+    @staticmethod
+    def derived(relative: "_CleanCheck", table: RawTable, schema: FileSchema, catalogue: Catalogue,
+                ids: dict[str, set[str]], horizon: tuple[int, int] | None) -> tuple | None:
+        """``table``'s good rows from a clean check of a relative, or ``None`` if the table needs the full check.
+
+        Exactly the full check's answer when it returns rows: the relative's rows were each clean and
+        their keys distinct; a row it holds (the same object) is clean again (its checks read the row and
+        this context only); each other row is checked here and must be clean; and no key of those rows
+        may equal another's or a key of a relative's row the table still holds.
+        """
+        parsed_of, key_of = relative.index()
+        out: list = []
+        fresh: list[tuple[int, RawRow]] = []
+        for row in table.rows:
+            hit = parsed_of.get(id(row))
+            if hit is not None and hit[0] is row:
+                out.append(hit[1])
+            else:
+                fresh.append((len(out), row))
+                out.append(None)
+        present = {id(r) for r in table.rows}
+        if len(present) != len(table.rows):          # one row object twice: the full check names the duplicate
+            return None
+        params = catalogue.for_file(schema.parameters_of or schema.name)
+        keys_seen: set[tuple] = set()
+        for at, row in fresh:
+            problems: list[InputError] = []
+            parsed = _ROW_CHECKS((row, schema, catalogue), _row_context(table, schema, ids, horizon),
+                                 lambda p, row=row: check_row(row, table.columns, schema, params, ids, horizon, p),
+                                 problems)
+            if problems:
+                return None
+            key = row_key(row, schema.key)
+            holder = key_of.get(key)
+            if key in keys_seen or (holder is not None and holder in present):
+                return None
+            keys_seen.add(key)
+            out[at] = parsed
+        return tuple(out)
+
+
+class _CleanCheck:
+    """A table whose check found no problem, with its good rows (one per row, in order) and, when first
+    needed, its rows' parsed dicts and keys by row identity."""
+
+    __slots__ = ("table", "schema", "catalogue", "rows", "ids", "horizon", "_index")
+
+    def __init__(self, table: RawTable, schema: FileSchema, catalogue: Catalogue, rows: tuple, ids, horizon) -> None:
+        self.table, self.schema, self.catalogue, self.rows = table, schema, catalogue, rows
+        self.ids, self.horizon = ids, horizon
+        self._index: tuple[dict, dict] | None = None
+
+    def index(self) -> tuple[dict[int, tuple[RawRow, Any]], dict[tuple, int]]:
+        """``({id(row): (row, parsed)}, {key: id(row)})`` over the table's rows (a clean check keeps every row)."""
+        if self._index is None:
+            parsed_of = {id(r): (r, p) for r, p in zip(self.table.rows, self.rows)}
+            key_of = {row_key(r, self.schema.key): id(r) for r in self.table.rows}
+            self._index = (parsed_of, key_of)
+        return self._index
+
+
+def _row_context(table: RawTable, schema: FileSchema, ids: dict[str, set[str]],
+                 horizon: tuple[int, int] | None) -> tuple:
+    """What a row's checks read besides the row: the horizon, the columns, the ids of the entities it may name."""
+    return (horizon, table.columns,
+            tuple((entity, frozenset(ids[entity]) if entity in ids else None) for entity in schema.references.values()))
 
 
 #: Each row's key (its text in the key columns), kept per row object: the duplicate-key rule reads every row of
@@ -237,10 +336,7 @@ def check_rows(table: RawTable, schema: FileSchema, catalogue: Catalogue,
     every row, runs on every call.
     """
     params = catalogue.for_file(schema.parameters_of or schema.name)
-    # what a row's checks read besides the row: the ids it may reference, the horizon, the columns
-    context = (horizon, table.columns,
-               tuple((entity, frozenset(ids[entity]) if entity in ids else None)
-                     for entity in schema.references.values()))
+    context = _row_context(table, schema, ids, horizon)
     seen: dict[tuple, int | str] = {}
     out = []
     for row in table.rows:
@@ -303,14 +399,27 @@ def check_row(row: RawRow, columns: tuple[str, ...], schema: FileSchema, params:
     return MappingProxyType(parsed)
 
 
-#: Each checked row's Fact, kept per row object, so rules over facts can see which inputs are unchanged.
-_FACTS = IdentityMemo(20000)
+#: Each checked row's Fact, kept per (row object, key columns), so rules over facts see which inputs are unchanged.
+#: A plain dict (emptied when large): one lookup per row, as :func:`row_key`'s.
+_FACTS: dict[tuple[int, tuple[str, ...]], tuple[Any, Fact]] = {}
+MEMOS.append(_FACTS)
 
 
 def facts_from(rows: list[dict[str, Any]], key_cols: Iterable[str]) -> list[Fact]:
     """Turn checked quantity rows into :class:`Fact` records (the same Fact for the same row: read-only)."""
     key_cols = tuple(key_cols)
-    return [_FACTS((r,), key_cols, lambda _, r=r: _fact(r, key_cols), []) for r in rows]
+    if not kept_on():
+        return [_fact(r, key_cols) for r in rows]
+    out = []
+    for r in rows:
+        hit = _FACTS.get((id(r), key_cols))
+        if hit is None or hit[0] is not r:
+            hit = (r, _fact(r, key_cols))
+            if len(_FACTS) > 50000:
+                _FACTS.clear()
+            _FACTS[id(r), key_cols] = hit
+        out.append(hit[1])
+    return out
 
 
 def _fact(r: dict[str, Any], key_cols: tuple[str, ...]) -> Fact:
