@@ -423,6 +423,18 @@ def non_finite_problems(s: Scenario | None) -> list[InputError]:
     return out[:20]
 
 
+def _all_finite_numbers(values: Iterable[Any]) -> bool:
+    """True if every value is a number that is finite as a float (False means: walk them, some may not be).
+
+    ``math.fsum`` reads them in C: it refuses anything that is not a number, and its sum is NaN or
+    infinite (or it raises) whenever a value is; a sum of finite values that overflows raises too.
+    """
+    try:
+        return math.isfinite(math.fsum(values))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
 def _non_finite(x: Any, where: str, out: list[InputError]) -> list[InputError]:
     """``out`` with a problem appended for every magnitude in ``x`` (at path ``where``) that is not finite."""
     if isinstance(x, bool) or x is None or isinstance(x, str):
@@ -431,9 +443,8 @@ def _non_finite(x: Any, where: str, out: list[InputError]) -> list[InputError]:
         out.append(InputError("inputs", where, where.split("[")[0].split(".")[-1],
                               "a finite figure after conversion and derivation", repr(x)))
     elif isinstance(x, dict):
-        values = x.values()
-        if all(type(v) is float for v in values) and all(map(math.isfinite, values)):
-            return out          # a table of finite floats (most of a Scenario): nothing to name, no paths built
+        if _all_finite_numbers(x.values()):
+            return out          # a table of finite numbers (most of a Scenario): nothing to name, no paths built
         for k, v in x.items():
             _non_finite(v, f"{where}[{k!r}]", out)
     elif isinstance(x, (tuple, list)):

@@ -5,11 +5,25 @@ from typing import Any
 
 from model.errors import InputError
 from model.inputs import Catalogue, RawRow, parse_scope, parse_value
+from model.inputs.memo import IdentityMemo
 from model.records import MINIMUM_ENFORCED, Commitment, Deal, Offer
 
 
+#: The offers a scope selects, kept per offers object (a kept answer, the same object across a sweep's cases).
+_SCOPES = IdentityMemo(4096)
+
+
 def resolve_scope(r: dict[str, Any], offers: dict[str, Offer], errors: list[InputError]) -> tuple[str, ...] | None:
-    """The offers a row's ``scope`` selects; an error if it is malformed or selects none."""
+    """The offers a row's ``scope`` selects; an error if it is malformed or selects none.
+
+    A pure function of the scope text, the row's origin (its errors name it) and ``offers``: kept for the
+    very same ``offers`` object (:data:`_SCOPES`), which nothing may change.
+    """
+    return _SCOPES((offers,), (r["scope"], r["_file"], r["_row"]), lambda problems: _resolve_scope(r, offers, problems),
+                   errors)
+
+
+def _resolve_scope(r: dict[str, Any], offers: dict[str, Offer], errors: list[InputError]) -> tuple[str, ...] | None:
     try:
         terms = parse_scope(r["scope"])
     except ValueError as exc:

@@ -11,6 +11,7 @@ import yaml
 
 from model.errors import InputError, InputErrors
 from model.inputs.catalogue import Catalogue, Settable
+from model.inputs.memo import MEMOS, kept_on
 from model.inputs.tables import DEPENDENTS, ENTITY_KEY, SCHEMAS, RawRow, RawTable, display_path
 from model.inputs.values import parse_value
 from model.units import QUANTITY_ERRORS, UnitParseError, describe, parse_quantity, quoted_prefix, unit_case_fix, ureg
@@ -115,8 +116,7 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
         found = (problems[0].found if wrong_unit and unit not in ("", "dimensionless")
                  else f"{value!r} (a plain number, no unit)" if wrong_unit and unit else repr(value))
         raise InputError(origin, where, problems[0].field, problems[0].expected, found)
-    kept = tuple(r for r in table.rows if not (r.get("parameter") in rule_rows
-                                               and (not members or r.get(spec.qualifier) in members)))
+    kept = _without(table, rule_rows, spec.qualifier if members else None, members)
     today = _dt.date.today().isoformat()
     added = []
     for m in (members or [None]):
@@ -128,6 +128,36 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
         added.append(RawRow(vals, origin, where))
     tables[file] = replace(table, rows=kept + tuple(added))
     return Override(origin, spec.mode, key, value, where)
+
+
+#: Each table's row positions by parameter, kept per table object (a sweep sets the same base tables every case).
+_POSITIONS: dict[int, tuple[RawTable, dict[str, tuple[int, ...]]]] = {}
+MEMOS.append(_POSITIONS)
+
+
+def _without(table: RawTable, parameters: set[str], qualifier: str | None, members: list[str]) -> tuple[RawRow, ...]:
+    """``table``'s rows, in order, without those of ``parameters`` (of ``members`` only, when ``qualifier`` is
+    given): ``tuple(r for r in table.rows if not (r.get("parameter") in parameters and ...))``, reading only
+    the rows of those parameters through an index kept per table."""
+    hit = _POSITIONS.get(id(table))
+    if hit is None or hit[0] is not table:
+        index: dict[str, list[int]] = {}
+        for i, r in enumerate(table.rows):
+            index.setdefault(r.get("parameter"), []).append(i)
+        hit = (table, {k: tuple(v) for k, v in index.items()})
+        if kept_on():
+            if len(_POSITIONS) > 256:
+                _POSITIONS.clear()
+            _POSITIONS[id(table)] = hit
+    chosen = set(members)
+    drop = sorted(i for name in parameters for i in hit[1].get(name, ())
+                  if qualifier is None or table.rows[i].get(qualifier) in chosen)
+    if not drop:
+        return table.rows
+    kept = list(table.rows)
+    for i in reversed(drop):
+        del kept[i]
+    return tuple(kept)
 
 
 def _set_members(tables: dict[str, RawTable], spec: Settable, key: str, member: str, origin: str,
