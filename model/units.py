@@ -223,6 +223,13 @@ def _unit_one(unit_text: str) -> pint.Quantity | None:
     return q
 
 
+@lru_cache(maxsize=1024)
+def unit_cell_text(units: pint.Unit) -> str:
+    """``units`` as an input row's unit cell holds it: pint's short form (``GW``, ``USD / MWh``), or
+    ``dimensionless``; worked out once per unit (pint's formatter costs more than the rest of a ``--set``)."""
+    return f"{units:~}" if not units.dimensionless else str(units)
+
+
 #: What reading a text as a quantity and converting it may raise: not a quantity, or the wrong dimension.
 QUANTITY_ERRORS = (UnitParseError, pint.errors.DimensionalityError)
 

@@ -9,7 +9,7 @@ import numpy as np
 from model.fmt import sig
 from model.fastsolve.compile import add_reach
 from model.fastsolve.lp import PlanArrays
-from model.fastsolve.polynomial import Slots, add_poly, polynomial
+from model.fastsolve.polynomial import Slots, add_poly, evaluate_slots, polynomial
 from model.scenario import Scenario
 
 #: Relative tolerance of the post-solve check on the fast path (as in :mod:`model.checks`).
@@ -102,10 +102,7 @@ class ModelCheck:
         p = np.empty(len(self.param_index) + 1)
         p[-1] = 1.0
         p[:-1] = [values[name][k] for name, k in self.param_index]
-        if not len(self.mono_slot):
-            return np.zeros(self.n_slots)
-        terms = self.mono_coef * np.prod(p[self.mono_fac], axis=1) if self.mono_fac.shape[1] else self.mono_coef
-        return np.bincount(self.mono_slot, weights=terms, minlength=self.n_slots)
+        return evaluate_slots(self.mono_slot, self.mono_coef, self.mono_fac, self.n_slots, p)
 
     def __call__(self, values: Mapping[str, Mapping], x: np.ndarray, objective_bnusd: float) -> str:
         """``""`` when the solution ``x`` holds the case's rows and its cost is ``objective_bnusd``; else what fails.

@@ -12,7 +12,7 @@ from model.fastsolve.check import CHECK_TOLERANCE
 from model.fastsolve.compile import fresh_lp
 from model.fastsolve.lp import PlanArrays, highs_lp, lp_arrays_of, lp_difference, status_word
 from model.fastsolve.mirror import LpMirror, excess
-from model.fastsolve.polynomial import IndexChanged, ParamSource
+from model.fastsolve.polynomial import IndexChanged, ParamSource, evaluate_slots
 from model.scenario import Scenario
 
 
@@ -109,10 +109,7 @@ class HighsPlan:
     def _evaluate(self, p: np.ndarray) -> np.ndarray:
         self._p[:-1] = p
         a = self.a
-        if not len(a.mono_slot):
-            return np.zeros(a.n_slots)
-        terms = a.mono_coef * np.prod(self._p[a.mono_fac], axis=1) if a.mono_fac.shape[1] else a.mono_coef.copy()
-        return np.bincount(a.mono_slot, weights=terms, minlength=a.n_slots)
+        return evaluate_slots(a.mono_slot, a.mono_coef, a.mono_fac, a.n_slots, self._p)
 
     def set_params(self, p: np.ndarray) -> None:
         """Push the coefficients, bounds and costs that ``p`` changes into HiGHS."""

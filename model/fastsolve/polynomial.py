@@ -164,3 +164,25 @@ class Slots:
                 fac.append(list(k) + [n_params] * (degree - len(k)))
         return (np.asarray(slot, dtype=np.int64), np.asarray(coef, dtype=float),
                 np.asarray(fac, dtype=np.int64).reshape(len(slot), degree))
+
+
+def evaluate_slots(mono_slot: np.ndarray, mono_coef: np.ndarray, mono_fac: np.ndarray, n_slots: int,
+                   p: np.ndarray) -> np.ndarray:
+    """Every slot's polynomial at ``p`` (the Param vector with ``p[-1] = 1``, as :meth:`Slots.arrays` pads).
+
+        slot[s] = sum over monomials m of s:  coef[m] * p[fac[m, 0]] * p[fac[m, 1]] * ...
+
+    The factors are multiplied column by column, left to right: the same numbers as
+    ``np.prod(p[mono_fac], axis=1)`` (which reduces each row in that order), about four times faster on
+    a sweep's few thousand monomials of degree two.
+    """
+    if not len(mono_slot):
+        return np.zeros(n_slots)
+    if mono_fac.shape[1]:
+        product = p[mono_fac[:, 0]]
+        for j in range(1, mono_fac.shape[1]):
+            product = product * p[mono_fac[:, j]]
+        terms = mono_coef * product
+    else:
+        terms = mono_coef
+    return np.bincount(mono_slot, weights=terms, minlength=n_slots)

@@ -14,7 +14,8 @@ from model.inputs.catalogue import Catalogue, Settable
 from model.inputs.memo import MEMOS, kept_on
 from model.inputs.tables import DEPENDENTS, ENTITY_KEY, SCHEMAS, RawRow, RawTable, display_path
 from model.inputs.values import parse_value
-from model.units import QUANTITY_ERRORS, UnitParseError, describe, parse_quantity, quoted_prefix, unit_case_fix, ureg
+from model.units import (QUANTITY_ERRORS, UnitParseError, describe, parse_quantity, quoted_prefix, unit_case_fix,
+                         unit_cell_text, ureg)
 
 #: Longest ``KEY=VALUE`` text read (refused before anything parses it, quoting its start).
 MAX_ASSIGNMENT_CHARS = 200
@@ -104,7 +105,7 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
         value = words[value.lower()]
     try:
         q = parse_quantity(value)
-        num, unit = _fmt(q.magnitude), f"{q.units:~}" if not q.dimensionless else str(q.units)
+        num, unit = _fmt(q.magnitude), unit_cell_text(q.units)
     except UnitParseError:
         raise _unreadable(value, key, param, origin, where) from None
     # Check the value once, here, naming the key: the rows it becomes (one per region, vendor, ...)
@@ -226,7 +227,7 @@ def _unreadable(value: str, key: str, param: Any, origin: str, where: str) -> In
     fixed = unit_case_fix(value)
     if fixed:
         q = parse_quantity(fixed)
-        unit = f"{q.units:~}" if not q.dimensionless else str(q.units)
+        unit = unit_cell_text(q.units)
         problems: list[InputError] = []
         parse_value(RawRow({"value": _fmt(q.magnitude), "unit": unit}, origin, where), param, problems)
         if not problems:

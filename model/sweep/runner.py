@@ -104,10 +104,10 @@ class CaseRunner:
         self._reach_fresh = False
         self._elastic: Any = None                   # model.fastsolve.diagnose.ElasticPlan, made when first needed
         ref = job.deriver.reference
-        from model.build import param_values
-
-        self.ref_values = param_values(ref)         # what the compiled plan holds for every Param
         self.params = KeptParams(ref)               # a case's Params, re-working only the concerns it moved
+        # what the compiled plan holds for every Param (model.build.param_values(ref)), as the very objects a
+        # case's kept Params hold, so frozen_param sees an unmoved Param by identity
+        self.ref_values = self.params(ref)
         self.mutable = frozenset(job.plan.param_names) if job.plan is not None else frozenset()
         self._checks: dict[str, ModelCheck | str] = {}
         self.offers, self.years, self.regions = tuple(ref.offers), tuple(ref.years), tuple(ref.regions)
@@ -220,7 +220,10 @@ class CaseRunner:
         path would solve a stale LP, so the case is built from scratch.
         """
         for name in sorted(set(values) | set(self.ref_values)):
-            if name not in self.mutable and values.get(name) != self.ref_values.get(name):
+            if name in self.mutable:
+                continue
+            mine, ref = values.get(name), self.ref_values.get(name)
+            if mine is not ref and mine != ref:
                 return name
         return ""
 
