@@ -7,8 +7,9 @@ NVIDIA supply growth, the target and the AMD deal's minimum) in ranges where
 every case meets its target, so each path does the same work, all in this
 one process.
 
-Per-case figures of the floor and the persistent path are the best of three
-passes over the cases (the machine may be shared). Timed:
+Per-case figures of the floor and the persistent path are the best of five
+passes each, taken in turn (floor, path, floor, path, ...) so that a shared
+machine's drifting speed slows both alike. Timed:
 
 * ``highs_floor_s_per_case``: HiGHS alone, through highspy, re-solving the
   same LP warm after the same coefficient, bound and cost changes the sweep
@@ -67,26 +68,34 @@ def _setup(n: int, seed: int = 1):
     return base, varies, cases, prep, time.perf_counter() - t0
 
 
-def persistent(prep, cases, repeats: int = 3) -> tuple[float, list, list, list, float]:
-    """The sweep's own path, serially, in fixed chunks (best of ``repeats``); s/case, results, pushes, chunks."""
+def persistent(prep, cases, repeats: int = 5) -> dict[str, Any]:
+    """The sweep's own path and the HiGHS floor, pass by pass in turn (best of ``repeats`` each).
+
+    The sweep's path runs serially, in fixed chunks; a first pass records what it pushes into HiGHS,
+    which the floor then replays (:func:`_replay`). The two alternate (floor, path, floor, path, ...)
+    so that a machine whose speed drifts (a shared one) slows both alike and the ratio stays honest.
+    Returns the seconds per case (wall and CPU) of each, the first pass's results and the setup time.
+    """
     from model.sweep import CaseRunner, chunk_size_for, chunks_of
 
     t0 = time.perf_counter()
     runner = CaseRunner(prep.job)
     setup_s = time.perf_counter() - t0
     chunks = chunks_of(cases, chunk_size_for(len(cases)))
-    best, cpu, results, recorded = float("inf"), float("inf"), [], []
-    for i in range(repeats):
-        runner.plan.recorded = [] if i == 0 else None
-        got = []
+    runner.plan.recorded = []
+    results = [r for chunk in chunks for r in runner.run_chunk(chunk)]
+    recorded, runner.plan.recorded = runner.plan.recorded, None
+    best = {"path": float("inf"), "path_cpu": float("inf"), "floor": float("inf"), "floor_cpu": float("inf")}
+    floor_objectives: list[float] = []
+    for _ in range(repeats):
+        wall, floor_objectives, cpu = _replay(prep, recorded, chunks)
+        best["floor"], best["floor_cpu"] = min(best["floor"], wall), min(best["floor_cpu"], cpu)
         t0, c0 = time.perf_counter(), time.process_time()
         for chunk in chunks:
-            got += runner.run_chunk(chunk)
-        best = min(best, (time.perf_counter() - t0) / len(cases))
-        cpu = min(cpu, (time.process_time() - c0) / len(cases))
-        if i == 0:
-            results, recorded = got, runner.plan.recorded
-    return best, results, recorded, chunks, setup_s, cpu
+            runner.run_chunk(chunk)
+        best["path"] = min(best["path"], (time.perf_counter() - t0) / len(cases))
+        best["path_cpu"] = min(best["path_cpu"], (time.process_time() - c0) / len(cases))
+    return {**best, "results": results, "floor_objectives": floor_objectives, "setup_s": setup_s}
 
 
 def loader(prep, cases, full: bool = False, repeats: int = 3) -> float:
@@ -165,12 +174,6 @@ def _timed_chunk(prep, runner, chunk, names, spent, n):
             spent[name] += t[k + 1] - t[k]
         n += 1
     return spent, n
-
-
-def highs_floor(prep, recorded: list[dict[str, Any]], chunks: list, repeats: int = 3) -> tuple[float, list[float]]:
-    """Replay the recorded changes on a bare highspy instance: push, run warm, read the solution (best of 3)."""
-    runs = [_replay(prep, recorded, chunks) for _ in range(repeats)]
-    return min(r[0] for r in runs), runs[0][1], min(r[2] for r in runs)
 
 
 def _replay(prep, recorded: list[dict[str, Any]], chunks: list) -> tuple[float, list[float]]:
@@ -287,9 +290,10 @@ def run(cases: int = 50, dask_cases: int = 200, dask: bool = True, files_cases: 
     base, varies, design_cases, prep, prepare_s = _setup(cases)
     if not prep.fast:
         raise RuntimeError("the fast path is off for the benchmark keys: " + "; ".join(prep.notes))
-    per, results, recorded, chunks, setup_s, per_cpu = persistent(prep, design_cases)
+    side = persistent(prep, design_cases)
+    per, per_cpu, floor, floor_cpu = side["path"], side["path_cpu"], side["floor"], side["floor_cpu"]
+    results, floor_obj, setup_s = side["results"], side["floor_objectives"], side["setup_s"]
     statuses = {r.status for r in results}
-    floor, floor_obj, floor_cpu = highs_floor(prep, recorded, chunks)
     loader_s, loader_full_s = loader(prep, design_cases), loader(prep, design_cases, full=True)
     stage_cpu = stages(prep, design_cases)
     appsi, appsi_obj = appsi_persistent(prep, design_cases)

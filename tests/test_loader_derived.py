@@ -1,0 +1,174 @@
+"""The sweep path's cheaper steps give exactly what the plain steps give.
+
+A changed table is checked from its clean base (only the rows that differ); the grid sources' prices are
+filled in after the energy family; the slots' polynomials are multiplied column by column; a set-mode
+assignment drops rows through an index; the non-finite net reads tables in C; a chunk runs with the
+long-lived heap frozen. Each is compared here with the plain way, including where the cheap way must give up.
+"""
+from __future__ import annotations
+
+import gc
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from model.errors import InputErrors
+from model.inputs import SCHEMAS, RawRow
+from model.inputs import memo
+from model.inputs.memo import MEMOS
+from model.inputs.values import _CheckedTables, check_rows
+from model.scenario import DEFAULT_INPUTS, TargetSpec, load_scenario, load_variant, read_base_inputs
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """The default inputs without the world allocation (a PUE change would re-solve the world otherwise)."""
+    folder = tmp_path_factory.mktemp("derived") / "inputs"
+    shutil.copytree(DEFAULT_INPUTS, folder, ignore=shutil.ignore_patterns("world_allocation.csv"))
+    b = read_base_inputs(folder)
+    load_variant(b, [], TargetSpec("60GW"))          # the base's tables checked in full, clean: the relatives
+    return b
+
+
+def _checked_tables() -> _CheckedTables:
+    return next(m for m in MEMOS if isinstance(m, _CheckedTables))
+
+
+def _region_check(b, table):
+    """check_rows of a region_parameters table as the loader calls it, with its problems."""
+    ids = {"regions.csv": frozenset(r.get("region") for r in b.tables["regions.csv"].rows)}
+    problems: list = []
+    rows = check_rows(table, SCHEMAS["region_parameters.csv"], b.catalogue, ids, (2025, 2035), problems)
+    return rows, problems
+
+
+def test_a_changed_table_is_derived_from_its_base_and_equals_the_full_check(base):
+    ct = _checked_tables()
+    before = ct.derived_tables
+    s = load_variant(base, ["pue=1.17", "electricity_price=95 USD/MWh"], TargetSpec("60GW"))
+    assert ct.derived_tables > before                 # the region table was derived, not checked in full
+    with memo.nothing_kept():
+        full = load_scenario(base.inputs_dir, sets=["pue=1.17", "electricity_price=95 USD/MWh"],
+                             target=TargetSpec("60GW"))
+    assert s == replace(full, display_names=s.display_names)
+
+
+def test_a_duplicate_key_in_a_derived_table_gets_the_full_checks_words(base):
+    """A row that repeats a kept row's key: the derivation gives up, and the full check names the duplicate."""
+    table = base.tables["region_parameters.csv"]
+    _region_check(base, table)                        # the base table: a clean relative
+    copy = RawRow(dict(table.rows[3].values), "scenario x", "add 1")    # same key as line of rows[3], new object
+    changed = replace(table, rows=table.rows + (copy,))
+    rows, problems = _region_check(base, changed)
+    with memo.nothing_kept():
+        full_rows, full_problems = _region_check(base, changed)
+    assert problems == full_problems and len(problems) == 1
+    assert "duplicate" in problems[0].found and rows == full_rows
+
+
+def test_the_same_row_object_twice_is_a_duplicate_as_in_the_full_check(base):
+    table = base.tables["region_parameters.csv"]
+    _region_check(base, table)
+    twice = replace(table, rows=table.rows + (table.rows[5],))
+    _, problems = _region_check(base, twice)
+    with memo.nothing_kept():
+        _, full_problems = _region_check(base, twice)
+    assert problems == full_problems and len(problems) == 1 and "duplicate" in problems[0].found
+
+
+def test_a_bad_new_row_gets_the_full_checks_problems(base):
+    table = base.tables["region_parameters.csv"]
+    _region_check(base, table)
+    bad = RawRow({**table.rows[0].values, "parameter": "pue", "value": "1.2", "unit": "GW", "region": "US-East",
+                  "year": "2030"}, "scenario x", "add 2")
+    changed = replace(table, rows=table.rows[1:] + (bad,))
+    rows, problems = _region_check(base, changed)
+    with memo.nothing_kept():
+        full_rows, full_problems = _region_check(base, changed)
+    assert problems == full_problems and problems and rows == full_rows
+
+
+def test_grid_sources_take_their_regions_price_after_the_energy_family(base):
+    s = load_variant(base, ["electricity_price=123 USD/MWh"], TargetSpec("60GW"))
+    grid = [p for p, src in s.power_sources.items() if src.kind == "grid"]
+    assert grid
+    own_rows = {r.get("power_source") for r in base.tables["power_source_parameters.csv"].rows
+                if r.get("parameter") == "energy_price"}
+    fed = [p for p in grid if p not in own_rows]
+    assert fed, "a grid source without its own energy_price rows"
+    for p in fed:
+        region = s.power_sources[p].region
+        for y in s.years:
+            assert s.source_energy_price_bnusd_per_twh[p, y] == s.electricity_price_bnusd_per_twh[region, y]
+            assert s.source_energy_price_bnusd_per_twh[p, y] == pytest.approx(0.123)      # bn USD/TWh
+    # the kept energy answer is not changed by the fill: another price gives its own figures
+    t = load_variant(base, ["electricity_price=50 USD/MWh"], TargetSpec("60GW"))
+    assert t.source_energy_price_bnusd_per_twh[fed[0], s.years[0]] == pytest.approx(0.05)
+    assert s.source_energy_price_bnusd_per_twh[fed[0], s.years[0]] == pytest.approx(0.123)
+    assert list(t.source_energy_price_bnusd_per_twh) == list(s.source_energy_price_bnusd_per_twh)   # key order
+
+
+def test_polynomials_column_by_column_equal_numpy_prod_exactly():
+    from model.fastsolve.polynomial import evaluate_slots
+
+    rng = np.random.default_rng(7)
+    for degree in (0, 1, 2, 3):
+        n_params, n_mono, n_slots = 40, 500, 120
+        p = np.append(rng.normal(size=n_params) * 10 ** rng.uniform(-3, 3, size=n_params), 1.0)
+        fac = rng.integers(0, n_params + 1, size=(n_mono, degree))
+        coef = rng.normal(size=n_mono)
+        slot = rng.integers(0, n_slots, size=n_mono)
+        plain = np.bincount(slot, weights=coef * np.prod(p[fac], axis=1) if degree else coef, minlength=n_slots)
+        assert np.array_equal(evaluate_slots(slot, coef, fac, n_slots, p), plain)
+    assert np.array_equal(evaluate_slots(np.array([], dtype=np.int64), np.array([]), np.zeros((0, 2), dtype=np.int64),
+                                         3, np.ones(1)), np.zeros(3))
+
+
+def test_set_mode_drops_the_rows_the_plain_filter_drops(base):
+    from model.inputs.overrides import _without
+
+    table = base.tables["region_parameters.csv"]
+    regions = sorted({r.get("region") for r in table.rows})
+    for parameters, qualifier, members in [({"pue"}, None, []), ({"pue"}, "region", regions[:3]),
+                                           ({"buyer_share", "capacity_credit"}, "region", regions[-2:]),
+                                           ({"no_such"}, None, []), ({"pue"}, "region", ["atlantis"])]:
+        plain = tuple(r for r in table.rows if not (r.get("parameter") in parameters
+                                                    and (qualifier is None or r.get(qualifier) in members)))
+        assert _without(table, parameters, qualifier, members) == plain
+
+
+@pytest.mark.parametrize("values, bad", [
+    ({"a": 1.0, "b": 2.0}, []),
+    ({"a": 1.0, "b": float("nan")}, ["b"]),
+    ({"a": float("inf"), "b": -float("inf")}, ["a", "b"]),
+    ({"a": 1e308, "b": 1e308}, []),                  # finite each, their sum is not: nothing to report
+    ({"a": 1, "b": True, "c": 2.5}, []),
+    ({"a": (1.0, float("nan"))}, ["a"]),
+])
+def test_the_non_finite_net_names_exactly_the_non_finite_entries(values, bad):
+    from model.scenario import _non_finite
+
+    found = _non_finite(values, "field", [])
+    assert sorted(e.row.split("[")[1].strip("'\"]") for e in found) == bad
+
+
+def test_a_chunk_leaves_the_heap_unfrozen_even_when_a_case_fails():
+    from model.sweep.runner import long_lived_frozen
+
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError):
+        with long_lived_frozen():
+            assert gc.get_freeze_count() > 0
+            raise RuntimeError("a case failed")
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_refused_case_after_a_derived_one_is_refused_as_run_py_refuses_it(base):
+    load_variant(base, ["pue=1.3"], TargetSpec("60GW"))
+    with pytest.raises(InputErrors) as derived:
+        load_variant(base, ["pue=0.5"], TargetSpec("60GW"))
+    with memo.nothing_kept(), pytest.raises(InputErrors) as full:
+        load_scenario(base.inputs_dir, sets=["pue=0.5"], target=TargetSpec("60GW"))
+    assert [str(e) for e in derived.value.errors] == [str(e) for e in full.value.errors]
