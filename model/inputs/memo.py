@@ -78,17 +78,20 @@ class IdentityMemo:
         """
         if not _ON[0]:
             return rule(errors)
-        key = (id(objects[0]) if len(objects) == 1 else tuple([id(o) for o in objects]), context)
-        hit = self.entries.get(key)
-        if hit is not None and len(hit[0]) == len(objects) and all(map(is_, hit[0], objects)):
-            try:
-                self.entries.move_to_end(key)
-            except KeyError:          # dropped by another thread meanwhile: the answer is still good
-                pass
-            self.hits += 1
-            if hit[2]:
-                errors.extend(hit[2])
-            return hit[1]
+        key = (id(objects[0]) if len(objects) == 1 else tuple(map(id, objects)), context)
+        entries = self.entries
+        hit = entries.get(key)
+        if hit is not None:
+            kept = hit[0]
+            if len(kept) == len(objects) and (kept[0] is objects[0] if len(kept) == 1 else all(map(is_, kept, objects))):
+                try:
+                    entries.move_to_end(key)
+                except KeyError:          # dropped by another thread meanwhile: the answer is still good
+                    pass
+                self.hits += 1
+                if hit[2]:
+                    errors.extend(hit[2])
+                return hit[1]
         mine: list[InputError] = []
         answer = rule(mine)
         errors.extend(mine)
