@@ -416,7 +416,13 @@ def non_finite_problems(s: Scenario | None) -> list[InputError]:
     if s is not None:
         for name in s.__dataclass_fields__:
             value = getattr(s, name)
-            if isinstance(value, (dict, tuple, list)) and value:
+            if isinstance(value, (tuple, list)) and value and all(hasattr(v, "__dataclass_fields__") for v in value):
+                # records (deals, targets, rules): each walked once per object (a kept family's are the same
+                # objects in a new tuple every load)
+                for i, item in enumerate(value):
+                    where = f"{name}[{i}]"
+                    out.extend(_FIELDS_WALKED((item,), where, lambda _: _non_finite(item, where, []), []))
+            elif isinstance(value, (dict, tuple, list)) and value:
                 out.extend(_FIELDS_WALKED((value,), name, lambda _: _non_finite(value, name, []), []))
             else:
                 _non_finite(value, name, out)
@@ -443,11 +449,14 @@ def _non_finite(x: Any, where: str, out: list[InputError]) -> list[InputError]:
         out.append(InputError("inputs", where, where.split("[")[0].split(".")[-1],
                               "a finite figure after conversion and derivation", repr(x)))
     elif isinstance(x, dict):
-        if _all_finite_numbers(x.values()):
-            return out          # a table of finite numbers (most of a Scenario): nothing to name, no paths built
+        values = x.values()
+        if _all_finite_numbers(values) or all(type(v) is str for v in values):
+            return out          # a table of finite numbers (most of a Scenario), or of names: nothing to name
         for k, v in x.items():
             _non_finite(v, f"{where}[{k!r}]", out)
     elif isinstance(x, (tuple, list)):
+        if _all_finite_numbers(x) or all(type(v) is str for v in x):
+            return out          # the years, a vector of figures, a list of names
         for i, v in enumerate(x):
             _non_finite(v, f"{where}[{i}]", out)
     elif hasattr(x, "__dataclass_fields__"):
