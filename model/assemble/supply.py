@@ -29,47 +29,67 @@ def assemble_supply(facts: list[Fact], vendors: Iterable[str], years: tuple[int,
     grouped = group_facts(facts, "vendor")
     supply: dict[tuple[str, int], float] = {}
     for v in sorted(vendors):
-        caps = grouped.get((v, "supply_cap"), [])
-        world = grouped.get((v, "world_output"), [])
-        share = grouped.get((v, "buyer_share"), [])
-        growth_f = grouped.get((v, "supply_growth"), [])
-        for f in growth_f:
-            if f.keys.get("year") is not None:
-                errors.append(InputError(f.file, f.row, "year", "an empty year for 'supply_growth'",
-                                         repr(f.keys["year"])))
-        growth = growth_f[0].value if growth_f else 0.0
-        if caps and (world or share):
-            f = (world or share)[0]
-            errors.append(InputError(f.file, f.row, "parameter", f"either supply_cap rows or world_output and "
-                                     f"buyer_share rows for vendor {v}", "both"))
+        parts = tuple(tuple(grouped.get((v, p), ())) for p in _VENDOR_PARTS)
+        got = _VENDORS.before_any_problem(tuple(f for part in parts for f in part) or (None,),
+                                          (v, tuple(years), tuple(map(len, parts))),
+                                          lambda problems: vendor_supply(v, *parts, years, problems), errors)
+        if got is None:
             continue
-        if world and not share or share and not world:
-            if row_already_refused(errors, "vendor_supply.csv", ("buyer_share", "world_output", "supply_scale")):
-                continue      # the missing row was refused already; say it once
-            f = (world or share)[0]
-            missing = "buyer_share" if world else "world_output"
-            errors.append(InputError(f.file, f.row, "parameter", f"a '{missing}' row for vendor {v} as well "
-                                     f"(supply = world_output x buyer_share)", "none"))
-            continue
-        series_facts = caps or world
-        if not series_facts:
-            continue
-        if any(f.keys.get("year") is None for f in series_facts):
-            s = yearly_series(series_facts, years, errors)
-        else:
-            s = grown({f.keys["year"]: f.value for f in series_facts}, years, growth)
-        if s is None:
-            continue
-        if world:
-            s_share = yearly_series(share, years, errors)
-            if s_share is None:
-                continue
-            if world_out is not None:
-                world_out.update({(v, y): s[y] for y in years})
-            s = {y: s[y] * s_share[y] for y in years}
-        for y, val in s.items():
-            supply[v, y] = val
+        s, world_s = got
+        if world_out is not None and world_s is not None:
+            world_out.update(world_s)
+        supply.update(s)
     return supply
+
+
+#: The rows of one vendor's supply, by parameter (see :func:`vendor_supply`).
+_VENDOR_PARTS = ("supply_cap", "world_output", "buyer_share", "supply_growth")
+
+#: Each vendor's supply from the very same facts, while no problem was found before (a sweep case that changes
+#: one vendor's growth re-works that vendor only); shared: read-only.
+_VENDORS = IdentityMemo(1024)
+
+
+def vendor_supply(v: str, caps: tuple[Fact, ...], world: tuple[Fact, ...], share: tuple[Fact, ...],
+                  growth_f: tuple[Fact, ...], years: tuple[int, ...], errors: list[InputError]
+                  ) -> tuple[dict[tuple[str, int], float], dict[tuple[str, int], float] | None] | None:
+    """One vendor's supply cap ``{(v, y): GW/a}`` and world output (``None`` unless given in that form), or
+    ``None`` if the vendor has a problem (appended to ``errors``). See :func:`assemble_supply` for the forms."""
+    for f in growth_f:
+        if f.keys.get("year") is not None:
+            errors.append(InputError(f.file, f.row, "year", "an empty year for 'supply_growth'",
+                                     repr(f.keys["year"])))
+    growth = growth_f[0].value if growth_f else 0.0
+    if caps and (world or share):
+        f = (world or share)[0]
+        errors.append(InputError(f.file, f.row, "parameter", f"either supply_cap rows or world_output and "
+                                 f"buyer_share rows for vendor {v}", "both"))
+        return None
+    if world and not share or share and not world:
+        if row_already_refused(errors, "vendor_supply.csv", ("buyer_share", "world_output", "supply_scale")):
+            return None      # the missing row was refused already; say it once
+        f = (world or share)[0]
+        missing = "buyer_share" if world else "world_output"
+        errors.append(InputError(f.file, f.row, "parameter", f"a '{missing}' row for vendor {v} as well "
+                                 f"(supply = world_output x buyer_share)", "none"))
+        return None
+    series_facts = caps or world
+    if not series_facts:
+        return {}, None
+    if any(f.keys.get("year") is None for f in series_facts):
+        s = yearly_series(list(series_facts), years, errors)
+    else:
+        s = grown({f.keys["year"]: f.value for f in series_facts}, years, growth)
+    if s is None:
+        return None
+    world_s = None
+    if world:
+        s_share = yearly_series(list(share), years, errors)
+        if s_share is None:
+            return None
+        world_s = {(v, y): s[y] for y in years}
+        s = {y: s[y] * s_share[y] for y in years}
+    return {(v, y): val for y, val in s.items()}, world_s
 
 
 GRID_SUPPLY_PARAMETERS = ("regional_power", "regional_power_growth", "buyer_share", "capacity_credit")
