@@ -230,29 +230,97 @@ def test_the_lp_each_answer_is_checked_on_is_the_lp_highs_holds(toy_energy):
     assert plan.worst_violation(broken) > 1.0
 
 
-@pytest.mark.parametrize("sets, moved", [
-    ((), set()),
-    (("pue=1.5",), {"power"}),
-    (("electricity_price=80USD/MWh", "pue=1.3"), {"power"}),
-    (("discount_rate=12%",), {"costs"}),            # the toy has no power sources and no funding rows
-])
-def test_a_case_s_params_rework_only_the_concerns_whose_fields_it_moved(toy_energy, sets, moved):
-    """KeptParams (model/fastsolve/reads.py) gives exactly model.build.param_values for every case, and works
-    out again only the concerns that read a field the case changed (a PUE case: the power concern alone)."""
-    from model.build import CONCERNS
+@pytest.fixture
+def toy_power(tmp_path: Path) -> Path:
+    """toy_energy with opening stock and two power sources: gas (capex, a year's lead time) and a take-or-pay PPA.
+
+    So every power and cost Param has rows, and each reads a different set of inputs.
+    """
+    t = default_tables()
+    t["region_parameters"] = [
+        {"region": "R", "year": "", **q("grid_power", 4, "GW")},
+        {"region": "R", "year": "", **q("pue", 1.2, "dimensionless")},
+        {"region": "R", "year": "", **q("electricity_price", 50, "USD/MWh")},
+    ]
+    t["offer_parameters"].append({"offer": "buy", "year": "", **q("build_cap", 1, "GW/a")})
+    t["opening_stock"] = [{**t["opening_stock"][0], "value": 0.5}]
+    t["power_sources"] = [{"power_source": p, "region": "R", "kind": kind, "first_year": 2025, "description": p,
+                           "source": "assumption: toy test data", "date": "2026-11-23"}
+                          for p, kind in (("gas-r", "gas"), ("ppa-r", "nuclear"))]
+    t["power_source_parameters"] = [{"power_source": p, "year": "", **q(name, v, unit)} for p, name, v, unit in (
+        ("gas-r", "build_cap", 10, "GW/a"), ("gas-r", "capex", 1, "bnUSD/GW"), ("gas-r", "lifetime", 20, "a"),
+        ("gas-r", "energy_price", 90, "USD/MWh"), ("gas-r", "lead_time", 1, "a"),
+        ("ppa-r", "fixed_cost", 0.5, "bnUSD/GW/a"), ("ppa-r", "lifetime", 20, "a"),
+        ("ppa-r", "energy_price", 0, "USD/MWh"), ("ppa-r", "capacity_credit", 0.9, "dimensionless"))]
+    return write_inputs(tmp_path / "inputs", **t)
+
+
+def assert_same_params(got: dict[str, dict], expected: dict[str, dict]) -> None:
+    """Equal Params, in the same order, each with its keys in the same order."""
+    assert got == expected
+    assert list(got) == list(expected)
+    assert {p: list(v) for p, v in got.items()} == {p: list(v) for p, v in expected.items()}
+
+
+ANNUITIES = ["after_horizon_annuity", "after_horizon_opening_gw", "power_after_horizon_annuity",
+             "take_or_pay_after_horizon_annuity"]
+
+
+@pytest.mark.parametrize("sets, target, worked_out", [
+    ((), "2GW", []),
+    (("pue=1.5",), "2GW", ["pue", "energy_twh_per_gw"]),
+    (("electricity_price=80USD/MWh",), "2GW", ["grid_energy_price"]),
+    (("electricity_price=80USD/MWh", "pue=1.3"), "2GW", ["pue", "energy_twh_per_gw", "grid_energy_price"]),
+    ((), "2.5GW", ["target_gw", "milestone_gw", "target_eflops", "milestone_eflops"]),   # the targets concern, whole
+    (("capex_scale=0.8",), "2GW", ["capex_bnusd_per_gw"]),                  # the offers' capex only
+    (("lifetime.buy=4a",), "2GW", ["capital_recovery_factor", "after_horizon_annuity", "after_horizon_opening_gw"]),
+    (("discount_rate=12%",), "2GW", ["discount_factor", "capital_recovery_factor", *ANNUITIES, "power_crf"]),
+    (("lead_time.gas-r=0a",), "2GW", ["power_after_horizon_annuity", "take_or_pay_after_horizon_annuity",
+                                      "power_build_cap_gw", "power_capex_bnusd_per_gw"]),
+], ids=["same", "pue", "price", "price+pue", "target", "capex", "lifetime", "discount_rate", "lead_time"])
+def test_a_case_s_params_rework_only_the_params_whose_fields_it_moved(toy_power, sets, target, worked_out):
+    """KeptParams (model/fastsolve/reads.py) gives exactly model.build.param_values for every case, in the same
+    order, and works out again only the Params that read a field the case changed (a PUE case: pue and
+    energy_twh_per_gw, not the grid's index or any cost; a target case: no power or cost Param)."""
     from model.fastsolve.reads import KeptParams
 
-    ref = load_scenario(toy_energy, target=TargetSpec("2GW"))
+    ref = load_scenario(toy_power, target=TargetSpec("2GW"))
     kept = KeptParams(ref)
-    names = [c.__name__.rsplit(".", 1)[-1] for c in CONCERNS if hasattr(c, "param_values")]
-    case = load_scenario(toy_energy, sets=list(sets), target=TargetSpec("2GW"))
-    assert kept(case) == param_values(case)
-    assert kept.worked_out == len(moved)
-    reworked = {names[i] for i, (fn, reads, _) in enumerate(kept.kept)
-                if reads is not None and any(getattr(case, n) != v for n, v in reads.items())}
-    assert reworked == moved
-    if sets:
-        assert kept(case) != param_values(ref)        # the case's own Params, not the reference's
+    case = load_scenario(toy_power, sets=list(sets), target=TargetSpec(target))
+    got = kept(case)
+    assert_same_params(got, param_values(case))
+    assert kept.to_work_out(case) == worked_out
+    assert kept.worked_out == len(worked_out)
+    if worked_out:
+        assert got != param_values(ref)                # the case's own Params, not the reference's
+
+
+@pytest.mark.parametrize("field, value, worked_out, changed", [
+    # read through a cached property (Scenario._opening_by_offer) by one Param only
+    ("opening_gw", {("buy", 2024): 1.5}, ["after_horizon_opening_gw"], {"after_horizon_opening_gw"}),
+    # read through a method (Scenario.energy_twh_per_gw) by one Param only
+    ("hours_per_year", 8784.0, ["energy_twh_per_gw"], {"energy_twh_per_gw"}),
+    # read by a helper (take_or_pay_sources): a PPA with a capex is no longer take-or-pay
+    ("power_capex_bnusd_per_gw", {("gas-r", 2026): 1.0, ("gas-r", 2027): 1.0, ("ppa-r", 2025): 2.0},
+     ["take_or_pay_after_horizon_annuity", "power_capex_bnusd_per_gw"],
+     {"take_or_pay_after_horizon_annuity", "power_capex_bnusd_per_gw"}),
+], ids=["cached_property", "method", "helper"])
+def test_a_param_whose_field_moved_is_never_kept_from_the_reference(toy_power, field, value, worked_out, changed):
+    """A Scenario crafted with one field changed: the Params that read it get the case's values (which differ
+    from the reference's), every other Param is the reference's, and the whole equals param_values."""
+    import dataclasses
+
+    from model.fastsolve.reads import KeptParams
+
+    ref = load_scenario(toy_power, target=TargetSpec("2GW"))
+    kept, before = KeptParams(ref), param_values(ref)
+    case = dataclasses.replace(ref, **{field: value})
+    got = kept(case)
+    assert kept.to_work_out(case) == worked_out
+    assert {p for p in got if got[p] != before[p]} == changed
+    assert_same_params(got, param_values(case))
+    assert all(got[p] is kept(ref)[p] for p in got if p not in worked_out)     # the others are kept, not redone
+
 
 @pytest.fixture
 def toy_runner(toy_energy):

@@ -15,6 +15,7 @@ interest over r (``financing``), never the interest itself.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Callable, Iterable
 
 import xarray as xr
 from pyomo.environ import ConcreteModel, Expression, Objective, Set, minimize
@@ -43,52 +44,114 @@ def _annuity_sum(r: float, years: int) -> float:
     return sum((1.0 + r) ** -k for k in range(1, years + 1))
 
 
-def param_values(s: Scenario) -> dict[str, dict]:
-    """Cost coefficients for scenario ``s`` (billion USD per GW or per GW-year; factors dimensionless)."""
-    oy = [(o, y) for o in s.offers for y in s.years]
-    return {
-        "discount_factor": {y: s.discount_factor(y) for y in s.years},
-        "capex_bnusd_per_gw": {k: s.capex_bnusd_per_gw.get(k, 0.0) for k in s.offer_years},
-        "capital_recovery_factor": {o: s.capital_recovery_factor(o) for o in s.offers},
-        "lease_bnusd_per_gw_yr": {k: s.lease_bnusd_per_gw_yr.get(k, 0.0) for k in oy},
-        "fixed_bnusd_per_gw_yr": {k: s.fixed_bnusd_per_gw_yr.get(k, 0.0) for k in oy},
-        **after_horizon_values(s),
-    }
+def discount_factor(s: Scenario) -> dict[int, float]:
+    """Param ``discount_factor[y]``: present value of 1 USD paid in year y, (1 + r)^-(y - y0) (dimensionless)."""
+    return {y: s.discount_factor(y) for y in s.years}
 
 
-def after_horizon_values(s: Scenario) -> dict[str, dict]:
-    """Annuity factors A(n) for what is still owed after the last year (dimensionless; GW-years for the stock).
+def capex_bnusd_per_gw(s: Scenario) -> dict[tuple[str, int], float]:
+    """Param ``capex_bnusd_per_gw[o, v]``: purchase price (billion USD/GW) by (offer, build year), 0 if none."""
+    return {k: s.capex_bnusd_per_gw.get(k, 0.0) for k in s.offer_years}
 
-    ``after_horizon_annuity[o, v]``: A(years of vintage v of offer o left in service after the horizon);
-    ``after_horizon_opening_gw[o]``: opening stock of o still in service after it, weighted by A (GW);
-    ``power_after_horizon_annuity[p, v]``: the same for power sources;
-    ``take_or_pay_after_horizon_annuity[p, v]``: the same for take-or-pay power contracts only (see
-    :func:`take_or_pay_sources`), whose fixed payments continue after the horizon.
+
+def capital_recovery_factor(s: Scenario) -> dict[str, float]:
+    """Param ``capital_recovery_factor[o]``: yearly annuity worth 1 USD over an offer's lifetime (dimensionless)."""
+    return {o: s.capital_recovery_factor(o) for o in s.offers}
+
+
+def lease_bnusd_per_gw_yr(s: Scenario) -> dict[tuple[str, int], float]:
+    """Param ``lease_bnusd_per_gw_yr[o, y]``: lease (billion USD/GW-year) by (offer, year), 0 if none."""
+    return {(o, y): s.lease_bnusd_per_gw_yr.get((o, y), 0.0) for o in s.offers for y in s.years}
+
+
+def fixed_bnusd_per_gw_yr(s: Scenario) -> dict[tuple[str, int], float]:
+    """Param ``fixed_bnusd_per_gw_yr[o, y]``: fixed O&M cost (billion USD/GW-year) by (offer, year), 0 if none."""
+    return {(o, y): s.fixed_bnusd_per_gw_yr.get((o, y), 0.0) for o in s.offers for y in s.years}
+
+
+def after_horizon_annuity(s: Scenario) -> dict[tuple[str, int], float]:
+    """Param ``after_horizon_annuity[o, v]``: A(years vintage v of offer o is left in service after the horizon).
+
+    Dimensionless; only vintages that can be built and outlive the last year.
     """
     last = s.last_year
     offer_years = set(s.offer_years)
-    vint = {}
-    opening = {}
+    out = {}
     for o in s.offers:
         life = s.lifetime_yr[o]
         for v in s.years:
             n = v + life - 1 - last
             if n > 0 and (o, v) in offer_years:
-                vint[o, v] = remaining_annuity_factor(s, n)
+                out[o, v] = remaining_annuity_factor(s, n)
+    return out
+
+
+def after_horizon_opening_gw(s: Scenario) -> dict[str, float]:
+    """Param ``after_horizon_opening_gw[o]``: opening stock of o in service after the horizon, weighted by A (GW).
+
+    Only offers with some such stock.
+    """
+    last = s.last_year
+    out = {}
+    for o in s.offers:
+        life = s.lifetime_yr[o]
         held = sum(gw * remaining_annuity_factor(s, vin + life - 1 - last) for vin, gw in s._opening_by_offer.get(o, ())
                    if vin + life - 1 > last)
         if held > 0:
-            opening[o] = held
-    power = {}
-    for p in s.power_sources:
+            out[o] = held
+    return out
+
+
+def power_after_horizon_annuity(s: Scenario) -> dict[tuple[str, int], float]:
+    """Param ``power_after_horizon_annuity[p, v]``: as ``after_horizon_annuity``, for power sources (dimensionless)."""
+    return _power_annuities(s, s.power_sources)
+
+
+def take_or_pay_after_horizon_annuity(s: Scenario) -> dict[tuple[str, int], float]:
+    """Param ``take_or_pay_after_horizon_annuity[p, v]``: ``power_after_horizon_annuity`` of take-or-pay contracts.
+
+    Dimensionless. Only the sources of :func:`take_or_pay_sources`, whose fixed payments continue after the
+    horizon.
+    """
+    return _power_annuities(s, take_or_pay_sources(s))
+
+
+def _power_annuities(s: Scenario, sources: Iterable[str]) -> dict[tuple[str, int], float]:
+    """A(years build v of source p is left in service after the horizon) for ``sources``, where positive."""
+    last = s.last_year
+    out = {}
+    for p in sources:
         life = s.power_lifetime_yr[p]
         for v in s.power_build_years(p):
             n = v + life - 1 - last
             if n > 0:
-                power[p, v] = remaining_annuity_factor(s, n)
-    contracts = take_or_pay_sources(s)
-    return {"after_horizon_annuity": vint, "after_horizon_opening_gw": opening, "power_after_horizon_annuity": power,
-            "take_or_pay_after_horizon_annuity": {k: a for k, a in power.items() if k[0] in contracts}}
+                out[p, v] = remaining_annuity_factor(s, n)
+    return out
+
+
+#: This concern's Params, name -> function of the Scenario giving ``{index: value}``, in build order.
+#: Each reads only what its own Param needs, so a sweep case re-works only those whose inputs moved
+#: (:class:`model.fastsolve.reads.KeptParams`).
+PARAMS: dict[str, Callable[[Scenario], dict]] = {
+    "discount_factor": discount_factor,
+    "capex_bnusd_per_gw": capex_bnusd_per_gw,
+    "capital_recovery_factor": capital_recovery_factor,
+    "lease_bnusd_per_gw_yr": lease_bnusd_per_gw_yr,
+    "fixed_bnusd_per_gw_yr": fixed_bnusd_per_gw_yr,
+    "after_horizon_annuity": after_horizon_annuity,
+    "after_horizon_opening_gw": after_horizon_opening_gw,
+    "power_after_horizon_annuity": power_after_horizon_annuity,
+    "take_or_pay_after_horizon_annuity": take_or_pay_after_horizon_annuity,
+}
+
+
+def param_values(s: Scenario) -> dict[str, dict]:
+    """Cost coefficients for scenario ``s`` (billion USD per GW or per GW-year; factors dimensionless).
+
+    The after-horizon annuity factors A(n) (:func:`remaining_annuity_factor`) weigh what is still owed
+    after the last year; see :func:`add_after_horizon`.
+    """
+    return {name: fn(s) for name, fn in PARAMS.items()}
 
 
 def take_or_pay_sources(s: Scenario) -> list[str]:

@@ -12,6 +12,8 @@ first; emissions follow from the energy by source.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import xarray as xr
 from pyomo.environ import ConcreteModel, Constraint, Expression, NonNegativeReals, Set, Var
 
@@ -36,27 +38,98 @@ def sources_in(s: Scenario, region: str) -> list[str]:
     return [p for p, src in s.power_sources.items() if src.region == region]
 
 
+def pue(s: Scenario) -> dict[tuple[str, int], float]:
+    """Param ``pue[r, y]``: power usage effectiveness by (region, year) (dimensionless; 1 where none is given)."""
+    return {(r, y): s.pue.get((r, y), 1.0) for r in s.regions for y in s.years}
+
+
+def grid_power_gw(s: Scenario) -> dict[tuple[str, int], float]:
+    """Param ``grid_power_gw[r, y]``: grid power available to the plan (GW) on the rows of :func:`grid_index`."""
+    return {k: s.grid_power_gw.get(k, 0.0) for k in grid_index(s)}
+
+
+def energy_twh_per_gw(s: Scenario) -> dict[tuple[str, int], float]:
+    """Param ``energy_twh_per_gw[r, y]``: facility energy of 1 GW of IT for a year (TWh/GW) by (region, year)."""
+    return {(r, y): s.energy_twh_per_gw(r, y) for r in s.regions for y in s.years}
+
+
+def grid_energy_price(s: Scenario) -> dict[tuple[str, int], float]:
+    """Param ``grid_energy_price[r, y]``: grid electricity price (billion USD/TWh) by (region, year), 0 if none."""
+    prices = s.electricity_price_bnusd_per_twh
+    return {(r, y): prices.get((r, y), 0.0) for r in s.regions for y in s.years}
+
+
+def capacity_credit(s: Scenario) -> dict[str, float]:
+    """Param ``capacity_credit[p]``: firm share of a power source's capacity (dimensionless; 1 if none)."""
+    return {p: s.capacity_credit.get(p, 1.0) for p in s.power_sources}
+
+
+def capacity_factor(s: Scenario) -> dict[str, float]:
+    """Param ``capacity_factor[p]``: energy a source delivers per GW-year over hours (dimensionless; 1 if none)."""
+    return {p: s.capacity_factor.get(p, 1.0) for p in s.power_sources}
+
+
+def power_build_cap_gw(s: Scenario) -> dict[tuple[str, int], float]:
+    """Param ``power_build_cap_gw[p, y]``: new capacity of a source per build year (GW), where capped."""
+    caps = s.power_build_cap_gw
+    return {k: caps[k] for k in power_build_index(s) if k in caps}
+
+
+def power_cumulative_cap_gw(s: Scenario) -> dict[str, float]:
+    """Param ``power_cumulative_cap_gw[p]``: a source's capacity over the horizon (GW), where capped."""
+    return dict(s.power_cumulative_cap_gw)
+
+
+def power_kind_cap_gw(s: Scenario) -> dict[tuple[str, int], float]:
+    """Param ``power_kind_cap_gw[k, y]``: new capacity of one kind per year (GW), for kinds the plan can build."""
+    kinds = {src.kind for src in s.power_sources.values()}
+    return {k: v for k, v in sorted(s.power_kind_cap_gw.items()) if k[0] in kinds}
+
+
+def power_capex_bnusd_per_gw(s: Scenario) -> dict[tuple[str, int], float]:
+    """Param ``power_capex_bnusd_per_gw[p, y]``: a source's capex (billion USD/GW) by build year, 0 if none."""
+    return {k: s.power_capex_bnusd_per_gw.get(k, 0.0) for k in power_build_index(s)}
+
+
+def power_crf(s: Scenario) -> dict[str, float]:
+    """Param ``power_crf[p]``: capital recovery factor over a source's lifetime (dimensionless, per year)."""
+    return {p: s.power_capital_recovery_factor(p) for p in s.power_sources}
+
+
+def power_fixed_bnusd_per_gw_yr(s: Scenario) -> dict[tuple[str, int], float]:
+    """Param ``power_fixed_bnusd_per_gw_yr[p, y]``: a source's fixed cost (billion USD/GW-year), 0 if none."""
+    return {(p, y): s.power_fixed_bnusd_per_gw_yr.get((p, y), 0.0) for p in s.power_sources for y in s.years}
+
+
+def source_energy_price(s: Scenario) -> dict[tuple[str, int], float]:
+    """Param ``source_energy_price[p, y]``: price of a source's energy (billion USD/TWh) by year, 0 if none."""
+    prices = s.source_energy_price_bnusd_per_twh
+    return {(p, y): prices.get((p, y), 0.0) for p in s.power_sources for y in s.years}
+
+
+#: This concern's Params, name -> function of the Scenario giving ``{index: value}``, in build order.
+#: Each reads only what its own Param needs, so a sweep case re-works only those whose inputs moved
+#: (:class:`model.fastsolve.reads.KeptParams`).
+PARAMS: dict[str, Callable[[Scenario], dict]] = {
+    "pue": pue,
+    "grid_power_gw": grid_power_gw,
+    "energy_twh_per_gw": energy_twh_per_gw,
+    "grid_energy_price": grid_energy_price,
+    "capacity_credit": capacity_credit,
+    "capacity_factor": capacity_factor,
+    "power_build_cap_gw": power_build_cap_gw,
+    "power_cumulative_cap_gw": power_cumulative_cap_gw,
+    "power_kind_cap_gw": power_kind_cap_gw,
+    "power_capex_bnusd_per_gw": power_capex_bnusd_per_gw,
+    "power_crf": power_crf,
+    "power_fixed_bnusd_per_gw_yr": power_fixed_bnusd_per_gw_yr,
+    "source_energy_price": source_energy_price,
+}
+
+
 def param_values(s: Scenario) -> dict[str, dict]:
     """PUE, grid power (GW), source parameters and energy prices (billion USD/TWh) for scenario ``s``."""
-    regions_years = [(r, y) for r in s.regions for y in s.years]
-    build_index = power_build_index(s)
-    sources_years = [(p, y) for p in s.power_sources for y in s.years]
-    return {
-        "pue": {(r, y): s.pue.get((r, y), 1.0) for r, y in regions_years},
-        "grid_power_gw": {k: s.grid_power_gw.get(k, 0.0) for k in grid_index(s)},
-        "energy_twh_per_gw": {(r, y): s.energy_twh_per_gw(r, y) for r, y in regions_years},
-        "grid_energy_price": {(r, y): s.electricity_price_bnusd_per_twh.get((r, y), 0.0) for r, y in regions_years},
-        "capacity_credit": {p: s.capacity_credit.get(p, 1.0) for p in s.power_sources},
-        "capacity_factor": {p: s.capacity_factor.get(p, 1.0) for p in s.power_sources},
-        "power_build_cap_gw": {k: s.power_build_cap_gw[k] for k in build_index if k in s.power_build_cap_gw},
-        "power_cumulative_cap_gw": dict(s.power_cumulative_cap_gw),
-        "power_kind_cap_gw": {k: v for k, v in sorted(s.power_kind_cap_gw.items())
-                              if any(src.kind == k[0] for src in s.power_sources.values())},
-        "power_capex_bnusd_per_gw": {k: s.power_capex_bnusd_per_gw.get(k, 0.0) for k in build_index},
-        "power_crf": {p: s.power_capital_recovery_factor(p) for p in s.power_sources},
-        "power_fixed_bnusd_per_gw_yr": {k: s.power_fixed_bnusd_per_gw_yr.get(k, 0.0) for k in sources_years},
-        "source_energy_price": {k: s.source_energy_price_bnusd_per_twh.get(k, 0.0) for k in sources_years},
-    }
+    return {name: fn(s) for name, fn in PARAMS.items()}
 
 
 def add_components(m: ConcreteModel, s: Scenario) -> None:
@@ -99,7 +172,7 @@ def add_power_balance(m: ConcreteModel, s: Scenario) -> None:
     """
     index = grid_index(s)
     m.GRID_INDEX = Set(initialize=index, dimen=2, ordered=True)
-    add_param(m, "grid_power_gw", m.GRID_INDEX, param_values(s)["grid_power_gw"])
+    add_param(m, "grid_power_gw", m.GRID_INDEX, grid_power_gw(s))
     if index:
         m.grid_power = Constraint(m.GRID_INDEX, rule=lambda m, r, y: facility_power(m, s, r, y) <= m.grid_power_gw[r, y]
                                   + sum(m.capacity_credit[p] * m.power_in_service_gw[p, y] for p in sources_in(s, r)))
@@ -113,7 +186,7 @@ def add_power_build_cap(m: ConcreteModel, s: Scenario) -> None:
 
         power_build_gw[p, y]  <=  power_build_cap_gw[p, y] * 1 a          (GW)
     """
-    values = param_values(s)["power_build_cap_gw"]
+    values = power_build_cap_gw(s)
     m.POWER_BUILD_CAP_INDEX = Set(initialize=list(values), dimen=2, ordered=True)
     add_param(m, "power_build_cap_gw", m.POWER_BUILD_CAP_INDEX, values)
     if values:
@@ -126,7 +199,7 @@ def add_power_cumulative_cap(m: ConcreteModel, s: Scenario) -> None:
 
         sum_y power_build_gw[p, y]  <=  power_cumulative_cap_gw[p]          (GW)
     """
-    values = param_values(s)["power_cumulative_cap_gw"]
+    values = power_cumulative_cap_gw(s)
     m.POWER_CUMULATIVE_SOURCES = Set(initialize=list(values), ordered=True)
     add_param(m, "power_cumulative_cap_gw", m.POWER_CUMULATIVE_SOURCES, values)
     if values:
@@ -141,7 +214,7 @@ def add_power_kind_supply_cap(m: ConcreteModel, s: Scenario) -> None:
 
         sum_{p : kind(p) = k} power_build_gw[p, y]  <=  power_kind_cap_gw[k, y] * 1 a     (GW)
     """
-    values = param_values(s)["power_kind_cap_gw"]
+    values = power_kind_cap_gw(s)
     m.POWER_KIND_CAP_INDEX = Set(initialize=list(values), dimen=2, ordered=True)
     add_param(m, "power_kind_cap_gw", m.POWER_KIND_CAP_INDEX, values)
 
