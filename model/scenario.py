@@ -18,14 +18,15 @@ from model.assemble.core import assemble
 from model.errors import InputError, InputErrors
 from model.inputs.allocation import (ALLOCATION_FILE, allocation_header, apply_world_allocation, buyer_files,
                                      is_world_set, resolved_rows, share_table, stale_allocation)
-from model.inputs.memo import IdentityMemo
+from model.inputs.memo import MEMOS, kept_on
 from model.names import check_display_names
 from model.inputs import (Catalogue, Override, RawTable, apply_scenario_file, apply_set, display_path,
                           expand_kind_defaults, input_hashes, load_catalogue, read_raw_tables)
 # the records are part of this module's interface (``from model.scenario import Scenario, Offer``)
 from model.records import (MAXIMUM_ENFORCED, MINIMUM_ENFORCED, Commitment, Deal, Offer, PortfolioRule, PowerSource,
                            Scenario, Target)
-from model.units import COMPUTE, POWER, UnitParseError, describe, parse_quantity, quoted_prefix, unit_case_hint
+from model.units import (COMPUTE, POWER, UnitParseError, describe, dimensionality_of, magnitude_in, parse_quantity,
+                         quoted_prefix, unit_case_hint)
 
 #: Largest target read (canonical units): beyond these a plan is meaningless and the LP's numbers
 #: overflow (1e308 GW became a solver failure). 100,000 GW is some 30 times the world's mean
@@ -82,10 +83,11 @@ def parse_target(text: str, option: str = "--target") -> tuple[float, str]:
         raise InputError("command line", option, option, expected,
                          quoted_prefix(text, 40) + unit_case_hint(text) if str(text).strip() else "an empty value"
                          ) from None
-    if q.dimensionality == POWER:
-        value, kind = float(q.to("GW").magnitude), "power"
-    elif q.dimensionality == COMPUTE:
-        value, kind = float(q.to("EFLOP/s").magnitude), "compute"
+    dimensionality = dimensionality_of(q.units)
+    if dimensionality == POWER:
+        value, kind = magnitude_in(q, "GW"), "power"
+    elif dimensionality == COMPUTE:
+        value, kind = magnitude_in(q, "EFLOP/s"), "compute"
     else:
         raise InputError("command line", option, option, expected, describe(q))
     if not math.isfinite(value) or value < 0:
@@ -401,8 +403,10 @@ def load_variant(base: BaseInputs, sets: Iterable[str] = (), target: TargetSpec 
                    display_names=base.display_names)
 
 
-#: The problems of a Scenario field's very value (a table family's kept answer is shared between cases).
-_FIELDS_WALKED = IdentityMemo(512)
+#: The last value walked at each path of a Scenario (a field, or one record of a field) and its problems: a
+#: table family's kept answer is the very same object in every case of a sweep, so it is walked once.
+_WALKED: dict[str, tuple[Any, tuple[InputError, ...]]] = {}
+MEMOS.append(_WALKED)
 
 
 def non_finite_problems(s: Scenario | None) -> list[InputError]:
@@ -410,7 +414,8 @@ def non_finite_problems(s: Scenario | None) -> list[InputError]:
 
     Rows are checked one by one; a figure derived from several (a supply cap grown for years, a
     compute-per-watt ratio) can still overflow. Downstream trusts that nothing is NaN or infinite.
-    A field holding the very object an earlier Scenario held (a kept table family) is not walked again.
+    A field (or a record of one) holding the very object the last Scenario held there (a kept table
+    family) is not walked again: its problems are the ones found then.
     """
     out: list[InputError] = []
     if s is not None:
@@ -420,13 +425,24 @@ def non_finite_problems(s: Scenario | None) -> list[InputError]:
                 # records (deals, targets, rules): each walked once per object (a kept family's are the same
                 # objects in a new tuple every load)
                 for i, item in enumerate(value):
-                    where = f"{name}[{i}]"
-                    out.extend(_FIELDS_WALKED((item,), where, lambda _: _non_finite(item, where, []), []))
+                    out.extend(_walked(item, f"{name}[{i}]"))
             elif isinstance(value, (dict, tuple, list)) and value:
-                out.extend(_FIELDS_WALKED((value,), name, lambda _: _non_finite(value, name, []), []))
+                out.extend(_walked(value, name))
             else:
                 _non_finite(value, name, out)
     return out[:20]
+
+
+def _walked(value: Any, where: str) -> tuple[InputError, ...]:
+    """``_non_finite(value, where)``'s problems; kept for the very object last walked at ``where``."""
+    if not kept_on():
+        return tuple(_non_finite(value, where, []))
+    hit = _WALKED.get(where)
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    problems = tuple(_non_finite(value, where, []))
+    _WALKED[where] = (value, problems)
+    return problems
 
 
 def _all_finite_numbers(values: Iterable[Any]) -> bool:

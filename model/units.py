@@ -269,6 +269,19 @@ def conversion_factor(units: pint.Unit, model_unit: str) -> float | None:
     return one if two == 2.0 * one else None
 
 
+@lru_cache(maxsize=1024)
+def dimensionality_of(units: pint.Unit) -> object:
+    """``units.dimensionality``, worked out once per unit (pint rebuilds it on every read)."""
+    return units.dimensionality
+
+
+def magnitude_in(q: pint.Quantity, model_unit: str) -> float:
+    """``float(q.to(model_unit).magnitude)``: with the unit's factor (:func:`conversion_factor`, once per unit)
+    when the conversion is a plain factor, as the loader converts every cell; through pint otherwise."""
+    factor = conversion_factor(q.units, model_unit)
+    return float(q.magnitude) * factor if factor is not None else float(q.to(model_unit).magnitude)
+
+
 def dimension_name(q: pint.Quantity | pint.Unit) -> str:
     """A readable name for the dimension of ``q`` ("power", "energy", ...)."""
     dim = q.dimensionality

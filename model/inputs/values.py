@@ -358,6 +358,21 @@ def check_rows(table: RawTable, schema: FileSchema, catalogue: Catalogue,
     return out
 
 
+_MUST_FILL: dict[int, tuple[FileSchema, tuple[str, ...]]] = {}
+
+
+def _must_fill(schema: FileSchema) -> tuple[str, ...]:
+    """The key and required columns of ``schema`` whose cell may not be empty (years, provenance, values, units
+    and free texts are checked by their own rules), in the order they are checked; worked out once per schema."""
+    hit = _MUST_FILL.get(id(schema))
+    if hit is None or hit[0] is not schema:
+        hit = _MUST_FILL[id(schema)] = (schema, tuple(
+            col for col in schema.key + schema.required
+            if not (col in schema.years or col in PROVENANCE
+                    or col in ("value", "unit", "confidence", "description", "name", "scope", "component"))))
+    return hit[1]
+
+
 def check_row(row: RawRow, columns: tuple[str, ...], schema: FileSchema, params: dict[str, ParameterSpec],
               ids: dict[str, set[str]], horizon: tuple[int, int] | None,
               errors: list[InputError]) -> MappingProxyType:
@@ -366,11 +381,9 @@ def check_row(row: RawRow, columns: tuple[str, ...], schema: FileSchema, params:
     The dict is the row's only if no problem was appended to ``errors``.
     """
     check_provenance(row, errors)
-    parsed: dict[str, Any] = {c: row.get(c) for c in columns}
-    for col in schema.key + schema.required:
-        if col in schema.years or col in PROVENANCE or col in ("value", "unit", "confidence", "description",
-                                                              "name", "scope", "component"):
-            continue
+    get = row.values.get
+    parsed: dict[str, Any] = {c: get(c, "").strip() for c in columns}      # row.get(c) for each column
+    for col in _must_fill(schema):
         if row.get(col) == "":
             errors.append(InputError(row.file, row.row, col, f"a value for '{col}'", "an empty cell"))
     for col, mode in schema.years.items():
