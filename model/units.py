@@ -209,7 +209,7 @@ def _number_and_unit(cleaned: str) -> pint.Quantity | None:
         return None
     if one is None:
         return None
-    return number * one
+    return ureg.Quantity(number * one.magnitude, one._units)     # number * one, without pint's arithmetic
 
 
 @lru_cache(maxsize=1024)
