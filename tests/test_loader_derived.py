@@ -172,3 +172,43 @@ def test_a_refused_case_after_a_derived_one_is_refused_as_run_py_refuses_it(base
     with memo.nothing_kept(), pytest.raises(InputErrors) as full:
         load_scenario(base.inputs_dir, sets=["pue=0.5"], target=TargetSpec("60GW"))
     assert [str(e) for e in derived.value.errors] == [str(e) for e in full.value.errors]
+
+
+@pytest.mark.parametrize("sets", [[], ["pue=1.31"], ["electricity_price.Norway=70 USD/MWh", "pue=1.2"],
+                                  ["grid_share=0.3"], ["grid_power_scale=1.5"], ["grid_share.UAE=0.5", "pue.Norway=1.4"]])
+def test_region_figures_one_by_one_equal_the_region_by_region_answer(base, sets, monkeypatch):
+    """Each region figure worked out alone (and kept) equals the region-by-region answer, values and key order."""
+    import model.assemble.core as core
+
+    used = core._REGION_FIGURES.hits + core._REGION_FIGURES.misses
+    s = load_variant(base, sets, TargetSpec("60GW"))
+    assert core._REGION_FIGURES.hits + core._REGION_FIGURES.misses == used + len(core.REGION_FIGURES)
+    with monkeypatch.context() as m, memo.nothing_kept():
+        m.setattr(core, "region_figures", lambda *a, **k: None)        # region by region, nothing kept
+        full = load_variant(base, sets, TargetSpec("60GW"))
+    for name in ("grid_power_gw", "pue", "electricity_price_bnusd_per_twh", "grid_emissions_t_per_mwh"):
+        assert getattr(s, name) == getattr(full, name), name
+        assert list(getattr(s, name)) == list(getattr(full, name)), name
+
+
+def test_a_region_figure_with_a_problem_is_refused_region_by_region(base, monkeypatch):
+    """A problem in one figure: the answer and its problems, in order, are the region-by-region path's."""
+    import model.assemble.core as core
+
+    table = base.tables["region_parameters.csv"]
+    pue_rows = [r for r in table.rows if r.get("parameter") == "pue"]
+    assert pue_rows
+    dated = RawRow({**pue_rows[0].values, "year": "2030"}, "scenario x", "add 3")   # an all-years row and a dated one
+    grid = [r for r in table.rows if r.get("parameter") == "regional_power"]
+    both = RawRow({**grid[0].values, "parameter": "grid_power", "component": "", "unit": "GW", "value": "3"},
+                  "scenario x", "add 4")                                            # grid_power and regional_power
+    tables = dict(base.tables)
+    tables["region_parameters.csv"] = replace(table, rows=table.rows + (dated, both))
+    b = replace(base, tables=tables)
+    with pytest.raises(InputErrors) as fast:
+        load_variant(b, [], TargetSpec("60GW"))
+    with monkeypatch.context() as m, memo.nothing_kept(), pytest.raises(InputErrors) as full:
+        m.setattr(core, "region_figures", lambda *a, **k: None)
+        load_variant(b, [], TargetSpec("60GW"))
+    assert [str(e) for e in fast.value.errors] == [str(e) for e in full.value.errors]
+    assert len(fast.value.errors) >= 2

@@ -265,10 +265,109 @@ def eflops_by_vintage(gen_rows: list[dict[str, Any]], families: dict[str, tuple[
 def region_parameters(rows: Rows, catalogue: Catalogue, tables: dict[str, RawTable], errors: list[InputError],
                       years: tuple[int, ...], ids: dict[str, set[str]],
                       offers: dict[str, Offer]) -> dict[str, dict[tuple[str, int], float]]:
-    """Grid power, PUE, electricity price and grid emissions by (region, year), with defaults from the catalogue."""
+    """Grid power, PUE, electricity price and grid emissions by (region, year), with defaults from the catalogue.
+
+    With no problem found before or in the table's rows, each figure is worked out on its own and kept for
+    the very same facts (:func:`region_figures`): a case that changes the PUE works out the PUE only, and the
+    figures it left alone are the same objects as before. Should any figure find a problem, all are worked
+    out together, region by region (:func:`region_parameters_in_order`), so the problems and their order are
+    always that function's.
+    """
     horizon = (years[0], years[-1])
-    # region parameters
     region_facts = facts_from(rows("region_parameters.csv", horizon, ids), ("region", "year", "component"))
+    if not errors:
+        kept = region_figures(region_facts, catalogue, tables, years, ids, offers)
+        if kept is not None:
+            return kept
+    return region_parameters_in_order(region_facts, catalogue, tables, errors, years, ids, offers)
+
+
+#: The region figures (grid power, PUE, price, emissions), each kept for the very same facts; shared: read-only.
+_REGION_FIGURES = IdentityMemo(512)
+
+#: The figures of a region, in the order :func:`region_parameters_in_order` works them out.
+REGION_FIGURES = ("grid_power", "pue", "electricity_price", "grid_emissions")
+
+
+def region_figures(region_facts: list, catalogue: Catalogue, tables: dict[str, RawTable], years: tuple[int, ...],
+                   ids: dict[str, set[str]], offers: dict[str, Offer]) -> dict[str, dict[tuple[str, int], float]] | None:
+    """:func:`region_parameters_in_order`'s answer, each figure worked out alone and kept; ``None`` on any problem.
+
+    Equal to that function's answer when it finds no problem: each figure reads only its own rows (grid
+    power also the regional components'), and with no problem anywhere no rule reads the problems found
+    before it.
+    """
+    regions = ids.get("regions.csv", frozenset())
+    facts_of: dict[str, list] = {}
+    for f in region_facts:
+        facts_of.setdefault(f.parameter, []).append(f)
+    if any(f.keys.get("component") for name, fs in facts_of.items() if name not in GRID_SUPPLY_PARAMETERS
+           for f in fs):
+        return None                   # a component where none belongs: refused, in order
+    grid = tuple(f for name in GRID_SUPPLY_PARAMETERS for f in facts_of.get(name, ()))
+    out: dict[str, dict[tuple[str, int], float]] = {}
+    for figure in REGION_FIGURES:
+        own = tuple(facts_of.get(figure, ()))
+        problems: list[InputError] = []
+        out[figure] = _REGION_FIGURES(
+            (catalogue, offers, regions) + own + (grid if figure == "grid_power" else ()),
+            (figure, years, len(own)),
+            lambda p, figure=figure, own=own: region_figure(figure, own, grid, catalogue, tables, years, regions,
+                                                            offers, p),
+            problems)
+        if problems:
+            return None
+    return out
+
+
+def region_figure(figure: str, own: tuple, grid: tuple, catalogue: Catalogue, tables: dict[str, RawTable],
+                  years: tuple[int, ...], regions: frozenset[str], offers: dict[str, Offer],
+                  errors: list[InputError]) -> dict[tuple[str, int], float]:
+    """One figure of :func:`region_parameters_in_order` for every region (its rows ``own``; grid power also reads
+    the regional components ``grid``), as that function works it out."""
+    spec = catalogue.parameters[figure]
+    by_region: dict[str, list] = {}
+    for f in own:
+        by_region.setdefault(f.keys.get("region"), []).append(f)
+    grid_by_region: dict[str, list] = {}
+    for f in grid:
+        grid_by_region.setdefault(f.keys.get("region"), []).append(f)
+    out: dict[tuple[str, int], float] = {}
+    for region in regions:
+        facts = by_region.get(region, [])
+        if figure == "grid_power":
+            firm = regional_firm_power(grid_by_region.get(region, []), region, years, errors)
+            if firm is not None:
+                if facts:
+                    f = facts[0]
+                    errors.append(InputError(f.file, f.row, "parameter",
+                                             f"either grid_power rows or regional_power rows for region {region}",
+                                             "both"))
+                    continue
+                for y, v in firm.items():
+                    out[region, y] = v
+                continue
+        if facts:
+            s = yearly_series(facts, years, errors)
+            if s is None:
+                continue
+        elif spec.default is not None:
+            s = {y: float(spec.default) for y in years}
+        else:
+            if any(o.region == region for o in offers.values()):
+                errors.append(InputError(tables["region_parameters.csv"].file if "region_parameters.csv" in tables
+                                         else "region_parameters.csv", 1, "parameter",
+                                         f"a '{figure}' row for region {region} (it has offers)", "none"))
+            continue
+        for y, v in s.items():
+            out[region, y] = v
+    return out
+
+
+def region_parameters_in_order(region_facts: list, catalogue: Catalogue, tables: dict[str, RawTable],
+                               errors: list[InputError], years: tuple[int, ...], ids: dict[str, set[str]],
+                               offers: dict[str, Offer]) -> dict[str, dict[tuple[str, int], float]]:
+    """The region figures worked out region by region, every problem in that order (see :func:`region_parameters`)."""
     grid_facts = [f for f in region_facts if f.parameter in GRID_SUPPLY_PARAMETERS]
     region_facts = [f for f in region_facts if f.parameter not in GRID_SUPPLY_PARAMETERS]
     for f in region_facts:
