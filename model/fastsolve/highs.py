@@ -69,11 +69,13 @@ class HighsPlan:
         self._ref_slots = self._evaluate(arrays.ref_params)
         self.mirror = LpMirror(arrays.lp, arrays.coef_rows, arrays.coef_cols)   # the LP each answer is checked on
         self.recorded: list[dict[str, np.ndarray]] | None = None     # set to a list to record what is pushed
+        self._solution: tuple[np.ndarray, Any] | None = None          # the last run's, read once (solution())
         self.reset()
 
     # -- state ---------------------------------------------------------------
     def reset(self) -> None:
         """Back to the reference LP and its optimal basis."""
+        self._solution = None
         self.h.passModel(self._lp)
         self.h.setBasis(self._basis)
         self.mirror.reset()
@@ -114,6 +116,7 @@ class HighsPlan:
     def set_params(self, p: np.ndarray) -> None:
         """Push the coefficients, bounds and costs that ``p`` changes into HiGHS."""
         a, h = self.a, self.h
+        self._solution = None
         new = self._evaluate(p)
         changed = new != self._slots
         record: dict[str, np.ndarray] = {}
@@ -172,9 +175,10 @@ class HighsPlan:
 
     def _run_once(self) -> str:
         self.h.run()
+        self._solution = None
         status = status_word(self.h)
         if status == "optimal":
-            worst = self.worst_violation()
+            worst = self.worst_violation(self.col_values())
             if worst > CHECK_TOLERANCE:
                 self.check_message = f"the solution breaks a constraint by {sig(worst)} (relative to its bound)"
                 return "solver_error"
@@ -194,8 +198,16 @@ class HighsPlan:
         activity = np.bincount(index, weights=value * x[cols], minlength=lp.num_row_)
         return max(excess(activity, lp.row_lower_, lp.row_upper_), excess(x, lp.col_lower_, lp.col_upper_))
 
+    def solution(self) -> tuple[np.ndarray, Any]:
+        """The last run's column values and its HiGHS solution, read from HiGHS once per run (each read of
+        ``getSolution()`` copies every vector of it)."""
+        if self._solution is None:
+            sol = self.h.getSolution()
+            self._solution = (np.asarray(sol.col_value, dtype=float), sol)
+        return self._solution
+
     def col_values(self) -> np.ndarray:
-        return np.asarray(self.h.getSolution().col_value, dtype=float)
+        return self.solution()[0]
 
     def objective(self) -> float:
         return float(self.h.getInfo().objective_function_value)
@@ -205,10 +217,9 @@ class HighsPlan:
         status = self.run()
         if status != "optimal":
             return CaseSolve(status)
-        sol = self.h.getSolution()
+        x, sol = self.solution()
         duals = np.asarray(sol.row_dual, dtype=float)[self.a.target_rows] if len(self.a.target_rows) else []
-        return CaseSolve("optimal", self.objective(), col_value=np.asarray(sol.col_value, dtype=float),
-                         target_dual=float(np.sum(duals)))
+        return CaseSolve("optimal", self.objective(), col_value=x, target_dual=float(np.sum(duals)))
 
     def solve_reach(self) -> CaseSolve:
         """Largest reachable figure, then the least-cost plan holding it (a ``reach`` plan).
