@@ -255,9 +255,10 @@ class _CheckedTables:
             return None
         params = catalogue.for_file(schema.parameters_of or schema.name)
         keys_seen: set[tuple] = set()
+        context = _row_context(table, schema, ids, horizon)
         for at, row in fresh:
             problems: list[InputError] = []
-            parsed = _ROW_CHECKS((row, schema, catalogue), _row_context(table, schema, ids, horizon),
+            parsed = _ROW_CHECKS((row, schema, catalogue), context,
                                  lambda p, row=row: check_row(row, table.columns, schema, params, ids, horizon, p),
                                  problems)
             if problems:
