@@ -119,3 +119,11 @@ def test_a_scenario_description_and_sources_reach_the_report_page_without_e_nota
 def test_terminal_figures_never_fall_into_e_notation(call, words):
     text = call()
     assert text == words and not E_NOTATION.search(text), text
+
+
+def test_a_ranged_calendar_year_reads_as_a_year_not_as_thousands_of_years():
+    """``horizon.csv`` ``last_year`` (unit ``year``) ranges 2035..2037: shown as years, not '2,035 years'."""
+    from model.headline_range import _value_text
+
+    assert [_value_text(SimpleNamespace(unit="year"), x) for x in (2035.0, 2037)] == ["2035", "2037"]
+    assert _value_text(SimpleNamespace(unit="+a"), 1.0) == "+1 year"           # a duration keeps its unit
