@@ -289,7 +289,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"could not write the result set {a.results / name}: {exc}; nothing was written "
                      "(no partial set is left)", EXIT_WRITE)
     timings["write_s"] = time.perf_counter() - t0
-    print_result(r, path)
+    from model.report import display_names
+
+    print_result(r, path, display_names(s))
     print_side_by_side(Path(a.source), path)
     return exit_code(r.outcome.status)
 
