@@ -170,6 +170,8 @@ def test_replan_with_new_inputs_keeps_the_history_and_plans_the_rest(source_plan
                      "--results", str(res), "--no-plots"]) == 0
     out = capsys.readouterr().out
     assert "source" in out and "re-plan" in out and "run.py compare" in out
+    side = out[out.index("re-plan"):]                      # the side-by-side table: labels in words, no keys
+    assert "Total discounted cost" in side and "total_cost" not in side and "capacity_in_service" not in side
     assert run_main(["compare", str(source_plan), str(res / "rp"), "--results", str(res), "--out", "cmp"]) == 0
 
 
