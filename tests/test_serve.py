@@ -199,6 +199,7 @@ def test_api_solve_refuses_a_bad_value_with_422_and_the_cli_error_text(server, t
     ({"target": "12 kg"}, "--target"),
     ({"year": 2099}, "--year"),
     ({"set": "pue=1.3"}, "field 'set'"),
+    (b'{"year": ' + b"1" * 5000 + b"}", "numbers of ordinary size"),      # past Python's int limit: was a 500
 ])
 def test_api_solve_refuses_malformed_requests_and_keeps_serving(server, body, words):
     url, _ = server
