@@ -227,3 +227,22 @@ def test_the_terminal_hedge_names_hosts_vendors_and_regions(capsys):
                      "  hedge: less capacity of host Google Cloud built by 2027 (-0.30 GW)",
                      "  hedge: more capacity of vendor AMD built by 2027 (+0.63 GW)",
                      "  hedge: more capacity of region rest of the US built by 2027 (+0.43 GW)"]
+
+
+def test_a_decomposition_page_claims_no_met_target_and_no_figure_it_did_not_compute(tmp_path):
+    """The decomposition reports no shortfall per future, VSS, EVPI or CVaR: its page says so, never 'target met'
+    (250 GW out of reach in every future read 'it meets the target in every future') or 'not finite'."""
+    import json
+    import re
+
+    from model.pages.stochastic import render
+
+    summary = {"status": "converged", "method": "decompose", "first_stage_last_year": 2027,
+               "expected_cost": {"value": 3.07e13, "unit": "USD"},
+               "penalty": {"value": 1e11, "unit": "USD/GW/a"},
+               "cost_by_future": {f"sample {i}": {"value": 3.0e13 + i * 1e11, "unit": "USD", "probability": 0.5}
+                                  for i in (1, 2)}}
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", render(tmp_path, {})))
+    assert "target met" not in text and "met in every future" not in text and "not finite" not in text, text
+    assert "whether it meets the target in each future is not computed by this method" in text
