@@ -274,7 +274,7 @@ def print_summary(summary: dict, s, result_set: Path) -> None:
     print(f"Facility power {ty}: {_fmt(summary['facility_power'])}; energy {ty}: {_fmt(summary['energy'])}")
     from model.supply_share import terminal_lines
 
-    for line in terminal_lines(summary, ty):
+    for line in terminal_lines(summary, ty, display_names(s)):
         print(line)
     print_answer(summary, words)
     binding = [b for b in summary.get("binding", [])]

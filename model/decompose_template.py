@@ -31,7 +31,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from model.fastsolve.lp import PlanArrays
+from model.fastsolve.lp import PlanArrays, param_vector
 
 #: Smallest group of same-structure futures given a template (compiling and proving one costs ~3 Pyomo builds).
 MIN_GROUP = 4
@@ -124,26 +124,15 @@ class Template:
         return self._basis
 
     def param_vector(self, values: Mapping[str, Mapping]) -> np.ndarray:
-        """The Param vector p of a future (``values``: name -> {index: value}).
+        """The Param vector p of a future (``values``: name -> {index: value}); see
+        :func:`model.fastsolve.lp.param_vector`.
 
         Raises
         ------
         model.fastsolve.IndexChanged
             When a Param's index is not the template's.
         """
-        from model.fastsolve.polynomial import IndexChanged
-
-        a = self.a
-        p = np.empty(len(a.ref_params))
-        for name, keys, start in zip(a.param_names, a.param_keys, a.param_start):
-            vals = values.get(name, {})
-            if len(vals) != len(keys):
-                raise IndexChanged(f"Param {name}: {len(vals)} values for an index of {len(keys)}")
-            try:
-                p[start:start + len(keys)] = [vals[k] for k in keys]
-            except KeyError as exc:
-                raise IndexChanged(f"Param {name}: no value for index {exc.args[0]!r}") from None
-        return p
+        return param_vector(self.a, values)
 
     def slots(self, p: np.ndarray) -> np.ndarray:
         """Every Param-dependent number at ``p``: slot_i = sum over its monomials of c_k prod_j p[j_k]."""

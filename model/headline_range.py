@@ -182,6 +182,8 @@ def _value_text(r: InputRange, x: float) -> str:
 
     if r.unit == "x":
         return f"x {sig(x, 6)}"
+    if r.unit == "year":            # a calendar year that replaces one (horizon.csv's last_year), not a duration
+        return f"{x:.0f}"
     if r.unit.startswith("+"):
         return f"{'+' if x >= 0 else '-'}{quantity(abs(x), r.unit[1:], 6)}"
     return quantity(x, r.unit, 6)

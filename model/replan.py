@@ -289,7 +289,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"could not write the result set {a.results / name}: {exc}; nothing was written "
                      "(no partial set is left)", EXIT_WRITE)
     timings["write_s"] = time.perf_counter() - t0
-    print_result(r, path)
+    from model.report import display_names
+
+    print_result(r, path, display_names(s))
     print_side_by_side(Path(a.source), path)
     return exit_code(r.outcome.status)
 
@@ -297,6 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def print_side_by_side(source: Path, new: Path) -> None:
     """The source and the re-plan's headline figures side by side (``run.py compare`` gives every figure)."""
     from model.compare import compare_figures, open_result_set
+    from model.fmt import label
 
     views = [open_result_set(source), open_result_set(new, f"{Path(new).name} ")]
     head = compare_figures(views)
@@ -308,17 +311,18 @@ def print_side_by_side(source: Path, new: Path) -> None:
         for v in views:
             row = head[(head["key"] == k) & (head["set"] == v.label)]
             cells.append(_cell(row))
-        print(f"{k:28s} {cells[0]:>26s} {cells[1]:>26s}")
+        print(f"{label(k):28s} {cells[0]:>26s} {cells[1]:>26s}")
     print(f"\nEvery figure and input side by side: python run.py compare {source} {new}")
 
 
 def _cell(rows) -> str:
+    """A figure as people read it, to 5 significant digits so that small differences show (``2.7814 trillion USD``)."""
+    from model.fmt import quantity
+
     if len(rows) == 0:
         return "-"
     r = rows.iloc[0]
     v, u = r["value"], r["unit"]
     if v is None or v != v:
         return str(r["text"]) if r["text"] is not None else "-"
-    if u == "USD":
-        return f"{v / 1e9:,.1f} billion USD"
-    return f"{v:,.2f} {u}"
+    return quantity(v, u, 5)

@@ -263,7 +263,7 @@ def _indices(y: Sequence[float], n_keys: int, names: Sequence[str],
     if not np.all(np.isfinite(y)):
         return {k: [math.nan] * n_keys for k in names}, f"{int(np.sum(~np.isfinite(y)))} cases without this figure"
     if _flat(y):
-        return {k: [0.0] * n_keys for k in names}, "the figure does not change (within 1e-9 of its size)"
+        return {k: [0.0] * n_keys for k in names}, "the figure does not change (within a billionth of its size)"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return analyse(y), ""

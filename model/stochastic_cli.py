@@ -196,8 +196,14 @@ def run_extensive(a: argparse.Namespace, spec: Any, name: str, argv: Sequence[st
 
 
 def print_answer(a: argparse.Namespace, spec: Any, rep: Any, summ: dict[str, Any], ph_stopped: bool) -> None:
-    """Expected cost and CVaR, cost and shortfall per future, VSS and EVPI, the hedge, the SAA interval."""
+    """Expected cost and CVaR, cost and shortfall per future, VSS and EVPI, the hedge (vendors, hosts and regions
+    by their display names), the SAA interval."""
     from model.fmt import quantity
+    from model.names import humaniser
+    from model.report import display_names
+
+    scenario = getattr(spec.futures[0], "scenario", None) if spec.futures else None
+    words = humaniser(display_names(scenario)) if scenario is not None else str
 
     print(f"Expected cost: {rep.rp.expected_cost_bnusd / 1e3:.3f} trillion USD; CVaR({a.alpha:.0%}): "
           f"{rep.rp.cvar_bnusd / 1e3:.3f} trillion USD")
@@ -219,7 +225,7 @@ def print_answer(a: argparse.Namespace, spec: Any, rep: Any, summ: dict[str, Any
     if rep.note:
         print(f"Note: {rep.note}")
     for d in rep.differences[:8]:
-        print(f"  hedge: {d['meaning']}")
+        print(f"  hedge: {words(d['meaning'])}")
     if summ.get("confidence_interval", {}).get("low"):
         ci = summ["confidence_interval"]
         print(f"SAA {ci['level']:.0%} interval for the expected optimal cost: {ci['low']['value'] / 1e12:.4f} to "

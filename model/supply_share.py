@@ -20,15 +20,21 @@ def share_rows(summary: Mapping[str, Any], year: int) -> list[tuple[str, str, fl
     return out
 
 
-def terminal_lines(summary: Mapping[str, Any], year: int) -> list[str]:
-    """The share table as text lines (empty when the run has no shares)."""
+def terminal_lines(summary: Mapping[str, Any], year: int,
+                   names: Mapping[str, Mapping[str, str]] | None = None) -> list[str]:
+    """The share table as text lines (empty when the run has no shares).
+
+    Vendors and regions are shown by their display names (``names``: kind -> id -> name, as
+    :func:`model.report.display_names` gives them, the names the plan page shows); an id without one in words.
+    """
     from model.fmt import percent
+    from model.names import name as display_name
 
     rows = share_rows(summary, year)
     if not rows:
         return []
     bases = sorted({b for *_, b in rows})
     lines = [f"Shares of the world's supply used in {year} (basis: {'; '.join(bases)})"]
-    for kind, name, share, _ in rows:
-        lines.append(f"  {kind:<7} {name:<20} {percent(share):>8}")
+    for kind, id_, share, _ in rows:
+        lines.append(f"  {kind:<7} {display_name(kind, id_, names):<20} {percent(share):>8}")
     return lines

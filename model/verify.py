@@ -33,7 +33,6 @@ Exit codes: 0 the figures match; 1 they differ; 2 the set cannot be verified
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import math
 import shutil
@@ -48,7 +47,7 @@ from model.fmt import sig
 from model.summary import is_figure
 from model.verify_argv import (ALLOWED, VERIFIABLE, inside, kind_of, project_roots, rerun_argv,  # noqa: F401
                                 source_sets)
-from model.verify_checks import Refused, check_kind, read_json
+from model.verify_checks import Refused, check_kind, file_sha256, file_state, read_json
 from model.verify_sources import SourceCheck, compare_sources
 from model.verify_tables import read_figures  # noqa: F401 (re-exported)
 
@@ -86,13 +85,6 @@ class InputCheck:
 # ----------------------------------------------------------------------------
 # Inputs: sha256 then and now
 # ----------------------------------------------------------------------------
-def _sha256(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 def _futures_hashes(futures: Any) -> dict[str, Any]:
     """A stochastic set's input hashes: recorded per future (the same files, unless a future's scenario adds one)."""
     out: dict[str, Any] = {}
@@ -140,13 +132,12 @@ def compare_inputs(man: dict[str, Any], inputs_dir: Path | None = None,
             raise Refused(shown_manifest, "inputs_sha256", f"input files inside the inputs folder {inputs_dir}",
                           repr(shown))
         seen.add(path)
-        now = _sha256(path) if path.is_file() else None
-        state = "missing" if now is None else ("unchanged" if now == recorded else "changed")
-        out.append(InputCheck(shown, state, recorded, now))
+        now = file_sha256(path)
+        out.append(InputCheck(shown, file_state(recorded, now), recorded, now))
     for name in [*SCHEMAS, *UNCHECKED_INPUTS, "parameters.yaml"] if hashes else []:   # none recorded: none compared
         path = (inputs_dir / name).resolve()
         if path not in seen and path.is_file():
-            out.append(InputCheck(str(path), "new", None, _sha256(path)))
+            out.append(InputCheck(str(path), "new", None, file_sha256(path)))
     return out
 
 

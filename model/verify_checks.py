@@ -1,9 +1,11 @@
-"""``run.py verify``'s refusals: a manifest's JSON bounded before parsing, and its kind matched with its set.
+"""``run.py verify``'s refusals: a manifest's JSON bounded before parsing, and its kind matched with its set; and a
+recorded file's sha256 then and now (input files of a run, files a comparison read from its sources).
 
 Kept apart from :mod:`model.verify` (the re-run and the comparison) so that each stays one screenful of concern.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -95,3 +97,23 @@ def check_kind(man: dict[str, Any], kind: str, result_set: Path) -> None:
     if held and set_kind != held[0]:
         raise Refused(shown, "command_line", f"a command line of the kind of set it sits in (a {held[0]} set: "
                       f"{_KIND_FILES[held[0]]})", f"a {kind} command line")
+
+
+def file_sha256(path: Path) -> str | None:
+    """The sha256 of the file at ``path`` (hex), or ``None`` when it is not a file or cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    except OSError:
+        return None
+
+
+def file_state(recorded: str | None, now: str | None) -> str:
+    """A recorded file's state from its sha256 then and now: ``new`` (none recorded), ``missing`` (gone since),
+    ``unchanged`` or ``changed``.
+
+    Examples
+    --------
+    >>> file_state(None, "ab"), file_state("ab", None), file_state("ab", "ab"), file_state("ab", "cd")
+    ('new', 'missing', 'unchanged', 'changed')
+    """
+    return "new" if recorded is None else "missing" if now is None else "unchanged" if recorded == now else "changed"

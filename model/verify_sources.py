@@ -8,14 +8,13 @@ sources themselves are not re-solved here (``run.py verify --sources`` verifies 
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from model.verify_argv import run_folder
-from model.verify_checks import Refused
+from model.verify_checks import Refused, file_sha256, file_state
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -30,13 +29,6 @@ class SourceCheck:
     state: str
     recorded: str | None
     now: str | None
-
-
-def _sha256(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-    except OSError:
-        return None
 
 
 def _recorded_sets(man: dict[str, Any], count: int, shown: Path) -> list[dict[str, Any]]:
@@ -106,10 +98,8 @@ def compare_sources(man: dict[str, Any], sources: Sequence[Path], result_set: Pa
             out.append(SourceCheck(record["path"], "-", "unrecorded", None, None))
             continue
         for name in files_compared():
-            then, now = hashes.get(name), _sha256(Path(source) / name)
+            then, now = hashes.get(name), file_sha256(Path(source) / name)
             if then is None and now is None:
                 continue
-            state = ("new" if then is None else "missing" if now is None
-                     else "unchanged" if then == now else "changed")
-            out.append(SourceCheck(record["path"], name, state, then, now))
+            out.append(SourceCheck(record["path"], name, file_state(then, now), then, now))
     return out

@@ -170,6 +170,8 @@ def test_replan_with_new_inputs_keeps_the_history_and_plans_the_rest(source_plan
                      "--results", str(res), "--no-plots"]) == 0
     out = capsys.readouterr().out
     assert "source" in out and "re-plan" in out and "run.py compare" in out
+    side = out[out.index("re-plan"):]                      # the side-by-side table: labels in words, no keys
+    assert "Total discounted cost" in side and "total_cost" not in side and "capacity_in_service" not in side
     assert run_main(["compare", str(source_plan), str(res / "rp"), "--results", str(res), "--out", "cmp"]) == 0
 
 
@@ -234,3 +236,19 @@ def test_replan_names_a_limit_the_history_already_breaks(source_plan, tmp_path, 
     # from 2027 the same inputs are no contradiction: 2027 is planned again (1 GW bought, 1 GW rented)
     assert run_main(["replan", str(source_plan), "--from", "2027", "--inputs", str(capped), "--name", "ok",
                      "--results", str(res), "--no-plots"]) == 0
+
+
+def test_a_missed_myopic_plan_names_its_regions_on_the_terminal_and_the_page(tmp_path, capsys):
+    """The steps' shortfall sentences carry ids ('the grid in north-r'); terminal and page show display names."""
+    tables = {name: [{k: ("north-r" if v == "R" else v) for k, v in row.items()} for row in rows]
+              for name, rows in lead_time_toy(gas=False).items()}
+    folder = write_inputs(tmp_path / "in", **tables)
+    (folder / "display_names.csv").write_text("kind,id,name\nregion,north-r,Rivertown\n")
+    code = run_main(["--inputs", str(folder), "--target", "2GW", "--year", "2027", "--foresight", "myopic",
+                     "--look-ahead", "1", "--name", "myo", "--results", str(tmp_path / "res")])
+    assert code == 3
+    out = capsys.readouterr().out
+    page = (tmp_path / "res" / "myo" / "report.html").read_text()
+    section = page[page.index("id='foresight'"):]
+    for text in (out, section[:section.index("</section>")]):
+        assert "grid in Rivertown needed in 2027" in text and "north-r" not in text

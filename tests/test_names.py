@@ -1,6 +1,8 @@
 """Display names (``inputs/display_names.csv``, ``model/names.py``): one name per id, checked by the loader."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from model import names
@@ -66,3 +68,19 @@ def test_a_plan_set_writes_the_names_its_pages_read(tmp_path):
     written = names.read_names_csv(tmp_path / "r" / "x" / "tables" / "names.csv")
     assert written["offer"]["buy"] == "Buying outright" and written["region"]["R"] == "The region"
     assert written["vendor"]["acme"] == "Acme"
+
+
+def test_the_terminal_share_table_shows_vendor_and_region_names_not_ids():
+    from model.pages.shares import share_blocks
+    from model.supply_share import terminal_lines
+
+    summary = {"supply_share": {
+        "vendor": {"amd": {"basis": "world run", "by_year": {"2033": 1.0}}},
+        "region": {"US-Texas": {"basis": "world run", "by_year": {"2033": 0.31}},
+                   "World-Other": {"basis": "world run", "by_year": {"2033": 0.0}}}}}
+    shown = {"vendor": {"amd": "AMD"}, "region": {"US-Texas": "Texas"}}
+    text = "\n".join(terminal_lines(summary, 2033, shown))
+    assert "AMD" in text and "Texas" in text and "World Other" in text       # an unnamed id in words
+    assert not re.search(r"\b(amd|US-Texas|World-Other)\b", text)
+    page = str(share_blocks(summary, shown, 2033))
+    assert "AMD" in page and "Texas" in page and "World-Other" not in page

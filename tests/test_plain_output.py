@@ -119,3 +119,30 @@ def test_a_scenario_description_and_sources_reach_the_report_page_without_e_nota
 def test_terminal_figures_never_fall_into_e_notation(call, words):
     text = call()
     assert text == words and not E_NOTATION.search(text), text
+
+
+def test_a_ranged_calendar_year_reads_as_a_year_not_as_thousands_of_years():
+    """``horizon.csv`` ``last_year`` (unit ``year``) ranges 2035..2037: shown as years, not '2,035 years'."""
+    from model.headline_range import _value_text
+
+    assert [_value_text(SimpleNamespace(unit="year"), x) for x in (2035.0, 2037)] == ["2035", "2037"]
+    assert _value_text(SimpleNamespace(unit="+a"), 1.0) == "+1 year"           # a duration keeps its unit
+
+
+def test_sweep_sensitivity_tables_count_cases_exactly_and_show_round_off_as_zero(tmp_path):
+    """1,024 cases read '1,024' (not '1,000'); a Sobol index of 2.3e-16 reads '0'; a flat figure's note has no 1e-9."""
+    from model.pages.sweep import sensitivity_blocks
+    from model.sensitivity import _indices
+
+    (tmp_path / "sobol.csv").write_text(
+        "figure,unit,key,S1,S1_conf,ST,ST_conf,note\n"
+        "facility_power,GW,pue,1.0,0.14,1.0,0.12,\n"
+        "facility_power,GW,capex_scale,2.3e-16,1.5e-15,6e-29,6.1e-29,\n")
+    (tmp_path / "correlations.csv").write_text("figure,unit,key,spearman,cases\ntotal_cost,USD,pue,0.013,1024\n")
+    blocks = sensitivity_blocks(tmp_path, SimpleNamespace(key_units={}))
+    cells = [[c["text"] for c in row["cells"]] for b in blocks if b.get("kind") == "table"
+             for row in b["table"]["rows"]]
+    assert cells[1][1:] == ["0", "0", "0", "0"], cells
+    assert cells[2][1:] == ["0.013", "1,024"], cells
+    _, note = _indices([5.0] * 8, 2, ("S1",), lambda y: {})
+    assert not E_NOTATION.search(note) and "1e-9" not in note, note

@@ -39,7 +39,7 @@ README = ROOT / "README.md"
 
 #: Examples that take minutes, by a word of their line: why they are skipped (measured on 2 busy cores).
 SLOW = {
-    "--method ph": "progressive hedging: up to 300 iterations over 9 futures, 176 s measured",
+    "--method ph": "progressive hedging: 300 iterations over 9 futures, 473 s measured",
     "--samples 500": "a 500-sample Monte Carlo sweep over dists.yaml, a file the user writes (none is shipped)",
     "serve": "starts a web server that runs until stopped; tests/test_serve.py starts one and drives it",
     "--method sobol": "1,024 cases with the sweep's page and plots, as written: 152 s measured (busy cores)",

@@ -914,7 +914,7 @@ def _nothing_runs(monkeypatch) -> list[str]:
     monkeypatch.setattr(sweep_execute, "execute_dask", spy("dask"))
     monkeypatch.setattr(model.stochastic, "load_futures", spy("futures"))
     monkeypatch.setattr(model.stochastic, "read_futures_doc", spy("futures"))
-    monkeypatch.setattr(model.verify, "_sha256", spy("an input file"))
+    monkeypatch.setattr(model.verify, "file_sha256", spy("an input file"))
     return reached
 
 

@@ -138,3 +138,18 @@ def test_compare_page_renders_in_headless_chromium_with_every_image_loaded(brows
     images = browser.execute_script("return Array.from(document.images).map(i => i.complete && i.naturalWidth)")
     assert len(images) == 3 and all(images), images
     assert "Headline figures" in browser.find_element("tag name", "body").text
+
+
+def test_more_figures_leaves_out_what_other_sections_show_such_as_the_supply_shares():
+    """The Shares, Why and Read-before-quoting sections show these; 'More figures' once dumped them as
+    ~230 rows of dotted keys ('Supply share: vendor (AMD.by year.2025)')."""
+    from model.pages.plan import more_blocks
+
+    summary = {"target_year": 2033, "emissions": {"value": 223.0, "unit": "Mt/a"},
+               "supply_share": {"vendor": {"amd": {"basis": "world run", "unit": "dimensionless",
+                                                   "by_year": {"2033": 1.0}}}},
+               "what_stops": {"unit": "GW", "sentence": "money first", "families": []},
+               "headline_range": {"value": 85.2, "low": 68.8, "high": 117.0, "unit": "GW"},
+               "binding_note": "cost duals hold only for vanishing moves"}
+    shown = [row["cells"][0]["text"] for row in more_blocks(summary, {})[0]["table"]["rows"]]
+    assert shown == ["Emissions"], shown

@@ -156,6 +156,10 @@ def test_api_solve_of_a_missed_target_gives_run_py_status_reach_and_plan(server,
     assert got["status"] == "target_missed"
     assert got["max_reachable"]["value"] == pytest.approx(3 / 1.2, rel=1e-9)    # grid 3 GW / PUE 1.2
     assert differences(got, expected) == []
+    # the page's figures show the same limits: no cost duals for a plan held at its maximum, and why
+    code, page = post(url, "/api/solve", {"target": "4GW", "year": 2027, "set": {"pue": "1.2"}, "figures": "page"})
+    assert code == 200 and page["binding"] == [] and page["binding_note"] == expected["binding_note"]
+    assert page["limits_on_reach"] == expected["limits_on_reach"]
 
 
 def test_api_solve_answers_change_with_the_set_and_say_how_they_were_solved(server):
@@ -199,6 +203,7 @@ def test_api_solve_refuses_a_bad_value_with_422_and_the_cli_error_text(server, t
     ({"target": "12 kg"}, "--target"),
     ({"year": 2099}, "--year"),
     ({"set": "pue=1.3"}, "field 'set'"),
+    (b'{"year": ' + b"1" * 5000 + b"}", "numbers of ordinary size"),      # past Python's int limit: was a 500
 ])
 def test_api_solve_refuses_malformed_requests_and_keeps_serving(server, body, words):
     url, _ = server

@@ -203,3 +203,46 @@ def test_alternatives_stay_within_the_slack_and_differ(tmp_path):
         assert sum(a.by_host_gw.values()) >= 4 - 1e-6
     mixes = [tuple(round(v, 6) for v in a.by_host_gw.values()) for a in r.alternatives]
     assert len(set(mixes)) == len(mixes) and len(mixes) >= 2
+
+
+def test_the_terminal_hedge_names_hosts_vendors_and_regions(capsys):
+    """The hedge lines read 'capacity of host Self-build', not the id 'self-build' (as the page does)."""
+    from types import SimpleNamespace as NS
+
+    from model.stochastic_cli import print_answer
+
+    s = NS(display_names={"region": {"US-Other": "rest of the US"}}, vendors={"amd": "AMD"},
+           hosts={"self-build": "Self-build", "google-cloud": "Google Cloud"})
+    spec = NS(futures=[NS(name="only", probability=1.0, scenario=s)], penalty_unit="GW", penalty_bnusd=100.0)
+    rep = NS(rp=NS(expected_cost_bnusd=3000.0, cvar_bnusd=3000.0, shortfall_by_future={"only": 0.0},
+                   cost_by_future={"only": 3000.0}),
+             miss_probability=0.0, expected_shortfall=0.0, vss_bnusd=1.0, evpi_bnusd=1.0, note="",
+             differences=[{"meaning": m} for m in ("more capacity of host self-build built by 2027 (+0.43 GW)",
+                                                   "less capacity of host google-cloud built by 2027 (-0.30 GW)",
+                                                   "more capacity of vendor amd built by 2027 (+0.63 GW)",
+                                                   "more capacity of region US-Other built by 2027 (+0.43 GW)")])
+    print_answer(NS(alpha=0.9, method="extensive"), spec, rep, {}, False)
+    hedge = [line for line in capsys.readouterr().out.splitlines() if "hedge:" in line]
+    assert hedge == ["  hedge: more capacity of host Self-build built by 2027 (+0.43 GW)",
+                     "  hedge: less capacity of host Google Cloud built by 2027 (-0.30 GW)",
+                     "  hedge: more capacity of vendor AMD built by 2027 (+0.63 GW)",
+                     "  hedge: more capacity of region rest of the US built by 2027 (+0.43 GW)"]
+
+
+def test_a_decomposition_page_claims_no_met_target_and_no_figure_it_did_not_compute(tmp_path):
+    """The decomposition reports no shortfall per future, VSS, EVPI or CVaR: its page says so, never 'target met'
+    (250 GW out of reach in every future read 'it meets the target in every future') or 'not finite'."""
+    import json
+    import re
+
+    from model.pages.stochastic import render
+
+    summary = {"status": "converged", "method": "decompose", "first_stage_last_year": 2027,
+               "expected_cost": {"value": 3.07e13, "unit": "USD"},
+               "penalty": {"value": 1e11, "unit": "USD/GW/a"},
+               "cost_by_future": {f"sample {i}": {"value": 3.0e13 + i * 1e11, "unit": "USD", "probability": 0.5}
+                                  for i in (1, 2)}}
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", render(tmp_path, {})))
+    assert "target met" not in text and "met in every future" not in text and "not finite" not in text, text
+    assert "whether it meets the target in each future is not computed by this method" in text

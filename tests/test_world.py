@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -195,6 +196,10 @@ def test_world_sweep_reports_the_default_buyers_allocation_per_case(tmp_path):
     # A values chips more than B: B's demand never takes A's GW
     assert list(cases["default_in_service_gw"]) == pytest.approx([1.0, 1.0])
     assert list(cases["world_in_service_gw"]) == pytest.approx([1.0 + 0.5, 1.5])
+    # the page and the terminal show the cases in words (cases.csv keeps the ids): no column keys, no vendor ids
+    page = (tmp_path / "res" / "s" / "report.html").read_text()
+    assert "This buyer in service (GW)" in page and "Its share of " in page
+    assert not re.search(r"default_in_service_gw|share_\w+|scarcest_price", page)
 
 
 def _signed_deal(folder: Path, buyer_dir: Path, gw: float) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 from model.fmt import sig
 from model.fastsolve.check import CHECK_TOLERANCE
 from model.fastsolve.compile import fresh_lp
-from model.fastsolve.lp import PlanArrays, highs_lp, lp_arrays_of, lp_difference, status_word
+from model.fastsolve.lp import PlanArrays, highs_lp, lp_arrays_of, lp_difference, param_vector, status_word
 from model.fastsolve.mirror import LpMirror, excess
 from model.fastsolve.polynomial import IndexChanged, ParamSource, evaluate_slots
 from model.scenario import Scenario
@@ -90,23 +90,14 @@ class HighsPlan:
         self._alt_on = True
 
     def param_vector(self, values: Mapping[str, Mapping]) -> np.ndarray:
-        """The Param vector for ``values`` (name -> {index: value}).
+        """The Param vector for ``values`` (name -> {index: value}); see :func:`model.fastsolve.lp.param_vector`.
 
         Raises
         ------
         IndexChanged
             If a Param's index differs from the built model's.
         """
-        p = np.empty(len(self.a.ref_params))
-        for name, keys, start in zip(self.a.param_names, self.a.param_keys, self.a.param_start):
-            vals = values.get(name, {})
-            if len(vals) != len(keys):
-                raise IndexChanged(f"Param {name}: {len(vals)} values for an index of {len(keys)}")
-            try:
-                p[start:start + len(keys)] = [vals[k] for k in keys]
-            except KeyError as exc:
-                raise IndexChanged(f"Param {name}: no value for index {exc.args[0]!r}") from None
-        return p
+        return param_vector(self.a, values)
 
     def _evaluate(self, p: np.ndarray) -> np.ndarray:
         self._p[:-1] = p

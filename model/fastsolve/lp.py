@@ -80,6 +80,32 @@ class PlanArrays:
         return int(self.lp["num_col"])
 
 
+def param_vector(arrays: PlanArrays, values: Mapping[str, Mapping]) -> np.ndarray:
+    """The Param vector p of the compiled plan ``arrays`` for ``values`` (name -> {index: value}).
+
+    Slot ``param_start[i] + j`` holds Param ``param_names[i]`` at index ``param_keys[i][j]``. The one
+    place this vector is made, for a sweep's plan (:meth:`model.fastsolve.HighsPlan.param_vector`) and a
+    future's template (:meth:`model.decompose_template.Template.param_vector`) alike.
+
+    Raises
+    ------
+    model.fastsolve.IndexChanged
+        If a Param's index differs from the compiled model's (a value too many, too few, or missing).
+    """
+    from model.fastsolve.polynomial import IndexChanged
+
+    p = np.empty(len(arrays.ref_params))
+    for name, keys, start in zip(arrays.param_names, arrays.param_keys, arrays.param_start):
+        vals = values.get(name, {})
+        if len(vals) != len(keys):
+            raise IndexChanged(f"Param {name}: {len(vals)} values for an index of {len(keys)}")
+        try:
+            p[start:start + len(keys)] = [vals[k] for k in keys]
+        except KeyError as exc:
+            raise IndexChanged(f"Param {name}: no value for index {exc.args[0]!r}") from None
+    return p
+
+
 def status_word(h: Any) -> str:
     return HIGHS_STATUS.get(h.getModelStatus().name, "solver_error")
 

@@ -121,6 +121,8 @@ def write_foresight_set(root: Path, name: str, s: Scenario, r: ForesightResult, 
     """Write the plan's result set (the plan's layout) plus ``tables/steps.csv`` and the foresight keys."""
     import json
 
+    from model.pages import humanise_html
+    from model.report import display_names
     from model.results import write_result_set
     from model.solution import to_dataset
 
@@ -139,16 +141,20 @@ def write_foresight_set(root: Path, name: str, s: Scenario, r: ForesightResult, 
         summ.update(extra)
         (tmp / "summary.json").write_text(json.dumps(summ, indent=2) + "\n")
         steps_table(r).to_csv(tmp / "tables" / "steps.csv", index=False)
-        insert_section(tmp / "report.html", report_section(r, replan))
+        insert_section(tmp / "report.html", humanise_html(report_section(r, replan), display_names(s)))
 
     return write_result_set(root, name, s, r.outcome, ds, argv, timings, plots=plots, extra_manifest=man_extra,
                             finish=finish)
 
 
-def print_result(r: ForesightResult, path: Path) -> None:
-    """A short summary on stdout: status, cost, regret, steps that fell short."""
+def print_result(r: ForesightResult, path: Path, names: dict[str, dict[str, str]] | None = None) -> None:
+    """A short summary on stdout: status, cost, regret, steps that fell short; deals, regions and the other
+    ids by their display names (``names``: kind -> id -> name, :func:`model.report.display_names`)."""
+    from model.names import humaniser
+
+    words = humaniser(names or {})
     o = r.outcome
-    print(f"\nStatus: {o.status}  ({o.message})")
+    print(f"\nStatus: {o.status}  ({words(o.message)})")
     if o.objective_bnusd is not None:
         print(f"Total discounted cost: {money_text(o.objective_bnusd * 1e9)}")
     if r.mode == "myopic":
@@ -161,7 +167,7 @@ def print_result(r: ForesightResult, path: Path) -> None:
             print(f"Regret at equal delivery (perfect foresight delivering what the myopic plan delivers): "
                   f"{money_text(bn_text(r.regret_at_equal_delivery_bnusd))}")
         for f in r.final_shortfalls[:10]:
-            print(f"  - {f.sentence()}")
+            print(f"  - {words(f.sentence())}")
     print(f"\nResult set: {path}  (open {path / 'report.html'}; decisions per step in tables/steps.csv)")
 
 
@@ -192,7 +198,9 @@ def run_from_cli(a: Any, s: Scenario, name: str, argv: list[str], timings: dict[
               "(no partial set is left)", file=sys.stderr)
         return 1
     timings["write_s"] = time.perf_counter() - t0
-    print_result(r, path)
+    from model.report import display_names
+
+    print_result(r, path, display_names(s))
     return exit_code(r.outcome.status)
 
 

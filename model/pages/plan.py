@@ -434,7 +434,8 @@ SHOWN = {"status", "message", "scenario", "target_year", "objective", "total_cos
          "conflicts", "target", "max_reachable", "total_cost", "capacity_in_service", "compute_in_service",
          "capacity_by_vendor", "capacity_by_host", "capacity_by_region", "facility_power", "energy",
          "energy_comparison", "cost_by_part", "spending", "funding", "debt", "funding_gap", "cost_per_gw",
-         "all_in_capex_per_gw", "debt_peak", "assumptions_ranked", "calibration", "power_built"}
+         "all_in_capex_per_gw", "debt_peak", "assumptions_ranked", "calibration", "power_built",
+         "supply_share", "what_stops", "binding_note", "headline_range"}   # their sections: Shares, Why, Read before quoting
 
 
 def more_blocks(summary: Mapping[str, Any], names: Mapping[str, Mapping[str, str]]) -> list[Any]:

@@ -5,6 +5,7 @@ from typing import Any, Mapping
 
 from model import fmt
 from model.pages import p, table, table_block
+from model.names import name as display_name
 from model.supply_share import share_rows
 
 
@@ -16,5 +17,5 @@ def share_blocks(summary: Mapping[str, Any], names: Mapping[str, Mapping[str, st
     return [p("This buyer's supply is a share of the world's: of each vendor's output and of each region's firm "
               "grid power. The world run (python run.py world) decides the shares unless the user sets them."),
             table_block(table(["of", "name", f"share in {year}", "basis"],
-                              [[kind, names.get(kind, {}).get(name, name), fmt.percent(share), basis]
-                               for kind, name, share, basis in rows], numeric=(2,)))]
+                              [[kind, display_name(kind, id_, names), fmt.percent(share), basis]
+                               for kind, id_, share, basis in rows], numeric=(2,)))]

@@ -27,6 +27,16 @@ def _v(fig: Any) -> float | None:
     return float(fig["value"]) if isinstance(fig, dict) and finite(fig.get("value")) else None
 
 
+#: What a page says of a figure its method does not compute (the decomposition reports no shortfall per future,
+#: VSS, EVPI or CVaR): never "met" or "not finite", which would be claims.
+NOT_COMPUTED = "not computed by this method"
+
+
+def _reports_misses(summary: Mapping[str, Any]) -> bool:
+    """Whether the set says, per future, if the target is met (the extensive form and PH do; the decomposition not)."""
+    return "miss_probability" in summary or "shortfall_by_future" in summary
+
+
 def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
     """The stochastic set's ``report.html``, from its files."""
     set_dir = Path(set_dir)
@@ -46,7 +56,9 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
         word, colour = (("Hedged plan", "#1a7f37") if not miss_p else ("Hedged plan, target at risk", "#b35900"))
         sentence = (f"Across {len(futures)} futures the hedged plan costs {fmt.quantity(exp, 'USD')} on expected "
                     f"value" + (_spread(costs) if costs else "") + "; ")
-        if miss_p:
+        if not _reports_misses(summary):
+            sentence += "whether it meets the target in each future is " + NOT_COMPUTED + "."
+        elif miss_p:
             sentence += (f"it misses the target with a {fmt.percent(miss_p)} chance, by up to "
                          f"{fmt.quantity(worst['shortfall'], short.get('unit', 'GW'))} (in '{worst['name']}'; "
                          f"expected shortfall {fmt.figure(short)}).")
@@ -67,10 +79,14 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
     if costs:
         cards.append(card("Cost by future", fmt.span(min(costs), max(costs), "USD"),
                           f"{len(futures)} futures"))
-    cards.append(card("Chance of missing the target", fmt.percent(miss_p) if miss_p is not None else "n/a",
-                      f"expected shortfall {fmt.figure(short)}", "warn" if miss_p else ""))
+    if _reports_misses(summary):
+        cards.append(card("Chance of missing the target", fmt.percent(miss_p) if miss_p is not None else "n/a",
+                          f"expected shortfall {fmt.figure(short)}", "warn" if miss_p else ""))
+    else:
+        cards.append(card("Chance of missing the target", "not computed", NOT_COMPUTED))
     for key, word_ in (("vss", "Value of hedging (VSS)"), ("evpi", "Value of perfect information")):
-        cards.append(card(word_, fmt.figure(summary.get(key), missing="not finite"), "expected cost"))
+        cards.append(card(word_, fmt.figure(summary.get(key), missing="not finite") if key in summary
+                          else "not computed", "expected cost" if key in summary else NOT_COMPUTED))
     ci = summary.get("confidence_interval") or {}
     if ci.get("low") and ci.get("high"):
         cards.append(card(f"Expected cost, {fmt.percent(ci.get('level'))} interval",
@@ -82,7 +98,8 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
                           f"gap {fmt.percent(_v(summary.get('gap')))}" if summary.get("gap") else ""))
     cvar = summary.get("cvar") or {}
     cards.append(card(f"CVaR {fmt.percent(cvar.get('alpha'))}" if cvar.get("alpha") is not None else "CVaR",
-                      fmt.figure(cvar), "mean cost of the worst futures"))
+                      fmt.figure(cvar) if cvar else "not computed",
+                      "mean cost of the worst futures" if cvar else NOT_COMPUTED))
 
     sections = [
         section("pictures", "Futures, hedge and capacity", [figures_block([
@@ -95,7 +112,8 @@ def render(set_dir: Path, manifest: Mapping[str, Any] | None = None) -> str:
         section("futures", "The futures", [table_block(table(
             ["future", "probability", "discounted cost", "shortfall"],
             [[f["name"], fmt.percent(f["probability"]), fmt.quantity(f["cost"], "USD"),
-              fmt.quantity(f["shortfall"], short.get("unit", "GW")) if f["shortfall"] > 1e-6 else "target met"]
+              fmt.quantity(f["shortfall"], short.get("unit", "GW")) if f["shortfall"] > 1e-6
+              else "target met" if _reports_misses(summary) else "not computed"]
              for f in futures], numeric=(1, 2, 3),
             cell_class={(i, 3): "missed" for i, f in enumerate(futures) if f["shortfall"] > 1e-6}))]),
         exposure_section(summary, set_dir),
@@ -146,7 +164,11 @@ def _hedge_words(h: Mapping[str, Any], names: Mapping[str, Mapping[str, str]]) -
 
 
 def meaning(summary: Mapping[str, Any], key: str) -> str:
-    """One sentence on what VSS, EVPI or CVaR means, with its value."""
+    """One sentence on what VSS, EVPI or CVaR means, with its value (or that its method does not compute it)."""
+    if key not in summary:
+        what = {"vss": "Value of the stochastic solution (VSS)", "evpi": "Expected value of perfect information (EVPI)",
+                "cvar": "CVaR"}[key]
+        return f"{what}: {NOT_COMPUTED}."
     if key == "vss":
         v = summary.get("vss")
         if _v(v) is None:
@@ -165,6 +187,8 @@ def meaning(summary: Mapping[str, Any], key: str) -> str:
 
 
 def _miss_words(summary: Mapping[str, Any]) -> str:
+    if not _reports_misses(summary):
+        return "Whether the target is met in each future: " + NOT_COMPUTED + "."
     mp = _v(summary.get("miss_probability"))
     if not mp:
         return "The target is met in every future."

@@ -258,7 +258,7 @@ def sensitivity_blocks(set_dir: Path, sw: Sweep) -> list[Any]:
             ("key", "input", None), ("mu_star", "mu*", "fig"), ("mu_star_conf", "± (95 %)", "fig"),
             ("sigma", "sigma", "fig")]),
         "correlations": ("Rank correlation of each figure with each input (Spearman, over the cases with the figure)",
-                         [("key", "input", None), ("spearman", "Spearman rho", "idx"), ("cases", "cases", "idx")]),
+                         [("key", "input", None), ("spearman", "Spearman rho", "idx"), ("cases", "cases", "count")]),
     }
     for name, (title, cols) in specs.items():
         df = read_csv(set_dir / f"{name}.csv")
@@ -279,14 +279,24 @@ def sensitivity_blocks(set_dir: Path, sw: Sweep) -> list[Any]:
                         row.append(fmt.quantity(x, sw.key_units.get(r.key, "")))
                     elif kind == "fig":
                         row.append(fmt.quantity(x, unit, missing="n/a (cases without a plan)"))
+                    elif kind == "count":
+                        row.append(f"{int(x):,}" if finite(x) else "n/a")      # exact: 1,024 cases, not 1,000
                     else:
-                        row.append(fmt.sig(float(x), 2) if finite(x) else "n/a")
+                        row.append(_index_text(x))
                 rows.append(row)
             note = str(getattr(g.iloc[0], "note", "") or "") if "note" in g else ""
             blocks.append(table_block(table(header, rows, numeric=range(1, len(cols)),
                                             caption=FIGURES.get(str(figure), fmt.words(str(figure)))
                                             + (f" ({note})" if note and note != "nan" else ""))))
     return blocks or [p("This method writes no sensitivity table.")]
+
+
+def _index_text(x: Any) -> str:
+    """A sensitivity index or correlation (a share or a ratio, at most 1 in size) to 2 significant digits;
+    below a millionth it is the analysis's round-off (SALib gives 2.3e-16 for an input that moves nothing): 0."""
+    if not finite(x):
+        return "n/a"
+    return "0" if abs(float(x)) < 1e-6 else fmt.sig(float(x), 2)
 
 
 def case_blocks(sw: Sweep, limit: int = 200) -> list[Any]:

@@ -147,6 +147,9 @@ def read_json(raw: bytes) -> Any:
         raise RequestError(f"request: expected a JSON object, found text that is not JSON ({exc})") from None
     except RecursionError:
         raise RequestError("request: expected a JSON object, found one nested too deeply") from None
+    except ValueError as exc:   # a number of more than 4,300 digits (Python's int limit): was a 500
+        raise RequestError(f"request: expected a JSON object with numbers of ordinary size, found {str(exc)[:80]}") \
+            from None
 
 
 async def run_limited(worker: Any, time_limit_s: float, func: Any, *args: Any) -> Any:

@@ -62,7 +62,7 @@ def page_figures(s: Any, outcome: Any, plan: WarmPlan, x: Any) -> dict[str, Any]
     """
     import numpy as np
 
-    from model.results import figure
+    from model.results import MISSED_COST_DUALS, figure, shown_cost_duals
 
     t = s.main_target
     ty = min(y.year for y in s.targets if y.main)
@@ -94,7 +94,9 @@ def page_figures(s: Any, outcome: Any, plan: WarmPlan, x: Any) -> dict[str, Any]
     sr = series(s, ins)
     out["facility_power"] = figure(sr["facility_power"]["values"][j], "GW")
     out["energy"] = figure(sr["energy"]["values"][j], "TWh")
-    out["binding"] = [b.as_json() for b in outcome.binding]
+    out["binding"] = [b.as_json() for b in shown_cost_duals(outcome)]     # none for a missed plan, as run.py
+    if outcome.status == "target_missed":
+        out["binding_note"] = MISSED_COST_DUALS
     if outcome.reach_binding:
         out["limits_on_reach"] = [b.as_json() for b in outcome.reach_binding]
     out["series"] = sr

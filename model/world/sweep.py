@@ -14,7 +14,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import pandas as pd
 
@@ -124,7 +124,7 @@ def main(argv: list[str]) -> int:
             (tmp / "report.html").write_text(render(frame, summ, worlds[0]), encoding="utf-8")
     except OSError as exc:
         return fail(f"the result set could not be written ({exc}); nothing was left", EXIT_WRITE)
-    print_cases(frame)
+    print_cases(frame, vendor_names(worlds[0]))
     print(f"result set: {Path(a.results) / name}")
     return EXIT_OK if any(r["status"] == "optimal" for r in rows) else EXIT_SOLVER
 
@@ -144,7 +144,7 @@ def manifest(argv: list[str], inputs: Path, worlds: list[Any]) -> dict[str, Any]
 
 
 def render(frame: pd.DataFrame, summ: dict[str, Any], w) -> str:
-    """The sweep's page: a sentence, then the table of cases."""
+    """The sweep's page: a sentence, then the table of cases (the terminal's columns, :func:`shown_cases`)."""
     from model import fmt
     from model.pages import p, page, section, table, table_block, verdict
 
@@ -156,30 +156,49 @@ def render(frame: pd.DataFrame, summ: dict[str, Any], w) -> str:
                     f"in service by {year} in the world plan.")
     else:
         sentence = "No case could be solved."
-    cols = [c for c in frame.columns if c not in ("unit",)]
-    rows = [[fmt.sig(x, 4) if isinstance(x, float) else x for x in r] for r in frame[cols].itertuples(index=False)]
+    shown = shown_cases(frame.drop(columns=["unit"], errors="ignore"), vendor_names(w))
+    rows = [list(r) for r in shown.itertuples(index=False)]
     return page("page.html", title="World sweep", heading="How the world's other buyers move this buyer's reach",
                 subheading=f"rule {summ['rule']}; year {year}", verdict=verdict("World sweep", "#1a7f37", sentence),
                 headline=[], sections=[section("cases", "Cases", [p("One row per case; shares are of each "
                                                                    "vendor's world output."),
-                                                                 table_block(table(cols, rows))])],
+                                                                 table_block(table(list(shown.columns), rows))])],
                 footer="Written by compute-energy-plan sweep --world; cases.csv holds the table.")
 
 
-def print_cases(frame: pd.DataFrame) -> None:
-    """The cases in the terminal: columns in words, numbers as a person reads them (no e-notation)."""
+def vendor_names(w) -> dict[str, str]:
+    """The default buyer's vendor names by id (``nvidia`` -> ``NVIDIA``)."""
+    return dict(w.scenarios[w.default].vendors)
+
+
+#: Column headings of the cases table, in the terminal and on the page (``share_<vendor>`` columns are named
+#: after their vendor; any other column in words).
+HEADINGS = {"default_in_service_gw": "This buyer in service (GW)", "default_shortfall_gw": "This buyer short by (GW)",
+            "world_in_service_gw": "World in service (GW)", "announced_gw": "Announced (GW)",
+            "scarcest_vendor": "Scarcest vendor", "scarcest_price_usd_per_gw": "Scarcest price"}
+
+
+def shown_cases(frame: pd.DataFrame, names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The cases as a person reads them: columns in words, vendors by name, shares in percent and numbers
+    without e-notation (``cases.csv`` keeps the ids and plain numbers)."""
     from model import fmt
 
-    shown = frame.copy()
+    names = names or {}
+    shown = frame.copy().astype(object)
     for c in shown.columns:
         if c == "scarcest_price_usd_per_gw":
-            shown[c] = [fmt.quantity(v / 1e9, "billion USD/GW") if fmt.is_number(v) else "" for v in shown[c]]
-        elif pd.api.types.is_float_dtype(shown[c]):
-            shown[c] = [fmt.sig(v) if fmt.is_number(v) else "" for v in shown[c]]
-    names = {"default_in_service_gw": "This buyer in service (GW)", "default_shortfall_gw": "This buyer short by (GW)",
-             "world_in_service_gw": "World in service (GW)", "announced_gw": "Announced (GW)",
-             "scarcest_price_usd_per_gw": "Scarcest price"}
-    shown = shown.rename(columns=lambda c: names.get(c) or (f"Its share of {c[6:]}" if c.startswith("share_")
-                                                            else fmt.words(c)))
+            shown[c] = [fmt.quantity(v / 1e9, "billion USD/GW") if fmt.is_number(v) else "" for v in frame[c]]
+        elif c == "scarcest_vendor":
+            shown[c] = [names.get(v, v) if isinstance(v, str) else "" for v in frame[c]]
+        elif c.startswith("share_"):
+            shown[c] = [fmt.percent(v) if fmt.is_number(v) else "" for v in frame[c]]
+        elif pd.api.types.is_float_dtype(frame[c]):
+            shown[c] = [fmt.sig(v) if fmt.is_number(v) and pd.notna(v) else "" for v in frame[c]]
+    return shown.rename(columns=lambda c: HEADINGS.get(c) or (f"Its share of {names.get(c[6:], c[6:])}"
+                                                              if c.startswith("share_") else fmt.words(c)))
+
+
+def print_cases(frame: pd.DataFrame, names: Mapping[str, str] | None = None) -> None:
+    """The cases in the terminal: columns in words, vendors by name, numbers as a person reads them."""
     with pd.option_context("display.width", 220, "display.max_columns", 30):
-        print(shown.to_string(index=False))
+        print(shown_cases(frame, names).to_string(index=False))

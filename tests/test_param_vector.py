@@ -1,0 +1,26 @@
+"""The Param vector of a compiled plan: one function for sweeps and the decomposition's templates."""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from model.fastsolve import IndexChanged
+from model.fastsolve.lp import param_vector
+
+ARRAYS = SimpleNamespace(param_names=("supply_cap_gw", "price_usd"), param_keys=((("a", 2030), ("a", 2031)), (("x",),)),
+                         param_start=np.array([0, 2]), ref_params=np.zeros(3))
+
+
+def test_values_land_in_their_slots():
+    p = param_vector(ARRAYS, {"supply_cap_gw": {("a", 2031): 2.0, ("a", 2030): 1.0}, "price_usd": {("x",): 7.0}})
+    assert p.tolist() == [1.0, 2.0, 7.0]
+
+
+def test_an_index_of_another_length_is_named():
+    with pytest.raises(IndexChanged, match=r"^Param supply_cap_gw: 1 values for an index of 2$"):
+        param_vector(ARRAYS, {"supply_cap_gw": {("a", 2030): 1.0}, "price_usd": {("x",): 7.0}})
+
+
+def test_a_missing_key_is_named():
+    with pytest.raises(IndexChanged, match=r"^Param price_usd: no value for index \('x',\)$"):
+        param_vector(ARRAYS, {"supply_cap_gw": {("a", 2030): 1.0, ("a", 2031): 2.0}, "price_usd": {("y",): 7.0}})
