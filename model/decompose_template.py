@@ -32,6 +32,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 
 from model.fastsolve.lp import PlanArrays, param_vector
+from model.fastsolve.polynomial import evaluate_slots
 
 #: Smallest group of same-structure futures given a template (compiling and proving one costs ~3 Pyomo builds).
 MIN_GROUP = 4
@@ -138,10 +139,7 @@ class Template:
         """Every Param-dependent number at ``p``: slot_i = sum over its monomials of c_k prod_j p[j_k]."""
         a = self.a
         self._p[:-1] = p
-        if not len(a.mono_slot):
-            return np.zeros(a.n_slots)
-        terms = a.mono_coef * np.prod(self._p[a.mono_fac], axis=1) if a.mono_fac.shape[1] else a.mono_coef
-        return np.bincount(a.mono_slot, weights=terms, minlength=a.n_slots)
+        return evaluate_slots(a.mono_slot, a.mono_coef, a.mono_fac, a.n_slots, self._p)
 
     def arrays(self, p: np.ndarray) -> dict[str, Any]:
         """The LP at Param vector ``p`` as arrays (the form of :func:`model.fastsolve.lp_arrays_of`)."""
