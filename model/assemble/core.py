@@ -330,7 +330,7 @@ def region_figure(figure: str, own: tuple, grid: tuple, catalogue: Catalogue, ta
     for f in own:
         by_region.setdefault(f.keys.get("region"), []).append(f)
     grid_by_region: dict[str, list] = {}
-    for f in grid:
+    for f in grid if figure == "grid_power" else ():
         grid_by_region.setdefault(f.keys.get("region"), []).append(f)
     out: dict[tuple[str, int], float] = {}
     for region in regions:
@@ -481,37 +481,53 @@ def deals_of(rows: Rows, errors: list[InputError], years: tuple[int, ...], ids: 
     deals: list[Deal] = []
     terms = group_facts(facts_from(rows("deal_terms.csv", horizon, ids), ("deal",)), "deal")
     for r in deal_rows:
-        if r["first_year"] is not None and r["last_year"] is not None and r["last_year"] < r["first_year"]:
-            errors.append(InputError(r["_file"], r["_row"], "last_year",
-                                     f"a window end not before its start {r['first_year']}", repr(r["last_year"])))
-            continue
-        chosen = resolve_scope(r, offers, errors)
-        if chosen is None:
-            continue
-        d = Deal(r["deal"], r["counterparty"], r["status"], r["first_year"], r["last_year"], chosen, r["scope"],
-                 description=r.get("description", ""))
-        values: dict[str, float] = {}
-        for bound in ("minimum", "maximum"):
-            for f in terms.get((d.name, bound), []):
-                field_name = ("min" if bound == "minimum" else "max") + ("_gw" if f.unit == "GW" else "_bnusd")
-                if field_name in values:
-                    errors.append(InputError(f.file, f.row, "unit", f"one {bound} in {'GW' if f.unit == 'GW' else 'USD'}"
-                                             f" per deal ({d.name} has two)", repr(f.keys)))
-                values[field_name] = f.value
-        for unit in ("_gw", "_bnusd"):
-            lo, hi = values.get("min" + unit), values.get("max" + unit)
-            if lo is not None and hi is not None and lo > hi + 1e-9:
-                f = next(x for x in terms[(d.name, "minimum")] if x.unit == ("GW" if unit == "_gw" else "bnUSD"))
-                shown = "GW" if unit == "_gw" else "USD"
-                errors.append(InputError(f.file, f.row, "value", f"a minimum no larger than the maximum "
-                                         f"({hi * (1 if unit == '_gw' else 1e9):g} {shown})",
-                                         f"{lo * (1 if unit == '_gw' else 1e9):g} {shown}"))
-        if d.window(years) == () and any(v is not None for v in values.values()):
-            errors.append(InputError(r["_file"], r["_row"], "first_year",
-                                     f"a window overlapping the horizon {years[0]}..{years[-1]}",
-                                     f"{r['first_year']}..{r['last_year']}"))
-        deals.append(replace(d, **values))
+        own = tuple(terms.get((r["deal"], "minimum"), ())) + tuple(terms.get((r["deal"], "maximum"), ()))
+        d = _DEALS((r, offers) + own, (years, len(own)),
+                   lambda problems, r=r: deal_of(r, terms, years, offers, problems), errors)
+        if d is not None:
+            deals.append(d)
     return deals
+
+
+#: Each deal kept for the very same row, terms and offers (a case that changes one deal's minimum works out that
+#: deal only); shared: read-only.
+_DEALS = IdentityMemo(1024)
+
+
+def deal_of(r: dict[str, Any], terms: dict[tuple, list], years: tuple[int, ...], offers: dict[str, Offer],
+            errors: list[InputError]) -> Deal | None:
+    """One deal of ``deals.csv`` (row ``r``) with its window and its minimum and maximum from ``terms``
+    (``deal_terms.csv`` facts by (deal, bound)); ``None`` if it is refused (the problem in ``errors``)."""
+    if r["first_year"] is not None and r["last_year"] is not None and r["last_year"] < r["first_year"]:
+        errors.append(InputError(r["_file"], r["_row"], "last_year",
+                                 f"a window end not before its start {r['first_year']}", repr(r["last_year"])))
+        return None
+    chosen = resolve_scope(r, offers, errors)
+    if chosen is None:
+        return None
+    d = Deal(r["deal"], r["counterparty"], r["status"], r["first_year"], r["last_year"], chosen, r["scope"],
+             description=r.get("description", ""))
+    values: dict[str, float] = {}
+    for bound in ("minimum", "maximum"):
+        for f in terms.get((d.name, bound), []):
+            field_name = ("min" if bound == "minimum" else "max") + ("_gw" if f.unit == "GW" else "_bnusd")
+            if field_name in values:
+                errors.append(InputError(f.file, f.row, "unit", f"one {bound} in {'GW' if f.unit == 'GW' else 'USD'}"
+                                         f" per deal ({d.name} has two)", repr(f.keys)))
+            values[field_name] = f.value
+    for unit in ("_gw", "_bnusd"):
+        lo, hi = values.get("min" + unit), values.get("max" + unit)
+        if lo is not None and hi is not None and lo > hi + 1e-9:
+            f = next(x for x in terms[(d.name, "minimum")] if x.unit == ("GW" if unit == "_gw" else "bnUSD"))
+            shown = "GW" if unit == "_gw" else "USD"
+            errors.append(InputError(f.file, f.row, "value", f"a minimum no larger than the maximum "
+                                     f"({hi * (1 if unit == '_gw' else 1e9):g} {shown})",
+                                     f"{lo * (1 if unit == '_gw' else 1e9):g} {shown}"))
+    if d.window(years) == () and any(v is not None for v in values.values()):
+        errors.append(InputError(r["_file"], r["_row"], "first_year",
+                                 f"a window overlapping the horizon {years[0]}..{years[-1]}",
+                                 f"{r['first_year']}..{r['last_year']}"))
+    return replace(d, **values)
 
 
 def portfolio_rules(rows: Rows, catalogue: Catalogue, errors: list[InputError], years: tuple[int, ...],
