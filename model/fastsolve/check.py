@@ -61,6 +61,9 @@ class ModelCheck:
             for k in (comp.keys() if comp is not None else ()):
                 position[id(comp[k])] = len(self.param_index)
                 self.param_index.append((name, k))
+        #: the same, by Param: (name, its keys in order), as slot_values reads them
+        self._param_groups = [(name, tuple(k for n, k in self.param_index if n == name))
+                              for name in dict.fromkeys(n for n, _ in self.param_index)]
         col_of = {}
         for col, (name, index) in enumerate(arrays.col_vars):
             if name:
@@ -101,7 +104,10 @@ class ModelCheck:
         """Every coefficient, bound and cost of the checked rows at the case's Param values."""
         p = np.empty(len(self.param_index) + 1)
         p[-1] = 1.0
-        p[:-1] = [values[name][k] for name, k in self.param_index]
+        read: list[float] = []            # [values[name][k] for name, k in self.param_index], a Param at a time
+        for name, keys in self._param_groups:
+            read.extend(map(values[name].__getitem__, keys))
+        p[:-1] = read
         return evaluate_slots(self.mono_slot, self.mono_coef, self.mono_fac, self.n_slots, p)
 
     def __call__(self, values: Mapping[str, Mapping], x: np.ndarray, objective_bnusd: float) -> str:

@@ -100,7 +100,7 @@ def param_vector(arrays: PlanArrays, values: Mapping[str, Mapping]) -> np.ndarra
         if len(vals) != len(keys):
             raise IndexChanged(f"Param {name}: {len(vals)} values for an index of {len(keys)}")
         try:
-            p[start:start + len(keys)] = [vals[k] for k in keys]
+            p[start:start + len(keys)] = list(map(vals.__getitem__, keys))     # [vals[k] for k in keys]
         except KeyError as exc:
             raise IndexChanged(f"Param {name}: no value for index {exc.args[0]!r}") from None
     return p

@@ -56,7 +56,7 @@ def parse_value(row: RawRow, spec: ParameterSpec, errors: list[InputError],
                                  f"{spec.expected}", repr(unit_text)))
         return None
     for dim, model_unit in spec.alternatives:
-        if dimensionality == dim:
+        if dimensionality is dim or dimensionality == dim:      # (both kept per text and spec: mostly the same)
             factor = conversion_factor(units, model_unit)
             value = number * factor if factor is not None else float(Q_(number, units).to(model_unit).magnitude)
             if not math.isfinite(value):  # e.g. 1e308 TW overflows in GW
