@@ -181,13 +181,14 @@ class _CheckedTables:
         self.clean: dict[tuple, _CleanCheck] = {}      # the last clean check of a file, by what its rows' checks read
         self.lock = threading.Lock()
         self.derived_tables = self.full_checks = 0
+        self.rows_checked = 0        # rows a derived table checked (its rows the relative did not hold)
         MEMOS.append(self)          # emptied with the others by model.inputs.memo.clear_memos
 
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
             self.clean.clear()
-            self.derived_tables = self.full_checks = 0
+            self.derived_tables = self.full_checks = self.rows_checked = 0
 
     def __call__(self, fn):
         import functools
@@ -230,8 +231,7 @@ class _CheckedTables:
 
         return checked
 
-    @staticmethod
-    def derived(relative: "_CleanCheck", table: RawTable, schema: FileSchema, catalogue: Catalogue,
+    def derived(self, relative: "_CleanCheck", table: RawTable, schema: FileSchema, catalogue: Catalogue,
                 ids: dict[str, set[str]], horizon: tuple[int, int] | None) -> tuple | None:
         """``table``'s good rows from a clean check of a relative, or ``None`` if the table needs the full check.
 
@@ -241,26 +241,22 @@ class _CheckedTables:
         may equal another's or a key of a relative's row the table still holds.
         """
         parsed_of, key_of = relative.index()
-        out: list = []
-        fresh: list[tuple[int, RawRow]] = []
-        for row in table.rows:
-            hit = parsed_of.get(id(row))
-            if hit is not None and hit[0] is row:
-                out.append(hit[1])
-            else:
-                fresh.append((len(out), row))
-                out.append(None)
-        present = {id(r) for r in table.rows}
-        if len(present) != len(table.rows):          # one row object twice: the full check names the duplicate
+        rows = table.rows
+        row_ids = list(map(id, rows))
+        present = set(row_ids)
+        if len(present) != len(rows):                # one row object twice: the full check names the duplicate
             return None
+        # a row the relative holds is found by its id: the relative keeps its rows alive, so no other live
+        # object can have that id (the row itself is kept beside its parsed dict, and checked below all the same)
+        hits = list(map(parsed_of.get, row_ids))
+        out = [None if hit is None else hit[1] for hit in hits]
+        fresh = [(at, rows[at]) for at, hit in enumerate(hits) if hit is None or hit[0] is not rows[at]]
         params = catalogue.for_file(schema.parameters_of or schema.name)
         keys_seen: set[tuple] = set()
-        context = _row_context(table, schema, ids, horizon)
         for at, row in fresh:
             problems: list[InputError] = []
-            parsed = _ROW_CHECKS((row, schema, catalogue), context,
-                                 lambda p, row=row: check_row(row, table.columns, schema, params, ids, horizon, p),
-                                 problems)
+            parsed = check_row(row, table.columns, schema, params, ids, horizon, problems)   # a new row: not kept
+            self.rows_checked += 1
             if problems:
                 return None
             key = row_key(row, schema.key)
