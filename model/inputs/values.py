@@ -411,7 +411,7 @@ def check_row(row: RawRow, columns: tuple[str, ...], schema: FileSchema, params:
 
 #: Each checked row's Fact, kept per (row object, key columns), so rules over facts see which inputs are unchanged.
 #: A plain dict (emptied when large): one lookup per row, as :func:`row_key`'s.
-_FACTS: dict[tuple[int, tuple[str, ...]], tuple[Any, Fact]] = {}
+_FACTS: dict[tuple[str, ...], dict[int, tuple[Any, Fact]]] = {}
 MEMOS.append(_FACTS)
 
 
@@ -420,15 +420,16 @@ def facts_from(rows: list[dict[str, Any]], key_cols: Iterable[str]) -> list[Fact
     key_cols = tuple(key_cols)
     if not kept_on():
         return [_fact(r, key_cols) for r in rows]
-    out = []
-    for r in rows:
-        hit = _FACTS.get((id(r), key_cols))
-        if hit is None or hit[0] is not r:
-            hit = (r, _fact(r, key_cols))
-            if len(_FACTS) > 50000:
-                _FACTS.clear()
-            _FACTS[id(r), key_cols] = hit
-        out.append(hit[1])
+    kept = _FACTS.setdefault(key_cols, {})          # {id(row): (row, fact)} for these key columns
+    hits = list(map(kept.get, map(id, rows)))
+    out = [None if hit is None or hit[0] is not r else hit[1] for hit, r in zip(hits, rows)]
+    for i, fact in enumerate(out):
+        if fact is None:
+            r = rows[i]
+            if len(kept) > 50000:
+                kept.clear()
+            kept[id(r)] = (r, _fact(r, key_cols))
+            out[i] = kept[id(r)][1]
     return out
 
 
