@@ -40,9 +40,8 @@ def assert_same_figures(a: pd.DataFrame, b: pd.DataFrame, rel: float = 1e-9) -> 
         np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float), rtol=rel, atol=1e-9)
 
 
-@pytest.fixture
-def toy_energy(tmp_path: Path) -> Path:
-    """Toy with energy costs and a grid that binds: PUE, prices and the target all move the answer."""
+def energy_tables() -> dict:
+    """The toy's tables with energy costs and a grid that binds: PUE, prices and the target all move the answer."""
     t = default_tables()
     t["region_parameters"] = [
         {"region": "R", "year": "", **q("grid_power", 4, "GW")},
@@ -50,7 +49,13 @@ def toy_energy(tmp_path: Path) -> Path:
         {"region": "R", "year": "", **q("electricity_price", 50, "USD/MWh")},
     ]
     t["offer_parameters"].append({"offer": "buy", "year": "", **q("build_cap", 1, "GW/a")})
-    return write_inputs(tmp_path / "inputs", **t)
+    return t
+
+
+@pytest.fixture
+def toy_energy(tmp_path: Path) -> Path:
+    """Toy with energy costs and a grid that binds (:func:`energy_tables`)."""
+    return write_inputs(tmp_path / "inputs", **energy_tables())
 
 
 # ----------------------------------------------------------------------------
@@ -236,13 +241,7 @@ def toy_power(tmp_path: Path) -> Path:
 
     So every power and cost Param has rows, and each reads a different set of inputs.
     """
-    t = default_tables()
-    t["region_parameters"] = [
-        {"region": "R", "year": "", **q("grid_power", 4, "GW")},
-        {"region": "R", "year": "", **q("pue", 1.2, "dimensionless")},
-        {"region": "R", "year": "", **q("electricity_price", 50, "USD/MWh")},
-    ]
-    t["offer_parameters"].append({"offer": "buy", "year": "", **q("build_cap", 1, "GW/a")})
+    t = energy_tables()
     t["opening_stock"] = [{**t["opening_stock"][0], "value": 0.5}]
     t["power_sources"] = [{"power_source": p, "region": "R", "kind": kind, "first_year": 2025, "description": p,
                            "source": "assumption: toy test data", "date": "2026-11-23"}

@@ -334,34 +334,41 @@ def region_figure(figure: str, own: tuple, grid: tuple, catalogue: Catalogue, ta
         grid_by_region.setdefault(f.keys.get("region"), []).append(f)
     out: dict[tuple[str, int], float] = {}
     for region in regions:
-        facts = by_region.get(region, [])
-        if figure == "grid_power":
-            firm = regional_firm_power(grid_by_region.get(region, []), region, years, errors)
-            if firm is not None:
-                if facts:
-                    f = facts[0]
-                    errors.append(InputError(f.file, f.row, "parameter",
-                                             f"either grid_power rows or regional_power rows for region {region}",
-                                             "both"))
-                    continue
-                for y, v in firm.items():
-                    out[region, y] = v
-                continue
-        if facts:
-            s = yearly_series(facts, years, errors)
-            if s is None:
-                continue
-        elif spec.default is not None:
-            s = {y: float(spec.default) for y in years}
-        else:
-            if any(o.region == region for o in offers.values()):
-                errors.append(InputError(tables["region_parameters.csv"].file if "region_parameters.csv" in tables
-                                         else "region_parameters.csv", 1, "parameter",
-                                         f"a '{figure}' row for region {region} (it has offers)", "none"))
-            continue
-        for y, v in s.items():
-            out[region, y] = v
+        firm = (regional_firm_power(grid_by_region.get(region, []), region, years, errors) if figure == "grid_power"
+                else None)
+        region_figure_into(out, figure, region, by_region.get(region, []), firm, spec, years, offers, tables, errors)
     return out
+
+
+def region_figure_into(out: dict[tuple[str, int], float], figure: str, region: str, facts: list, firm: dict | None,
+                       spec: Any, years: tuple[int, ...], offers: dict[str, Offer], tables: dict[str, RawTable],
+                       errors: list[InputError]) -> None:
+    """One region's ``figure`` into ``out[(region, year)]``: its rows (one for all years, or given years,
+    interpolated), else the grid's firm power (grid power only, when the region has ``regional_power``
+    rows), else the catalogue's default; a region with offers and none of these is refused."""
+    if figure == "grid_power" and firm is not None:
+        if facts:
+            f = facts[0]
+            errors.append(InputError(f.file, f.row, "parameter",
+                                     f"either grid_power rows or regional_power rows for region {region}", "both"))
+            return
+        for y, v in firm.items():
+            out[region, y] = v
+        return
+    if facts:
+        s = yearly_series(facts, years, errors)
+        if s is None:
+            return
+    elif spec.default is not None:
+        s = {y: float(spec.default) for y in years}
+    else:
+        if any(o.region == region for o in offers.values()):
+            errors.append(InputError(tables["region_parameters.csv"].file if "region_parameters.csv" in tables
+                                     else "region_parameters.csv", 1, "parameter",
+                                     f"a '{figure}' row for region {region} (it has offers)", "none"))
+        return
+    for y, v in s.items():
+        out[region, y] = v
 
 
 def region_parameters_in_order(region_facts: list, catalogue: Catalogue, tables: dict[str, RawTable],
@@ -383,32 +390,8 @@ def region_parameters_in_order(region_facts: list, catalogue: Catalogue, tables:
         firm = regional_firm_power([f for fs in (grid_grouped.get((region, p), []) for p in GRID_SUPPLY_PARAMETERS)
                                      for f in fs], region, years, errors)
         for param, out in region_param.items():
-            facts = grouped.get((region, param), [])
-            if param == "grid_power" and firm is not None:
-                if facts:
-                    f = facts[0]
-                    errors.append(InputError(f.file, f.row, "parameter",
-                                             f"either grid_power rows or regional_power rows for region {region}",
-                                             "both"))
-                    continue
-                for y, v in firm.items():
-                    out[region, y] = v
-                continue
-            spec = catalogue.parameters[param]
-            if facts:
-                s = yearly_series(facts, years, errors)
-                if s is None:
-                    continue
-            elif spec.default is not None:
-                s = {y: float(spec.default) for y in years}
-            else:
-                if any(o.region == region for o in offers.values()):
-                    errors.append(InputError(tables["region_parameters.csv"].file if "region_parameters.csv" in tables
-                                             else "region_parameters.csv", 1, "parameter",
-                                             f"a '{param}' row for region {region} (it has offers)", "none"))
-                continue
-            for y, v in s.items():
-                out[region, y] = v
+            region_figure_into(out, param, region, grouped.get((region, param), []), firm,
+                               catalogue.parameters[param], years, offers, tables, errors)
     return region_param
 
 
