@@ -226,7 +226,7 @@ class _CheckedTables:
                 if full and not mine:
                     # the relative of the tables to come: a table checked in full and clean (a sweep's base
                     # table; a derived one is not taken, so the relative's index is built once per sweep)
-                    self.clean[context] = _CleanCheck(table, schema, catalogue, rows, ids, horizon)
+                    self.clean[context] = _CleanCheck(table, schema, catalogue, rows)
             return list(rows)
 
         return checked
@@ -272,11 +272,11 @@ class _CleanCheck:
     """A table whose check found no problem, with its good rows (one per row, in order) and, when first
     needed, its rows' parsed dicts and keys by row identity."""
 
-    __slots__ = ("table", "schema", "catalogue", "rows", "ids", "horizon", "_index")
+    __slots__ = ("table", "schema", "catalogue", "rows", "_index")
 
-    def __init__(self, table: RawTable, schema: FileSchema, catalogue: Catalogue, rows: tuple, ids, horizon) -> None:
+    def __init__(self, table: RawTable, schema: FileSchema, catalogue: Catalogue, rows: tuple) -> None:
+        # its ids and horizon are in the key it is kept under (the context a relative must share)
         self.table, self.schema, self.catalogue, self.rows = table, schema, catalogue, rows
-        self.ids, self.horizon = ids, horizon
         self._index: tuple[dict, dict] | None = None
 
     def index(self) -> tuple[dict[int, tuple[RawRow, Any]], dict[tuple, int]]:
