@@ -139,6 +139,29 @@ def test_set_mode_drops_the_rows_the_plain_filter_drops(base):
         assert _without(table, parameters, qualifier, members) == plain
 
 
+def test_a_table_a_set_made_finds_each_parameters_rows_where_its_own_rows_hold_them(base):
+    """Positions worked out from the parent's (less the dropped, plus the added) equal those read from the rows,
+    through a chain of --set assignments on the same tables, and the tables equal the plain filter's."""
+    from model.inputs.overrides import _Positions, _positions, apply_set
+
+    tables = dict(base.tables)
+    chain = ["pue=1.15", "electricity_price=80 USD/MWh", "pue.US-Texas=1.3", "pue=1.12", "grid_power_scale=1.1", "electricity_price.US-Ohio=70 USD/MWh",
+             "supply_growth.nvidia=30 %", "supply_growth=20 %", "deal_minimum.amd_instinct=4 GW"]
+    for assignment in chain:
+        before = tables[{"pue": "region_parameters.csv", "electricity_price": "region_parameters.csv",
+                         "grid_power_scale": "region_parameters.csv", "supply_growth": "vendor_supply.csv",
+                         "deal_minimum": "deal_terms.csv"}[assignment.split("=")[0].split(".")[0]]]
+        apply_set(tables, base.catalogue, assignment)
+        for file in ("region_parameters.csv", "vendor_supply.csv", "deal_terms.csv"):
+            table = tables[file]
+            plain = _Positions(table.rows)
+            for name in {r.get("parameter") for r in table.rows} | {"no_such"}:
+                assert _positions(table).of(name) == plain.of(name), (assignment, file, name)
+        assert before is not None
+    assert [r.get("value") for r in tables["region_parameters.csv"].rows
+            if r.get("parameter") == "pue" and r.get("region") == "US-Texas"] == ["1.12"]
+
+
 @pytest.mark.parametrize("values, bad", [
     ({"a": 1.0, "b": 2.0}, []),
     ({"a": 1.0, "b": float("nan")}, ["b"]),

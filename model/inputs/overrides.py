@@ -1,6 +1,7 @@
 """Overrides: ``--set KEY=VALUE`` and scenario files applied to the rows, each recorded for the manifest."""
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import difflib
 from dataclasses import dataclass, replace
@@ -117,7 +118,7 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
         found = (problems[0].found if wrong_unit and unit not in ("", "dimensionless")
                  else f"{value!r} (a plain number, no unit)" if wrong_unit and unit else repr(value))
         raise InputError(origin, where, problems[0].field, problems[0].expected, found)
-    kept = _without(table, rule_rows, spec.qualifier if members else None, members)
+    drop = _dropped_positions(table, rule_rows, spec.qualifier if members else None, members)
     today = _dt.date.today().isoformat()
     added = []
     for m in (members or [None]):
@@ -127,38 +128,104 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
         if m is not None:
             vals[spec.qualifier] = m
         added.append(RawRow(vals, origin, where))
-    tables[file] = replace(table, rows=kept + tuple(added))
+    tables[file] = _with_added(table, drop, added)
     return Override(origin, spec.mode, key, value, where)
 
 
-#: Each table's row positions by parameter, kept per table object (a sweep sets the same base tables every case).
-_POSITIONS: dict[int, tuple[RawTable, dict[str, tuple[int, ...]]]] = {}
+#: Each table's row positions by parameter (:class:`_Positions`), kept per table object: a sweep sets the same
+#: base tables every case, and a table a ``--set`` made works its positions out from its parent's when asked.
+_POSITIONS: dict[int, tuple[RawTable, "_Positions"]] = {}
 MEMOS.append(_POSITIONS)
+
+
+class _Positions:
+    """A table's row positions by parameter: read from its rows, or worked out, one parameter when asked, from the
+    positions of the table it was made from (``parent``) less the positions dropped (``dropped``, sorted) and
+    with the rows appended after (``added``: {parameter: positions in this table}).
+
+    A second ``--set`` on a table the first made reads the positions of its own parameters only, not every row.
+    """
+
+    __slots__ = ("_by_parameter", "_parent", "_dropped", "_added")
+
+    def __init__(self, rows: tuple[RawRow, ...] | None = None, parent: "_Positions | None" = None,
+                 dropped: tuple[int, ...] = (), added: dict[str, tuple[int, ...]] | None = None) -> None:
+        self._parent, self._dropped, self._added = parent, dropped, added or {}
+        self._by_parameter: dict[str, tuple[int, ...]] = {}
+        if rows is not None:
+            index: dict[str, list[int]] = {}
+            for i, r in enumerate(rows):
+                index.setdefault(r.get("parameter"), []).append(i)
+            self._by_parameter = {k: tuple(v) for k, v in index.items()}
+
+    def of(self, parameter: str) -> tuple[int, ...]:
+        """The positions of ``parameter``'s rows, in order."""
+        if self._parent is None or parameter in self._by_parameter:
+            return self._by_parameter.get(parameter, ())
+        gone = self._dropped
+        kept = tuple(i - bisect.bisect_left(gone, i) for i in self._parent.of(parameter)
+                     if not _holds(gone, i))
+        out = self._by_parameter[parameter] = kept + self._added.get(parameter, ())
+        return out
+
+
+def _holds(ordered: tuple[int, ...], i: int) -> bool:
+    at = bisect.bisect_left(ordered, i)
+    return at < len(ordered) and ordered[at] == i
+
+
+def _positions(table: RawTable) -> _Positions:
+    hit = _POSITIONS.get(id(table))
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    return _keep_positions(table, _Positions(table.rows))
+
+
+def _keep_positions(table: RawTable, positions: _Positions) -> _Positions:
+    if kept_on():
+        if len(_POSITIONS) > 256:
+            _POSITIONS.clear()
+        _POSITIONS[id(table)] = (table, positions)
+    return positions
+
+
+def _dropped_positions(table: RawTable, parameters: set[str], qualifier: str | None,
+                       members: list[str]) -> tuple[int, ...]:
+    """The positions (sorted) of ``table``'s rows of ``parameters`` (of ``members`` only, when ``qualifier`` is
+    given), read through the table's positions by parameter."""
+    positions = _positions(table)
+    chosen = set(members)
+    return tuple(sorted(i for name in parameters for i in positions.of(name)
+                        if qualifier is None or table.rows[i].get(qualifier) in chosen))
 
 
 def _without(table: RawTable, parameters: set[str], qualifier: str | None, members: list[str]) -> tuple[RawRow, ...]:
     """``table``'s rows, in order, without those of ``parameters`` (of ``members`` only, when ``qualifier`` is
     given): ``tuple(r for r in table.rows if not (r.get("parameter") in parameters and ...))``, reading only
     the rows of those parameters through an index kept per table."""
-    hit = _POSITIONS.get(id(table))
-    if hit is None or hit[0] is not table:
-        index: dict[str, list[int]] = {}
-        for i, r in enumerate(table.rows):
-            index.setdefault(r.get("parameter"), []).append(i)
-        hit = (table, {k: tuple(v) for k, v in index.items()})
-        if kept_on():
-            if len(_POSITIONS) > 256:
-                _POSITIONS.clear()
-            _POSITIONS[id(table)] = hit
-    chosen = set(members)
-    drop = sorted(i for name in parameters for i in hit[1].get(name, ())
-                  if qualifier is None or table.rows[i].get(qualifier) in chosen)
+    return _kept_rows(table, _dropped_positions(table, parameters, qualifier, members))
+
+
+def _kept_rows(table: RawTable, drop: tuple[int, ...]) -> tuple[RawRow, ...]:
     if not drop:
         return table.rows
     kept = list(table.rows)
     for i in reversed(drop):
         del kept[i]
     return tuple(kept)
+
+
+def _with_added(table: RawTable, drop: tuple[int, ...], added: list[RawRow]) -> RawTable:
+    """``table`` without the rows at ``drop`` and with ``added`` after the others; its positions by parameter
+    are worked out from ``table``'s when asked (:class:`_Positions`)."""
+    kept = _kept_rows(table, drop)
+    appended: dict[str, list[int]] = {}
+    for i, r in enumerate(added, start=len(kept)):
+        appended.setdefault(r.get("parameter"), []).append(i)
+    new = replace(table, rows=kept + tuple(added))
+    _keep_positions(new, _Positions(parent=_positions(table), dropped=drop,
+                                    added={k: tuple(v) for k, v in appended.items()}))
+    return new
 
 
 def _set_members(tables: dict[str, RawTable], spec: Settable, key: str, member: str, origin: str,
