@@ -236,3 +236,27 @@ def test_a_region_figure_with_a_problem_is_refused_region_by_region(base, monkey
         load_variant(b, [], TargetSpec("60GW"))
     assert [str(e) for e in fast.value.errors] == [str(e) for e in full.value.errors]
     assert len(fast.value.errors) >= 2
+
+
+def test_a_value_and_a_provenance_kept_clean_never_hide_a_refusal(base):
+    """parse_value keeps clean answers per (value, unit, spec) and check_provenance its clean texts: the same texts
+    under another spec, or a refused text, are still refused, with the row's own file and line."""
+    from dataclasses import replace as dc_replace
+
+    from model.inputs.values import check_provenance, parse_value
+
+    spec = base.catalogue.parameters["pue"]
+    strict = dc_replace(spec, maximum=1.1)
+    good = RawRow({"value": "1.2", "unit": "dimensionless", "source": "s", "date": "2026"}, "a.csv", 3)
+    assert parse_value(good, spec, []) == parse_value(good, spec, []) == (1.2, parse_value(good, spec, [])[1])
+    problems: list = []
+    assert parse_value(RawRow(good.values, "b.csv", 7), strict, problems) is None
+    assert [(p.file, p.row, p.field) for p in problems] == [("b.csv", 7, "value")]
+    for _ in range(2):                      # refused twice: a refusal is never kept as clean
+        problems = []
+        check_provenance(RawRow({"source": "assumption: ok", "date": "May"}, "c.csv", 9), problems)
+        assert [(p.file, p.row, p.field) for p in problems] == [("c.csv", 9, "source"), ("c.csv", 9, "date")]
+    problems = []
+    check_provenance(good, problems)
+    check_provenance(good, problems)
+    assert problems == []

@@ -26,10 +26,33 @@ class Fact:
     row: int | str
 
 
+#: Clean answers of :func:`parse_value` by (value text, unit text, spec): a pure function of these three, and the
+#: rows one ``--set`` becomes (one per region, say) carry the same texts. A refused value is never kept (its
+#: problem names its own row).
+_VALUES: dict[tuple[str, str, int], tuple[ParameterSpec, tuple[float, str]]] = {}
+MEMOS.append(_VALUES)
+
+
 def parse_value(row: RawRow, spec: ParameterSpec, errors: list[InputError],
                 value_col: str = "value", unit_col: str = "unit") -> tuple[float, str] | None:
     """Check one row's value and unit against ``spec``; return (model value, model unit)."""
     text, unit_text = row.get(value_col), row.get(unit_col)
+    if not kept_on():
+        return _parse_value(row, text, unit_text, spec, errors, value_col, unit_col)
+    key = (text, unit_text, id(spec))
+    hit = _VALUES.get(key)
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    got = _parse_value(row, text, unit_text, spec, errors, value_col, unit_col)
+    if got is not None:
+        if len(_VALUES) > 20000:
+            _VALUES.clear()
+        _VALUES[key] = (spec, got)
+    return got
+
+
+def _parse_value(row: RawRow, text: str, unit_text: str, spec: ParameterSpec, errors: list[InputError],
+                 value_col: str, unit_col: str) -> tuple[float, str] | None:
     if text == "":
         errors.append(InputError(row.file, row.row, value_col, f"a number for '{spec.row_name}'", "an empty cell"))
         return None
@@ -94,8 +117,29 @@ def _in_units(value: float, model_unit: str, user_unit: str) -> str:
         return f"{value:g} {model_unit}"
 
 
+#: The (source, date, confidence) texts found clean by :func:`check_provenance` (a pure function of them): the
+#: rows one ``--set`` becomes carry the same three. A refused one is never kept (its problem names its row).
+_CLEAN_PROVENANCE: set[tuple[str, str, str | None]] = set()
+MEMOS.append(_CLEAN_PROVENANCE)
+
+
 def check_provenance(row: RawRow, errors: list[InputError]) -> None:
     """Every row needs a source (or ``assumption: reason``) and a date."""
+    if not kept_on():
+        _check_provenance(row, errors)
+        return
+    key = (row.get("source"), row.get("date"), row.values.get("confidence"))
+    if key in _CLEAN_PROVENANCE:
+        return
+    before = len(errors)
+    _check_provenance(row, errors)
+    if len(errors) == before:
+        if len(_CLEAN_PROVENANCE) > 20000:
+            _CLEAN_PROVENANCE.clear()
+        _CLEAN_PROVENANCE.add(key)
+
+
+def _check_provenance(row: RawRow, errors: list[InputError]) -> None:
     src = row.get("source")
     if not src:
         errors.append(InputError(row.file, row.row, "source", "a citation or 'assumption: <reason>'", "an empty cell"))
