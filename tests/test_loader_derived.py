@@ -260,3 +260,31 @@ def test_a_value_and_a_provenance_kept_clean_never_hide_a_refusal(base):
     check_provenance(good, problems)
     check_provenance(good, problems)
     assert problems == []
+
+
+def test_the_power_params_made_in_c_equal_the_plain_comprehensions(base):
+    """pue, energy per GW and the two energy prices, made with dict.fromkeys/update and one array, hold the plain
+    comprehension's values in its key order, also where a table misses keys or holds keys outside the index."""
+    from model.concerns import power
+
+    s = load_variant(base, ["pue=1.137", "electricity_price=71.3 USD/MWh"], TargetSpec("60GW"))
+    r0, y0 = next(iter(s.regions)), s.years[0]
+    partial = {k: v for k, v in s.pue.items() if k != (r0, y0)}
+    odd = replace(s, pue={**partial, ("atlantis", y0): 1.5},
+                  electricity_price_bnusd_per_twh={**s.electricity_price_bnusd_per_twh, ("atlantis", y0): 0.2},
+                  source_energy_price_bnusd_per_twh={})
+    for case in (s, odd):
+        plain = {
+            "pue": {(r, y): case.pue.get((r, y), 1.0) for r in case.regions for y in case.years},
+            "grid_energy_price": {(r, y): case.electricity_price_bnusd_per_twh.get((r, y), 0.0)
+                                  for r in case.regions for y in case.years},
+            "source_energy_price": {(p, y): case.source_energy_price_bnusd_per_twh.get((p, y), 0.0)
+                                    for p in case.power_sources for y in case.years},
+        }
+        for name, want in plain.items():
+            got = getattr(power, name)(case)
+            assert list(got.items()) == list(want.items()), name
+    per_gw = power.energy_twh_per_gw(s)
+    assert list(per_gw.items()) == [((r, y), s.energy_twh_per_gw(r, y)) for r in s.regions for y in s.years]
+    with pytest.raises(KeyError):            # a region-year without a PUE: as Scenario.energy_twh_per_gw refuses
+        power.energy_twh_per_gw(replace(s, pue=partial))

@@ -27,6 +27,32 @@ class Limit:
 Describer = Callable[[Scenario, Any], Limit]
 
 
+#: The (a, b) pairs of two key sequences, kept by their contents: each sweep case holds equal, new tuples of
+#: regions, sources and years, and the Params over them read the same pairs in the same order.
+_PAIRS: dict[tuple[tuple, tuple], tuple[tuple[Any, Any], ...]] = {}
+
+
+def pairs(first: Any, second: Any) -> tuple[tuple[Any, Any], ...]:
+    """``tuple((a, b) for a in first for b in second)``, made once per pair of contents."""
+    key = (tuple(first), tuple(second))
+    got = _PAIRS.get(key)
+    if got is None:
+        if len(_PAIRS) > 256:
+            _PAIRS.clear()
+        got = _PAIRS[key] = tuple((a, b) for a in key[0] for b in key[1])
+    return got
+
+
+def filled(keys: tuple, values: dict, default: float) -> dict:
+    """``{k: values.get(k, default) for k in keys}``, in the order of ``keys``, made in C when every key of
+    ``values`` is one of ``keys`` (``dict.update`` keeps the places ``dict.fromkeys`` gave)."""
+    out = dict.fromkeys(keys, default)
+    if len(out) == len(keys) and values.keys() <= out.keys():
+        out.update(values)
+        return out
+    return {k: values.get(k, default) for k in keys}
+
+
 def add_param(m: ConcreteModel, name: str, index: Any, values: dict, default: float | None = None) -> None:
     """Add a Param, mutable only if the build asked for ``name`` to be mutable.
 

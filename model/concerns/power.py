@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+
 import xarray as xr
 from pyomo.environ import ConcreteModel, Constraint, Expression, NonNegativeReals, Set, Var
 
-from model.concerns.common import Limit, add_param
+from model.concerns.common import Limit, add_param, filled, pairs
 from model.scenario import Scenario
 
 KIND_WORDS = {"grid": "grid", "gas": "on-site gas", "nuclear": "nuclear contracts", "solar_storage": "solar + storage"}
@@ -40,7 +42,7 @@ def sources_in(s: Scenario, region: str) -> list[str]:
 
 def pue(s: Scenario) -> dict[tuple[str, int], float]:
     """Param ``pue[r, y]``: power usage effectiveness by (region, year) (dimensionless; 1 where none is given)."""
-    return {(r, y): s.pue.get((r, y), 1.0) for r in s.regions for y in s.years}
+    return filled(pairs(s.regions, s.years), s.pue, 1.0)
 
 
 def grid_power_gw(s: Scenario) -> dict[tuple[str, int], float]:
@@ -50,13 +52,18 @@ def grid_power_gw(s: Scenario) -> dict[tuple[str, int], float]:
 
 def energy_twh_per_gw(s: Scenario) -> dict[tuple[str, int], float]:
     """Param ``energy_twh_per_gw[r, y]``: facility energy of 1 GW of IT for a year (TWh/GW) by (region, year)."""
+    keys = pairs(s.regions, s.years)
+    pue = s.pue
+    if pue.keys() >= set(keys):       # as Scenario.energy_twh_per_gw works it out, for every key at once
+        per_gw = (np.fromiter(map(pue.__getitem__, keys), float, len(keys)) * s.utilisation * s.hours_per_year
+                  / 1000.0)
+        return dict(zip(keys, per_gw.tolist()))
     return {(r, y): s.energy_twh_per_gw(r, y) for r in s.regions for y in s.years}
 
 
 def grid_energy_price(s: Scenario) -> dict[tuple[str, int], float]:
     """Param ``grid_energy_price[r, y]``: grid electricity price (billion USD/TWh) by (region, year), 0 if none."""
-    prices = s.electricity_price_bnusd_per_twh
-    return {(r, y): prices.get((r, y), 0.0) for r in s.regions for y in s.years}
+    return filled(pairs(s.regions, s.years), s.electricity_price_bnusd_per_twh, 0.0)
 
 
 def capacity_credit(s: Scenario) -> dict[str, float]:
@@ -103,8 +110,7 @@ def power_fixed_bnusd_per_gw_yr(s: Scenario) -> dict[tuple[str, int], float]:
 
 def source_energy_price(s: Scenario) -> dict[tuple[str, int], float]:
     """Param ``source_energy_price[p, y]``: price of a source's energy (billion USD/TWh) by year, 0 if none."""
-    prices = s.source_energy_price_bnusd_per_twh
-    return {(p, y): prices.get((p, y), 0.0) for p in s.power_sources for y in s.years}
+    return filled(pairs(s.power_sources, s.years), s.source_energy_price_bnusd_per_twh, 0.0)
 
 
 #: This concern's Params, name -> function of the Scenario giving ``{index: value}``, in build order.

@@ -159,7 +159,8 @@ class CaseRunner:
             if why:
                 return self._rebuild(case, s, f"the fast path's plan fails the check against the case's own model: "
                                               f"{why}")
-            return self._result(case, s, "optimal", "the target is met at least cost", "fast", r, self.job.plan)
+            return self._result(case, s, "optimal", "the target is met at least cost", "fast", r, self.job.plan,
+                                values)
         if r.status not in ("infeasible", "infeasible_or_unbounded"):      # run.py's path decides
             why = self.plan.check_message or _status_message(r.status, self.job.time_limit)
             return self._rebuild(case, s, f"the fast path ended {r.status} ({why})")
@@ -178,7 +179,7 @@ class CaseRunner:
 
             t = s.main_target
             msg = missed_message(t.kind, t.value, t.year, rr.max_reachable)
-            return self._result(case, s, "target_missed", msg, "fast+reach", rr, self.job.reach)
+            return self._result(case, s, "target_missed", msg, "fast+reach", rr, self.job.reach, values)
         if rr.status in ("infeasible", "infeasible_or_unbounded"):
             return self._contradiction(case, s, p_reach)
         why = reach.check_message or _status_message(rr.status, self.job.time_limit)
@@ -259,18 +260,22 @@ class CaseRunner:
 
     # -- read-out ------------------------------------------------------------
     def _result(self, case: int, s: Scenario, status: str, message: str, path: str, r: CaseSolve,
-                arrays: PlanArrays) -> CaseResult:
+                arrays: PlanArrays, values: Mapping[str, Mapping] | None = None) -> CaseResult:
         ins, build = plan_readout(arrays, r.col_value)
-        return self._figures(CaseResult(case, status, message, path=path), s, r, ins, build)
+        return self._figures(CaseResult(case, status, message, path=path), s, r, ins, build, values)
 
-    def _figures(self, out: CaseResult, s: Scenario, r: CaseSolve, ins: np.ndarray, build: np.ndarray) -> CaseResult:
-        """Headline figures in the target year, as :func:`model.results.summary` states them."""
+    def _figures(self, out: CaseResult, s: Scenario, r: CaseSolve, ins: np.ndarray, build: np.ndarray,
+                 values: Mapping[str, Mapping] | None = None) -> CaseResult:
+        """Headline figures in the target year, as :func:`model.results.summary` states them.
+
+        ``values``: the case's Params (the fast path's), whose ``pue`` and ``energy_twh_per_gw`` hold the
+        (region, year) figures read out here (:meth:`_by_region_year`).
+        """
         years = self.years
         kind, ty, _ = target_kind(s)
         j = years.index(ty)
         ins = np.maximum(ins, 0.0)
-        pue = np.array([[s.pue.get((reg, y), 1.0) for y in years] for reg in self.regions])
-        per_gw = np.array([[s.energy_twh_per_gw(reg, y) for y in years] for reg in self.regions])
+        pue, per_gw = self._by_region_year(s, values, "pue"), self._by_region_year(s, values, "energy_twh_per_gw")
         it = np.zeros((len(self.regions), len(years)))
         np.add.at(it, self._region_of, ins)
         facility = it * pue
@@ -291,6 +296,21 @@ class CaseRunner:
         out.figures = fig
         out.in_service, out.build, out.facility = ins, build, facility
         return out
+
+    def _by_region_year(self, s: Scenario, values: Mapping[str, Mapping] | None, name: str) -> np.ndarray:
+        """The Param ``name`` (``pue`` or ``energy_twh_per_gw``) as a regions x years array.
+
+        From the case's Param values when they hold exactly these regions and years in this order (as
+        :mod:`model.concerns.power` makes them); else from the Scenario, as those Params read it.
+        """
+        got = values.get(name) if values is not None else None
+        shape = (len(self.regions), len(self.years))
+        if got is not None and len(got) == shape[0] * shape[1] and tuple(s.regions) == self.regions \
+                and tuple(s.years) == self.years:
+            return np.fromiter(got.values(), float, len(got)).reshape(shape)
+        if name == "pue":
+            return np.array([[s.pue.get((reg, y), 1.0) for y in self.years] for reg in self.regions])
+        return np.array([[s.energy_twh_per_gw(reg, y) for y in self.years] for reg in self.regions])
 
     def _compute_weights(self, s: Scenario, year: int) -> tuple[np.ndarray, float]:
         """EFLOP/s in service in ``year`` per GW built (offer x vintage) and from the opening stock.
