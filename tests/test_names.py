@@ -84,3 +84,30 @@ def test_the_terminal_share_table_shows_vendor_and_region_names_not_ids():
     assert not re.search(r"\b(amd|US-Texas|World-Other)\b", text)
     page = str(share_blocks(summary, shown, 2033))
     assert "AMD" in page and "Texas" in page and "World-Other" not in page
+
+
+def _explicit_names(file: str, id_column: str, name_column: str = "name", kind: str | None = None) -> dict[str, str]:
+    """``{id: name}`` as written in a shipped input file (no fallback to the id in words)."""
+    import csv
+
+    from model.names import PROJECT_INPUTS
+
+    with (PROJECT_INPUTS / file).open(encoding="utf-8") as f:
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        return {r[id_column]: (r[name_column] or "").strip() for r in rows
+                if r.get(id_column) and (kind is None or r.get("kind") == kind)}
+
+
+@pytest.mark.parametrize("kind, file, column", [("region", "regions.csv", "region"), ("offer", "offers.csv", "offer")])
+def test_every_shipped_region_and_offer_has_a_display_name_of_its_own(kind, file, column):
+    """No region or offer of inputs/ falls back to its id in words (``World-Other`` -> ``World Other``)."""
+    ids = set(_explicit_names(file, column, column))
+    named = {i for i, n in _explicit_names("display_names.csv", "id", kind=kind).items() if n}
+    assert ids and not ids - named, f"no display name in inputs/display_names.csv for {kind} {sorted(ids - named)}"
+
+
+@pytest.mark.parametrize("file, column", [("vendors.csv", "vendor"), ("hosts.csv", "host"),
+                                          ("families.csv", "family")])
+def test_every_shipped_vendor_host_and_family_has_a_name(file, column):
+    shown = _explicit_names(file, column)
+    assert shown and all(shown.values()), f"{file}: no name for {sorted(i for i, n in shown.items() if not n)}"
