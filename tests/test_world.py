@@ -217,11 +217,26 @@ def test_signed_deals_beyond_world_output_are_named_with_exit_3(tmp_path, capsys
     o = solve_world(load_world(folder))
     assert o.status == "infeasible"
     assert o.overflow["world_supply_cap"][("acme", 2025)] == pytest.approx(0.5)
-    assert "acme 2025: 0.5 GW" in o.message
+    assert "the world's output of Acme chips in 2025: 0.5 GW" in o.message     # display names, not ids
+    assert not re.search(r"\bacme\b|world_supply_cap", o.message)
     code = dispatch(["world", "--inputs", str(folder), "--results", str(tmp_path / "res"), "--name", "w"])
     assert code == 3
     summ = json.loads((tmp_path / "res" / "w" / "summary.json").read_text())
     assert summ["shared_caps_exceeded"]["world_supply_cap"]["acme 2025"]["value"] == pytest.approx(0.5)
+
+
+def test_a_pro_rata_world_that_cannot_honour_the_deals_names_buyers_and_vendor(tmp_path):
+    from tests.toy import HEADERS, deal, term
+
+    # pro-rata shares of 1.5 GW by contracted GW (1 and 1.4): neither buyer's share holds its signed deal
+    folder = write_world(tmp_path / "in", output_gw=1.5)
+    _signed_deal(folder, folder / "buyers" / "b", 1.4)
+    write_table(folder / "deals.csv", [deal("a-deal", "offer=buy", 2025, 2025, status="signed")], HEADERS["deals"])
+    write_table(folder / "deal_terms.csv", [term("a-deal", "minimum", 1.0, "GW")], HEADERS["deal_terms"])
+    o = solve_world(load_world(folder), rule="pro-rata")
+    assert o.status == "infeasible"
+    assert "Buyer B's share of Acme chips in 2025" in o.message, o.message
+    assert not re.search(r"\b(acme|b 2025)\b|_share", o.message)
 
 
 def test_a_signed_deal_is_honoured_before_a_higher_value(tmp_path):
