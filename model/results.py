@@ -23,6 +23,7 @@ import os
 import platform
 import re
 import sys
+from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
@@ -54,11 +55,38 @@ def default_name(s: Scenario, now: _dt.datetime | None = None, objective: str = 
     if objective == "max-capacity":
         target = "most-" + ("compute" if t.kind != "power" else "facility-power" if facility else "capacity")
     else:
-        target = (f"{t.value:g}GW" + ("-facility" if facility else "") if t.kind == "power"
-                  else f"{t.value * 1e18:.3g}FLOPs")
+        target = (f"{plain_decimal(Decimal(repr(float(t.value))))}GW" + ("-facility" if facility else "")
+                  if t.kind == "power" else compute_rate_name(t.value))
     year = min(x.year for x in s.targets if x.main)
     name = f"{s.name}_{target}-{year}_{now.strftime('%Y%m%dT%H%M%S')}".replace("+", "")
     return re.sub(r"[^A-Za-z0-9._@-]+", "-", name).lstrip(".-_") or "plan"   # a plain folder name, always
+
+
+#: SI prefixes of a compute rate in a folder name, largest first (powers of ten of FLOP/s).
+_RATE_PREFIXES = ((30, "Q"), (27, "R"), (24, "Y"), (21, "Z"), (18, "E"), (15, "P"), (12, "T"), (9, "G"), (6, "M"),
+                  (3, "k"))
+
+
+def plain_decimal(d: Decimal) -> str:
+    """A decimal written out in digits, without e-notation or trailing zeros: ``2E+2`` -> ``200``, ``0.50`` -> ``0.5``."""
+    text = format(d.normalize(), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def compute_rate_name(value_eflops: float) -> str:
+    """A compute target for a folder name, with an SI prefix and no e-notation: 2e5 EFLOP/s -> ``200ZFLOPs``.
+
+    The digits are the target's own (the shortest decimal that reads back as the same float, shifted by a
+    power of ten exactly), never rounded, so two different targets never share a name.
+
+    >>> compute_rate_name(200_000.0), compute_rate_name(1234.5678), compute_rate_name(0.5)
+    ('200ZFLOPs', '1.2345678ZFLOPs', '500PFLOPs')
+    """
+    flops = Decimal(repr(float(value_eflops))).scaleb(18)
+    for power, prefix in _RATE_PREFIXES:
+        if abs(flops) >= Decimal(10) ** power:
+            return f"{plain_decimal(flops.scaleb(-power))}{prefix}FLOPs"
+    return f"{plain_decimal(flops)}FLOPs"
 
 
 def package_versions() -> dict[str, str]:

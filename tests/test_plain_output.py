@@ -80,6 +80,28 @@ def test_default_names_are_plain_folder_names_whatever_the_scenario_is_called():
         check_name(default_name(s))          # raises for a name that is not one plain folder name
 
 
+def _plan_name(kind: str, value: float) -> str:
+    import datetime as dt
+
+    from model.results import default_name
+
+    target = SimpleNamespace(kind=kind, value=value, basis="it", main=True, year=2030)
+    s = SimpleNamespace(name="base", main_target=target, targets=[target])
+    return default_name(s, now=dt.datetime(2026, 12, 3, 7, 0, 0))
+
+
+def test_a_compute_target_run_is_named_with_an_si_prefix_not_e_notation():
+    assert _plan_name("compute", 200_000.0) == "base_200ZFLOPs-2030_20261203T070000"     # 200 ZFLOP/s (EFLOP/s)
+    assert _plan_name("compute", 0.5) == "base_500PFLOPs-2030_20261203T070000"
+    assert not E_NOTATION.search(_plan_name("compute", 1e-9)) and not E_NOTATION.search(_plan_name("power", 1e-5))
+
+
+@pytest.mark.parametrize("kind, a, b", [("compute", 200_000.0, 200_100.0), ("compute", 200_000.0, 200_000.001),
+                                        ("power", 250.0, 250.0000001)])
+def test_two_different_targets_never_share_a_folder_name(kind, a, b):
+    assert _plan_name(kind, a) != _plan_name(kind, b)
+
+
 def _visible_text(html_text: str) -> str:
     """What a reader sees of a page: no scripts, styles, pictures or tags."""
     import html
