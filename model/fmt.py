@@ -170,6 +170,34 @@ def quantity(value: Any, unit: str = "", digits: int = 3, missing: str = "n/a") 
     return f"{sig(v, digits)} {unit}".strip()
 
 
+#: Below this share of its table's scale a figure is the solver's round-off and is shown as 0 (the share the
+#: post-solve check allows a constraint, ``model/checks.py``).
+ROUND_OFF = 1e-6
+
+
+def table_scale(values: Any) -> float:
+    """The largest magnitude among ``values`` that are finite numbers (0 when there is none).
+
+    >>> table_scale([85.2, None, float("nan"), -91.0, "n/a"])
+    91.0
+    """
+    return max((abs(float(v)) for v in values if is_number(v) and math.isfinite(float(v))), default=0.0)
+
+
+def settled(value: Any, scale: float, rel: float = ROUND_OFF) -> Any:
+    """``value``, or 0.0 where it is round-off: ``|value| <= rel x max(1, |scale|)`` in the value's unit.
+
+    A swing of 0.000000121 MW beside a headline of 85 GW is solver noise, not a finding; anything else
+    (None, NaN, words) is returned as it is, for :func:`quantity` to say.
+
+    >>> settled(1.21e-10, 85.2), settled(0.05, 85.2), settled(None, 85.2)
+    (0.0, 0.05, None)
+    """
+    if not is_number(value) or not math.isfinite(float(value)):
+        return value
+    return 0.0 if abs(float(value)) <= rel * max(1.0, abs(float(scale))) else value
+
+
 def figure(fig: Any, digits: int = 3, missing: str = "n/a") -> str:
     """A summary figure ``{"value": ..., "unit": ...}`` as words; anything else as ``missing``."""
     if isinstance(fig, Mapping) and "value" in fig:

@@ -407,8 +407,10 @@ def ranking_lines(summary: Mapping[str, Any], top: int = 5) -> list[str]:
     lines = [f"  Read before quoting: the inputs that move the {ranked.get('headline')} most (inputs/ranges.csv, "
              f"each from its low to its high; the range above also moves {joint.get('inputs', 0)} of them "
              f"together over {joint.get('solved', 0)} Latin-hypercube cases):"]
+    ends = ("cost_low", "cost_high") if rows[0].get("swing_unit") == "USD" else ("capacity_low", "capacity_high")
+    scale = fmt.table_scale([r.get(k) for r in rows for k in ends])     # a swing below its round-off reads 0
     for r in rows[:top]:
-        swing = fmt.quantity(r.get("swing"), r.get("swing_unit", ""))
+        swing = fmt.quantity(fmt.settled(r.get("swing"), scale), r.get("swing_unit", ""))
         reach = fmt.span(r.get("capacity_low"), r.get("capacity_high"), r.get("capacity_unit", "GW"))
         cost = fmt.span(r.get("cost_low"), r.get("cost_high"), "USD")
         note = f"; {r['note']}" if r.get("note") else ""

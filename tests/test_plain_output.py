@@ -168,3 +168,36 @@ def test_sweep_sensitivity_tables_count_cases_exactly_and_show_round_off_as_zero
     assert cells[2][1:] == ["0.013", "1,024"], cells
     _, note = _indices([5.0] * 8, 2, ("S1",), lambda y: {})
     assert not E_NOTATION.search(note) and "1e-9" not in note, note
+
+
+def _ranked_row(label: str, swing: float, cap_low: float, cap_high: float | None) -> dict:
+    return {"key": label, "label": label, "low_text": "500 MW", "high_text": "1.5 GW", "cost_low": 3.94e12,
+            "cost_high": 3.95e12, "capacity_low": cap_low, "capacity_high": cap_high, "capacity_unit": "GW",
+            "swing": swing, "swing_unit": "GW"}
+
+
+def test_a_headline_range_swing_of_solver_round_off_reads_0_on_page_and_terminal():
+    """A swing of 1.2e-10 GW beside a headline of 85 GW is noise: it reads "0 GW", not "0.000000121 MW"."""
+    from model.headline_range import ranking_lines
+    from model.pages.plan import quote_blocks
+
+    rows = [_ranked_row("revenue growth", 22.4, 68.8, 91.2), _ranked_row("first racks", 1.2099e-10, 85.19, None),
+            _ranked_row("a small real swing", 0.0097, 85.19, 85.1997)]
+    summary = {"assumptions_ranked": {"value": rows, "headline": "largest reachable capacity"},
+               "headline_range": {"jointly": {"inputs": 2, "solved": 48}}}
+    page = str(quote_blocks(summary))
+    terminal = "\n".join(ranking_lines(summary))
+    for text in (page, terminal):
+        assert "0.000000121" not in text and "0.00000012" not in text
+        assert "9.7 MW" in text                                   # a real swing is still shown
+    assert "'text': '0 GW'" in page
+    assert "first racks (500 MW .. 1.5 GW): 0 GW" in terminal
+
+
+def test_settled_keeps_figures_and_zeroes_round_off_relative_to_the_tables_scale():
+    from model.fmt import settled, table_scale
+
+    assert settled(1.2e-10, table_scale([85.2, None, 68.8])) == 0.0
+    assert settled(-3e6, 4e12) == 0.0 and settled(5e7, 4e12) == 5e7     # 3 million USD of 4 trillion is noise
+    assert settled(2e-7, 0.0) == 0.0 and settled(2e-6, 0.0) == 2e-6      # below 1 the tolerance is absolute
+    assert settled(None, 1.0) is None and settled("n/a", 1.0) == "n/a"

@@ -414,19 +414,31 @@ def quote_blocks(summary: Mapping[str, Any]) -> list[Any]:
         blocks.append(p("The assumptions that move the headline most, each from its low to its high value with "
                         "everything else as in this run. Quote a figure with the first few in mind."))
         rows = []
+        scale = ranking_scales(ranked)
         for a in ranked:
             unit = str(a.get("unit") or "")
             rng = (f"{a['low_text']} to {a['high_text']}" if "low_text" in a
                    else fmt.assumption_range(str(a.get("key", "")), a.get("low"), a.get("high"), unit))
+            swing_unit, cap = str(a.get("swing_unit") or ""), str(a.get("capacity_unit") or "GW")
             rows.append([str(a.get("label") or fmt.words(str(a.get("key", "")))), rng,
                          f"{fmt.quantity(a.get('cost_low'), 'USD')} to {fmt.quantity(a.get('cost_high'), 'USD')}",
-                         f"{fmt.quantity(a.get('capacity_low'), 'GW')} to {fmt.quantity(a.get('capacity_high'), 'GW')}",
-                         fmt.quantity(a.get("swing"), str(a.get("swing_unit") or ""))])
+                         f"{fmt.quantity(a.get('capacity_low'), cap)} to {fmt.quantity(a.get('capacity_high'), cap)}",
+                         fmt.quantity(fmt.settled(a.get("swing"), scale.get(swing_unit, 0.0)), swing_unit)])
         header = ["assumption", "range", "total cost", "capacity", "swing"]
         if not any(finite(a.get("capacity_low")) or finite(a.get("capacity_high")) for a in ranked):
             header, rows = header[:3] + header[4:], [r[:3] + r[4:] for r in rows]    # capacity not computed
         blocks.append(table_block(table(header, rows, numeric=(len(header) - 1,))))
     return blocks + calibration_blocks(summary)      # rows outside their tolerance first (model/pages/calibration.py)
+
+
+def ranking_scales(ranked: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """The scale of the ranking's figures by unit (the capacity unit: its capacities, ``USD``: its costs), against
+    which a swing is round-off (:func:`model.fmt.settled`)."""
+    out = {"USD": fmt.table_scale([a.get(k) for a in ranked for k in ("cost_low", "cost_high")])}
+    for unit in {str(a.get("capacity_unit") or "GW") for a in ranked}:
+        out[unit] = fmt.table_scale([a.get(k) for a in ranked if str(a.get("capacity_unit") or "GW") == unit
+                                     for k in ("capacity_low", "capacity_high")])
+    return out
 
 
 #: Keys the sections above show, or that are words and lists rather than figures.
