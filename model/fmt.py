@@ -281,7 +281,17 @@ LABELS = {
     "evpi": "Expected value of perfect information", "miss_probability": "Chance of missing the target",
     "expected_shortfall": "Expected shortfall", "least_cost": "Least cost", "slack": "Cost slack",
     "marginal_cost_of_target": "Marginal cost of the target",
+    "capacity_added": "Capacity added", "revenue": "Revenue", "debt_limit": "Debt limit", "interest": "Interest",
+    "debt_rule": "Debt rule", "interest_share": "Interest as a share of revenue",
+    "interest_flag": "Interest flagged above this share of revenue", "supply_share": "Share of the world's supply",
 }
+#: Summary figures that are shares of a whole (written as plain fractions, unit ""): shown in % (:func:`percent`).
+SHARE_FIGURES = ("interest_share", "interest_flag", "supply_share")
+
+
+def is_share_figure(key: str) -> bool:
+    """Whether a (dotted) summary key is a share, to be read in %: ``interest_share.2033`` is, ``debt`` is not."""
+    return str(key).split(".", 1)[0] in SHARE_FIGURES
 #: Parents whose members are named companies or places: ``capacity_by_vendor.amd`` -> ``AMD capacity``.
 _MEMBER_FIRST = {"capacity_by_vendor": "vendor", "capacity_by_host": "host", "capacity_by_region": "region",
                  "capacity_by_kind": "kind", "cost_by_part": "part", "power_built_by_kind": "kind",
@@ -333,7 +343,22 @@ def label(key: str, names: Mapping[str, Mapping[str, str]] | None = None) -> str
 
 
 #: Assumption keys whose values are shares (shown in %), not factors.
-_SHARE_KEYS = ("discount_rate", "interest_rate", "revenue_to_compute", "utilisation")
+_SHARE_KEYS = ("discount_rate", "interest_rate", "revenue_to_compute", "utilisation", "buyer_share", "grid_share",
+               "grid_capacity_credit")
+
+
+def override_value(key: str, value: Any, unit: str = "") -> str:
+    """An override's value as typed, a share key's plain fraction in % (``buyer_share.nvidia`` 0.4123: ``41.23 %``).
+
+    >>> override_value("buyer_share.nvidia", "0.4123"), override_value("pue", "1.3"), override_value("pue", "x", "")
+    ('41.23 %', '1.3', 'x')
+    """
+    if str(key).split(".")[0] in _SHARE_KEYS and not unit:
+        try:
+            return percent(float(str(value)), 4)
+        except ValueError:
+            return str(value)
+    return str(value)
 
 
 def assumption_range(key: str, low: Any, high: Any, unit: str = "") -> str:

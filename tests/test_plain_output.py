@@ -201,3 +201,19 @@ def test_settled_keeps_figures_and_zeroes_round_off_relative_to_the_tables_scale
     assert settled(-3e6, 4e12) == 0.0 and settled(5e7, 4e12) == 5e7     # 3 million USD of 4 trillion is noise
     assert settled(2e-7, 0.0) == 0.0 and settled(2e-6, 0.0) == 2e-6      # below 1 the tolerance is absolute
     assert settled(None, 1.0) is None and settled("n/a", 1.0) == "n/a"
+
+
+def test_the_plan_page_shows_shares_in_percent_with_names_never_as_raw_fractions():
+    from model.pages.plan import input_blocks, more_blocks
+
+    summary = {"status": "optimal", "target_year": 2033,
+               "interest_share": {"2032": {"value": 0.41, "unit": ""}, "2033": {"value": 0.5399667, "unit": ""}},
+               "interest_flag": {"value": 0.3, "unit": "", "flagged": [2033], "basis": "interest / revenue"},
+               "revenue": {"2033": {"value": 4.69e11, "unit": "USD/a"}}}
+    more = str(more_blocks(summary, {}))
+    assert "Interest as a share of revenue 2033" in more and "'54 %'" in more and "'30 %'" in more
+    assert not re.search(r"'0\.\d+'|interest_share|interest_flag", more), more
+    manifest = {"overrides": [{"action": "set", "target": "buyer_share.nvidia", "detail": "0.4123",
+                               "origin": "--set", "source": "command line"}]}
+    inputs = str(input_blocks(manifest))
+    assert "41.23 %" in inputs and "'0.4123'" not in inputs

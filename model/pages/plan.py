@@ -461,6 +461,9 @@ def more_blocks(summary: Mapping[str, Any], names: Mapping[str, Mapping[str, str
             continue      # a per-year series shows its target year only
         if isinstance(value, bool):
             text = "yes" if value else "no"
+        elif fmt.is_number(value) and not unit and fmt.is_share_figure(key) and (
+                len(parts) == 1 or re.fullmatch(r"\d{4}", parts[-1])):
+            text = fmt.percent(value)        # a share (or its value in a year), never "0.543"
         elif fmt.is_number(value) and not unit and float(value).is_integer():
             text = str(int(value))           # a year or a count, never "2,030"
         elif fmt.is_number(value):
@@ -483,7 +486,8 @@ def input_blocks(manifest: Mapping[str, Any]) -> list[Any]:
     if not entries:
         return [p("No changes: this run uses the base data as shipped in inputs/.")]
     origins = sorted({e["origin"] for e in entries if e["origin"]})
-    rows = [[e["action"], Markup("<span class='mono'>{}</span>").format(e["key"]), e["value"], e["unit"],
+    rows = [[e["action"], Markup("<span class='mono'>{}</span>").format(e["key"]),
+             fmt.override_value(e["key"], e["value"], e["unit"]), e["unit"],
              source_cell(e["source"])] for e in entries]
     return [p(f"{len(entries)} changes on top of the base data" + (f", from {', '.join(origins)}" if origins else "")
               + "; each with its source or reason."),
