@@ -98,9 +98,12 @@ def _explicit_names(file: str, id_column: str, name_column: str = "name", kind: 
                 if r.get(id_column) and (kind is None or r.get("kind") == kind)}
 
 
-@pytest.mark.parametrize("kind, file, column", [("region", "regions.csv", "region"), ("offer", "offers.csv", "offer")])
-def test_every_shipped_region_and_offer_has_a_display_name_of_its_own(kind, file, column):
-    """No region or offer of inputs/ falls back to its id in words (``World-Other`` -> ``World Other``)."""
+@pytest.mark.parametrize("kind, file, column", [("region", "regions.csv", "region"), ("offer", "offers.csv", "offer"),
+                                                ("power_source", "power_sources.csv", "power_source"),
+                                                ("deal", "deals.csv", "deal"),
+                                                ("commitment", "commitments.csv", "commitment")])
+def test_every_shipped_region_offer_source_deal_and_tranche_has_a_display_name_of_its_own(kind, file, column):
+    """No id of inputs/ falls back to its id in words (``World-Other`` -> ``World Other``)."""
     ids = set(_explicit_names(file, column, column))
     named = {i for i, n in _explicit_names("display_names.csv", "id", kind=kind).items() if n}
     assert ids and not ids - named, f"no display name in inputs/display_names.csv for {kind} {sorted(ids - named)}"
