@@ -295,7 +295,7 @@ def is_share_figure(key: str) -> bool:
 #: Parents whose members are named companies or places: ``capacity_by_vendor.amd`` -> ``AMD capacity``.
 _MEMBER_FIRST = {"capacity_by_vendor": "vendor", "capacity_by_host": "host", "capacity_by_region": "region",
                  "capacity_by_kind": "kind", "cost_by_part": "part", "power_built_by_kind": "kind",
-                 "power_built": "kind", "energy_comparison": "reference"}
+                 "power_built": "power_source", "energy_comparison": "reference"}
 _SMALL = {"it": "IT", "gw": "GW", "usd": "USD", "twh": "TWh", "pue": "PUE", "cvar": "CVaR", "co2": "CO2",
           "us": "US", "uae": "UAE", "flop": "FLOP"}
 

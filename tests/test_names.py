@@ -114,3 +114,10 @@ def test_every_shipped_region_offer_source_deal_and_tranche_has_a_display_name_o
 def test_every_shipped_vendor_host_and_family_has_a_name(file, column):
     shown = _explicit_names(file, column)
     assert shown and all(shown.values()), f"{file}: no name for {sorted(i for i, n in shown.items() if not n)}"
+
+
+def test_power_built_figures_are_labelled_with_the_power_sources_names():
+    from model.fmt import label
+
+    shown = {"power_source": {"grid-world-other": "new grid, rest of the world"}}
+    assert label("power_built.grid-world-other", shown) == "Power built: new grid, rest of the world"
