@@ -34,6 +34,7 @@ import xarray as xr
 from model import __version__
 from model.errors import ResultSetError
 from model.money_readout import money_figures
+from model.provenance import inputs_date, with_inputs_date
 from model.resultdir import check_name, ensure_free, new_result_dir  # noqa: F401  (re-exported)
 from model.scenario import Scenario
 from model.solve import Outcome
@@ -103,6 +104,15 @@ def figure(value: float, unit: str) -> dict[str, Any]:
     return quantity_json(value, unit)
 
 
+def dated_shares(shares: dict[str, dict], date: str | None) -> dict[str, dict]:
+    """The shares of the world's supply with each basis stating the inputs' date ("inputs of DATE"), not the
+    day the world was solved or its allocation written (:func:`model.provenance.with_inputs_date`)."""
+    return {kind: {key: ({**entry, "basis": with_inputs_date(entry["basis"], date)}
+                         if isinstance(entry, dict) and isinstance(entry.get("basis"), str) else entry)
+                   for key, entry in members.items()} if isinstance(members, dict) else members
+            for kind, members in shares.items()}
+
+
 def summary(s: Scenario, outcome: Outcome, ds: xr.Dataset, extras: dict[str, Any] | None = None) -> dict[str, Any]:
     """Headline figures, each as ``{"value", "unit"}``.
 
@@ -121,7 +131,7 @@ def summary(s: Scenario, outcome: Outcome, ds: xr.Dataset, extras: dict[str, Any
         "objective": "min-cost" if outcome.status != "optimal" or outcome.max_reachable is None else "max-capacity",
     }
     if s.supply_share:
-        out["supply_share"] = s.supply_share
+        out["supply_share"] = dated_shares(s.supply_share, inputs_date(s.input_files))
     reach = outcome.max_reachable if outcome.max_reachable is not None else extras.get("max_reachable")
     if reach is not None:
         out["max_reachable"] = (figure(reach, "GW") if t.kind == "power" else figure(reach * 1e18, "FLOP/s"))
@@ -371,6 +381,7 @@ def manifest(s: Scenario, outcome: Outcome, argv: list[str], timings: dict[str, 
         "scenario_description": s.description,
         "overrides": [o.__dict__ for o in s.overrides],
         "inputs_sha256": s.input_files,
+        "inputs_date": inputs_date(s.input_files),
         "status": outcome.status,
         "message": outcome.message,
         "solver": outcome.solver,

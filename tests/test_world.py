@@ -381,3 +381,23 @@ def test_the_live_page_moves_a_rivals_plan_and_answers_as_the_cli_does():
                      "max-capacity").max_reachable
     base = solve_plan(load_scenario(DEFAULT_INPUTS, target=TargetSpec("250GW")), "max-capacity").max_reachable
     assert page == pytest.approx(cli, rel=1e-6) and cli < base - 0.1
+
+
+def test_inputs_of_date_states_the_inputs_date_not_the_day_the_allocation_was_written(tmp_path):
+    """The toy's rows are dated 2026-11-23: the allocation, the shares' basis and the manifest say so."""
+    from model.cli import main
+    from model.cli_common import dispatch
+
+    folder = write_world(tmp_path / "in", last_year=2027, output_gw=1.0, grid_gw=1.5)
+    assert dispatch(["world", "--inputs", str(folder), "--results", str(tmp_path / "res"), "--name", "w",
+                     "--write-allocation", "--no-plots"]) == 0
+    allocation = (folder / "world_allocation.csv").read_text()
+    assert "on inputs of 2026-11-23" in allocation
+    assert json.loads((tmp_path / "res" / "w" / "manifest.json").read_text())["inputs_date"] == "2026-11-23"
+    # an allocation written on another day still reads as of its inputs' date
+    (folder / "world_allocation.csv").write_text(allocation.replace("inputs of 2026-11-23", "inputs of 2031-01-05"))
+    assert main(["--inputs", str(folder), "--results", str(tmp_path / "res"), "--name", "p", "--no-plots",
+                 "--no-ranking"]) in (0, 3)
+    summ = json.loads((tmp_path / "res" / "p" / "summary.json").read_text())
+    assert summ["supply_share"]["vendor"]["acme"]["basis"] == "world run, value rule, inputs of 2026-11-23"
+    assert json.loads((tmp_path / "res" / "p" / "manifest.json").read_text())["inputs_date"] == "2026-11-23"

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from model.provenance import inputs_date
 from model.resultdir import new_result_dir
 from model.results import code_sha256, package_versions
 from model.world.data import WorldInputs
@@ -269,7 +270,8 @@ def manifest(w: WorldInputs, o: WorldOutcome, argv: list[str], inputs_dir: str) 
     return {"kind": "world", "command_line": ["run.py", "world", *argv], "created": _dt.datetime.now(_dt.timezone.utc)
             .isoformat(timespec="seconds"), "scenario": w.name, "rule": o.rule, "sets": list(w.sets),
             "cwd": str(Path.cwd()), "inputs_dir": inputs_dir, "status": o.status, "timings_s": o.timings,
-            "solver": o.solver, "lp_size": o.size, "input_files": w.input_files, "packages": package_versions(),
+            "solver": o.solver, "lp_size": o.size, "input_files": w.input_files,
+            "inputs_date": inputs_date(w.input_files), "packages": package_versions(),
             "code_sha256": code_sha256()}
 
 
