@@ -132,6 +132,8 @@ def quantity(value: Any, unit: str = "", digits: int = 3, missing: str = "n/a") 
     '1,600 ZFLOP/s'
     >>> quantity(4, "a"), quantity(0.25, "GW"), quantity(float("nan"), "GW", missing="not reached")
     ('4 years', '250 MW', 'not reached')
+    >>> quantity(1.04e-11, "GW/USD")
+    '0.0104 GW per billion USD'
     """
     if not is_number(value):
         return missing if value is None else f"{value} {unit}".strip()
@@ -163,6 +165,8 @@ def quantity(value: Any, unit: str = "", digits: int = 3, missing: str = "n/a") 
         return sig(v, digits)
     if unit == "USD/USD":
         return f"{sig(v, digits)} USD per USD"
+    if unit.endswith("/USD") and "USD" not in unit[:-4]:     # GW per USD: per billion USD, as the terminal says it
+        return f"{sig(v * 1e9, digits)} {unit[:-4]} per billion USD"
     if unit == "tCO2" or unit == "t":
         for scale, word in ((1e9, "billion"), (1e6, "million")):
             if abs(v) >= scale:

@@ -217,3 +217,14 @@ def test_the_plan_page_shows_shares_in_percent_with_names_never_as_raw_fractions
                                "origin": "--set", "source": "command line"}]}
     inputs = str(input_blocks(manifest))
     assert "41.23 %" in inputs and "'0.4123'" not in inputs
+
+
+def test_a_shadow_price_per_usd_reads_per_billion_usd_not_with_eleven_zeros():
+    from model.fmt import quantity
+    from model.pages.plan import _limit_rows
+
+    row = {"label": "funding 2035", "meaning": "1 billion USD more of 'funding 2035' would raise ... by 0.0104 GW",
+           "value": 1.04e-11, "unit": "GW/USD"}
+    text = str(_limit_rows([row]))
+    assert "0.0104 GW per billion USD" in text and "0.0000000000104" not in text
+    assert quantity(-3.43e-12, "GW/USD") == "-0.00343 GW per billion USD"
