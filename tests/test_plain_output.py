@@ -228,3 +228,13 @@ def test_a_shadow_price_per_usd_reads_per_billion_usd_not_with_eleven_zeros():
     text = str(_limit_rows([row]))
     assert "0.0104 GW per billion USD" in text and "0.0000000000104" not in text
     assert quantity(-3.43e-12, "GW/USD") == "-0.00343 GW per billion USD"
+
+
+def test_every_family_of_binding_limit_the_base_meets_reads_in_words():
+    from model.pages.plan import rollup
+
+    limits = [{"family": f, "unit": "USD/GW", "region": "", "year": None, "value": 1e11, "who": ""}
+              for f in ("commitment", "terminal_debt", "vendor_supply_cap")]
+    words = [r["core"] for r in rollup(limits, 13)]
+    assert words == ["scheduled deliveries and tranche caps bind", "terminal debt rule binds",
+                     "vendor supply binds"], words

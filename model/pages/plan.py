@@ -35,6 +35,7 @@ FAMILIES = {
     "source_energy_cap": "energy per power source", "funding_balance": "funding",
     "debt_limit": "debt limit", "portfolio_share": "portfolio rules", "target_capacity": "the target",
     "milestone_capacity": "milestones", "target_compute": "the target", "milestone_compute": "milestones",
+    "commitment": "scheduled deliveries and tranche caps", "terminal_debt": "terminal debt rule",
 }
 TARGET_FAMILIES = ("target_capacity", "target_compute", "milestone_capacity", "milestone_compute")
 
