@@ -348,7 +348,12 @@ def label(key: str, names: Mapping[str, Mapping[str, str]] | None = None) -> str
 
 #: Assumption keys whose values are shares (shown in %), not factors.
 _SHARE_KEYS = ("discount_rate", "interest_rate", "revenue_to_compute", "utilisation", "buyer_share", "grid_share",
-               "grid_capacity_credit")
+               "grid_capacity_credit", "capacity_credit", "terminal_debt_growth")
+
+
+def is_share_key(key: str) -> bool:
+    """Whether an input key or parameter (``buyer_share.nvidia``, ``capacity_credit``) is a share, read in %."""
+    return str(key).split(".")[0] in _SHARE_KEYS
 
 
 def override_value(key: str, value: Any, unit: str = "") -> str:

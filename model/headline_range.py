@@ -178,8 +178,10 @@ def _swing(a: float | None, b: float | None) -> float | None:
 
 
 def _value_text(r: InputRange, x: float) -> str:
-    from model.fmt import quantity, sig
+    from model.fmt import is_share_key, percent, quantity, sig
 
+    if r.unit in ("dimensionless", "") and is_share_key(r.parameter):
+        return percent(x, 6)        # a share (a capacity credit, the terminal debt growth): 10 %, not 0.1
     if r.unit == "x":
         return f"x {sig(x, 6)}"
     if r.unit == "year":            # a calendar year that replaces one (horizon.csv's last_year), not a duration

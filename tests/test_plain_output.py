@@ -238,3 +238,15 @@ def test_every_family_of_binding_limit_the_base_meets_reads_in_words():
     words = [r["core"] for r in rollup(limits, 13)]
     assert words == ["scheduled deliveries and tranche caps bind", "terminal debt rule binds",
                      "vendor supply binds"], words
+
+
+def test_a_ranged_share_reads_in_percent_and_a_pue_stays_a_plain_number():
+    from model.headline_range import _value_text
+    from model.inputs.ranges import InputRange
+
+    def ranged(parameter: str, low: float, high: float) -> InputRange:
+        return InputRange(1, "x.csv", (), parameter, parameter, low, high, "dimensionless", "", "", "")
+
+    assert [_value_text(ranged("terminal_debt_growth", 0.0, 0.1), x) for x in (0.0, 0.1)] == ["0 %", "10 %"]
+    assert _value_text(ranged("capacity_credit", 0.08, 0.2), 0.08) == "8 %"
+    assert _value_text(ranged("pue", 1.2, 1.4), 1.2) == "1.2"
