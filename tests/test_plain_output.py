@@ -250,3 +250,11 @@ def test_a_ranged_share_reads_in_percent_and_a_pue_stays_a_plain_number():
     assert [_value_text(ranged("terminal_debt_growth", 0.0, 0.1), x) for x in (0.0, 0.1)] == ["0 %", "10 %"]
     assert _value_text(ranged("capacity_credit", 0.08, 0.2), 0.08) == "8 %"
     assert _value_text(ranged("pue", 1.2, 1.4), 1.2) == "1.2"
+
+
+def test_the_provenance_says_timings_in_words_not_their_keys():
+    from model.pages import provenance_rows
+
+    rows = dict((r[0], r[1]) for r in provenance_rows({"timings_s": {"reach_solve": 0.03, "range_one_at_a_time": 14.5,
+                                                                      "range_cpu": 17.0}}))
+    assert rows["timings"] == "reach solve 0.03 s, range one at a time 14.5 s, range CPU 17 s"
