@@ -401,3 +401,12 @@ def test_inputs_of_date_states_the_inputs_date_not_the_day_the_allocation_was_wr
     summ = json.loads((tmp_path / "res" / "p" / "summary.json").read_text())
     assert summ["supply_share"]["vendor"]["acme"]["basis"] == "world run, value rule, inputs of 2026-11-23"
     assert json.loads((tmp_path / "res" / "p" / "manifest.json").read_text())["inputs_date"] == "2026-11-23"
+
+
+def test_the_world_page_names_regions_by_their_display_names_not_their_descriptions(tmp_path):
+    from model.world.output import world_summary
+
+    folder = write_world(tmp_path / "in")
+    (folder / "display_names.csv").write_text("kind,id,name\nregion,R,Riverside\n")
+    w = load_world(folder)
+    assert world_summary(w, solve_world(w), 2025)["region_names"] == {"R": "Riverside"}
