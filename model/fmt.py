@@ -27,6 +27,8 @@ _SI = ((1e30, "Q"), (1e27, "R"), (1e24, "Y"), (1e21, "Z"), (1e18, "E"), (1e15, "
 _MONEY = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
 _YEAR_UNITS = {"a", "yr", "year", "years"}
 _SHARE_UNITS = {"dimensionless", "", "1", "fraction"}
+#: An end of a range with no answer (the inputs there give no plan), in words.
+NO_PLAN_END = "no plan"
 
 
 def sig(v: float, digits: int = 3) -> str:
@@ -221,13 +223,14 @@ def percent(share: Any, digits: int = 2, signed: bool = False, missing: str = "n
     return f"{'+' if signed and share > 0 else ''}{text} %"
 
 
-def span(low: Any, high: Any, unit: str = "", digits: int = 3) -> str:
-    """A range with the unit said once when both ends share it: ``7.06 to 7.52 trillion USD``.
+def span(low: Any, high: Any, unit: str = "", digits: int = 3, missing: str = "n/a") -> str:
+    """A range with the unit said once when both ends share it: ``7.06 to 7.52 trillion USD``; an end that is
+    not there is said as ``missing``.
 
-    >>> span(7.06e12, 7.52e12, "USD"), span(5e8, 2e9, "USD")
-    ('7.06 to 7.52 trillion USD', '500 million USD to 2 billion USD')
+    >>> span(7.06e12, 7.52e12, "USD"), span(5e8, 2e9, "USD"), span(85.2, None, "GW", missing="no plan")
+    ('7.06 to 7.52 trillion USD', '500 million USD to 2 billion USD', '85.2 GW to no plan')
     """
-    lo, hi = quantity(low, unit, digits), quantity(high, unit, digits)
+    lo, hi = quantity(low, unit, digits, missing), quantity(high, unit, digits, missing)
     if lo == hi:
         return lo
     lo_num, _, lo_unit = lo.partition(" ")

@@ -413,8 +413,9 @@ def ranking_lines(summary: Mapping[str, Any], top: int = 5) -> list[str]:
     scale = fmt.table_scale([r.get(k) for r in rows for k in ends])     # a swing below its round-off reads 0
     for r in rows[:top]:
         swing = fmt.quantity(fmt.settled(r.get("swing"), scale), r.get("swing_unit", ""))
-        reach = fmt.span(r.get("capacity_low"), r.get("capacity_high"), r.get("capacity_unit", "GW"))
-        cost = fmt.span(r.get("cost_low"), r.get("cost_high"), "USD")
+        reach = fmt.span(r.get("capacity_low"), r.get("capacity_high"), r.get("capacity_unit", "GW"),
+                         missing=fmt.NO_PLAN_END)
+        cost = fmt.span(r.get("cost_low"), r.get("cost_high"), "USD", missing=fmt.NO_PLAN_END)
         note = f"; {r['note']}" if r.get("note") else ""
         lines.append(f"    - {r['label']} ({r['low_text']} .. {r['high_text']}): {swing} "
                      f"(reach {reach}; cost {cost}{note})")

@@ -192,6 +192,8 @@ def test_a_headline_range_swing_of_solver_round_off_reads_0_on_page_and_terminal
         assert "9.7 MW" in text                                   # a real swing is still shown
     assert "'text': '0 GW'" in page
     assert "first racks (500 MW .. 1.5 GW): 0 GW" in terminal
+    assert "85.2 GW to no plan" in page and "reach 85.2 GW to no plan" in terminal       # an end without a plan
+    assert "n/a" not in page and "n/a" not in terminal
 
 
 def test_settled_keeps_figures_and_zeroes_round_off_relative_to_the_tables_scale():

@@ -422,8 +422,10 @@ def quote_blocks(summary: Mapping[str, Any]) -> list[Any]:
                    else fmt.assumption_range(str(a.get("key", "")), a.get("low"), a.get("high"), unit))
             swing_unit, cap = str(a.get("swing_unit") or ""), str(a.get("capacity_unit") or "GW")
             rows.append([str(a.get("label") or fmt.words(str(a.get("key", "")))), rng,
-                         f"{fmt.quantity(a.get('cost_low'), 'USD')} to {fmt.quantity(a.get('cost_high'), 'USD')}",
-                         f"{fmt.quantity(a.get('capacity_low'), cap)} to {fmt.quantity(a.get('capacity_high'), cap)}",
+                         f"{fmt.quantity(a.get('cost_low'), 'USD', missing=fmt.NO_PLAN_END)} to "
+                         f"{fmt.quantity(a.get('cost_high'), 'USD', missing=fmt.NO_PLAN_END)}",
+                         f"{fmt.quantity(a.get('capacity_low'), cap, missing=fmt.NO_PLAN_END)} to "
+                         f"{fmt.quantity(a.get('capacity_high'), cap, missing=fmt.NO_PLAN_END)}",
                          fmt.quantity(fmt.settled(a.get("swing"), scale.get(swing_unit, 0.0)), swing_unit)])
         header = ["assumption", "range", "total cost", "capacity", "swing"]
         if not any(finite(a.get("capacity_low")) or finite(a.get("capacity_high")) for a in ranked):
