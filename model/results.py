@@ -23,7 +23,7 @@ import os
 import platform
 import re
 import sys
-from decimal import Decimal
+from decimal import Context, Decimal
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
@@ -56,7 +56,7 @@ def default_name(s: Scenario, now: _dt.datetime | None = None, objective: str = 
     if objective == "max-capacity":
         target = "most-" + ("compute" if t.kind != "power" else "facility-power" if facility else "capacity")
     else:
-        target = (f"{plain_decimal(Decimal(repr(float(t.value))))}GW" + ("-facility" if facility else "")
+        target = (f"{plain_decimal(t.value)}GW" + ("-facility" if facility else "")
                   if t.kind == "power" else compute_rate_name(t.value))
     year = min(x.year for x in s.targets if x.main)
     name = f"{s.name}_{target}-{year}_{now.strftime('%Y%m%dT%H%M%S')}".replace("+", "")
@@ -68,22 +68,33 @@ _RATE_PREFIXES = ((30, "Q"), (27, "R"), (24, "Y"), (21, "Z"), (18, "E"), (15, "P
                   (3, "k"))
 
 
-def plain_decimal(d: Decimal) -> str:
-    """A decimal written out in digits, without e-notation or trailing zeros: ``2E+2`` -> ``200``, ``0.50`` -> ``0.5``."""
-    text = format(d.normalize(), "f")
+#: Significant digits of a target in a folder name: far finer than the model's tolerance (1e-6), coarse enough
+#: to drop the noise of unit conversion (200 ZFLOP/s is 200000.00000000003 EFLOP/s once converted).
+NAME_DIGITS = 12
+
+
+def plain_decimal(value: float | Decimal, digits: int = NAME_DIGITS) -> str:
+    """A number written out in digits to ``digits`` significant figures, without e-notation or trailing zeros.
+
+    >>> plain_decimal(250.0), plain_decimal(200000.00000000003), plain_decimal(1e-5), plain_decimal(250.0000001)
+    ('250', '200000', '0.00001', '250.0000001')
+    """
+    d = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    text = format(Context(prec=digits).plus(d).normalize(), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def compute_rate_name(value_eflops: float) -> str:
     """A compute target for a folder name, with an SI prefix and no e-notation: 2e5 EFLOP/s -> ``200ZFLOPs``.
 
-    The digits are the target's own (the shortest decimal that reads back as the same float, shifted by a
-    power of ten exactly), never rounded, so two different targets never share a name.
+    The digits are the target's own to :data:`NAME_DIGITS` significant figures (its shortest decimal shifted
+    by a power of ten exactly, then rounded), so two targets that differ at all within the model's tolerance
+    never share a name.
 
-    >>> compute_rate_name(200_000.0), compute_rate_name(1234.5678), compute_rate_name(0.5)
+    >>> compute_rate_name(200_000.00000000003), compute_rate_name(1234.5678), compute_rate_name(0.5)
     ('200ZFLOPs', '1.2345678ZFLOPs', '500PFLOPs')
     """
-    flops = Decimal(repr(float(value_eflops))).scaleb(18)
+    flops = Context(prec=NAME_DIGITS).plus(Decimal(repr(float(value_eflops))).scaleb(18))
     for power, prefix in _RATE_PREFIXES:
         if abs(flops) >= Decimal(10) ** power:
             return f"{plain_decimal(flops.scaleb(-power))}{prefix}FLOPs"

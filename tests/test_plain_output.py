@@ -92,6 +92,7 @@ def _plan_name(kind: str, value: float) -> str:
 
 def test_a_compute_target_run_is_named_with_an_si_prefix_not_e_notation():
     assert _plan_name("compute", 200_000.0) == "base_200ZFLOPs-2030_20261203T070000"     # 200 ZFLOP/s (EFLOP/s)
+    assert _plan_name("compute", 200_000.00000000003) == "base_200ZFLOPs-2030_20261203T070000"  # as parsed
     assert _plan_name("compute", 0.5) == "base_500PFLOPs-2030_20261203T070000"
     assert not E_NOTATION.search(_plan_name("compute", 1e-9)) and not E_NOTATION.search(_plan_name("power", 1e-5))
 
@@ -260,3 +261,11 @@ def test_the_provenance_says_timings_in_words_not_their_keys():
     rows = dict((r[0], r[1]) for r in provenance_rows({"timings_s": {"reach_solve": 0.03, "range_one_at_a_time": 14.5,
                                                                       "range_cpu": 17.0}}))
     assert rows["timings"] == "reach solve 0.03 s, range one at a time 14.5 s, range CPU 17 s"
+
+
+def test_a_compute_target_as_typed_names_its_folder_with_the_digits_typed():
+    from model.results import default_name
+    from model.scenario import TargetSpec, load_scenario
+
+    s = load_scenario(target=TargetSpec("200 ZFLOP/s", 2030))
+    assert default_name(s).startswith("base_200ZFLOPs-2030_"), default_name(s)
