@@ -323,7 +323,8 @@ def test_a_change_to_what_every_buyer_reads_re_solves_the_world_and_a_change_to_
     # powered): the shares come from the world's elastic solve, and their basis says so, naming the caps
     hot = load_scenario(DEFAULT_INPUTS, sets=["pue=1.3"], target=TargetSpec("60GW"))
     basis = hot.supply_share["region"]["US-Tennessee"]["basis"]
-    assert "cannot honour every buyer's signed deals" in basis and "US-Tennessee" in basis
+    assert "cannot honour every buyer's signed deals" in basis and "firm grid power in Tennessee" in basis
+    assert "US-Tennessee" not in basis                      # the cap by its display name, not its id
     assert all(0.0 <= v <= 1.0 for kind in hot.supply_share.values() for x in kind.values()
                for v in x["by_year"].values())
     # the buyer's own data (its revenue, in its own finance.csv) re-solves the world too; the target does not
