@@ -121,3 +121,13 @@ def test_power_built_figures_are_labelled_with_the_power_sources_names():
 
     shown = {"power_source": {"grid-world-other": "new grid, rest of the world"}}
     assert label("power_built.grid-world-other", shown) == "Power built: new grid, rest of the world"
+
+
+def test_a_tranche_cap_reads_once_as_the_end_of_an_offer():
+    """A cap's limit is 'end of offer NAME': its name must not say 'end of' again ('end of offer end of Cerebras')."""
+    shown = names.project_names()
+    caps = [c for c in load_scenario().commitments if c.bound == "at_most"]
+    assert caps
+    for c in caps:
+        label = names.humanise(f"end of offer {c.name} ({c.first_year}-{c.last_year})", shown)
+        assert "end of offer end of" not in label and c.name not in label, label
