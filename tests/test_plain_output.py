@@ -269,3 +269,12 @@ def test_a_compute_target_as_typed_names_its_folder_with_the_digits_typed():
 
     s = load_scenario(target=TargetSpec("200 ZFLOP/s", 2030))
     assert default_name(s).startswith("base_200ZFLOPs-2030_"), default_name(s)
+
+
+def test_more_figures_say_a_figures_year_and_gas_in_its_label_not_as_rows_of_their_own():
+    from model.pages.plan import more_blocks
+
+    summary = {"target_year": 2033, "energy_cost": {"value": 2.38e10, "unit": "USD/a", "year": 2033},
+               "emissions": {"value": 223.0, "unit": "Mt/a", "year": 2033, "gas": "CO2"}}
+    rows = [[c["text"] for c in r["cells"]] for r in more_blocks(summary, {})[0]["table"]["rows"]]
+    assert rows == [["Energy cost 2033", "23.8 billion USD/a"], ["Emissions (CO2) 2033", "223 Mt/a"]], rows

@@ -453,15 +453,33 @@ SHOWN = {"status", "message", "scenario", "target_year", "objective", "total_cos
          "supply_share", "what_stops", "binding_note", "headline_range"}   # their sections: Shares, Why, Read before quoting
 
 
+#: Fields of a figure said in its label rather than as rows of their own: its year, its gas.
+FOLDED = ("year", "gas")
+
+
+def folded_label(key: str, flat: Mapping[str, tuple[Any, str]], names: Mapping[str, Mapping[str, str]]) -> str:
+    """A figure's label with its year and gas fields in it: ``Energy cost 2033``, ``Emissions (CO2) 2033``."""
+    text = fmt.label(key, names)
+    gas, year = flat.get(f"{key}.gas", (None, ""))[0], flat.get(f"{key}.year", (None, ""))[0]
+    if isinstance(gas, str) and gas:
+        text += f" ({gas})"
+    if fmt.is_number(year) and float(year).is_integer():
+        text += f" {int(year)}"
+    return text
+
+
 def more_blocks(summary: Mapping[str, Any], names: Mapping[str, Mapping[str, str]]) -> list[Any]:
     """Figures the sections above do not place (keys added later), with labels and units, never raw keys."""
     other = {k: v for k, v in summary.items() if k not in SHOWN}
     rows = []
     ty = str(summary.get("target_year", ""))
-    for key, (value, unit) in flatten_summary(other).items():
+    flat = flatten_summary(other)
+    for key, (value, unit) in flat.items():
         parts = key.split(".")
         if len(parts) > 1 and re.fullmatch(r"\d{4}", parts[1]) and parts[1] != ty:
             continue      # a per-year series shows its target year only
+        if len(parts) == 2 and parts[1] in FOLDED and parts[0] in flat:
+            continue      # said in its figure's label (Energy cost 2033, Emissions (CO2))
         if isinstance(value, bool):
             text = "yes" if value else "no"
         elif fmt.is_number(value) and not unit and fmt.is_share_figure(key) and (
@@ -475,7 +493,7 @@ def more_blocks(summary: Mapping[str, Any], names: Mapping[str, Mapping[str, str
             continue
         else:
             text = str(value)
-        rows.append([fmt.label(key, names), text])
+        rows.append([folded_label(key, flat, names), text])
     ct = summary.get("compute_in_service")
     if isinstance(ct, dict) and ty in ct:
         rows.insert(0, [f"Compute in service {ty}", fmt.figure(ct[ty])])
