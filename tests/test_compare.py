@@ -199,3 +199,14 @@ def test_the_compare_headline_opens_with_the_figures_that_matter_and_says_shares
     assert "1 of 5 differ" in shares and "NVIDIA (chips)" in shares and "41 %" in shares and "0 %" in shares
     head = pd.read_csv(tmp_path / "c" / "s" / "tables" / "headline.csv")      # the file keeps every share
     assert (head["key"] == "supply_share.vendor.nvidia.by_year.2033").any()
+
+
+def test_an_overridden_share_reads_in_percent_on_the_terminal_and_the_page(tmp_path, capsys):
+    share = {"action": "set", "target": "buyer_share.nvidia", "detail": "0.4123", "origin": "--set",
+             "source": "command line"}
+    a = fake_set(tmp_path / "A", {"status": "optimal"}, {"overrides": []})
+    b = fake_set(tmp_path / "B", {"status": "optimal"}, {"overrides": [share]})
+    assert compare(str(a), str(b), "--results", str(tmp_path / "c"), "--out", "o") == 0
+    out = capsys.readouterr().out
+    assert "41.23 %" in out and "0.4123" not in out.split("Overrides that differ", 1)[1]
+    assert "41.23 %" in (tmp_path / "c" / "o" / "compare.html").read_text()

@@ -316,7 +316,8 @@ def report_text(views: Sequence[ResultSetView], headline: pd.DataFrame, files: p
         units = dif_over.sort_values("unit", ascending=False).drop_duplicates("key").set_index("key")["unit"]
         out.append("\nOverrides that differ (scenario files and --set; key, value in each set, unit):")
         out.append(_text_table(["key", "unit", *[shorten(lab, 30) for lab in labels]],
-                               [[k, units[k], *[str(x) for x in wide.loc[k]]] for k in dict.fromkeys(dif_over["key"])],
+                               [[k, units[k], *[fmt.override_value(k, x, str(units[k] or "")) for x in wide.loc[k]]]
+                                for k in dict.fromkeys(dif_over["key"])],
                                max_width=80))
     elif not overrides.empty:
         out.append("\nOverrides: the same in every set.")

@@ -107,7 +107,8 @@ def solve_world(w: WorldInputs, rule: str = "value", keep_targets: bool = False,
     read_out(out, w, {})
     out.overflow = {name: {k: float(value(v)) for k, v in var.items() if value(v) > 1e-6}
                     for name, var in overflows(m).items()}
-    words = [f"{cap_words(w, fam, k)}: {sig(gw)} GW" for fam, rows in out.overflow.items() for k, gw in sorted(rows.items())]
+    words = [f"{cap_words(w, fam, k)}: {sig(gw)} GW"
+             for fam, rows in out.overflow.items() for k, gw in sorted(rows.items())]
     out.message = ("signed deals and history need more than the world makes: " + "; ".join(words[:8])
                    + (" ..." if len(words) > 8 else ""))
     return out
