@@ -112,7 +112,7 @@ def test_older_result_set_missing_keys_are_named_by_key_and_set(tmp_path, capsys
                  {"version": "0.0.9", "inputs_sha256": {}})
     assert compare(str(a), str(b), "--results", str(tmp_path / "c"), "--out", "o", "--no-plots") == 0
     out = capsys.readouterr().out
-    assert "old lacks energy, cost_by_part" in out and "version 0.0.9" in out
+    assert "old lacks energy used, cost by part" in out and "version 0.0.9" in out     # in words, not keys
     missing = pd.read_csv(tmp_path / "c" / "o" / "tables" / "missing.csv")
     assert set(zip(missing["key"], missing["set"])) == {("energy", "old"), ("cost_by_part", "old")}
 

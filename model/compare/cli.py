@@ -96,6 +96,14 @@ def _field_units(key: str, unit: str, by_key: Mapping[str, pd.DataFrame], views:
     return [str(g.loc[v.label]["unit_as_written"] or "") if v.label in g.index else "" for v in views]
 
 
+def figure_words(key: str, names: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """A summary key in running text: ``cost_by_part`` -> ``cost by part``, ``energy`` -> ``energy used``."""
+    text = fmt.label(key, names)
+    if "." not in key and text[:1].islower():       # a breakdown's own word ("cost"): say what it breaks down
+        text = fmt.words(key)
+    return text if text.split(" ")[0].isupper() else text[:1].lower() + text[1:]
+
+
 #: Figures that are yes or no, as the summary writes them.
 YES_NO = {"True": "yes", "False": "no"}
 
@@ -292,11 +300,11 @@ def report_text(views: Sequence[ResultSetView], headline: pd.DataFrame, files: p
     flagged = headline[headline["note"].fillna("").str.match(r"^(incompatible|unknown|converted)")]
     if not flagged.empty:
         out.append("\nUnits:")
-        out += [f"  - {r.key} in {r.set}: {r.note}" for r in flagged.itertuples()]
+        out += [f"  - {figure_words(r.key, names)} in {r.set}: {r.note}" for r in flagged.itertuples()]
     if not missing.empty:
-        out.append("\nKeys missing from some sets:")
+        out.append("\nFigures missing from some sets:")
         for (lab, reason), g in missing.groupby(["set", "reason"], sort=False):
-            out.append(f"  - {lab} lacks {', '.join(g['key'])}: {reason}")
+            out.append(f"  - {lab} lacks {', '.join(figure_words(k, names) for k in g['key'])}: {reason}")
     out.append("")
     if files.empty:
         out.append("Input files: no set records their sha256 (no manifest.json).")
