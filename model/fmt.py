@@ -27,6 +27,8 @@ _SI = ((1e30, "Q"), (1e27, "R"), (1e24, "Y"), (1e21, "Z"), (1e18, "E"), (1e15, "
 _MONEY = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
 _YEAR_UNITS = {"a", "yr", "year", "years"}
 _SHARE_UNITS = {"dimensionless", "", "1", "fraction"}
+#: An end of a range with no answer (the inputs there give no plan), in words.
+NO_PLAN_END = "no plan"
 
 
 def sig(v: float, digits: int = 3) -> str:
@@ -132,6 +134,8 @@ def quantity(value: Any, unit: str = "", digits: int = 3, missing: str = "n/a") 
     '1,600 ZFLOP/s'
     >>> quantity(4, "a"), quantity(0.25, "GW"), quantity(float("nan"), "GW", missing="not reached")
     ('4 years', '250 MW', 'not reached')
+    >>> quantity(1.04e-11, "GW/USD")
+    '0.0104 GW per billion USD'
     """
     if not is_number(value):
         return missing if value is None else f"{value} {unit}".strip()
@@ -163,11 +167,41 @@ def quantity(value: Any, unit: str = "", digits: int = 3, missing: str = "n/a") 
         return sig(v, digits)
     if unit == "USD/USD":
         return f"{sig(v, digits)} USD per USD"
+    if unit.endswith("/USD") and "USD" not in unit[:-4]:     # GW per USD: per billion USD, as the terminal says it
+        return f"{sig(v * 1e9, digits)} {unit[:-4]} per billion USD"
     if unit == "tCO2" or unit == "t":
         for scale, word in ((1e9, "billion"), (1e6, "million")):
             if abs(v) >= scale:
                 return f"{sig(v / scale, digits)} {word} t" + (" CO2" if unit == "tCO2" else "")
     return f"{sig(v, digits)} {unit}".strip()
+
+
+#: Below this share of its table's scale a figure is the solver's round-off and is shown as 0 (the share the
+#: post-solve check allows a constraint, ``model/checks.py``).
+ROUND_OFF = 1e-6
+
+
+def table_scale(values: Any) -> float:
+    """The largest magnitude among ``values`` that are finite numbers (0 when there is none).
+
+    >>> table_scale([85.2, None, float("nan"), -91.0, "n/a"])
+    91.0
+    """
+    return max((abs(float(v)) for v in values if is_number(v) and math.isfinite(float(v))), default=0.0)
+
+
+def settled(value: Any, scale: float, rel: float = ROUND_OFF) -> Any:
+    """``value``, or 0.0 where it is round-off: ``|value| <= rel x max(1, |scale|)`` in the value's unit.
+
+    A swing of 0.000000121 MW beside a headline of 85 GW is solver noise, not a finding; anything else
+    (None, NaN, words) is returned as it is, for :func:`quantity` to say.
+
+    >>> settled(1.21e-10, 85.2), settled(0.05, 85.2), settled(None, 85.2)
+    (0.0, 0.05, None)
+    """
+    if not is_number(value) or not math.isfinite(float(value)):
+        return value
+    return 0.0 if abs(float(value)) <= rel * max(1.0, abs(float(scale))) else value
 
 
 def figure(fig: Any, digits: int = 3, missing: str = "n/a") -> str:
@@ -189,13 +223,14 @@ def percent(share: Any, digits: int = 2, signed: bool = False, missing: str = "n
     return f"{'+' if signed and share > 0 else ''}{text} %"
 
 
-def span(low: Any, high: Any, unit: str = "", digits: int = 3) -> str:
-    """A range with the unit said once when both ends share it: ``7.06 to 7.52 trillion USD``.
+def span(low: Any, high: Any, unit: str = "", digits: int = 3, missing: str = "n/a") -> str:
+    """A range with the unit said once when both ends share it: ``7.06 to 7.52 trillion USD``; an end that is
+    not there is said as ``missing``.
 
-    >>> span(7.06e12, 7.52e12, "USD"), span(5e8, 2e9, "USD")
-    ('7.06 to 7.52 trillion USD', '500 million USD to 2 billion USD')
+    >>> span(7.06e12, 7.52e12, "USD"), span(5e8, 2e9, "USD"), span(85.2, None, "GW", missing="no plan")
+    ('7.06 to 7.52 trillion USD', '500 million USD to 2 billion USD', '85.2 GW to no plan')
     """
-    lo, hi = quantity(low, unit, digits), quantity(high, unit, digits)
+    lo, hi = quantity(low, unit, digits, missing), quantity(high, unit, digits, missing)
     if lo == hi:
         return lo
     lo_num, _, lo_unit = lo.partition(" ")
@@ -253,11 +288,21 @@ LABELS = {
     "evpi": "Expected value of perfect information", "miss_probability": "Chance of missing the target",
     "expected_shortfall": "Expected shortfall", "least_cost": "Least cost", "slack": "Cost slack",
     "marginal_cost_of_target": "Marginal cost of the target",
+    "capacity_added": "Capacity added", "revenue": "Revenue", "debt_limit": "Debt limit", "interest": "Interest",
+    "debt_rule": "Debt rule", "interest_share": "Interest as a share of revenue",
+    "interest_flag": "Interest flagged above this share of revenue", "supply_share": "Share of the world's supply",
 }
+#: Summary figures that are shares of a whole (written as plain fractions, unit ""): shown in % (:func:`percent`).
+SHARE_FIGURES = ("interest_share", "interest_flag", "supply_share")
+
+
+def is_share_figure(key: str) -> bool:
+    """Whether a (dotted) summary key is a share, to be read in %: ``interest_share.2033`` is, ``debt`` is not."""
+    return str(key).split(".", 1)[0] in SHARE_FIGURES
 #: Parents whose members are named companies or places: ``capacity_by_vendor.amd`` -> ``AMD capacity``.
 _MEMBER_FIRST = {"capacity_by_vendor": "vendor", "capacity_by_host": "host", "capacity_by_region": "region",
                  "capacity_by_kind": "kind", "cost_by_part": "part", "power_built_by_kind": "kind",
-                 "power_built": "kind", "energy_comparison": "reference"}
+                 "power_built": "power_source", "energy_comparison": "reference"}
 _SMALL = {"it": "IT", "gw": "GW", "usd": "USD", "twh": "TWh", "pue": "PUE", "cvar": "CVaR", "co2": "CO2",
           "us": "US", "uae": "UAE", "flop": "FLOP"}
 
@@ -305,7 +350,27 @@ def label(key: str, names: Mapping[str, Mapping[str, str]] | None = None) -> str
 
 
 #: Assumption keys whose values are shares (shown in %), not factors.
-_SHARE_KEYS = ("discount_rate", "interest_rate", "revenue_to_compute", "utilisation")
+_SHARE_KEYS = ("discount_rate", "interest_rate", "revenue_to_compute", "utilisation", "buyer_share", "grid_share",
+               "grid_capacity_credit", "capacity_credit", "terminal_debt_growth")
+
+
+def is_share_key(key: str) -> bool:
+    """Whether an input key or parameter (``buyer_share.nvidia``, ``capacity_credit``) is a share, read in %."""
+    return str(key).split(".")[0] in _SHARE_KEYS
+
+
+def override_value(key: str, value: Any, unit: str = "") -> str:
+    """An override's value as typed, a share key's plain fraction in % (``buyer_share.nvidia`` 0.4123: ``41.23 %``).
+
+    >>> override_value("buyer_share.nvidia", "0.4123"), override_value("pue", "1.3"), override_value("pue", "x", "")
+    ('41.23 %', '1.3', 'x')
+    """
+    if str(key).split(".")[0] in _SHARE_KEYS and not unit:
+        try:
+            return percent(float(str(value)), 4)
+        except ValueError:
+            return str(value)
+    return str(value)
 
 
 def assumption_range(key: str, low: Any, high: Any, unit: str = "") -> str:

@@ -178,8 +178,10 @@ def _swing(a: float | None, b: float | None) -> float | None:
 
 
 def _value_text(r: InputRange, x: float) -> str:
-    from model.fmt import quantity, sig
+    from model.fmt import is_share_key, percent, quantity, sig
 
+    if r.unit in ("dimensionless", "") and is_share_key(r.parameter):
+        return percent(x, 6)        # a share (a capacity credit, the terminal debt growth): 10 %, not 0.1
     if r.unit == "x":
         return f"x {sig(x, 6)}"
     if r.unit == "year":            # a calendar year that replaces one (horizon.csv's last_year), not a duration
@@ -407,10 +409,13 @@ def ranking_lines(summary: Mapping[str, Any], top: int = 5) -> list[str]:
     lines = [f"  Read before quoting: the inputs that move the {ranked.get('headline')} most (inputs/ranges.csv, "
              f"each from its low to its high; the range above also moves {joint.get('inputs', 0)} of them "
              f"together over {joint.get('solved', 0)} Latin-hypercube cases):"]
+    ends = ("cost_low", "cost_high") if rows[0].get("swing_unit") == "USD" else ("capacity_low", "capacity_high")
+    scale = fmt.table_scale([r.get(k) for r in rows for k in ends])     # a swing below its round-off reads 0
     for r in rows[:top]:
-        swing = fmt.quantity(r.get("swing"), r.get("swing_unit", ""))
-        reach = fmt.span(r.get("capacity_low"), r.get("capacity_high"), r.get("capacity_unit", "GW"))
-        cost = fmt.span(r.get("cost_low"), r.get("cost_high"), "USD")
+        swing = fmt.quantity(fmt.settled(r.get("swing"), scale), r.get("swing_unit", ""))
+        reach = fmt.span(r.get("capacity_low"), r.get("capacity_high"), r.get("capacity_unit", "GW"),
+                         missing=fmt.NO_PLAN_END)
+        cost = fmt.span(r.get("cost_low"), r.get("cost_high"), "USD", missing=fmt.NO_PLAN_END)
         note = f"; {r['note']}" if r.get("note") else ""
         lines.append(f"    - {r['label']} ({r['low_text']} .. {r['high_text']}): {swing} "
                      f"(reach {reach}; cost {cost}{note})")

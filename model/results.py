@@ -23,6 +23,7 @@ import os
 import platform
 import re
 import sys
+from decimal import Context, Decimal
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
@@ -33,6 +34,7 @@ import xarray as xr
 from model import __version__
 from model.errors import ResultSetError
 from model.money_readout import money_figures
+from model.provenance import inputs_date, with_inputs_date
 from model.resultdir import check_name, ensure_free, new_result_dir  # noqa: F401  (re-exported)
 from model.scenario import Scenario
 from model.solve import Outcome
@@ -54,11 +56,49 @@ def default_name(s: Scenario, now: _dt.datetime | None = None, objective: str = 
     if objective == "max-capacity":
         target = "most-" + ("compute" if t.kind != "power" else "facility-power" if facility else "capacity")
     else:
-        target = (f"{t.value:g}GW" + ("-facility" if facility else "") if t.kind == "power"
-                  else f"{t.value * 1e18:.3g}FLOPs")
+        target = (f"{plain_decimal(t.value)}GW" + ("-facility" if facility else "")
+                  if t.kind == "power" else compute_rate_name(t.value))
     year = min(x.year for x in s.targets if x.main)
     name = f"{s.name}_{target}-{year}_{now.strftime('%Y%m%dT%H%M%S')}".replace("+", "")
     return re.sub(r"[^A-Za-z0-9._@-]+", "-", name).lstrip(".-_") or "plan"   # a plain folder name, always
+
+
+#: SI prefixes of a compute rate in a folder name, largest first (powers of ten of FLOP/s).
+_RATE_PREFIXES = ((30, "Q"), (27, "R"), (24, "Y"), (21, "Z"), (18, "E"), (15, "P"), (12, "T"), (9, "G"), (6, "M"),
+                  (3, "k"))
+
+
+#: Significant digits of a target in a folder name: far finer than the model's tolerance (1e-6), coarse enough
+#: to drop the noise of unit conversion (200 ZFLOP/s is 200000.00000000003 EFLOP/s once converted).
+NAME_DIGITS = 12
+
+
+def plain_decimal(value: float | Decimal, digits: int = NAME_DIGITS) -> str:
+    """A number written out in digits to ``digits`` significant figures, without e-notation or trailing zeros.
+
+    >>> plain_decimal(250.0), plain_decimal(200000.00000000003), plain_decimal(1e-5), plain_decimal(250.0000001)
+    ('250', '200000', '0.00001', '250.0000001')
+    """
+    d = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    text = format(Context(prec=digits).plus(d).normalize(), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def compute_rate_name(value_eflops: float) -> str:
+    """A compute target for a folder name, with an SI prefix and no e-notation: 2e5 EFLOP/s -> ``200ZFLOPs``.
+
+    The digits are the target's own to :data:`NAME_DIGITS` significant figures (its shortest decimal shifted
+    by a power of ten exactly, then rounded), so two targets that differ at all within the model's tolerance
+    never share a name.
+
+    >>> compute_rate_name(200_000.00000000003), compute_rate_name(1234.5678), compute_rate_name(0.5)
+    ('200ZFLOPs', '1.2345678ZFLOPs', '500PFLOPs')
+    """
+    flops = Context(prec=NAME_DIGITS).plus(Decimal(repr(float(value_eflops))).scaleb(18))
+    for power, prefix in _RATE_PREFIXES:
+        if abs(flops) >= Decimal(10) ** power:
+            return f"{plain_decimal(flops.scaleb(-power))}{prefix}FLOPs"
+    return f"{plain_decimal(flops)}FLOPs"
 
 
 def package_versions() -> dict[str, str]:
@@ -73,6 +113,15 @@ def package_versions() -> dict[str, str]:
 
 def figure(value: float, unit: str) -> dict[str, Any]:
     return quantity_json(value, unit)
+
+
+def dated_shares(shares: dict[str, dict], date: str | None) -> dict[str, dict]:
+    """The shares of the world's supply with each basis stating the inputs' date ("inputs of DATE"), not the
+    day the world was solved or its allocation written (:func:`model.provenance.with_inputs_date`)."""
+    return {kind: {key: ({**entry, "basis": with_inputs_date(entry["basis"], date)}
+                         if isinstance(entry, dict) and isinstance(entry.get("basis"), str) else entry)
+                   for key, entry in members.items()} if isinstance(members, dict) else members
+            for kind, members in shares.items()}
 
 
 def summary(s: Scenario, outcome: Outcome, ds: xr.Dataset, extras: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -93,7 +142,7 @@ def summary(s: Scenario, outcome: Outcome, ds: xr.Dataset, extras: dict[str, Any
         "objective": "min-cost" if outcome.status != "optimal" or outcome.max_reachable is None else "max-capacity",
     }
     if s.supply_share:
-        out["supply_share"] = s.supply_share
+        out["supply_share"] = dated_shares(s.supply_share, inputs_date(s.input_files))
     reach = outcome.max_reachable if outcome.max_reachable is not None else extras.get("max_reachable")
     if reach is not None:
         out["max_reachable"] = (figure(reach, "GW") if t.kind == "power" else figure(reach * 1e18, "FLOP/s"))
@@ -343,6 +392,7 @@ def manifest(s: Scenario, outcome: Outcome, argv: list[str], timings: dict[str, 
         "scenario_description": s.description,
         "overrides": [o.__dict__ for o in s.overrides],
         "inputs_sha256": s.input_files,
+        "inputs_date": inputs_date(s.input_files),
         "status": outcome.status,
         "message": outcome.message,
         "solver": outcome.solver,

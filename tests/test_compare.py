@@ -112,7 +112,7 @@ def test_older_result_set_missing_keys_are_named_by_key_and_set(tmp_path, capsys
                  {"version": "0.0.9", "inputs_sha256": {}})
     assert compare(str(a), str(b), "--results", str(tmp_path / "c"), "--out", "o", "--no-plots") == 0
     out = capsys.readouterr().out
-    assert "old lacks energy, cost_by_part" in out and "version 0.0.9" in out
+    assert "old lacks energy used, cost by part" in out and "version 0.0.9" in out     # in words, not keys
     missing = pd.read_csv(tmp_path / "c" / "o" / "tables" / "missing.csv")
     assert set(zip(missing["key"], missing["set"])) == {("energy", "old"), ("cost_by_part", "old")}
 
@@ -172,3 +172,41 @@ def test_comparison_set_has_long_tables_with_a_set_column_and_side_by_side_plots
     assert html.count("src='data:image/png;base64,") == 3 and "<script" not in html
     man = json.loads((out / "manifest.json").read_text())
     assert [s["label"] for s in man["sets"]] == ["free", "capped"] and man["reference"] == "free"
+
+
+def _with_shares(summary: dict, nvidia: float) -> dict:
+    shares = {"vendor": {v: {"basis": "world run", "unit": "dimensionless", "by_year": {"2033": s}}
+                         for v, s in (("amd", 1.0), ("nvidia", nvidia))},
+              "region": {r: {"basis": "world run", "unit": "dimensionless", "by_year": {"2033": 0.5}}
+                         for r in ("US-Texas", "US-Ohio", "World-Other")}}
+    return {"status": "optimal", "target": fig(60, "GW"), "target_year": 2033, "supply_share": shares, **summary}
+
+
+def test_the_compare_headline_opens_with_the_figures_that_matter_and_says_shares_apart(tmp_path, capsys):
+    a = fake_set(tmp_path / "A", _with_shares({"total_cost": fig(2.78e12, "USD"), "facility_power": fig(72, "GW"),
+                                               "interest_share": {"2033": fig(0.35, "")}}, 0.0))
+    b = fake_set(tmp_path / "B", _with_shares({"total_cost": fig(2.71e12, "USD"), "facility_power": fig(70, "GW"),
+                                               "interest_share": {"2033": fig(0.3, "")}}, 0.4123))
+    assert compare(str(a), str(b), "--results", str(tmp_path / "c"), "--out", "s", "--no-plots") == 0
+    out = capsys.readouterr().out
+    table = out.split("Headline figures", 1)[1].split("\n\n", 1)[0].splitlines()[3:]
+    assert [line.split("  ")[0] for line in table[:4]] == ["Status", "Target", "Total discounted cost",
+                                                            "Facility power"], table
+    assert "supply_share" not in out and not any("share" in line.lower() and "world" in line.lower()
+                                                  for line in table)
+    assert "Interest as a share of revenue 2033" in out and "-5 points" in out and "0.35" not in out
+    shares = out.split("Shares of the world's supply", 1)[1]
+    assert "1 of 5 differ" in shares and "NVIDIA (chips)" in shares and "41 %" in shares and "0 %" in shares
+    head = pd.read_csv(tmp_path / "c" / "s" / "tables" / "headline.csv")      # the file keeps every share
+    assert (head["key"] == "supply_share.vendor.nvidia.by_year.2033").any()
+
+
+def test_an_overridden_share_reads_in_percent_on_the_terminal_and_the_page(tmp_path, capsys):
+    share = {"action": "set", "target": "buyer_share.nvidia", "detail": "0.4123", "origin": "--set",
+             "source": "command line"}
+    a = fake_set(tmp_path / "A", {"status": "optimal"}, {"overrides": []})
+    b = fake_set(tmp_path / "B", {"status": "optimal"}, {"overrides": [share]})
+    assert compare(str(a), str(b), "--results", str(tmp_path / "c"), "--out", "o") == 0
+    out = capsys.readouterr().out
+    assert "41.23 %" in out and "0.4123" not in out.split("Overrides that differ", 1)[1]
+    assert "41.23 %" in (tmp_path / "c" / "o" / "compare.html").read_text()

@@ -84,3 +84,50 @@ def test_the_terminal_share_table_shows_vendor_and_region_names_not_ids():
     assert not re.search(r"\b(amd|US-Texas|World-Other)\b", text)
     page = str(share_blocks(summary, shown, 2033))
     assert "AMD" in page and "Texas" in page and "World-Other" not in page
+
+
+def _explicit_names(file: str, id_column: str, name_column: str = "name", kind: str | None = None) -> dict[str, str]:
+    """``{id: name}`` as written in a shipped input file (no fallback to the id in words)."""
+    import csv
+
+    from model.names import PROJECT_INPUTS
+
+    with (PROJECT_INPUTS / file).open(encoding="utf-8") as f:
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        return {r[id_column]: (r[name_column] or "").strip() for r in rows
+                if r.get(id_column) and (kind is None or r.get("kind") == kind)}
+
+
+@pytest.mark.parametrize("kind, file, column", [("region", "regions.csv", "region"), ("offer", "offers.csv", "offer"),
+                                                ("power_source", "power_sources.csv", "power_source"),
+                                                ("deal", "deals.csv", "deal"),
+                                                ("commitment", "commitments.csv", "commitment")])
+def test_every_shipped_region_offer_source_deal_and_tranche_has_a_display_name_of_its_own(kind, file, column):
+    """No id of inputs/ falls back to its id in words (``World-Other`` -> ``World Other``)."""
+    ids = set(_explicit_names(file, column, column))
+    named = {i for i, n in _explicit_names("display_names.csv", "id", kind=kind).items() if n}
+    assert ids and not ids - named, f"no display name in inputs/display_names.csv for {kind} {sorted(ids - named)}"
+
+
+@pytest.mark.parametrize("file, column", [("vendors.csv", "vendor"), ("hosts.csv", "host"),
+                                          ("families.csv", "family")])
+def test_every_shipped_vendor_host_and_family_has_a_name(file, column):
+    shown = _explicit_names(file, column)
+    assert shown and all(shown.values()), f"{file}: no name for {sorted(i for i, n in shown.items() if not n)}"
+
+
+def test_power_built_figures_are_labelled_with_the_power_sources_names():
+    from model.fmt import label
+
+    shown = {"power_source": {"grid-world-other": "new grid, rest of the world"}}
+    assert label("power_built.grid-world-other", shown) == "Power built: new grid, rest of the world"
+
+
+def test_a_tranche_cap_reads_once_as_the_end_of_an_offer():
+    """A cap's limit is 'end of offer NAME': its name must not say 'end of' again ('end of offer end of Cerebras')."""
+    shown = names.project_names()
+    caps = [c for c in load_scenario().commitments if c.bound == "at_most"]
+    assert caps
+    for c in caps:
+        label = names.humanise(f"end of offer {c.name} ({c.first_year}-{c.last_year})", shown)
+        assert "end of offer end of" not in label and c.name not in label, label

@@ -80,6 +80,29 @@ def test_default_names_are_plain_folder_names_whatever_the_scenario_is_called():
         check_name(default_name(s))          # raises for a name that is not one plain folder name
 
 
+def _plan_name(kind: str, value: float) -> str:
+    import datetime as dt
+
+    from model.results import default_name
+
+    target = SimpleNamespace(kind=kind, value=value, basis="it", main=True, year=2030)
+    s = SimpleNamespace(name="base", main_target=target, targets=[target])
+    return default_name(s, now=dt.datetime(2026, 12, 3, 7, 0, 0))
+
+
+def test_a_compute_target_run_is_named_with_an_si_prefix_not_e_notation():
+    assert _plan_name("compute", 200_000.0) == "base_200ZFLOPs-2030_20261203T070000"     # 200 ZFLOP/s (EFLOP/s)
+    assert _plan_name("compute", 200_000.00000000003) == "base_200ZFLOPs-2030_20261203T070000"  # as parsed
+    assert _plan_name("compute", 0.5) == "base_500PFLOPs-2030_20261203T070000"
+    assert not E_NOTATION.search(_plan_name("compute", 1e-9)) and not E_NOTATION.search(_plan_name("power", 1e-5))
+
+
+@pytest.mark.parametrize("kind, a, b", [("compute", 200_000.0, 200_100.0), ("compute", 200_000.0, 200_000.001),
+                                        ("power", 250.0, 250.0000001)])
+def test_two_different_targets_never_share_a_folder_name(kind, a, b):
+    assert _plan_name(kind, a) != _plan_name(kind, b)
+
+
 def _visible_text(html_text: str) -> str:
     """What a reader sees of a page: no scripts, styles, pictures or tags."""
     import html
@@ -146,3 +169,112 @@ def test_sweep_sensitivity_tables_count_cases_exactly_and_show_round_off_as_zero
     assert cells[2][1:] == ["0.013", "1,024"], cells
     _, note = _indices([5.0] * 8, 2, ("S1",), lambda y: {})
     assert not E_NOTATION.search(note) and "1e-9" not in note, note
+
+
+def _ranked_row(label: str, swing: float, cap_low: float, cap_high: float | None) -> dict:
+    return {"key": label, "label": label, "low_text": "500 MW", "high_text": "1.5 GW", "cost_low": 3.94e12,
+            "cost_high": 3.95e12, "capacity_low": cap_low, "capacity_high": cap_high, "capacity_unit": "GW",
+            "swing": swing, "swing_unit": "GW"}
+
+
+def test_a_headline_range_swing_of_solver_round_off_reads_0_on_page_and_terminal():
+    """A swing of 1.2e-10 GW beside a headline of 85 GW is noise: it reads "0 GW", not "0.000000121 MW"."""
+    from model.headline_range import ranking_lines
+    from model.pages.plan import quote_blocks
+
+    rows = [_ranked_row("revenue growth", 22.4, 68.8, 91.2), _ranked_row("first racks", 1.2099e-10, 85.19, None),
+            _ranked_row("a small real swing", 0.0097, 85.19, 85.1997)]
+    summary = {"assumptions_ranked": {"value": rows, "headline": "largest reachable capacity"},
+               "headline_range": {"jointly": {"inputs": 2, "solved": 48}}}
+    page = str(quote_blocks(summary))
+    terminal = "\n".join(ranking_lines(summary))
+    for text in (page, terminal):
+        assert "0.000000121" not in text and "0.00000012" not in text
+        assert "9.7 MW" in text                                   # a real swing is still shown
+    assert "'text': '0 GW'" in page
+    assert "first racks (500 MW .. 1.5 GW): 0 GW" in terminal
+    assert "85.2 GW to no plan" in page and "reach 85.2 GW to no plan" in terminal       # an end without a plan
+    assert "n/a" not in page and "n/a" not in terminal
+
+
+def test_settled_keeps_figures_and_zeroes_round_off_relative_to_the_tables_scale():
+    from model.fmt import settled, table_scale
+
+    assert settled(1.2e-10, table_scale([85.2, None, 68.8])) == 0.0
+    assert settled(-3e6, 4e12) == 0.0 and settled(5e7, 4e12) == 5e7     # 3 million USD of 4 trillion is noise
+    assert settled(2e-7, 0.0) == 0.0 and settled(2e-6, 0.0) == 2e-6      # below 1 the tolerance is absolute
+    assert settled(None, 1.0) is None and settled("n/a", 1.0) == "n/a"
+
+
+def test_the_plan_page_shows_shares_in_percent_with_names_never_as_raw_fractions():
+    from model.pages.plan import input_blocks, more_blocks
+
+    summary = {"status": "optimal", "target_year": 2033,
+               "interest_share": {"2032": {"value": 0.41, "unit": ""}, "2033": {"value": 0.5399667, "unit": ""}},
+               "interest_flag": {"value": 0.3, "unit": "", "flagged": [2033], "basis": "interest / revenue"},
+               "revenue": {"2033": {"value": 4.69e11, "unit": "USD/a"}}}
+    more = str(more_blocks(summary, {}))
+    assert "Interest as a share of revenue 2033" in more and "'54 %'" in more and "'30 %'" in more
+    assert not re.search(r"'0\.\d+'|interest_share|interest_flag", more), more
+    manifest = {"overrides": [{"action": "set", "target": "buyer_share.nvidia", "detail": "0.4123",
+                               "origin": "--set", "source": "command line"}]}
+    inputs = str(input_blocks(manifest))
+    assert "41.23 %" in inputs and "'0.4123'" not in inputs
+
+
+def test_a_shadow_price_per_usd_reads_per_billion_usd_not_with_eleven_zeros():
+    from model.fmt import quantity
+    from model.pages.plan import _limit_rows
+
+    row = {"label": "funding 2035", "meaning": "1 billion USD more of 'funding 2035' would raise ... by 0.0104 GW",
+           "value": 1.04e-11, "unit": "GW/USD"}
+    text = str(_limit_rows([row]))
+    assert "0.0104 GW per billion USD" in text and "0.0000000000104" not in text
+    assert quantity(-3.43e-12, "GW/USD") == "-0.00343 GW per billion USD"
+
+
+def test_every_family_of_binding_limit_the_base_meets_reads_in_words():
+    from model.pages.plan import rollup
+
+    limits = [{"family": f, "unit": "USD/GW", "region": "", "year": None, "value": 1e11, "who": ""}
+              for f in ("commitment", "terminal_debt", "vendor_supply_cap")]
+    words = [r["core"] for r in rollup(limits, 13)]
+    assert words == ["scheduled deliveries and tranche caps bind", "terminal debt rule binds",
+                     "vendor supply binds"], words
+
+
+def test_a_ranged_share_reads_in_percent_and_a_pue_stays_a_plain_number():
+    from model.headline_range import _value_text
+    from model.inputs.ranges import InputRange
+
+    def ranged(parameter: str, low: float, high: float) -> InputRange:
+        return InputRange(1, "x.csv", (), parameter, parameter, low, high, "dimensionless", "", "", "")
+
+    assert [_value_text(ranged("terminal_debt_growth", 0.0, 0.1), x) for x in (0.0, 0.1)] == ["0 %", "10 %"]
+    assert _value_text(ranged("capacity_credit", 0.08, 0.2), 0.08) == "8 %"
+    assert _value_text(ranged("pue", 1.2, 1.4), 1.2) == "1.2"
+
+
+def test_the_provenance_says_timings_in_words_not_their_keys():
+    from model.pages import provenance_rows
+
+    rows = dict((r[0], r[1]) for r in provenance_rows({"timings_s": {"reach_solve": 0.03, "range_one_at_a_time": 14.5,
+                                                                      "range_cpu": 17.0}}))
+    assert rows["timings"] == "reach solve 0.03 s, range one at a time 14.5 s, range CPU 17 s"
+
+
+def test_a_compute_target_as_typed_names_its_folder_with_the_digits_typed():
+    from model.results import default_name
+    from model.scenario import TargetSpec, load_scenario
+
+    s = load_scenario(target=TargetSpec("200 ZFLOP/s", 2030))
+    assert default_name(s).startswith("base_200ZFLOPs-2030_"), default_name(s)
+
+
+def test_more_figures_say_a_figures_year_and_gas_in_its_label_not_as_rows_of_their_own():
+    from model.pages.plan import more_blocks
+
+    summary = {"target_year": 2033, "energy_cost": {"value": 2.38e10, "unit": "USD/a", "year": 2033},
+               "emissions": {"value": 223.0, "unit": "Mt/a", "year": 2033, "gas": "CO2"}}
+    rows = [[c["text"] for c in r["cells"]] for r in more_blocks(summary, {})[0]["table"]["rows"]]
+    assert rows == [["Energy cost 2033", "23.8 billion USD/a"], ["Emissions (CO2) 2033", "223 Mt/a"]], rows

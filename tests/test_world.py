@@ -217,11 +217,26 @@ def test_signed_deals_beyond_world_output_are_named_with_exit_3(tmp_path, capsys
     o = solve_world(load_world(folder))
     assert o.status == "infeasible"
     assert o.overflow["world_supply_cap"][("acme", 2025)] == pytest.approx(0.5)
-    assert "acme 2025: 0.5 GW" in o.message
+    assert "the world's output of Acme chips in 2025: 0.5 GW" in o.message     # display names, not ids
+    assert not re.search(r"\bacme\b|world_supply_cap", o.message)
     code = dispatch(["world", "--inputs", str(folder), "--results", str(tmp_path / "res"), "--name", "w"])
     assert code == 3
     summ = json.loads((tmp_path / "res" / "w" / "summary.json").read_text())
     assert summ["shared_caps_exceeded"]["world_supply_cap"]["acme 2025"]["value"] == pytest.approx(0.5)
+
+
+def test_a_pro_rata_world_that_cannot_honour_the_deals_names_buyers_and_vendor(tmp_path):
+    from tests.toy import HEADERS, deal, term
+
+    # pro-rata shares of 1.5 GW by contracted GW (1 and 1.4): neither buyer's share holds its signed deal
+    folder = write_world(tmp_path / "in", output_gw=1.5)
+    _signed_deal(folder, folder / "buyers" / "b", 1.4)
+    write_table(folder / "deals.csv", [deal("a-deal", "offer=buy", 2025, 2025, status="signed")], HEADERS["deals"])
+    write_table(folder / "deal_terms.csv", [term("a-deal", "minimum", 1.0, "GW")], HEADERS["deal_terms"])
+    o = solve_world(load_world(folder), rule="pro-rata")
+    assert o.status == "infeasible"
+    assert "Buyer B's share of Acme chips in 2025" in o.message, o.message
+    assert not re.search(r"\b(acme|b 2025)\b|_share", o.message)
 
 
 def test_a_signed_deal_is_honoured_before_a_higher_value(tmp_path):
@@ -308,7 +323,8 @@ def test_a_change_to_what_every_buyer_reads_re_solves_the_world_and_a_change_to_
     # powered): the shares come from the world's elastic solve, and their basis says so, naming the caps
     hot = load_scenario(DEFAULT_INPUTS, sets=["pue=1.3"], target=TargetSpec("60GW"))
     basis = hot.supply_share["region"]["US-Tennessee"]["basis"]
-    assert "cannot honour every buyer's signed deals" in basis and "US-Tennessee" in basis
+    assert "cannot honour every buyer's signed deals" in basis and "firm grid power in Tennessee" in basis
+    assert "US-Tennessee" not in basis                      # the cap by its display name, not its id
     assert all(0.0 <= v <= 1.0 for kind in hot.supply_share.values() for x in kind.values()
                for v in x["by_year"].values())
     # the buyer's own data (its revenue, in its own finance.csv) re-solves the world too; the target does not
@@ -366,3 +382,32 @@ def test_the_live_page_moves_a_rivals_plan_and_answers_as_the_cli_does():
                      "max-capacity").max_reachable
     base = solve_plan(load_scenario(DEFAULT_INPUTS, target=TargetSpec("250GW")), "max-capacity").max_reachable
     assert page == pytest.approx(cli, rel=1e-6) and cli < base - 0.1
+
+
+def test_inputs_of_date_states_the_inputs_date_not_the_day_the_allocation_was_written(tmp_path):
+    """The toy's rows are dated 2026-11-23: the allocation, the shares' basis and the manifest say so."""
+    from model.cli import main
+    from model.cli_common import dispatch
+
+    folder = write_world(tmp_path / "in", last_year=2027, output_gw=1.0, grid_gw=1.5)
+    assert dispatch(["world", "--inputs", str(folder), "--results", str(tmp_path / "res"), "--name", "w",
+                     "--write-allocation", "--no-plots"]) == 0
+    allocation = (folder / "world_allocation.csv").read_text()
+    assert "on inputs of 2026-11-23" in allocation
+    assert json.loads((tmp_path / "res" / "w" / "manifest.json").read_text())["inputs_date"] == "2026-11-23"
+    # an allocation written on another day still reads as of its inputs' date
+    (folder / "world_allocation.csv").write_text(allocation.replace("inputs of 2026-11-23", "inputs of 2031-01-05"))
+    assert main(["--inputs", str(folder), "--results", str(tmp_path / "res"), "--name", "p", "--no-plots",
+                 "--no-ranking"]) in (0, 3)
+    summ = json.loads((tmp_path / "res" / "p" / "summary.json").read_text())
+    assert summ["supply_share"]["vendor"]["acme"]["basis"] == "world run, value rule, inputs of 2026-11-23"
+    assert json.loads((tmp_path / "res" / "p" / "manifest.json").read_text())["inputs_date"] == "2026-11-23"
+
+
+def test_the_world_page_names_regions_by_their_display_names_not_their_descriptions(tmp_path):
+    from model.world.output import world_summary
+
+    folder = write_world(tmp_path / "in")
+    (folder / "display_names.csv").write_text("kind,id,name\nregion,R,Riverside\n")
+    w = load_world(folder)
+    assert world_summary(w, solve_world(w), 2025)["region_names"] == {"R": "Riverside"}

@@ -8,7 +8,7 @@ import math
 import re
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 import pint
@@ -18,6 +18,9 @@ from model.compare.figures import (compare_binding, compare_figures, compare_inp
                                    differing_keys, display, display_unit, gather_tables, missing_keys, shorten)
 from model.compare.plots import write_plots
 from model.compare.sets import ResultSetView, kinds_note, open_result_set, unique_labels
+from model.names import name as display_name
+from model.pages.compare import MAIN
+from model.supply_share import share_rows
 from model.errors import ResultSetError
 from model.exitcodes import EXIT_INPUT, EXIT_OK
 from model.resultdir import ensure_free as _ensure_free
@@ -40,31 +43,92 @@ def _diff_text(row: pd.Series, unit: str) -> str:
     return f"{'+' if d > 0 else ''}{fmt.sig(d, 3)}{pct_text}"
 
 
-def headline_rows(headline: pd.DataFrame, views: Sequence[ResultSetView], keys: Sequence[str]) -> list[list[str]]:
-    """Rows ``[key, unit, cell per set]``; a cell is the value, then its difference to the first set."""
+def headline_rows(headline: pd.DataFrame, views: Sequence[ResultSetView], keys: Sequence[str],
+                  names: Mapping[str, Mapping[str, str]] | None = None) -> list[list[str]]:
+    """Rows ``[figure in words, unit, cell per set]``; a cell is the value, then its difference to the first set.
+
+    A figure is named in words with the sets' display names (:func:`model.fmt.label`), never by its key; a share
+    (``interest_share``) is shown in %.
+    """
     rows = []
     by_key = {k: g.set_index("set") for k, g in headline.groupby("key", sort=False)}
+    labels = figure_labels(keys, names)
     for key in keys:
         g = by_key[key]
         unit = str(g["unit"].iloc[0])
-        cells, shown_unit = [], display_unit(unit)
+        ends = _field_units(key, unit, by_key, views)
+        if ends and len(set(ends)) == 1:       # a range's low and high in its figure's unit
+            unit, ends = ends[0], None
+        share = fmt.is_share_figure(key) and not unit
+        cells, shown_unit = [], ("%" if share else display_unit(unit))
         for i, v in enumerate(views):
             r = g.loc[v.label]
             value = r["text"] if isinstance(r["text"], str) else (None if pd.isna(r["value"]) else float(r["value"]))
             text, shown_unit = display(value, unit) if r["note"] != "missing" else ("missing", shown_unit)
+            if share and isinstance(value, float):
+                text, shown_unit = fmt.percent(value).removesuffix(" %"), "%"
+            elif ends and isinstance(value, float):     # ends in different units: each in its own, no difference
+                cells.append(fmt.quantity(value, ends[i]))
+                continue
             if not isinstance(value, float):
-                text = shorten(text, 28)
+                text = shorten(YES_NO.get(text, text), 28)
             if r["note"].startswith(("incompatible", "unknown")):
-                text = f"{r['value_as_written']} {r['unit_as_written']} (!)"
+                text = f"{fmt.quantity(r['value_as_written'], str(r['unit_as_written']))} (!)"
             elif i > 0 and r["note"] != "missing":
-                d = _diff_text(r, unit)
+                d = _points_text(r) if share else _diff_text(r, unit)
                 if d and d != "=":
                     text += f" ({d})"
                 elif r["note"] == "differs":
                     text += " (differs)"
             cells.append(text)
-        rows.append([key, shown_unit, *cells])
+        rows.append([labels[key], shown_unit, *cells])
     return rows
+
+
+def _field_units(key: str, unit: str, by_key: Mapping[str, pd.DataFrame], views: Sequence[ResultSetView]
+                 ) -> list[str] | None:
+    """The unit of a figure's ``low``/``high`` field in each set (its figure's, as that set wrote it), when the
+    field itself has none (``headline_range.low``); None for any other key."""
+    parent, _, field = key.rpartition(".")
+    if unit or field not in ("low", "high") or parent not in by_key:
+        return None
+    g = by_key[parent]
+    return [str(g.loc[v.label]["unit_as_written"] or "") if v.label in g.index else "" for v in views]
+
+
+def figure_words(key: str, names: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """A summary key in running text: ``cost_by_part`` -> ``cost by part``, ``energy`` -> ``energy used``."""
+    text = fmt.label(key, names)
+    if "." not in key and text[:1].islower():       # a breakdown's own word ("cost"): say what it breaks down
+        text = fmt.words(key)
+    return text if text.split(" ")[0].isupper() else text[:1].lower() + text[1:]
+
+
+#: Figures that are yes or no, as the summary writes them.
+YES_NO = {"True": "yes", "False": "no"}
+
+
+def figure_labels(keys: Sequence[str], names: Mapping[str, Mapping[str, str]] | None) -> dict[str, str]:
+    """Each key in words (:func:`model.fmt.label`); two keys that read the same say what they break down
+    (``AWS capacity (by vendor)``, ``AWS capacity (by host)``)."""
+    words = {k: fmt.label(k, names) for k in keys}
+    seen: dict[str, int] = {}
+    for text in words.values():
+        seen[text] = seen.get(text, 0) + 1
+    for k, text in words.items():
+        if seen[text] > 1 and "." in k:
+            parent = k.split(".", 1)[0]
+            words[k] = f"{text} (by {parent.split('_by_', 1)[1]})" if "_by_" in parent else \
+                f"{text} ({fmt.words(parent).lower()})"
+    return words
+
+
+def _points_text(row: pd.Series) -> str:
+    """A share's difference to the first set in percentage points (``+5 points``), '=' when the same."""
+    d = row["difference"]
+    if d is None or (isinstance(d, float) and math.isnan(d)):
+        return ""
+    return "=" if float(d) == 0 else f"{'+' if d > 0 else ''}{fmt.sig(100 * float(d), 3)} points"
 
 
 def _text_table(header: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 48) -> str:
@@ -78,13 +142,63 @@ def _text_table(header: Sequence[str], rows: Sequence[Sequence[str]], max_width:
     return "\n".join(lines)
 
 
+#: The figures the headline opens with, in this order (a per-year series at the target year): the compare page's.
+LEAD = ("status", *MAIN)
+#: Keys of the buyer's shares of the world's supply: their own section after the headline (:func:`share_lines`).
+SHARES = "supply_share"
+
+
+def _lead_rank(key: str) -> int:
+    """Where a key stands in :data:`LEAD` (a figure or its value in a year); after every lead figure otherwise."""
+    base, _, rest = key.partition(".")
+    if base in LEAD and (not rest or re.fullmatch(r"\d{4}", rest)):
+        return LEAD.index(base)
+    return len(LEAD)
+
+
 def _headline_keys(headline: pd.DataFrame, views: Sequence[ResultSetView], every_key: bool) -> list[str]:
-    """Keys to print: all, or all but per-year series outside the sets' target years."""
-    keys = list(dict.fromkeys(headline["key"]))
-    if every_key:
-        return keys
-    years = {str(v.summary.get("target_year")) for v in views}
-    return [k for k in keys if not re.fullmatch(r".+\.\d{4}", k) or k.rsplit(".", 1)[1] in years]
+    """Keys to print, the figures that matter first (:data:`LEAD`): all, or all but per-year series outside the
+    sets' target years; never the shares of supply (:func:`share_lines` says them after the headline)."""
+    keys = [k for k in dict.fromkeys(headline["key"]) if k.split(".", 1)[0] != SHARES]
+    if not every_key:
+        years = {str(v.summary.get("target_year")) for v in views}
+        keys = [k for k in keys if not re.fullmatch(r".+\.\d{4}", k) or k.rsplit(".", 1)[1] in years]
+    return sorted(keys, key=_lead_rank)
+
+
+def share_lines(views: Sequence[ResultSetView], names: Mapping[str, Mapping[str, str]], every_key: bool = False
+                ) -> list[str]:
+    """The buyer's shares of the world's supply in each set's target year, in % with names: those that differ
+    (every one with ``every_key``); one line when they are the same in every set, none when no set has them."""
+    per_set = [{(kind, id_): (share, basis) for kind, id_, share, basis in
+                share_rows(v.summary, int(v.summary.get("target_year") or 0))} for v in views]
+    members = list(dict.fromkeys(k for shares in per_set for k in shares))
+    if not members:
+        return []
+    differ = [k for k in members if len({s.get(k, (None, ""))[0] for s in per_set}) > 1]
+    shown = members if every_key else differ
+    if not shown:
+        return ["", f"Shares of the world's supply: the same in every set ({len(members)} vendors and regions; "
+                    "tables/headline.csv has them)."]
+    rows = []
+    for kind, id_ in shown:
+        cells = [fmt.percent(s[(kind, id_)][0]) if (kind, id_) in s else "—" for s in per_set]
+        rows.append([f"{display_name(kind, id_, names)} ({'chips' if kind == 'vendor' else 'firm grid power'})",
+                     *cells])
+    bases = list(dict.fromkeys(b for s in per_set for _, b in s.values()))
+    return ["", f"Shares of the world's supply in the target year ({len(differ)} of {len(members)} differ; "
+                f"basis: {'; '.join(bases)}):",
+            _text_table(["share of", *[shorten(v.label, 30) for v in views]], rows, max_width=60)]
+
+
+def display_names_of(views: Sequence[ResultSetView]) -> dict[str, dict[str, str]]:
+    """The display names the sets wrote (``tables/names.csv``; the project's where a set has none), the first
+    set's name winning."""
+    out: dict[str, dict[str, str]] = {}
+    for v in reversed(views):
+        for kind, table_ in pages.names_of(v.path).items():
+            out.setdefault(kind, {}).update(table_)
+    return out
 
 
 def ensure_free(root: Path, name: str) -> Path:
@@ -179,16 +293,18 @@ def report_text(views: Sequence[ResultSetView], headline: pd.DataFrame, files: p
     else:
         out.append(f"Headline figures ({len([k for k in keys if k in diff])} of {len(keys)} differ; "
                    "value, then (difference, %) to the first set):")
-    out.append(_text_table(["key", "unit", *[shorten(lab, 30) for lab in labels]],
-                           headline_rows(headline, views, keys), max_width=44))
+    names = display_names_of(views)
+    out.append(_text_table(["figure", "unit", *[shorten(lab, 30) for lab in labels]],
+                           headline_rows(headline, views, keys, names), max_width=44))
+    out += share_lines(views, names, every_key)
     flagged = headline[headline["note"].fillna("").str.match(r"^(incompatible|unknown|converted)")]
     if not flagged.empty:
         out.append("\nUnits:")
-        out += [f"  - {r.key} in {r.set}: {r.note}" for r in flagged.itertuples()]
+        out += [f"  - {figure_words(r.key, names)} in {r.set}: {r.note}" for r in flagged.itertuples()]
     if not missing.empty:
-        out.append("\nKeys missing from some sets:")
+        out.append("\nFigures missing from some sets:")
         for (lab, reason), g in missing.groupby(["set", "reason"], sort=False):
-            out.append(f"  - {lab} lacks {', '.join(g['key'])}: {reason}")
+            out.append(f"  - {lab} lacks {', '.join(figure_words(k, names) for k in g['key'])}: {reason}")
     out.append("")
     if files.empty:
         out.append("Input files: no set records their sha256 (no manifest.json).")
@@ -208,7 +324,8 @@ def report_text(views: Sequence[ResultSetView], headline: pd.DataFrame, files: p
         units = dif_over.sort_values("unit", ascending=False).drop_duplicates("key").set_index("key")["unit"]
         out.append("\nOverrides that differ (scenario files and --set; key, value in each set, unit):")
         out.append(_text_table(["key", "unit", *[shorten(lab, 30) for lab in labels]],
-                               [[k, units[k], *[str(x) for x in wide.loc[k]]] for k in dict.fromkeys(dif_over["key"])],
+                               [[k, units[k], *[fmt.override_value(k, x, str(units[k] or "")) for x in wide.loc[k]]]
+                                for k in dict.fromkeys(dif_over["key"])],
                                max_width=80))
     elif not overrides.empty:
         out.append("\nOverrides: the same in every set.")

@@ -222,6 +222,12 @@ def finite(x: Any) -> bool:
     return fmt.is_number(x) and math.isfinite(float(x))
 
 
+def timing_words(key: str) -> str:
+    """A manifest's timing key in words: ``range_one_at_a_time_s`` -> ``range one at a time``, ``range_cpu`` ->
+    ``range CPU``."""
+    return " ".join("CPU" if w == "cpu" else w for w in key.removesuffix("_s").split("_") if w)
+
+
 def provenance_rows(manifest: Mapping[str, Any]) -> list[list[Any]]:
     """Command line, created, versions and timings of a manifest, as rows for a two-column table."""
     rows: list[list[Any]] = []
@@ -238,7 +244,7 @@ def provenance_rows(manifest: Mapping[str, Any]) -> list[list[Any]]:
         rows.append(["solver", " ".join(str(solver.get(k, "")) for k in ("name", "version")).strip()])
     timings = manifest.get("timings_s") or {}
     if isinstance(timings, dict) and timings:
-        rows.append(["timings", ", ".join(f"{k.removesuffix('_s')} {fmt.sig(float(v), 3)} s"
+        rows.append(["timings", ", ".join(f"{timing_words(k)} {fmt.sig(float(v), 3)} s"
                                           for k, v in timings.items() if finite(v))])
     return rows
 

@@ -324,8 +324,10 @@ def input_blocks(set_dir: Path, labels: Sequence[str]) -> list[Any]:
             blocks.append(p("The sets have the same overrides."))
         else:
             wide = dif.pivot(index="key", columns="set", values="value").reindex(columns=list(labels))
-            meta = dif.fillna("").sort_values("source", ascending=False).drop_duplicates("key").set_index("key")
-            rows = [[key, str(meta.loc[key, "unit"]), *[str(x) for x in wide.loc[key]],
+            meta = (dif.astype(object).fillna("").sort_values("source", ascending=False)
+                    .drop_duplicates("key").set_index("key"))
+            rows = [[key, str(meta.loc[key, "unit"]),
+                     *[fmt.override_value(key, x, str(meta.loc[key, "unit"])) for x in wide.loc[key]],
                      source_cell(meta.loc[key, "source"])] for key in dict.fromkeys(dif["key"])]
             blocks += [h3("Overrides (scenario files and --set) that differ"),
                        table_block(table(["key", "unit", *labels, "source or reason"], rows))]

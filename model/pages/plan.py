@@ -35,6 +35,7 @@ FAMILIES = {
     "source_energy_cap": "energy per power source", "funding_balance": "funding",
     "debt_limit": "debt limit", "portfolio_share": "portfolio rules", "target_capacity": "the target",
     "milestone_capacity": "milestones", "target_compute": "the target", "milestone_compute": "milestones",
+    "commitment": "scheduled deliveries and tranche caps", "terminal_debt": "terminal debt rule",
 }
 TARGET_FAMILIES = ("target_capacity", "target_compute", "milestone_capacity", "milestone_compute")
 
@@ -414,19 +415,33 @@ def quote_blocks(summary: Mapping[str, Any]) -> list[Any]:
         blocks.append(p("The assumptions that move the headline most, each from its low to its high value with "
                         "everything else as in this run. Quote a figure with the first few in mind."))
         rows = []
+        scale = ranking_scales(ranked)
         for a in ranked:
             unit = str(a.get("unit") or "")
             rng = (f"{a['low_text']} to {a['high_text']}" if "low_text" in a
                    else fmt.assumption_range(str(a.get("key", "")), a.get("low"), a.get("high"), unit))
+            swing_unit, cap = str(a.get("swing_unit") or ""), str(a.get("capacity_unit") or "GW")
             rows.append([str(a.get("label") or fmt.words(str(a.get("key", "")))), rng,
-                         f"{fmt.quantity(a.get('cost_low'), 'USD')} to {fmt.quantity(a.get('cost_high'), 'USD')}",
-                         f"{fmt.quantity(a.get('capacity_low'), 'GW')} to {fmt.quantity(a.get('capacity_high'), 'GW')}",
-                         fmt.quantity(a.get("swing"), str(a.get("swing_unit") or ""))])
+                         f"{fmt.quantity(a.get('cost_low'), 'USD', missing=fmt.NO_PLAN_END)} to "
+                         f"{fmt.quantity(a.get('cost_high'), 'USD', missing=fmt.NO_PLAN_END)}",
+                         f"{fmt.quantity(a.get('capacity_low'), cap, missing=fmt.NO_PLAN_END)} to "
+                         f"{fmt.quantity(a.get('capacity_high'), cap, missing=fmt.NO_PLAN_END)}",
+                         fmt.quantity(fmt.settled(a.get("swing"), scale.get(swing_unit, 0.0)), swing_unit)])
         header = ["assumption", "range", "total cost", "capacity", "swing"]
         if not any(finite(a.get("capacity_low")) or finite(a.get("capacity_high")) for a in ranked):
             header, rows = header[:3] + header[4:], [r[:3] + r[4:] for r in rows]    # capacity not computed
         blocks.append(table_block(table(header, rows, numeric=(len(header) - 1,))))
     return blocks + calibration_blocks(summary)      # rows outside their tolerance first (model/pages/calibration.py)
+
+
+def ranking_scales(ranked: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """The scale of the ranking's figures by unit (the capacity unit: its capacities, ``USD``: its costs), against
+    which a swing is round-off (:func:`model.fmt.settled`)."""
+    out = {"USD": fmt.table_scale([a.get(k) for a in ranked for k in ("cost_low", "cost_high")])}
+    for unit in {str(a.get("capacity_unit") or "GW") for a in ranked}:
+        out[unit] = fmt.table_scale([a.get(k) for a in ranked if str(a.get("capacity_unit") or "GW") == unit
+                                     for k in ("capacity_low", "capacity_high")])
+    return out
 
 
 #: Keys the sections above show, or that are words and lists rather than figures.
@@ -438,17 +453,38 @@ SHOWN = {"status", "message", "scenario", "target_year", "objective", "total_cos
          "supply_share", "what_stops", "binding_note", "headline_range"}   # their sections: Shares, Why, Read before quoting
 
 
+#: Fields of a figure said in its label rather than as rows of their own: its year, its gas.
+FOLDED = ("year", "gas")
+
+
+def folded_label(key: str, flat: Mapping[str, tuple[Any, str]], names: Mapping[str, Mapping[str, str]]) -> str:
+    """A figure's label with its year and gas fields in it: ``Energy cost 2033``, ``Emissions (CO2) 2033``."""
+    text = fmt.label(key, names)
+    gas, year = flat.get(f"{key}.gas", (None, ""))[0], flat.get(f"{key}.year", (None, ""))[0]
+    if isinstance(gas, str) and gas:
+        text += f" ({gas})"
+    if fmt.is_number(year) and float(year).is_integer():
+        text += f" {int(year)}"
+    return text
+
+
 def more_blocks(summary: Mapping[str, Any], names: Mapping[str, Mapping[str, str]]) -> list[Any]:
     """Figures the sections above do not place (keys added later), with labels and units, never raw keys."""
     other = {k: v for k, v in summary.items() if k not in SHOWN}
     rows = []
     ty = str(summary.get("target_year", ""))
-    for key, (value, unit) in flatten_summary(other).items():
+    flat = flatten_summary(other)
+    for key, (value, unit) in flat.items():
         parts = key.split(".")
         if len(parts) > 1 and re.fullmatch(r"\d{4}", parts[1]) and parts[1] != ty:
             continue      # a per-year series shows its target year only
+        if len(parts) == 2 and parts[1] in FOLDED and parts[0] in flat:
+            continue      # said in its figure's label (Energy cost 2033, Emissions (CO2))
         if isinstance(value, bool):
             text = "yes" if value else "no"
+        elif fmt.is_number(value) and not unit and fmt.is_share_figure(key) and (
+                len(parts) == 1 or re.fullmatch(r"\d{4}", parts[-1])):
+            text = fmt.percent(value)        # a share (or its value in a year), never "0.543"
         elif fmt.is_number(value) and not unit and float(value).is_integer():
             text = str(int(value))           # a year or a count, never "2,030"
         elif fmt.is_number(value):
@@ -457,7 +493,7 @@ def more_blocks(summary: Mapping[str, Any], names: Mapping[str, Mapping[str, str
             continue
         else:
             text = str(value)
-        rows.append([fmt.label(key, names), text])
+        rows.append([folded_label(key, flat, names), text])
     ct = summary.get("compute_in_service")
     if isinstance(ct, dict) and ty in ct:
         rows.insert(0, [f"Compute in service {ty}", fmt.figure(ct[ty])])
@@ -471,7 +507,8 @@ def input_blocks(manifest: Mapping[str, Any]) -> list[Any]:
     if not entries:
         return [p("No changes: this run uses the base data as shipped in inputs/.")]
     origins = sorted({e["origin"] for e in entries if e["origin"]})
-    rows = [[e["action"], Markup("<span class='mono'>{}</span>").format(e["key"]), e["value"], e["unit"],
+    rows = [[e["action"], Markup("<span class='mono'>{}</span>").format(e["key"]),
+             fmt.override_value(e["key"], e["value"], e["unit"]), e["unit"],
              source_cell(e["source"])] for e in entries]
     return [p(f"{len(entries)} changes on top of the base data" + (f", from {', '.join(origins)}" if origins else "")
               + "; each with its source or reason."),

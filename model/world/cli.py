@@ -94,7 +94,10 @@ def _main(argv: list[str]) -> int:
         print(o.message, file=sys.stderr)
         return EXIT_TARGET
     if a.write_allocation:
-        date = _dt.date.today().isoformat()
+        from model.provenance import inputs_date
+
+        # the inputs' date (latest source date of the rows read), not today's: "inputs of DATE" states it
+        date = inputs_date(w.input_files) or _dt.date.today().isoformat()
         from model.inputs.allocation import world_fingerprint
         from model.scenario import read_base_inputs
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from model.provenance import inputs_date
 from model.resultdir import new_result_dir
 from model.results import code_sha256, package_versions
 from model.world.data import WorldInputs
@@ -146,12 +147,22 @@ def headline(w: WorldInputs, o: WorldOutcome, year: int) -> dict[str, Any]:
     }
 
 
+def region_names(w: WorldInputs) -> dict[str, str]:
+    """Each region's display name (``inputs/display_names.csv``: ``Tennessee``), as the plan's pages name it; not
+    the description ``regions.csv`` gives it (``Tennessee and north Mississippi (MLGW/TVA): xAI's Colossus ...``)."""
+    from model.names import name, scenario_names
+
+    s = w.scenarios[w.default]
+    shown = scenario_names(s)
+    return {r: name("region", r, shown) for r in s.regions}
+
+
 def world_summary(w: WorldInputs, o: WorldOutcome, year: int) -> dict[str, Any]:
     """summary.json of a world run (see the module docstring)."""
     out: dict[str, Any] = {
         "kind": "world", "rule": o.rule, "status": o.status, "message": o.message, "scenario": w.name,
         "default_buyer": w.default, "year": year,
-        "vendor_names": dict(w.scenarios[w.default].vendors), "region_names": dict(w.scenarios[w.default].regions),
+        "vendor_names": dict(w.scenarios[w.default].vendors), "region_names": region_names(w),
         "objective": {"value": (o.objective_bnusd or 0.0) * 1e9, "unit": "USD"},
         "headline": headline(w, o, year),
         "buyers": buyer_figures(w, o),
@@ -269,7 +280,8 @@ def manifest(w: WorldInputs, o: WorldOutcome, argv: list[str], inputs_dir: str) 
     return {"kind": "world", "command_line": ["run.py", "world", *argv], "created": _dt.datetime.now(_dt.timezone.utc)
             .isoformat(timespec="seconds"), "scenario": w.name, "rule": o.rule, "sets": list(w.sets),
             "cwd": str(Path.cwd()), "inputs_dir": inputs_dir, "status": o.status, "timings_s": o.timings,
-            "solver": o.solver, "lp_size": o.size, "input_files": w.input_files, "packages": package_versions(),
+            "solver": o.solver, "lp_size": o.size, "input_files": w.input_files,
+            "inputs_date": inputs_date(w.input_files), "packages": package_versions(),
             "code_sha256": code_sha256()}
 
 

@@ -86,11 +86,11 @@ def solve_world(w: WorldInputs, rule: str = "value", keep_targets: bool = False,
         if history:
             out.overflow = {"history_beyond_world_output": history}
             out.message += ("; reported history alone exceeds the world's output in " + "; ".join(
-                f"{v} {y} by {sig(gw)} GW" for (v, y), gw in sorted(history.items())))
+                f"{cap_words(w, 'world_supply_cap', k)} by {sig(gw)} GW" for k, gw in sorted(history.items())))
         if grid:
             out.overflow = {**(out.overflow or {}), "history_beyond_regional_firm_power": grid}
             out.message += ("; reported history alone draws more than the region's firm power in " + "; ".join(
-                f"{r} {y} by {sig(gw)} GW" for (r, y), gw in sorted(grid.items())))
+                f"{cap_words(w, 'world_grid_cap', k)} by {sig(gw)} GW" for k, gw in sorted(grid.items())))
         return out
     if status not in ("infeasible", "infeasible_or_unbounded"):
         return WorldOutcome(status, failure_message(status, time_limit, res), rule, None, shares=shares,
@@ -107,10 +107,38 @@ def solve_world(w: WorldInputs, rule: str = "value", keep_targets: bool = False,
     read_out(out, w, {})
     out.overflow = {name: {k: float(value(v)) for k, v in var.items() if value(v) > 1e-6}
                     for name, var in overflows(m).items()}
-    words = [f"{' '.join(map(str, k))}: {sig(gw)} GW" for fam in out.overflow.values() for k, gw in sorted(fam.items())]
+    words = [f"{cap_words(w, fam, k)}: {sig(gw)} GW"
+             for fam, rows in out.overflow.items() for k, gw in sorted(rows.items())]
     out.message = ("signed deals and history need more than the world makes: " + "; ".join(words[:8])
                    + (" ..." if len(words) > 8 else ""))
     return out
+
+
+#: A shared cap family's row in words, by the kinds of its index (``buyer``, a display-name kind, ``year``).
+CAP_WORDS = {
+    "world_supply_cap": (("vendor", "year"), "the world's output of {vendor} chips in {year}"),
+    "buyer_supply_share": (("buyer", "vendor", "year"), "{buyer}'s share of {vendor} chips in {year}"),
+    "world_grid_cap": (("region", "year"), "firm grid power in {region} in {year}"),
+    "buyer_grid_share": (("buyer", "region", "year"), "{buyer}'s share of firm grid power in {region} in {year}"),
+    "world_kind_cap": (("power_kind", "year"), "{power_kind} built in {year} (all regions)"),
+    "buyer_kind_share": (("buyer", "power_kind", "year"), "{buyer}'s share of {power_kind} built in {year}"),
+}
+
+
+def cap_words(w: WorldInputs, family: str, key: tuple) -> str:
+    """One row of a shared cap family in words, with the display names the world's pages use.
+
+    ``("world_supply_cap", ("nvidia", 2027))`` reads "the world's output of NVIDIA chips in 2027". A family this table does not know is said as its words and the row's names, never its ids.
+    """
+    from model.names import in_words, name, scenario_names
+
+    shown = scenario_names(w.scenarios[w.default])
+    kinds, text = CAP_WORDS.get(family, (None, None))
+    if kinds is None or len(kinds) != len(key):
+        return " ".join([in_words(family), *(in_words(str(k)) for k in key)])
+    fields = {kind: (w.name_of(k) if kind == "buyer" and k in w.buyers else str(k) if kind == "year"
+                     else name(kind, str(k), shown)) for kind, k in zip(kinds, key)}
+    return text.format(**fields)
 
 
 def grid_draw_used(m: ConcreteModel, w: WorldInputs, b: str, r: str, y: int) -> float:
