@@ -10,6 +10,7 @@ NaN.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
@@ -421,16 +422,38 @@ def non_finite_problems(s: Scenario | None) -> list[InputError]:
     if s is not None:
         for name in s.__dataclass_fields__:
             value = getattr(s, name)
-            if isinstance(value, (tuple, list)) and value and all(hasattr(v, "__dataclass_fields__") for v in value):
-                # records (deals, targets, rules): each walked once per object (a kept family's are the same
-                # objects in a new tuple every load)
-                for i, item in enumerate(value):
-                    out.extend(_walked(item, f"{name}[{i}]"))
-            elif isinstance(value, (dict, tuple, list)) and value:
-                out.extend(_walked(value, name))
+            if kept_on():
+                hit = _FIELDS.get(name)
+                if hit is not None and (hit[0] is value or (type(value) is tuple and type(hit[0]) is tuple
+                                                            and len(value) == len(hit[0])
+                                                            and all(map(operator.is_, value, hit[0])))):
+                    out.extend(hit[1])       # the very objects walked last time: the same problems
+                    continue
+                before = len(out)
+                _field_problems(name, value, out)
+                _FIELDS[name] = (value, tuple(out[before:]))
             else:
-                _non_finite(value, name, out)
+                _field_problems(name, value, out)
     return out[:20]
+
+
+#: The last value of each Scenario field walked by :func:`non_finite_problems` and its problems: a sweep case's
+#: Scenario holds most fields as the very objects the last one held (or a new tuple of the same records).
+_FIELDS: dict[str, tuple[Any, tuple[InputError, ...]]] = {}
+MEMOS.append(_FIELDS)
+
+
+def _field_problems(name: str, value: Any, out: list[InputError]) -> None:
+    """The non-finite problems of one field of a Scenario, appended to ``out``."""
+    if isinstance(value, (tuple, list)) and value and all(hasattr(v, "__dataclass_fields__") for v in value):
+        # records (deals, targets, rules): each walked once per object (a kept family's are the same
+        # objects in a new tuple every load)
+        for i, item in enumerate(value):
+            out.extend(_walked(item, f"{name}[{i}]"))
+    elif isinstance(value, (dict, tuple, list)) and value:
+        out.extend(_walked(value, name))
+    else:
+        _non_finite(value, name, out)
 
 
 def _walked(value: Any, where: str) -> tuple[InputError, ...]:

@@ -288,3 +288,23 @@ def test_the_power_params_made_in_c_equal_the_plain_comprehensions(base):
     assert list(per_gw.items()) == [((r, y), s.energy_twh_per_gw(r, y)) for r in s.regions for y in s.years]
     with pytest.raises(KeyError):            # a region-year without a PUE: as Scenario.energy_twh_per_gw refuses
         power.energy_twh_per_gw(replace(s, pue=partial))
+
+
+def test_the_non_finite_net_gives_for_kept_fields_what_a_fresh_walk_gives(base):
+    """A field holding the very object (or a new tuple of the very records) the last Scenario held is not walked
+    again; a field with a new object is, so a NaN put into a copy is found, and with nothing kept the answers agree."""
+    from model.inputs.memo import nothing_kept
+    from model.scenario import non_finite_problems
+
+    s = load_variant(base, [], TargetSpec("60GW"))
+    r0 = next(iter(s.pue))
+    bad_deal = replace(s.deals[0], min_gw=float("nan"))
+    cases = [s, replace(s, pue={**s.pue, r0: float("nan")}), replace(s, deals=tuple(s.deals)), s,
+             replace(s, deals=(bad_deal,) + tuple(s.deals[1:])), replace(s, deals=tuple(s.deals))]
+    kept = [[(p.row, p.found) for p in non_finite_problems(c)] for c in cases]
+    with nothing_kept():
+        fresh = [[(p.row, p.found) for p in non_finite_problems(c)] for c in cases]
+    assert kept == fresh
+    assert kept[0] == kept[2] == kept[3] == kept[5] == []
+    assert kept[1] and all("pue" in str(row) for row, _ in kept[1])
+    assert kept[4] == [("deals[0].min_gw", "nan")]
