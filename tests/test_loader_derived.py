@@ -308,3 +308,30 @@ def test_the_non_finite_net_gives_for_kept_fields_what_a_fresh_walk_gives(base):
     assert kept[0] == kept[2] == kept[3] == kept[5] == []
     assert kept[1] and all("pue" in str(row) for row, _ in kept[1])
     assert kept[4] == [("deals[0].min_gw", "nan")]
+
+
+def test_the_share_table_read_through_unchanged_ancestors_equals_a_fresh_read():
+    """A table a --set made without touching a buyer_share row stands for its parent's share rows; sets that do
+    touch them (buyer_share, grid_share) are read again. Each step's share table equals one worked out afresh."""
+    from model.inputs.allocation import share_table
+    from model.inputs.memo import nothing_kept
+    from model.inputs.overrides import apply_set
+    from model.inputs.tables import ancestor_with_same
+
+    b = read_base_inputs()                   # with the world's allocation: share rows in both tables
+    years = tuple(range(2026, 2036))
+    tables = dict(b.tables)
+    seen = []
+    for assignment in ["pue=1.15", "buyer_share.nvidia=30 %", "electricity_price=80 USD/MWh",
+                       "grid_share.US-Texas=25 %", "pue=1.2", "supply_growth.nvidia=30 %"]:
+        apply_set(tables, b.catalogue, assignment)
+        got = share_table(tables, years)
+        with nothing_kept():
+            want = share_table(tables, years)
+        assert got == want, assignment
+        seen.append(got)
+    assert seen[1]["vendor"] != seen[0]["vendor"] and seen[3]["region"] != seen[2]["region"]
+    assert seen[1]["vendor"]["nvidia"]["by_year"]["2030"] == pytest.approx(0.30)
+    region = tables["region_parameters.csv"]
+    assert ancestor_with_same(region, "buyer_share") is not region       # the last pue set left the shares alone
+    assert ancestor_with_same(region, "pue") is region

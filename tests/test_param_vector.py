@@ -24,3 +24,10 @@ def test_an_index_of_another_length_is_named():
 def test_a_missing_key_is_named():
     with pytest.raises(IndexChanged, match=r"^Param price_usd: no value for index \('x',\)$"):
         param_vector(ARRAYS, {"supply_cap_gw": {("a", 2030): 1.0, ("a", 2031): 2.0}, "price_usd": {("y",): 7.0}})
+
+
+def test_values_in_key_order_and_out_of_it_land_alike():
+    """Read in one pass when the dict's keys come in the index's order, key by key otherwise: the same vector."""
+    in_order = {"supply_cap_gw": {("a", 2030): 1.5, ("a", 2031): 2.5}, "price_usd": {("x",): 7}}
+    shuffled = {"supply_cap_gw": {("a", 2031): 2.5, ("a", 2030): 1.5}, "price_usd": {("x",): 7}}
+    assert param_vector(ARRAYS, in_order).tolist() == param_vector(ARRAYS, shuffled).tolist() == [1.5, 2.5, 7.0]

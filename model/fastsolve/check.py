@@ -8,8 +8,8 @@ import numpy as np
 
 from model.fmt import sig
 from model.fastsolve.compile import add_reach
-from model.fastsolve.lp import PlanArrays
-from model.fastsolve.polynomial import Slots, add_poly, evaluate_slots, polynomial
+from model.fastsolve.lp import PlanArrays, values_in_order
+from model.fastsolve.polynomial import IndexChanged, Slots, add_poly, evaluate_slots, polynomial
 from model.scenario import Scenario
 
 #: Relative tolerance of the post-solve check on the fast path (as in :mod:`model.checks`).
@@ -104,10 +104,14 @@ class ModelCheck:
         """Every coefficient, bound and cost of the checked rows at the case's Param values."""
         p = np.empty(len(self.param_index) + 1)
         p[-1] = 1.0
-        read: list[float] = []            # [values[name][k] for name, k in self.param_index], a Param at a time
+        at = 0                            # p[:-1] = [values[name][k] for name, k in self.param_index]
         for name, keys in self._param_groups:
-            read.extend(map(values[name].__getitem__, keys))
-        p[:-1] = read
+            vals = values[name]
+            if len(vals) == len(keys):
+                p[at:at + len(keys)] = values_in_order(name, vals, keys)
+            else:
+                p[at:at + len(keys)] = list(map(vals.__getitem__, keys))
+            at += len(keys)
         return evaluate_slots(self.mono_slot, self.mono_coef, self.mono_fac, self.n_slots, p)
 
     def __call__(self, values: Mapping[str, Mapping], x: np.ndarray, objective_bnusd: float) -> str:
@@ -121,6 +125,8 @@ class ModelCheck:
             v = self.slot_values(values)
         except KeyError as exc:
             return f"the case has no value for Param index {exc.args[0]!r}"
+        except IndexChanged as exc:
+            return f"the case has no value for a Param index ({exc})"
         x = np.asarray(x, dtype=float)
         n = len(self.row_names)
         terms = v[self.e_slot] * x[self.e_col]

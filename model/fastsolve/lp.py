@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -99,11 +99,27 @@ def param_vector(arrays: PlanArrays, values: Mapping[str, Mapping]) -> np.ndarra
         vals = values.get(name, {})
         if len(vals) != len(keys):
             raise IndexChanged(f"Param {name}: {len(vals)} values for an index of {len(keys)}")
-        try:
-            p[start:start + len(keys)] = list(map(vals.__getitem__, keys))     # [vals[k] for k in keys]
-        except KeyError as exc:
-            raise IndexChanged(f"Param {name}: no value for index {exc.args[0]!r}") from None
+        p[start:start + len(keys)] = values_in_order(name, vals, keys)
     return p
+
+
+def values_in_order(name: str, vals: Mapping, keys: Sequence) -> Any:
+    """``[vals[k] for k in keys]`` (``vals`` holding as many entries as ``keys``): read in C, in one pass over
+    ``vals``, when its keys come in the order of ``keys`` (as the concerns make them); else key by key.
+
+    Raises
+    ------
+    model.fastsolve.IndexChanged
+        If a key has no value.
+    """
+    from model.fastsolve.polynomial import IndexChanged
+
+    if tuple(vals) == tuple(keys):
+        return np.fromiter(vals.values(), float, len(keys))
+    try:
+        return list(map(vals.__getitem__, keys))
+    except KeyError as exc:
+        raise IndexChanged(f"Param {name}: no value for index {exc.args[0]!r}") from None
 
 
 def status_word(h: Any) -> str:

@@ -24,6 +24,7 @@ the world: the world plans every buyer's announced capacity.
 from __future__ import annotations
 
 import hashlib
+import operator
 import os
 import re
 from dataclasses import replace
@@ -34,7 +35,7 @@ from pint import DimensionalityError
 
 from model.errors import InputError, InputErrors
 from model.inputs.memo import IdentityMemo
-from model.inputs.tables import FileSchema, RawRow, RawTable, read_table
+from model.inputs.tables import FileSchema, RawRow, RawTable, ancestor_with_same, read_table
 from model.units import UnitParseError, parse_quantity
 
 ALLOCATION_FILE = "world_allocation.csv"
@@ -366,14 +367,24 @@ def share_table(tables: dict[str, RawTable], years: tuple[int, ...]) -> dict[str
     ``region/component``. Years between given ones are interpolated and held flat outside, as the loader does.
     Kept per tuple of ``buyer_share`` row objects (rows are immutable): a copy of the kept answer is returned.
     """
-    rows = tuple(r for file, _, _ in TARGETS.values() for r in tables.get(file, _NO_TABLE).rows
-                 if r.values.get("parameter", "").strip() == "buyer_share")
-    key = (tuple(map(id, rows)), tuple(years))
-    kept = _SHARE_TABLES.get(key)
-    if kept is None or len(kept[0]) != len(rows) or not all(a is b for a, b in zip(kept[0], rows)):
+    # a table a --set made without touching a buyer_share row holds its parent's share rows: the table they
+    # were read from stands for them (tables.ancestor_with_same), so a case that moves a PUE scans nothing
+    sources = tuple(ancestor_with_same(tables.get(file, _NO_TABLE), "buyer_share") for file, _, _ in TARGETS.values())
+    kept = _SHARE_TABLES.get((tuple(map(id, sources)), tuple(years)))
+    if kept is not None and all(map(operator.is_, kept[0], sources)):
+        pass
+    else:
+        rows = tuple(r for table in sources for r in table.rows
+                     if r.values.get("parameter", "").strip() == "buyer_share")
+        key = (tuple(map(id, rows)), tuple(years))
+        kept = _SHARE_TABLES.get(key)
+        if kept is None or len(kept[0]) != len(rows) or not all(a is b for a, b in zip(kept[0], rows)):
+            if len(_SHARE_TABLES) > 256:
+                _SHARE_TABLES.clear()
+            kept = _SHARE_TABLES[key] = (rows, _share_table(tables, years))
         if len(_SHARE_TABLES) > 256:
             _SHARE_TABLES.clear()
-        kept = _SHARE_TABLES[key] = (rows, _share_table(tables, years))
+        _SHARE_TABLES[(tuple(map(id, sources)), tuple(years))] = (sources, kept[1])
     return {kind: {name: {**entry, "by_year": dict(entry["by_year"])} for name, entry in by_name.items()}
             for kind, by_name in kept[1].items()}
 

@@ -13,7 +13,7 @@ import yaml
 from model.errors import InputError, InputErrors
 from model.inputs.catalogue import Catalogue, Settable
 from model.inputs.memo import MEMOS, kept_on
-from model.inputs.tables import DEPENDENTS, ENTITY_KEY, SCHEMAS, RawRow, RawTable, display_path
+from model.inputs.tables import DEPENDENTS, ENTITY_KEY, SCHEMAS, RawRow, RawTable, Step, display_path, record_step
 from model.inputs.values import parse_value
 from model.units import (QUANTITY_ERRORS, UnitParseError, describe, parse_quantity, quoted_prefix, unit_case_fix,
                          unit_cell_text, ureg)
@@ -225,6 +225,8 @@ def _with_added(table: RawTable, drop: tuple[int, ...], added: list[RawRow]) -> 
     new = replace(table, rows=kept + tuple(added))
     _keep_positions(new, _Positions(parent=_positions(table), dropped=drop,
                                     added={k: tuple(v) for k, v in appended.items()}))
+    record_step(new, Step(table, drop, len(added),
+                          frozenset(table.rows[i].get("parameter") for i in drop) | frozenset(appended)))
     return new
 
 

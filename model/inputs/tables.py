@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterable
 
 from model.errors import InputError
+from model.inputs.memo import MEMOS, kept_on
 
 PROVENANCE = ("source", "date")
 
@@ -152,6 +153,48 @@ class RawTable:
     file: str
     columns: tuple[str, ...]
     rows: tuple[RawRow, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """How a ``--set`` made a table from another: ``parent``'s rows without those at ``dropped`` (sorted
+    positions), then ``added`` new rows appended; ``touched`` names the parameters of the rows dropped and added.
+    """
+
+    parent: RawTable
+    dropped: tuple[int, ...]
+    added: int
+    touched: frozenset[str]
+
+
+#: The step that made each table a ``--set`` made (by table object), while kept answers are on: the checks of a
+#: sweep case's changed table read it to work on the rows that changed only (:func:`step_of`).
+_STEPS: dict[int, tuple[RawTable, Step]] = {}
+MEMOS.append(_STEPS)
+
+
+def record_step(table: RawTable, step: Step) -> None:
+    """Remember that ``step`` made ``table`` (nothing is kept while kept answers are off)."""
+    if kept_on():
+        if len(_STEPS) > 256:
+            _STEPS.clear()
+        _STEPS[id(table)] = (table, step)
+
+
+def step_of(table: RawTable) -> Step | None:
+    """The step that made ``table`` from another (``None``: read from a file, or not recorded)."""
+    hit = _STEPS.get(id(table))
+    return hit[1] if hit is not None and hit[0] is table else None
+
+
+def ancestor_with_same(table: RawTable, parameter: str) -> RawTable:
+    """The earliest table ``table`` was made from by steps that neither dropped nor added a row of ``parameter``:
+    its rows of ``parameter`` are the very rows ``table`` holds, in the same order."""
+    step = step_of(table)
+    while step is not None and parameter not in step.touched:
+        table = step.parent
+        step = step_of(table)
+    return table
 
 
 def display_path(path: Path) -> str:
