@@ -335,3 +335,41 @@ def test_the_share_table_read_through_unchanged_ancestors_equals_a_fresh_read():
     region = tables["region_parameters.csv"]
     assert ancestor_with_same(region, "buyer_share") is not region       # the last pue set left the shares alone
     assert ancestor_with_same(region, "pue") is region
+
+
+def test_a_table_made_by_set_steps_checks_its_new_rows_only_and_equals_the_full_check(base):
+    """Through --set steps (the sweep's way) the changed table is worked out from the steps: only the rows the
+    steps added and kept are checked, a row added then dropped is not, and the Scenario equals the full check's."""
+    ct = _checked_tables()
+    regions = len(base.tables["regions.csv"].rows)
+    sets = ["pue=1.17", "electricity_price=95 USD/MWh", "pue=1.19", "supply_growth.nvidia=31 %"]
+    load_variant(base, sets[:1], TargetSpec("60GW"))       # warm: the base tables are the clean relatives
+    before, steps_before = ct.rows_checked, ct.from_steps
+    s = load_variant(base, sets, TargetSpec("60GW"))
+    assert ct.rows_checked - before == 2 * regions + 1      # price and the second pue per region, one nvidia row
+    assert ct.from_steps - steps_before == 2                # the region and the vendor table, from their steps
+    with memo.nothing_kept():
+        full = load_scenario(base.inputs_dir, sets=sets, target=TargetSpec("60GW"))
+    assert s == replace(full, display_names=s.display_names)
+    assert all(v == 1.19 for v in s.pue.values())
+
+
+def test_a_step_whose_new_row_repeats_a_kept_key_gets_the_full_checks_words(base):
+    """A recorded step adding a row with a kept row's key, and a step that does not give the table's rows: the
+    derivation gives up on both, and the answers are the full check's."""
+    from model.inputs.tables import Step, record_step
+
+    table = base.tables["region_parameters.csv"]
+    _region_check(base, table)
+    copy = RawRow(dict(table.rows[3].values), "scenario x", "add 1")
+    dup = replace(table, rows=table.rows + (copy,))
+    record_step(dup, Step(table, (), 1, frozenset({copy.get("parameter")})))
+    first = RawRow(dict(table.rows[0].values), "scenario x", "add 2")
+    lying = replace(table, rows=table.rows[1:] + (first,))
+    record_step(lying, Step(table, (), 1, frozenset({first.get("parameter")})))     # does not say rows[0] went
+    for changed in (dup, lying):
+        rows, problems = _region_check(base, changed)
+        with memo.nothing_kept():
+            full_rows, full_problems = _region_check(base, changed)
+        assert problems == full_problems and rows == full_rows
+    assert len(_region_check(base, dup)[1]) == 1 and _region_check(base, lying)[1] == []

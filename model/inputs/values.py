@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Iterable
@@ -10,7 +11,8 @@ from model.errors import InputError
 from model.inputs.catalogue import Catalogue, ParameterSpec
 from model.inputs.memo import MEMOS, kept_on
 from model.inputs.memo import IdentityMemo
-from model.inputs.tables import CONFIDENCE, DATE_PATTERN, PROVENANCE, SCOPE_KEYS, FileSchema, RawRow, RawTable
+from model.inputs.tables import (CONFIDENCE, DATE_PATTERN, PROVENANCE, SCOPE_KEYS, FileSchema, RawRow, RawTable,
+                                 step_of)
 from model.units import Q_, QUANTITY_ERRORS, UnitParseError, conversion_factor, describe, parse_quantity, unit_parts, ureg
 
 
@@ -226,13 +228,14 @@ class _CheckedTables:
         self.lock = threading.Lock()
         self.derived_tables = self.full_checks = 0
         self.rows_checked = 0        # rows a derived table checked (its rows the relative did not hold)
+        self.from_steps = 0          # derived tables worked out from the --set steps that made them
         MEMOS.append(self)          # emptied with the others by model.inputs.memo.clear_memos
 
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
             self.clean.clear()
-            self.derived_tables = self.full_checks = self.rows_checked = 0
+            self.derived_tables = self.full_checks = self.rows_checked = self.from_steps = 0
 
     def __call__(self, fn):
         import functools
@@ -285,6 +288,10 @@ class _CheckedTables:
         may equal another's or a key of a relative's row the table still holds.
         """
         parsed_of, key_of = relative.index()
+        by_steps = self._by_steps(relative, table)
+        if by_steps is not None:
+            self.from_steps += 1
+            return self._fresh_checked(by_steps, table, schema, catalogue, ids, horizon, key_of)
         rows = table.rows
         row_ids = list(map(id, rows))
         present = set(row_ids)
@@ -306,6 +313,68 @@ class _CheckedTables:
             key = row_key(row, schema.key)
             holder = key_of.get(key)
             if key in keys_seen or (holder is not None and holder in present):
+                return None
+            keys_seen.add(key)
+            out[at] = parsed
+        return tuple(out)
+
+
+    @staticmethod
+    def _by_steps(relative: "_CleanCheck", table: RawTable) -> tuple[list, list[int], set[int]] | None:
+        """``(good rows, positions of the new rows, ids of the relative's rows no longer held)`` of ``table``,
+        worked out from the steps that made it from the relative's table (:func:`model.inputs.tables.step_of`),
+        touching only the rows that changed; ``None`` when no such chain of steps is known.
+
+        The good rows hold the relative's parsed dict for each row it holds and ``None`` for each new row. The
+        rows the steps give are compared, object by object, with ``table.rows``: a chain that does not give
+        exactly those rows is not used.
+        """
+        chain = []
+        t = table
+        while t is not relative.table:
+            step = step_of(t)
+            if step is None or len(chain) > 16:
+                return None
+            chain.append((t, step))
+            t = step.parent
+        if not chain:
+            return None
+        out = list(relative.rows)
+        rows = list(relative.table.rows)
+        fresh: list[int] = []
+        gone: set[int] = set()
+        for t, step in reversed(chain):
+            for i in reversed(step.dropped):
+                if out[i] is not None:
+                    gone.add(id(rows[i]))
+                del out[i], rows[i]
+                fresh = [f - 1 if f > i else f for f in fresh if f != i]
+            fresh.extend(range(len(rows), len(rows) + step.added))
+            out.extend([None] * step.added)
+            rows.extend(t.rows[len(t.rows) - step.added:] if step.added else ())
+        if len(rows) != len(table.rows) or not all(map(operator.is_, rows, table.rows)):
+            return None
+        return out, fresh, gone
+
+    def _fresh_checked(self, by_steps: tuple[list, list[int], set[int]], table: RawTable, schema: FileSchema,
+                       catalogue: Catalogue, ids: dict[str, set[str]], horizon: tuple[int, int] | None,
+                       key_of: dict[tuple, int]) -> tuple | None:
+        """The good rows of :meth:`_by_steps` with each new row checked (:func:`check_row`) and the duplicate-key
+        rule decided on them: a new row's key may equal neither another new row's nor a key of a relative's row
+        the table still holds. ``None`` (the full check) on any problem."""
+        out, fresh, gone = by_steps
+        params = catalogue.for_file(schema.parameters_of or schema.name)
+        keys_seen: set[tuple] = set()
+        for at in fresh:
+            row = table.rows[at]
+            problems: list[InputError] = []
+            parsed = check_row(row, table.columns, schema, params, ids, horizon, problems)   # a new row: not kept
+            self.rows_checked += 1
+            if problems:
+                return None
+            key = tuple(row.get(c) for c in schema.key)
+            holder = key_of.get(key)
+            if key in keys_seen or (holder is not None and holder not in gone):
                 return None
             keys_seen.add(key)
             out[at] = parsed
