@@ -373,3 +373,22 @@ def test_a_step_whose_new_row_repeats_a_kept_key_gets_the_full_checks_words(base
             full_rows, full_problems = _region_check(base, changed)
         assert problems == full_problems and rows == full_rows
     assert len(_region_check(base, dup)[1]) == 1 and _region_check(base, lying)[1] == []
+
+
+def test_kept_bounds_give_the_excess_of_the_plain_formula_bit_for_bit():
+    """The mirror's bounds keep their masks and scales as they change; the check's number is the plain formula's,
+    with infinite bounds and values, NaN and changed entries."""
+    from model.fastsolve.mirror import Bounds, excess
+
+    rng = np.random.default_rng(3)
+    lo, hi = rng.normal(size=50) * 10, rng.normal(size=50) * 10 + 15
+    lo[::7], hi[::5] = -np.inf, np.inf
+    kept = Bounds(lo, hi)
+    for trial in range(20):
+        at = rng.choice(50, size=5, replace=False)
+        lo[at], hi[at] = rng.normal(size=5) * 100, np.where(rng.random(5) < 0.3, np.inf, rng.normal(size=5) * 100 + 50)
+        kept.set(at, lo, hi)
+        v = rng.normal(size=50) * 30
+        v[trial % 50] = [np.inf, -np.inf, np.nan, 0.0][trial % 4]
+        a, b = kept.excess(v), excess(v, lo, hi)
+        assert a == b or (np.isnan(a) and np.isnan(b))

@@ -56,6 +56,8 @@ class LpMirror:
     def reset(self) -> None:
         """Back to the reference LP."""
         self.value, self.row_lower, self.row_upper, self.col_lower, self.col_upper = (a.copy() for a in self._ref)
+        self._rows = Bounds(self.row_lower, self.row_upper)
+        self._cols = Bounds(self.col_lower, self.col_upper)
 
     def set_coefficients(self, which: np.ndarray, values: np.ndarray) -> None:
         """Coefficient slots ``which`` (indices into the plan's ``coef_rows``/``coef_cols``) now hold ``values``."""
@@ -63,14 +65,46 @@ class LpMirror:
 
     def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         self.row_lower[rows], self.row_upper[rows] = lower, upper
+        self._rows.set(rows, self.row_lower, self.row_upper)
 
     def set_col_bounds(self, col: int, lower: float, upper: float) -> None:
         self.col_lower[col], self.col_upper[col] = lower, upper
+        self._cols.set(np.array([col]), self.col_lower, self.col_upper)
 
     def worst_violation(self, x: np.ndarray) -> float:
         """Largest violation of a row or column bound by ``x``, relative to max(1, |bound|)."""
         activity = np.bincount(self.rows, weights=self.value * x[self.cols], minlength=self.num_row)
-        return max(excess(activity, self.row_lower, self.row_upper), excess(x, self.col_lower, self.col_upper))
+        return max(self._rows.excess(activity), self._cols.excess(x))
+
+
+class Bounds:
+    """Lower and upper bounds ready for :func:`excess`: which are finite, and the scale max(1, |finite bounds|)
+    of each entry, kept up to date as bounds change (:meth:`set`) instead of worked out at every check.
+
+        excess(v) = max over i of max(lo_i - v_i, v_i - hi_i, 0) / scale_i   (infinite bounds ignored)
+    """
+
+    def __init__(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        self.lo, self.hi = np.array(lower, dtype=float), np.array(upper, dtype=float)
+        self.lo_on, self.hi_on = np.isfinite(self.lo), np.isfinite(self.hi)
+        self.scale = _scale(self.lo, self.hi, self.lo_on, self.hi_on)
+
+    def set(self, at: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Entries ``at`` now have the bounds ``lower[at]``, ``upper[at]``."""
+        lo, hi = np.asarray(lower, dtype=float)[at], np.asarray(upper, dtype=float)[at]
+        self.lo[at], self.hi[at] = lo, hi
+        self.lo_on[at], self.hi_on[at] = np.isfinite(lo), np.isfinite(hi)
+        self.scale[at] = _scale(lo, hi, self.lo_on[at], self.hi_on[at])
+
+    def excess(self, v: np.ndarray) -> float:
+        """``excess(v, lo, hi)`` for these bounds: the same numbers, with their masks and scales kept."""
+        with np.errstate(invalid="ignore"):
+            over = np.maximum(np.where(self.lo_on, self.lo - v, 0.0), np.where(self.hi_on, v - self.hi, 0.0))
+        return float(np.max(over / self.scale, initial=0.0))
+
+
+def _scale(lo: np.ndarray, hi: np.ndarray, lo_on: np.ndarray, hi_on: np.ndarray) -> np.ndarray:
+    return np.maximum(1.0, np.maximum(np.where(lo_on, np.abs(lo), 0.0), np.where(hi_on, np.abs(hi), 0.0)))
 
 
 def excess(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:

@@ -225,6 +225,7 @@ class _CheckedTables:
         self.size = size
         self.entries: "OrderedDict[tuple, tuple]" = OrderedDict()
         self.clean: dict[tuple, _CleanCheck] = {}      # the last clean check of a file, by what its rows' checks read
+        self.clean_tables: dict[tuple, _CleanCheck] = {}   # every recent clean check, by table and that context
         self.lock = threading.Lock()
         self.derived_tables = self.full_checks = 0
         self.rows_checked = 0        # rows a derived table checked (its rows the relative did not hold)
@@ -235,6 +236,7 @@ class _CheckedTables:
         with self.lock:
             self.entries.clear()
             self.clean.clear()
+            self.clean_tables.clear()
             self.derived_tables = self.full_checks = self.rows_checked = self.from_steps = 0
 
     def __call__(self, fn):
@@ -253,6 +255,10 @@ class _CheckedTables:
                     self.entries.move_to_end(key)
                     errors.extend(hit[4])
                     return list(hit[3])
+                relative = self._ancestor_check(table, context)
+            if relative is None and step_of(table) is not None:
+                relative = self._root_checked(fn, table, schema, catalogue, ids, horizon, context)
+            if relative is None:
                 relative = self.clean.get(context)
             rows = None
             if relative is not None and relative.schema is schema and relative.catalogue is catalogue:
@@ -273,7 +279,10 @@ class _CheckedTables:
                 if full and not mine:
                     # the relative of the tables to come: a table checked in full and clean (a sweep's base
                     # table; a derived one is not taken, so the relative's index is built once per sweep)
-                    self.clean[context] = _CleanCheck(table, schema, catalogue, rows)
+                    self.clean[context] = clean = _CleanCheck(table, schema, catalogue, rows)
+                    if len(self.clean_tables) > 64:
+                        self.clean_tables.clear()
+                    self.clean_tables[(id(table),) + context] = clean
             return list(rows)
 
         return checked
@@ -319,11 +328,45 @@ class _CheckedTables:
         return tuple(out)
 
 
+    def _ancestor_check(self, table: RawTable, context: tuple) -> "_CleanCheck | None":
+        """The clean full check of the nearest table ``table`` was made from by ``--set`` steps, in ``context``
+        (a sweep's base table, whatever was checked last), or ``None``."""
+        step, n = step_of(table), 0
+        while step is not None and n < 16:
+            got = self.clean_tables.get((id(step.parent),) + context)
+            if got is not None and got.table is step.parent:
+                return got
+            step, n = step_of(step.parent), n + 1
+        return None
+
+    def _root_checked(self, fn, table: RawTable, schema: FileSchema, catalogue: Catalogue, ids: dict[str, set[str]],
+                      horizon: tuple[int, int] | None, context: tuple) -> "_CleanCheck | None":
+        """The table ``table`` was first made from by ``--set`` steps (a sweep's base table), checked in full once
+        and kept as the relative of the tables made from it when clean; ``None`` when it is not."""
+        root, n = table, 0
+        while (step := step_of(root)) is not None and n < 16:
+            root, n = step.parent, n + 1
+        if step_of(root) is not None:
+            return None
+        problems: list[InputError] = []
+        rows = tuple(r if isinstance(r, MappingProxyType) else MappingProxyType(r)
+                     for r in fn(root, schema, catalogue, ids, horizon, problems))
+        self.full_checks += 1
+        if problems:
+            return None
+        clean = _CleanCheck(root, schema, catalogue, rows)
+        with self.lock:
+            if len(self.clean_tables) > 64:
+                self.clean_tables.clear()
+            self.clean_tables[(id(root),) + context] = clean
+        return clean
+
     @staticmethod
     def _by_steps(relative: "_CleanCheck", table: RawTable) -> tuple[list, list[int], set[int]] | None:
         """``(good rows, positions of the new rows, ids of the relative's rows no longer held)`` of ``table``,
-        worked out from the steps that made it from the relative's table (:func:`model.inputs.tables.step_of`),
-        touching only the rows that changed; ``None`` when no such chain of steps is known.
+        worked out from the steps that made it (:func:`model.inputs.tables.step_of`) from the relative's table,
+        or from a table holding the very same rows, touching only the rows that changed; ``None`` when no such
+        chain of steps is known.
 
         The good rows hold the relative's parsed dict for each row it holds and ``None`` for each new row. The
         rows the steps give are compared, object by object, with ``table.rows``: a chain that does not give
@@ -331,14 +374,16 @@ class _CheckedTables:
         """
         chain = []
         t = table
-        while t is not relative.table:
+        base = relative.table
+        while t is not base:
             step = step_of(t)
             if step is None or len(chain) > 16:
-                return None
+                break
             chain.append((t, step))
             t = step.parent
-        if not chain:
-            return None
+        if not chain or (t is not base and (t.rows is not base.rows and (
+                len(t.rows) != len(base.rows) or not all(map(operator.is_, t.rows, base.rows))))):
+            return None           # no step, or the steps start from a table whose rows are not the relative's
         out = list(relative.rows)
         rows = list(relative.table.rows)
         fresh: list[int] = []
