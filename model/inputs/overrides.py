@@ -120,15 +120,16 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
         raise InputError(origin, where, problems[0].field, problems[0].expected, found)
     drop = _dropped_positions(table, rule_rows, spec.qualifier if members else None, members)
     today = _dt.date.today().isoformat()
+    template = dict.fromkeys(table.columns, "")
+    template.update(parameter=param.row_name, value=num, unit=unit, source=f"{origin}: {where}",
+                    date=today, confidence="assumption")
     added = []
     for m in (members or [None]):
-        vals = {c: "" for c in table.columns}
-        vals.update(parameter=param.row_name, value=num, unit=unit, source=f"{origin}: {where}",
-                    date=today, confidence="assumption")
+        vals = dict(template)
         if m is not None:
             vals[spec.qualifier] = m
         added.append(RawRow(vals, origin, where))
-    tables[file] = _with_added(table, drop, added)
+    tables[file] = _with_added(table, drop, added, frozenset(rule_rows) | {param.row_name})
     return Override(origin, spec.mode, key, value, where)
 
 
@@ -215,9 +216,10 @@ def _kept_rows(table: RawTable, drop: tuple[int, ...]) -> tuple[RawRow, ...]:
     return tuple(kept)
 
 
-def _with_added(table: RawTable, drop: tuple[int, ...], added: list[RawRow]) -> RawTable:
+def _with_added(table: RawTable, drop: tuple[int, ...], added: list[RawRow], touched: frozenset[str]) -> RawTable:
     """``table`` without the rows at ``drop`` and with ``added`` after the others; its positions by parameter
-    are worked out from ``table``'s when asked (:class:`_Positions`)."""
+    are worked out from ``table``'s when asked (:class:`_Positions`). ``touched``: the parameters of the rows
+    dropped and added (or more: a parameter named there is only read again)."""
     kept = _kept_rows(table, drop)
     appended: dict[str, list[int]] = {}
     for i, r in enumerate(added, start=len(kept)):
@@ -225,8 +227,7 @@ def _with_added(table: RawTable, drop: tuple[int, ...], added: list[RawRow]) -> 
     new = replace(table, rows=kept + tuple(added))
     _keep_positions(new, _Positions(parent=_positions(table), dropped=drop,
                                     added={k: tuple(v) for k, v in appended.items()}))
-    record_step(new, Step(table, drop, len(added),
-                          frozenset(table.rows[i].get("parameter") for i in drop) | frozenset(appended)))
+    record_step(new, Step(table, drop, len(added), touched))
     return new
 
 
