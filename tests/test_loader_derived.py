@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import shutil
 from dataclasses import replace
+from types import MappingProxyType
 
 import numpy as np
 import pytest
@@ -392,3 +393,23 @@ def test_kept_bounds_give_the_excess_of_the_plain_formula_bit_for_bit():
         v[trial % 50] = [np.inf, -np.inf, np.nan, 0.0][trial % 4]
         a, b = kept.excess(v), excess(v, lo, hi)
         assert a == b or (np.isnan(a) and np.isnan(b))
+
+
+def test_facts_are_kept_per_row_and_equal_those_made_afresh(base):
+    """facts_from gives the very Fact again for the very row (found in C), a new Fact for a new row in its place,
+    and the same facts as with nothing kept."""
+    from model.inputs.values import facts_from
+
+    rows, problems = _region_check(base, base.tables["region_parameters.csv"])
+    assert not problems
+    cols = ("region", "year", "component")
+    first = facts_from(rows, cols)
+    again = facts_from(list(rows), cols)
+    assert all(a is b for a, b in zip(first, again)) and len(first) == len(rows)
+    changed = list(rows)
+    changed[5] = MappingProxyType(dict(rows[5]))            # the same content, another row object
+    third = facts_from(changed, cols)
+    assert third[5] is not first[5] and third[5] == first[5]
+    assert all(third[i] is first[i] for i in range(len(rows)) if i != 5)
+    with memo.nothing_kept():
+        assert facts_from(changed, cols) == third

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import operator
+from itertools import compress
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Iterable
@@ -569,7 +570,7 @@ def check_row(row: RawRow, columns: tuple[str, ...], schema: FileSchema, params:
 
 #: Each checked row's Fact, kept per (row object, key columns), so rules over facts see which inputs are unchanged.
 #: A plain dict (emptied when large): one lookup per row, as :func:`row_key`'s.
-_FACTS: dict[tuple[str, ...], dict[int, tuple[Any, Fact]]] = {}
+_FACTS: dict[tuple[str, ...], tuple[dict[int, Fact], dict[int, Any]]] = {}
 MEMOS.append(_FACTS)
 
 
@@ -578,16 +579,18 @@ def facts_from(rows: list[dict[str, Any]], key_cols: Iterable[str]) -> list[Fact
     key_cols = tuple(key_cols)
     if not kept_on():
         return [_fact(r, key_cols) for r in rows]
-    kept = _FACTS.setdefault(key_cols, {})          # {id(row): (row, fact)} for these key columns
-    hits = list(map(kept.get, map(id, rows)))
-    out = [None if hit is None or hit[0] is not r else hit[1] for hit, r in zip(hits, rows)]
-    for i, fact in enumerate(out):
-        if fact is None:
-            r = rows[i]
-            if len(kept) > 50000:
-                kept.clear()
-            kept[id(r)] = (r, _fact(r, key_cols))
-            out[i] = kept[id(r)][1]
+    facts, owners = _FACTS.setdefault(key_cols, ({}, {}))     # {id(row): fact}, {id(row): row} for these columns
+    row_ids = list(map(id, rows))
+    out = list(map(facts.get, row_ids))
+    # the rows whose id holds no fact of the very same row: found in C (a sweep case changes a few rows)
+    missing = list(compress(range(len(rows)), map(operator.is_not, map(owners.get, row_ids), rows)))
+    if missing and len(facts) > 50000:
+        facts.clear()
+        owners.clear()
+    for i in missing:
+        r = rows[i]
+        out[i] = facts[id(r)] = _fact(r, key_cols)
+        owners[id(r)] = r
     return out
 
 
