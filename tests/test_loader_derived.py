@@ -413,3 +413,24 @@ def test_facts_are_kept_per_row_and_equal_those_made_afresh(base):
     assert all(third[i] is first[i] for i in range(len(rows)) if i != 5)
     with memo.nothing_kept():
         assert facts_from(changed, cols) == third
+
+
+def test_a_region_figure_of_one_all_years_row_equals_its_yearly_series(base):
+    """A region whose figure is one row for all years fills every year with its value, in year order, as the
+    yearly series does; a region with dated rows still goes through the series (interpolated)."""
+    from model.assemble.core import region_figure_into
+    from model.assemble.series import yearly_series
+    from model.inputs.values import Fact
+
+    years = (2026, 2027, 2028, 2029)
+    spec = base.catalogue.parameters["pue"]
+    one = [Fact({"region": "r", "year": None, "component": None}, "pue", 1.23, "", "f.csv", 3)]
+    dated = [Fact({"region": "q", "year": 2027, "component": None}, "pue", 1.1, "", "f.csv", 4),
+             Fact({"region": "q", "year": 2029, "component": None}, "pue", 1.3, "", "f.csv", 5)]
+    out: dict = {}
+    region_figure_into(out, "pue", "r", one, None, spec, years, {}, {}, [])
+    region_figure_into(out, "pue", "q", dated, None, spec, years, {}, {}, [])
+    want = {("r", y): v for y, v in yearly_series(one, years, []).items()}
+    want.update({("q", y): v for y, v in yearly_series(dated, years, []).items()})
+    assert list(out.items()) == list(want.items())
+    assert out[("q", 2028)] == pytest.approx(1.2)

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from itertools import repeat
 from typing import Any, Callable, Hashable
 
 from model.assemble.commitments import assemble_commitments, resolve_scope
 from model.assemble.energy import assemble_energy, with_region_figures
 from model.assemble.money import assemble_money
 from model.assemble.calibration_refs import read_calibration
-from model.assemble.series import group_facts, has_row, whole_years, yearly_series
+from model.assemble.series import group_facts, has_row, pairs, whole_years, yearly_series
 from model.assemble.supply import GRID_SUPPLY_PARAMETERS, assemble_supply, regional_firm_power
 from model.errors import InputError
 from model.inputs.memo import IdentityMemo
@@ -356,6 +357,9 @@ def region_figure_into(out: dict[tuple[str, int], float], figure: str, region: s
             out[region, y] = v
         return
     if facts:
+        if len(facts) == 1 and facts[0].keys.get("year") is None:     # one row for all years (most regions)
+            out.update(zip(pairs((region,), years), repeat(facts[0].value)))
+            return
         s = yearly_series(facts, years, errors)
         if s is None:
             return

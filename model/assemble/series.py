@@ -2,13 +2,29 @@
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
 from model.errors import InputError
 from model.inputs import Fact, RawTable
 from model.inputs.memo import IdentityMemo
+
+
+#: The (a, b) pairs of two key sequences, kept by their contents: each sweep case holds equal, new tuples of
+#: regions, sources and years, and the figures and Params over them read the same pairs in the same order.
+_PAIRS: dict[tuple[tuple, tuple], tuple[tuple[Any, Any], ...]] = {}
+
+
+def pairs(first: Iterable[Any], second: Iterable[Any]) -> tuple[tuple[Any, Any], ...]:
+    """``tuple((a, b) for a in first for b in second)``, made once per pair of contents."""
+    key = (tuple(first), tuple(second))
+    got = _PAIRS.get(key)
+    if got is None:
+        if len(_PAIRS) > 256:
+            _PAIRS.clear()
+        got = _PAIRS[key] = tuple((a, b) for a in key[0] for b in key[1])
+    return got
 
 
 def interpolate(points: dict[int, float], years: Iterable[int]) -> dict[int, float]:

@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from pyomo.environ import ConcreteModel, Param, Reals
 
+from model.assemble.series import pairs  # noqa: F401 -- the Params over (region, year) pairs use it
 from model.scenario import Scenario
 
 
@@ -25,22 +26,6 @@ class Limit:
 
 
 Describer = Callable[[Scenario, Any], Limit]
-
-
-#: The (a, b) pairs of two key sequences, kept by their contents: each sweep case holds equal, new tuples of
-#: regions, sources and years, and the Params over them read the same pairs in the same order.
-_PAIRS: dict[tuple[tuple, tuple], tuple[tuple[Any, Any], ...]] = {}
-
-
-def pairs(first: Any, second: Any) -> tuple[tuple[Any, Any], ...]:
-    """``tuple((a, b) for a in first for b in second)``, made once per pair of contents."""
-    key = (tuple(first), tuple(second))
-    got = _PAIRS.get(key)
-    if got is None:
-        if len(_PAIRS) > 256:
-            _PAIRS.clear()
-        got = _PAIRS[key] = tuple((a, b) for a in key[0] for b in key[1])
-    return got
 
 
 def filled(keys: tuple, values: dict, default: float) -> dict:
