@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -103,6 +104,12 @@ def param_vector(arrays: PlanArrays, values: Mapping[str, Mapping]) -> np.ndarra
     return p
 
 
+#: Per index (by object): the index and the key objects of the last dict found to hold its keys in its order.
+#: The concerns make a case's keys as the very same tuples each case (model.assemble.series.pairs), so the
+#: next case's order is confirmed by identity, in C, instead of comparing every key.
+_IN_ORDER: dict[int, tuple[Sequence, tuple]] = {}
+
+
 def values_in_order(name: str, vals: Mapping, keys: Sequence) -> Any:
     """``[vals[k] for k in keys]`` (``vals`` holding as many entries as ``keys``): read in C, in one pass over
     ``vals``, when its keys come in the order of ``keys`` (as the concerns make them); else key by key.
@@ -114,7 +121,13 @@ def values_in_order(name: str, vals: Mapping, keys: Sequence) -> Any:
     """
     from model.fastsolve.polynomial import IndexChanged
 
+    seen = _IN_ORDER.get(id(keys))
+    if seen is not None and seen[0] is keys and len(seen[1]) == len(vals) and all(map(operator.is_, seen[1], vals)):
+        return np.fromiter(vals.values(), float, len(keys))          # the very key objects found in order before
     if tuple(vals) == tuple(keys):
+        if len(_IN_ORDER) > 256:
+            _IN_ORDER.clear()
+        _IN_ORDER[id(keys)] = (keys, tuple(vals))
         return np.fromiter(vals.values(), float, len(keys))
     try:
         return list(map(vals.__getitem__, keys))
