@@ -434,3 +434,26 @@ def test_a_region_figure_of_one_all_years_row_equals_its_yearly_series(base):
     want.update({("q", y): v for y, v in yearly_series(dated, years, []).items()})
     assert list(out.items()) == list(want.items())
     assert out[("q", 2028)] == pytest.approx(1.2)
+
+
+def test_a_base_table_with_a_problem_that_a_set_mends_is_checked_once_and_the_cases_load(base):
+    """A base table refused in full is not checked again for every table made from it; a --set that replaces the
+    bad row gives a case that loads, equal to the full check's; one that does not is refused with its words."""
+    from model.inputs.tables import Step, record_step
+
+    ct = _checked_tables()
+    table = base.tables["region_parameters.csv"]
+    at = next(i for i, r in enumerate(table.rows) if r.get("parameter") == "pue")
+    bad = RawRow({**table.rows[at].values, "value": "-3"}, table.rows[at].file, table.rows[at].row)
+    root = replace(table, rows=table.rows[:at] + (bad,) + table.rows[at + 1:])
+    fixed_row = RawRow(dict(table.rows[at].values), "command line", "--set pue")
+    answers = []
+    for _ in range(3):
+        mended = replace(root, rows=root.rows[:at] + root.rows[at + 1:] + (fixed_row,))
+        record_step(mended, Step(root, (at,), 1, frozenset({"pue"})))
+        before = ct.full_checks
+        answers.append((_region_check(base, mended), ct.full_checks - before))
+    with memo.nothing_kept():
+        want = _region_check(base, mended)
+    assert all(a == want for a, _ in answers) and want[1] == []
+    assert [n for _, n in answers][1:] == [0, 0]        # the refused root is not checked in full again

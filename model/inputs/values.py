@@ -227,6 +227,7 @@ class _CheckedTables:
         self.entries: "OrderedDict[tuple, tuple]" = OrderedDict()
         self.clean: dict[tuple, _CleanCheck] = {}      # the last clean check of a file, by what its rows' checks read
         self.clean_tables: dict[tuple, _CleanCheck] = {}   # every recent clean check, by table and that context
+        self.refused_roots: dict[tuple, RawTable] = {}     # base tables of --set steps whose full check found problems
         self.lock = threading.Lock()
         self.derived_tables = self.full_checks = 0
         self.rows_checked = 0        # rows a derived table checked (its rows the relative did not hold)
@@ -238,6 +239,7 @@ class _CheckedTables:
             self.entries.clear()
             self.clean.clear()
             self.clean_tables.clear()
+            self.refused_roots.clear()
             self.derived_tables = self.full_checks = self.rows_checked = self.from_steps = 0
 
     def __call__(self, fn):
@@ -347,13 +349,17 @@ class _CheckedTables:
         root, n = table, 0
         while (step := step_of(root)) is not None and n < 16:
             root, n = step.parent, n + 1
-        if step_of(root) is not None:
-            return None
+        if step_of(root) is not None or self.refused_roots.get((id(root),) + context) is root:
+            return None           # a chain too long, or a root already found with problems (checked once only)
         problems: list[InputError] = []
         rows = tuple(r if isinstance(r, MappingProxyType) else MappingProxyType(r)
                      for r in fn(root, schema, catalogue, ids, horizon, problems))
         self.full_checks += 1
         if problems:
+            with self.lock:
+                if len(self.refused_roots) > 64:
+                    self.refused_roots.clear()
+                self.refused_roots[(id(root),) + context] = root
             return None
         clean = _CleanCheck(root, schema, catalogue, rows)
         with self.lock:
