@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 import operator
-from itertools import compress
 from dataclasses import dataclass
+from itertools import compress
 from types import MappingProxyType
 from typing import Any, Iterable
 
@@ -329,7 +329,6 @@ class _CheckedTables:
             keys_seen.add(key)
             out[at] = parsed
         return tuple(out)
-
 
     def _ancestor_check(self, table: RawTable, context: tuple) -> "_CleanCheck | None":
         """The clean full check of the nearest table ``table`` was made from by ``--set`` steps, in ``context``
