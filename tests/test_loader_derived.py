@@ -19,7 +19,8 @@ from model.errors import InputErrors
 from model.inputs import SCHEMAS, RawRow
 from model.inputs import memo
 from model.inputs.memo import MEMOS
-from model.inputs.values import _CheckedTables, check_rows
+from model.inputs.table_checks import CheckedTables
+from model.inputs.values import check_rows
 from model.scenario import DEFAULT_INPUTS, TargetSpec, load_scenario, load_variant, read_base_inputs
 
 
@@ -33,8 +34,8 @@ def base(tmp_path_factory):
     return b
 
 
-def _checked_tables() -> _CheckedTables:
-    return next(m for m in MEMOS if isinstance(m, _CheckedTables))
+def _checked_tables() -> CheckedTables:
+    return next(m for m in MEMOS if isinstance(m, CheckedTables))
 
 
 def _region_check(b, table):

@@ -108,9 +108,10 @@ def test_a_case_rechecks_only_the_rows_its_assignments_made(tmp_path):
     import shutil
 
     from model.inputs.memo import MEMOS
-    from model.inputs.values import _ROW_CHECKS, _CheckedTables
+    from model.inputs.table_checks import CheckedTables
+    from model.inputs.values import _ROW_CHECKS
 
-    checked = next(m for m in MEMOS if isinstance(m, _CheckedTables))
+    checked = next(m for m in MEMOS if isinstance(m, CheckedTables))
 
     def rows_checked() -> int:          # in a table checked in full (each row's check kept) or derived from its base
         return _ROW_CHECKS.misses + checked.rows_checked

@@ -19,7 +19,7 @@ from typing import Any, Callable, Hashable, Sequence
 from model.errors import InputError
 
 
-#: Every memo made: IdentityMemo and model.inputs.values._CheckedTables (both have ``clear()``).
+#: Every memo made: IdentityMemo, model.inputs.table_checks.CheckedTables and the kept dicts (all have ``clear()``).
 MEMOS: list = []
 
 
