@@ -458,3 +458,20 @@ def test_a_base_table_with_a_problem_that_a_set_mends_is_checked_once_and_the_ca
         want = _region_check(base, mended)
     assert all(a == want for a, _ in answers) and want[1] == []
     assert [n for _, n in answers][1:] == [0, 0]        # the refused root is not checked in full again
+
+
+def test_shares_of_a_world_re_solved_for_a_run_state_the_inputs_date_not_today(tmp_path, monkeypatch):
+    """The allocation rows a run's re-solved world gives say "inputs of" the latest source date of the rows the
+    world read (as --write-allocation writes it), not the day the run was made."""
+    from types import SimpleNamespace
+
+    from model.inputs import allocation
+
+    dated = tmp_path / "rows.csv"
+    dated.write_text("parameter,value,date\na,1,2024-05-01\nb,2,2026-09-30\nc,3,2025\n", encoding="utf-8")
+    world = SimpleNamespace(input_files={str(dated): "0" * 64})
+    outcome = SimpleNamespace(model=object(), status="optimal", message="")
+    rows_given = lambda w, o, date: [{"kind": "vendor", "name": "nvidia", "year": 2030, "share": 0.5, "date": date}]
+    monkeypatch.setattr(allocation, "_WORLD_SOLVER", [(lambda *args: (world, outcome), rows_given)])
+    (row,) = allocation._resolve(tmp_path, None, (), (), "value")
+    assert row.get("source").endswith("on inputs of 2026-09-30") and row.get("date") == "2026-09-30"

@@ -36,6 +36,7 @@ from pint import DimensionalityError
 from model.errors import InputError, InputErrors
 from model.inputs.memo import IdentityMemo
 from model.inputs.tables import FileSchema, RawRow, RawTable, ancestor_with_same, read_table
+from model.provenance import inputs_date
 from model.units import UnitParseError, parse_quantity
 
 ALLOCATION_FILE = "world_allocation.csv"
@@ -312,7 +313,8 @@ def _resolve(inputs_dir: Path, scenario: str | None, sets: tuple[str, ...], extr
     # a world whose signed deals and history exceed the shared caps (status infeasible) still has its elastic
     # plan: the buyer takes its shares from it (each at most 1) and its own LP says what it cannot honour
     elastic = f"; {ELASTIC}: {o.message}" if o.status != "optimal" else ""
-    date = _dt.date.today().isoformat()
+    # the inputs' date (the latest source date of the rows the world read), as --write-allocation states it
+    date = inputs_date(w.input_files) or _dt.date.today().isoformat()
     out = []
     for i, r in enumerate(allocation_rows(w, o, date), start=1):
         r = dict(r, source=f"{RESOLVED} (rule {rule}{elastic}) on inputs of {date}")
