@@ -129,7 +129,7 @@ def test_polynomials_column_by_column_equal_numpy_prod_exactly():
 
 
 def test_set_mode_drops_the_rows_the_plain_filter_drops(base):
-    from model.inputs.overrides import _without
+    from model.inputs.overrides import _dropped_positions, _kept_rows
 
     table = base.tables["region_parameters.csv"]
     regions = sorted({r.get("region") for r in table.rows})
@@ -138,7 +138,7 @@ def test_set_mode_drops_the_rows_the_plain_filter_drops(base):
                                            ({"no_such"}, None, []), ({"pue"}, "region", ["atlantis"])]:
         plain = tuple(r for r in table.rows if not (r.get("parameter") in parameters
                                                     and (qualifier is None or r.get(qualifier) in members)))
-        assert _without(table, parameters, qualifier, members) == plain
+        assert _kept_rows(table, _dropped_positions(table, parameters, qualifier, members)) == plain
 
 
 def test_a_table_a_set_made_finds_each_parameters_rows_where_its_own_rows_hold_them(base):
@@ -156,7 +156,7 @@ def test_a_table_a_set_made_finds_each_parameters_rows_where_its_own_rows_hold_t
         apply_set(tables, base.catalogue, assignment)
         for file in ("region_parameters.csv", "vendor_supply.csv", "deal_terms.csv"):
             table = tables[file]
-            plain = _Positions(table.rows)
+            plain = _Positions(table)
             for name in {r.get("parameter") for r in table.rows} | {"no_such"}:
                 assert _positions(table).of(name) == plain.of(name), (assignment, file, name)
         assert before is not None

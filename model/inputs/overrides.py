@@ -13,7 +13,8 @@ import yaml
 from model.errors import InputError, InputErrors
 from model.inputs.catalogue import Catalogue, Settable
 from model.inputs.memo import MEMOS, kept_on
-from model.inputs.tables import DEPENDENTS, ENTITY_KEY, SCHEMAS, RawRow, RawTable, Step, display_path, record_step
+from model.inputs.tables import (DEPENDENTS, ENTITY_KEY, SCHEMAS, RawRow, RawTable, Step, display_path, record_step,
+                                 step_of)
 from model.inputs.values import parse_value
 from model.units import (QUANTITY_ERRORS, UnitParseError, describe, parse_quantity, quoted_prefix, unit_case_fix,
                          unit_cell_text, ureg)
@@ -134,39 +135,40 @@ def apply_set(tables: dict[str, RawTable], catalogue: Catalogue, assignment: str
 
 
 #: Each table's row positions by parameter (:class:`_Positions`), kept per table object: a sweep sets the same
-#: base tables every case, and a table a ``--set`` made works its positions out from its parent's when asked.
+#: base tables every case, and a table a ``--set`` made works its positions out from the step that made it.
 _POSITIONS: dict[int, tuple[RawTable, "_Positions"]] = {}
 MEMOS.append(_POSITIONS)
 
 
 class _Positions:
-    """A table's row positions by parameter: read from its rows, or worked out, one parameter when asked, from the
-    positions of the table it was made from (``parent``) less the positions dropped (``dropped``, sorted) and
-    with the rows appended after (``added``: {parameter: positions in this table}).
+    """A table's row positions by parameter: read from its rows, or, for a table a ``--set`` made, worked out one
+    parameter when asked from the step that made it (:class:`~model.inputs.tables.Step`): the parent's positions
+    less those dropped, then the rows appended.
 
     A second ``--set`` on a table the first made reads the positions of its own parameters only, not every row.
     """
 
-    __slots__ = ("_by_parameter", "_parent", "_dropped", "_added")
+    __slots__ = ("_by_parameter", "_table", "_step")
 
-    def __init__(self, rows: tuple[RawRow, ...] | None = None, parent: "_Positions | None" = None,
-                 dropped: tuple[int, ...] = (), added: dict[str, tuple[int, ...]] | None = None) -> None:
-        self._parent, self._dropped, self._added = parent, dropped, added or {}
+    def __init__(self, table: RawTable, step: Step | None = None) -> None:
+        self._table, self._step = table, step
         self._by_parameter: dict[str, tuple[int, ...]] = {}
-        if rows is not None:
+        if step is None:
             index: dict[str, list[int]] = {}
-            for i, r in enumerate(rows):
+            for i, r in enumerate(table.rows):
                 index.setdefault(r.get("parameter"), []).append(i)
             self._by_parameter = {k: tuple(v) for k, v in index.items()}
 
     def of(self, parameter: str) -> tuple[int, ...]:
         """The positions of ``parameter``'s rows, in order."""
-        if self._parent is None or parameter in self._by_parameter:
+        step = self._step
+        if step is None or parameter in self._by_parameter:
             return self._by_parameter.get(parameter, ())
-        gone = self._dropped
-        kept = tuple(i - bisect.bisect_left(gone, i) for i in self._parent.of(parameter)
+        gone, rows = step.dropped, self._table.rows
+        kept = tuple(i - bisect.bisect_left(gone, i) for i in _positions(step.parent).of(parameter)
                      if not _holds(gone, i))
-        out = self._by_parameter[parameter] = kept + self._added.get(parameter, ())
+        appended = tuple(i for i in range(len(rows) - step.added, len(rows)) if rows[i].get("parameter") == parameter)
+        out = self._by_parameter[parameter] = kept + appended
         return out
 
 
@@ -179,10 +181,7 @@ def _positions(table: RawTable) -> _Positions:
     hit = _POSITIONS.get(id(table))
     if hit is not None and hit[0] is table:
         return hit[1]
-    return _keep_positions(table, _Positions(table.rows))
-
-
-def _keep_positions(table: RawTable, positions: _Positions) -> _Positions:
+    positions = _Positions(table, step_of(table))
     if kept_on():
         if len(_POSITIONS) > 256:
             _POSITIONS.clear()
@@ -200,14 +199,8 @@ def _dropped_positions(table: RawTable, parameters: set[str], qualifier: str | N
                         if qualifier is None or table.rows[i].get(qualifier) in chosen))
 
 
-def _without(table: RawTable, parameters: set[str], qualifier: str | None, members: list[str]) -> tuple[RawRow, ...]:
-    """``table``'s rows, in order, without those of ``parameters`` (of ``members`` only, when ``qualifier`` is
-    given): ``tuple(r for r in table.rows if not (r.get("parameter") in parameters and ...))``, reading only
-    the rows of those parameters through an index kept per table."""
-    return _kept_rows(table, _dropped_positions(table, parameters, qualifier, members))
-
-
 def _kept_rows(table: RawTable, drop: tuple[int, ...]) -> tuple[RawRow, ...]:
+    """``table``'s rows without those at the sorted positions ``drop``."""
     if not drop:
         return table.rows
     kept = list(table.rows)
@@ -217,16 +210,10 @@ def _kept_rows(table: RawTable, drop: tuple[int, ...]) -> tuple[RawRow, ...]:
 
 
 def _with_added(table: RawTable, drop: tuple[int, ...], added: list[RawRow], touched: frozenset[str]) -> RawTable:
-    """``table`` without the rows at ``drop`` and with ``added`` after the others; its positions by parameter
-    are worked out from ``table``'s when asked (:class:`_Positions`). ``touched``: the parameters of the rows
+    """``table`` without the rows at ``drop`` and with ``added`` after the others, and the step that made it
+    recorded (its positions and its checks are worked out from it). ``touched``: the parameters of the rows
     dropped and added (or more: a parameter named there is only read again)."""
-    kept = _kept_rows(table, drop)
-    appended: dict[str, list[int]] = {}
-    for i, r in enumerate(added, start=len(kept)):
-        appended.setdefault(r.get("parameter"), []).append(i)
-    new = replace(table, rows=kept + tuple(added))
-    _keep_positions(new, _Positions(parent=_positions(table), dropped=drop,
-                                    added={k: tuple(v) for k, v in appended.items()}))
+    new = replace(table, rows=_kept_rows(table, drop) + tuple(added))
     record_step(new, Step(table, drop, len(added), touched))
     return new
 
